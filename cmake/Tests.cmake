@@ -1,0 +1,36 @@
+# Unit tests: tests/unit/<module>/<name>.c is a Criterion program, registered
+# with CTest as "<module>.<name>" and linked with <module> and its dependencies.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PC_criterion REQUIRED IMPORTED_TARGET criterion)
+
+set(CS_TEST_ENV
+  "CS_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+  "CS_BUILD_DIR=${PROJECT_BINARY_DIR}"
+  "CS_BINARY=$<TARGET_FILE:couchestor>"
+  "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0"
+  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+
+file(GLOB cs_unit_dirs LIST_DIRECTORIES true ${PROJECT_SOURCE_DIR}/tests/unit/*)
+foreach(dir ${cs_unit_dirs})
+  if(NOT IS_DIRECTORY ${dir})
+    continue()
+  endif()
+  get_filename_component(module ${dir} NAME)
+  file(GLOB tests CONFIGURE_DEPENDS ${dir}/*.c)
+  foreach(src ${tests})
+    get_filename_component(stem ${src} NAME_WE)
+    set(exe test_${module}_${stem})
+    add_executable(${exe} ${src})
+    cs_link(${exe} ${module})
+    target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/tests/unit)
+    target_link_libraries(${exe} PRIVATE PkgConfig::PC_criterion)
+    add_test(NAME ${module}.${stem} COMMAND ${exe} --jobs 2 --short-filename)
+    set_tests_properties(${module}.${stem} PROPERTIES ENVIRONMENT "${CS_TEST_ENV}" TIMEOUT 300)
+  endforeach()
+endforeach()
+
+# Other test areas register themselves: tests/<area>/tests.cmake.
+file(GLOB cs_test_areas ${PROJECT_SOURCE_DIR}/tests/*/tests.cmake)
+foreach(area ${cs_test_areas})
+  include(${area})
+endforeach()
