@@ -26,11 +26,16 @@ foreach(dir ${cs_unit_dirs})
     target_link_libraries(${exe} PRIVATE PkgConfig::PC_criterion)
     add_test(NAME ${module}.${stem} COMMAND ${exe} --jobs 2 --short-filename)
     set_tests_properties(${module}.${stem} PROPERTIES ENVIRONMENT "${CS_TEST_ENV}" TIMEOUT 300)
+    # Concurrency tests (file name contains "stress" or "concurren") also run
+    # in the ThreadSanitizer pass of `make check`.
+    if(stem MATCHES "stress|concurren")
+      set_tests_properties(${module}.${stem} PROPERTIES LABELS tsan)
+    endif()
   endforeach()
 endforeach()
 
 # Other test areas register themselves: tests/<area>/tests.cmake.
-file(GLOB cs_test_areas ${PROJECT_SOURCE_DIR}/tests/*/tests.cmake)
+file(GLOB cs_test_areas ${PROJECT_SOURCE_DIR}/tests/*/tests.cmake ${PROJECT_SOURCE_DIR}/tests/integration/*.cmake)
 foreach(area ${cs_test_areas})
   include(${area})
 endforeach()

@@ -1,0 +1,37 @@
+# CoucheStor: entry points. Each target that needs packages installs them
+# first (scripts/install-deps.sh; as root on Debian 12).
+#   make          build (build/release)
+#   make check    every test, twice: normal build (gcc) and ASan+UBSan (clang)
+#   make bench    benchmarks (Release build), each with its baseline and ratio
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS each
+JOBS        ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+BUILD       := build
+CMAKE       := cmake -G Ninja -Wno-dev
+
+.PHONY: all deps build check check-normal check-asan check-tsan bench fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release -DCS_TESTS=OFF -DCS_BENCH=OFF >/dev/null
+	@cmake --build $(BUILD)/release -j $(JOBS)
+	@echo "built $(BUILD)/release/couchestor"
+
+check: deps
+	@bash scripts/check.sh
+
+check-normal check-asan check-tsan: deps
+	@bash scripts/check.sh $(subst check-,,$@)
+
+bench: deps
+	@bash scripts/bench.sh
+
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD)
