@@ -1,0 +1,144 @@
+/* plan.h: the tiering decision for one StoragePolicy, as one pure function.
+ *
+ * cs_plan_compute takes plain facts (the policy's spec, the volumes with
+ * their replicas, the pools, each volume's IOPS, the migration history and
+ * "now") and returns, for every volume of the policy, what the operator
+ * intends to do and why: move it (with source and target pool), leave it
+ * (already on the right tier, or inside the watermark band), or skip it
+ * with the reason (cooldown, unknown IOPS, concurrency limit, no eligible
+ * pool, unpublished volume, already migrating, dry run, ...). It performs no
+ * I/O and reads no clock: the reconciler gathers the inputs and applies the
+ * plan, and `couchestor plan` prints the same plan for a person.
+ *
+ * Input pointers are borrowed for the duration of the call; the plan keeps
+ * indices into the input arrays, never pointers, so it stays valid as long
+ * as the caller keeps its own arrays. */
+#ifndef COUCHESTOR_PLAN_H
+#define COUCHESTOR_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "couchestor/crd.h"
+#include "couchestor/error.h"
+#include "couchestor/selector.h"
+
+typedef struct cs_plan_pool_s {
+    const char *id;            /* pool id == DiskPool name */
+    const char *node;
+    const cs_labels_t *labels; /* DiskPool labels */
+    bool online;
+    uint64_t capacity;         /* bytes */
+    uint64_t used;             /* bytes */
+} cs_plan_pool_t;
+
+typedef struct cs_plan_replica_s {
+    const char *pool; /* pool id */
+    const char *node;
+    bool online;      /* replica state Online */
+} cs_plan_replica_t;
+
+typedef struct cs_plan_volume_s {
+    const char *name;           /* PersistentVolume name (pvc-<uuid>) */
+    const char *storage_class;  /* spec.storageClassName of the PV */
+    const cs_labels_t *labels;  /* PV labels, matched by spec.volumeSelector */
+    uint64_t size;              /* bytes */
+    bool found;                 /* the Mayastor volume exists */
+    bool published;             /* has a target (nexus) */
+    bool online;                /* Mayastor volume status Online */
+    size_t replica_count;
+    const cs_plan_replica_t *replicas;
+    bool migrating;             /* an unfinished migration is journaled on the PV */
+    int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
+    bool iops_known;            /* false: no series, or Prometheus unreachable */
+    double iops;
+} cs_plan_volume_t;
+
+typedef struct cs_plan_input_s {
+    const char *policy_name;
+    const cs_storage_policy_spec_t *spec;
+    bool global_dry_run;        /* the operator's --dry-run */
+    size_t active_migrations;   /* already running for this policy */
+    size_t global_slots;        /* how many more may start across all policies */
+    int64_t now;                /* Unix seconds */
+    size_t volume_count;
+    const cs_plan_volume_t *volumes;
+    size_t pool_count;
+    const cs_plan_pool_t *pools;
+} cs_plan_input_t;
+
+typedef enum cs_plan_action {
+    CS_PLAN_MOVE,   /* start a migration now */
+    CS_PLAN_STAY,   /* nothing to do */
+    CS_PLAN_SKIP,   /* it should move, but may not now (see reason) */
+} cs_plan_action_t;
+
+/* X(NAME, text) */
+#define CS_PLAN_REASONS(X)                                                              \
+    X(PROMOTE, "IOPS at or above a hotter tier's watermark")                           \
+    X(DEMOTE, "IOPS at or below a colder tier's watermark")                            \
+    X(IN_PLACE, "already on the wanted tier")                                          \
+    X(IN_BAND, "IOPS between watermarks: stays where it is")                           \
+    X(UNKNOWN_IOPS, "IOPS unknown (no series, or Prometheus unreachable): never moved") \
+    X(UNKNOWN_TIER, "its replicas are on pools no tier selector matches")              \
+    X(NOT_FOUND, "no Mayastor volume for this PersistentVolume")                       \
+    X(UNPUBLISHED, "not published: a new replica would not be rebuilt")                \
+    X(NOT_ONLINE, "volume is not Online")                                              \
+    X(ALREADY_MIGRATING, "a migration of this volume is in progress")                  \
+    X(COOLDOWN, "moved recently: cooldown period not over")                            \
+    X(NO_TIER_SELECTOR, "the policy has no pool selector for the wanted tier")         \
+    X(NO_ELIGIBLE_POOL, "no Online pool of the wanted tier with room on a node without a replica") \
+    X(POLICY_LIMIT, "the policy's maxConcurrentMigrations is reached")                 \
+    X(GLOBAL_LIMIT, "the operator's max_concurrent_migrations is reached")             \
+    X(DRY_RUN, "dry run: would move")
+
+typedef enum cs_plan_reason {
+#define CS__PLAN_REASON_ENUM(name, text) CS_PLAN_REASON_##name,
+    CS_PLAN_REASONS(CS__PLAN_REASON_ENUM)
+#undef CS__PLAN_REASON_ENUM
+} cs_plan_reason_t;
+
+typedef struct cs_plan_item_s {
+    size_t volume;          /* index into input volumes */
+    cs_plan_action_t action;
+    cs_plan_reason_t reason;
+    cs_tier_t current;      /* CS_TIER_UNKNOWN when mixed/unknown */
+    cs_tier_t wanted;       /* CS_TIER_UNKNOWN when no decision */
+    long source_pool;       /* index into input pools of the replica to replace, or -1 */
+    long target_pool;       /* index into input pools, or -1 */
+    char detail[192];       /* one line for people: numbers behind the reason */
+} cs_plan_item_t;
+
+typedef struct cs_plan_s {
+    size_t count;           /* one item per volume of the policy */
+    cs_plan_item_t *items;
+    size_t watched;         /* volumes of the policy */
+    size_t hot, warm, cold; /* by current tier */
+    size_t moves;           /* items with action MOVE */
+} cs_plan_t;
+
+/* "PROMOTE" -> "Promote" style names used in Events and JSON; and texts. */
+const char *cs_plan_reason_name(cs_plan_reason_t reason);
+const char *cs_plan_reason_text(cs_plan_reason_t reason);
+const char *cs_plan_action_name(cs_plan_action_t action);
+
+/* The tier of a pool by the policy's selectors (hot, then warm when the warm
+ * tier is on, then cold); CS_TIER_UNKNOWN when none matches. */
+cs_tier_t cs_plan_pool_tier(const cs_storage_policy_spec_t *spec, const cs_labels_t *labels);
+
+/* The tier a volume should be on for its IOPS (DESIGN "Tiers"): hot at or
+ * above high; cold at or below low; with a warm tier, warm when
+ * low < IOPS <= warm; otherwise CS_TIER_UNKNOWN (the band: stay). */
+cs_tier_t cs_plan_wanted_tier(const cs_storage_policy_spec_t *spec, double iops);
+
+/* True when a volume belongs to the policy: its StorageClass is the
+ * policy's and its labels match volumeSelector (absent = every volume). */
+bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan_volume_t *v);
+
+/* Computes the plan. Errors: CS_EINVAL (missing spec), CS_ENOMEM. The plan
+ * is freed with cs_plan_free. */
+int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err);
+void cs_plan_free(cs_plan_t *plan);
+
+#endif

@@ -1,0 +1,405 @@
+/* plan.c: the pure tiering decision for one StoragePolicy. */
+#include "couchestor/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "couchestor/duration.h"
+
+#define CS__ONE(name, text) +1
+enum { CS__NREASONS = 0 CS_PLAN_REASONS(CS__ONE) };
+#undef CS__ONE
+static const char *const cs__reason_texts[] = {
+#define CS__TEXT(name, text) text,
+    CS_PLAN_REASONS(CS__TEXT)
+#undef CS__TEXT
+};
+
+const char *cs_plan_reason_name(cs_plan_reason_t reason)
+{
+    /* Event reasons are CamelCase: "NO_ELIGIBLE_POOL" -> "NoEligiblePool". */
+    static const char *const camel[] = {
+        "Promote", "Demote", "InPlace", "InBand", "UnknownIOPS", "UnknownTier", "NotFound",
+        "Unpublished", "NotOnline", "AlreadyMigrating", "Cooldown", "NoTierSelector",
+        "NoEligiblePool", "PolicyLimit", "GlobalLimit", "DryRun",
+    };
+    _Static_assert(sizeof camel / sizeof camel[0] == CS__NREASONS, "one CamelCase name per reason");
+    if ((size_t)reason >= sizeof camel / sizeof camel[0])
+        return "Unknown";
+    return camel[reason];
+}
+
+const char *cs_plan_reason_text(cs_plan_reason_t reason)
+{
+    if ((size_t)reason >= sizeof cs__reason_texts / sizeof cs__reason_texts[0])
+        return "unknown";
+    return cs__reason_texts[reason];
+}
+
+const char *cs_plan_action_name(cs_plan_action_t action)
+{
+    switch (action) {
+    case CS_PLAN_MOVE:
+        return "move";
+    case CS_PLAN_STAY:
+        return "stay";
+    case CS_PLAN_SKIP:
+        return "skip";
+    }
+    return "unknown";
+}
+
+cs_tier_t cs_plan_pool_tier(const cs_storage_policy_spec_t *spec, const cs_labels_t *labels)
+{
+    if (spec->hot_pool_selector && !cs_selector_is_empty(spec->hot_pool_selector) &&
+        cs_selector_matches(spec->hot_pool_selector, labels))
+        return CS_TIER_HOT;
+    if (cs_storage_policy_has_warm_tier(spec) && spec->warm_pool_selector &&
+        !cs_selector_is_empty(spec->warm_pool_selector) &&
+        cs_selector_matches(spec->warm_pool_selector, labels))
+        return CS_TIER_WARM;
+    if (spec->cold_pool_selector && !cs_selector_is_empty(spec->cold_pool_selector) &&
+        cs_selector_matches(spec->cold_pool_selector, labels))
+        return CS_TIER_COLD;
+    return CS_TIER_UNKNOWN;
+}
+
+cs_tier_t cs_plan_wanted_tier(const cs_storage_policy_spec_t *spec, double iops)
+{
+    if (iops >= (double)spec->high_watermark_iops)
+        return CS_TIER_HOT;
+    if (iops <= (double)spec->low_watermark_iops)
+        return CS_TIER_COLD;
+    if (cs_storage_policy_has_warm_tier(spec) && iops <= (double)spec->warm_watermark_iops)
+        return CS_TIER_WARM;
+    return CS_TIER_UNKNOWN;
+}
+
+bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan_volume_t *v)
+{
+    if (!v->storage_class || !spec->storage_class_name ||
+        strcmp(v->storage_class, spec->storage_class_name) != 0)
+        return false;
+    if (spec->volume_selector && !cs_selector_matches(spec->volume_selector, v->labels))
+        return false;
+    return true;
+}
+
+static bool cs__has_selector(const cs_storage_policy_spec_t *spec, cs_tier_t tier)
+{
+    const cs_selector_t *s = tier == CS_TIER_HOT    ? spec->hot_pool_selector
+                             : tier == CS_TIER_WARM ? (cs_storage_policy_has_warm_tier(spec) ? spec->warm_pool_selector : NULL)
+                             : tier == CS_TIER_COLD ? spec->cold_pool_selector
+                                                    : NULL;
+    return s && !cs_selector_is_empty(s);
+}
+
+static int cs__tier_rank(cs_tier_t t)
+{
+    return t == CS_TIER_HOT ? 3 : t == CS_TIER_WARM ? 2 : t == CS_TIER_COLD ? 1 : 0;
+}
+
+/* Pools sorted by id for lookups by replica. */
+typedef struct {
+    const cs_plan_input_t *in;
+    size_t *order;      /* pool indices sorted by id */
+    cs_tier_t *tier;    /* per pool */
+    uint64_t *reserved; /* bytes promised to moves in this plan */
+} cs__pools_t;
+
+static int cs__pool_cmp(const void *a, const void *b, void *arg)
+{
+    const cs_plan_pool_t *p = arg;
+    return strcmp(p[*(const size_t *)a].id, p[*(const size_t *)b].id);
+}
+
+static long cs__pool_find(const cs__pools_t *pools, const char *id)
+{
+    size_t lo = 0, hi = pools->in->pool_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(pools->in->pools[pools->order[mid]].id, id);
+        if (c == 0)
+            return (long)pools->order[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+typedef struct {
+    size_t item;     /* index into plan items */
+    int promote;     /* 1 when moving to a hotter tier */
+    double iops;
+    const char *name;
+} cs__candidate_t;
+
+static int cs__cand_cmp(const void *a, const void *b)
+{
+    const cs__candidate_t *x = a, *y = b;
+    if (x->promote != y->promote)
+        return y->promote - x->promote; /* promotions first: a hot volume on slow disks hurts most */
+    if (x->iops != y->iops) {
+        if (x->promote)
+            return x->iops > y->iops ? -1 : 1; /* hottest first */
+        return x->iops < y->iops ? -1 : 1;     /* coldest first */
+    }
+    return strcmp(x->name, y->name);
+}
+
+/* Best target pool of `wanted` for volume v: Online, room for its size (after
+ * what this plan already promised), on a node holding no replica of v; most
+ * free space first, then id. -1 when none. */
+static long cs__pick_target(const cs__pools_t *pools, const cs_plan_volume_t *v, cs_tier_t wanted)
+{
+    const cs_plan_input_t *in = pools->in;
+    long best = -1;
+    uint64_t best_free = 0;
+    for (size_t k = 0; k < in->pool_count; k++) {
+        size_t i = pools->order[k];
+        const cs_plan_pool_t *p = &in->pools[i];
+        if (pools->tier[i] != wanted || !p->online)
+            continue;
+        uint64_t used = p->used + pools->reserved[i];
+        if (used > p->capacity || p->capacity - used < v->size)
+            continue;
+        bool node_taken = false;
+        for (size_t r = 0; r < v->replica_count && !node_taken; r++)
+            node_taken = v->replicas[r].node && p->node && strcmp(v->replicas[r].node, p->node) == 0;
+        if (node_taken)
+            continue;
+        uint64_t free_bytes = p->capacity - used;
+        if (best < 0 || free_bytes > best_free) {
+            best = (long)i;
+            best_free = free_bytes;
+        }
+    }
+    return best;
+}
+
+void cs_plan_free(cs_plan_t *plan)
+{
+    if (!plan)
+        return;
+    free(plan->items);
+    memset(plan, 0, sizeof *plan);
+}
+
+int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!in || !in->spec)
+        return cs_err_set(err, CS_EINVAL, "plan: no policy spec given");
+    const cs_storage_policy_spec_t *spec = in->spec;
+    cs__pools_t pools = {.in = in};
+    pools.order = malloc((in->pool_count + 1) * sizeof *pools.order);
+    pools.tier = malloc((in->pool_count + 1) * sizeof *pools.tier);
+    pools.reserved = calloc(in->pool_count + 1, sizeof *pools.reserved);
+    out->items = malloc((in->volume_count + 1) * sizeof *out->items);
+    cs__candidate_t *cands = malloc((in->volume_count + 1) * sizeof *cands);
+    if (!pools.order || !pools.tier || !pools.reserved || !out->items || !cands) {
+        free(pools.order);
+        free(pools.tier);
+        free(pools.reserved);
+        free(cands);
+        cs_plan_free(out);
+        return cs_err_set(err, CS_ENOMEM, "plan for policy '%s': out of memory", in->policy_name ? in->policy_name : "");
+    }
+    for (size_t i = 0; i < in->pool_count; i++) {
+        pools.order[i] = i;
+        pools.tier[i] = cs_plan_pool_tier(spec, in->pools[i].labels);
+    }
+    qsort_r(pools.order, in->pool_count, sizeof *pools.order, cs__pool_cmp, (void *)in->pools);
+
+    size_t ncand = 0;
+    for (size_t vi = 0; vi < in->volume_count; vi++) {
+        const cs_plan_volume_t *v = &in->volumes[vi];
+        if (!cs_plan_volume_selected(spec, v))
+            continue;
+        cs_plan_item_t *it = &out->items[out->count++];
+        memset(it, 0, sizeof *it);
+        it->volume = vi;
+        it->source_pool = -1;
+        it->target_pool = -1;
+        it->action = CS_PLAN_SKIP;
+        out->watched++;
+
+        /* Current tier: the tiers of the pools holding its replicas. */
+        unsigned tiers = 0; /* bit per tier rank */
+        bool unknown_pool = false;
+        for (size_t r = 0; r < v->replica_count; r++) {
+            long p = v->replicas[r].pool ? cs__pool_find(&pools, v->replicas[r].pool) : -1;
+            cs_tier_t t = p >= 0 ? pools.tier[p] : CS_TIER_UNKNOWN;
+            if (t == CS_TIER_UNKNOWN)
+                unknown_pool = true;
+            else
+                tiers |= 1u << cs__tier_rank(t);
+        }
+        int top_rank = 0;
+        for (int rank = 3; rank >= 1; rank--)
+            if (tiers & (1u << rank)) {
+                top_rank = rank;
+                break;
+            }
+        bool single = tiers && (tiers & (tiers - 1)) == 0 && !unknown_pool;
+        it->current = single ? (top_rank == 3 ? CS_TIER_HOT : top_rank == 2 ? CS_TIER_WARM : CS_TIER_COLD)
+                             : CS_TIER_UNKNOWN;
+        if (it->current == CS_TIER_HOT)
+            out->hot++;
+        else if (it->current == CS_TIER_WARM)
+            out->warm++;
+        else if (it->current == CS_TIER_COLD)
+            out->cold++;
+
+        if (!v->found) {
+            it->reason = CS_PLAN_REASON_NOT_FOUND;
+            snprintf(it->detail, sizeof it->detail, "no Mayastor volume for PV %s", v->name);
+            continue;
+        }
+        if (!v->iops_known) {
+            it->reason = CS_PLAN_REASON_UNKNOWN_IOPS;
+            snprintf(it->detail, sizeof it->detail, "no IOPS sample over samplingWindow %s",
+                     spec->sampling_window ? spec->sampling_window : "");
+            continue;
+        }
+        cs_tier_t wanted = cs_plan_wanted_tier(spec, v->iops);
+        it->wanted = wanted;
+        if (wanted == CS_TIER_UNKNOWN) {
+            it->action = CS_PLAN_STAY;
+            it->reason = CS_PLAN_REASON_IN_BAND;
+            if (cs_storage_policy_has_warm_tier(spec))
+                snprintf(it->detail, sizeof it->detail, "IOPS %.1f is between warmWatermarkIOPS %lld and highWatermarkIOPS %lld",
+                         v->iops, (long long)spec->warm_watermark_iops, (long long)spec->high_watermark_iops);
+            else
+                snprintf(it->detail, sizeof it->detail, "IOPS %.1f is between lowWatermarkIOPS %lld and highWatermarkIOPS %lld",
+                         v->iops, (long long)spec->low_watermark_iops, (long long)spec->high_watermark_iops);
+            continue;
+        }
+        if (tiers & (1u << cs__tier_rank(wanted))) {
+            it->action = CS_PLAN_STAY;
+            it->reason = CS_PLAN_REASON_IN_PLACE;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; a replica is already on %s", v->iops,
+                     cs_tier_name(wanted), cs_tier_name(wanted));
+            continue;
+        }
+        if (!tiers) {
+            it->reason = CS_PLAN_REASON_UNKNOWN_TIER;
+            snprintf(it->detail, sizeof it->detail, "none of its %zu replicas is on a pool a tier selector matches",
+                     v->replica_count);
+            continue;
+        }
+        if (v->migrating) {
+            it->reason = CS_PLAN_REASON_ALREADY_MIGRATING;
+            snprintf(it->detail, sizeof it->detail, "a migration is journaled on the PV");
+            continue;
+        }
+        if (!cs__has_selector(spec, wanted)) {
+            it->reason = CS_PLAN_REASON_NO_TIER_SELECTOR;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s, but spec.%sPoolSelector is not set", v->iops,
+                     cs_tier_name(wanted), cs_tier_name(wanted));
+            continue;
+        }
+        int64_t cooldown_s = spec->cooldown_period_ns / CS_NSEC_PER_SEC;
+        if (v->last_migration_end > 0 && in->now < v->last_migration_end + cooldown_s) {
+            char left[32];
+            cs_duration_format((v->last_migration_end + cooldown_s - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
+            it->reason = CS_PLAN_REASON_COOLDOWN;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; cooldown ends in %s", v->iops,
+                     cs_tier_name(wanted), left);
+            continue;
+        }
+        if (!v->published) {
+            it->reason = CS_PLAN_REASON_UNPUBLISHED;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the volume has no target", v->iops,
+                     cs_tier_name(wanted));
+            continue;
+        }
+        if (!v->online) {
+            it->reason = CS_PLAN_REASON_NOT_ONLINE;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the volume is not Online", v->iops,
+                     cs_tier_name(wanted));
+            continue;
+        }
+        /* Source: a replica whose pool is not on the wanted tier, first by pool id. */
+        for (size_t r = 0; r < v->replica_count; r++) {
+            long p = v->replicas[r].pool ? cs__pool_find(&pools, v->replicas[r].pool) : -1;
+            if (p >= 0 && pools.tier[p] != wanted &&
+                (it->source_pool < 0 || strcmp(in->pools[p].id, in->pools[it->source_pool].id) < 0))
+                it->source_pool = p;
+        }
+        cands[ncand].item = out->count - 1;
+        cands[ncand].promote = cs__tier_rank(wanted) > top_rank;
+        cands[ncand].iops = v->iops;
+        cands[ncand].name = v->name;
+        ncand++;
+    }
+
+    qsort(cands, ncand, sizeof *cands, cs__cand_cmp);
+    bool dry = in->global_dry_run || spec->dry_run;
+    size_t started = 0;
+    size_t policy_max = spec->max_concurrent_migrations > 0 ? (size_t)spec->max_concurrent_migrations : 0;
+    for (size_t c = 0; c < ncand; c++) {
+        cs_plan_item_t *it = &out->items[cands[c].item];
+        const cs_plan_volume_t *v = &in->volumes[it->volume];
+        /* The watermark that decided it, for the detail line. */
+        const char *op = ">=", *dir = "highWatermarkIOPS";
+        long long mark = (long long)spec->high_watermark_iops;
+        if (it->wanted == CS_TIER_COLD) {
+            op = "<=";
+            dir = "lowWatermarkIOPS";
+            mark = (long long)spec->low_watermark_iops;
+        } else if (it->wanted == CS_TIER_WARM && cands[c].promote) {
+            op = ">";
+            dir = "lowWatermarkIOPS";
+            mark = (long long)spec->low_watermark_iops;
+        } else if (it->wanted == CS_TIER_WARM) {
+            op = "<=";
+            dir = "warmWatermarkIOPS";
+            mark = (long long)spec->warm_watermark_iops;
+        }
+        long target = cs__pick_target(&pools, v, it->wanted);
+        if (target < 0) {
+            it->reason = CS_PLAN_REASON_NO_ELIGIBLE_POOL;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; no %s pool is Online with %llu bytes free on a node without a replica",
+                     v->iops, cs_tier_name(it->wanted), cs_tier_name(it->wanted), (unsigned long long)v->size);
+            continue;
+        }
+        if (in->active_migrations + started >= policy_max) {
+            it->reason = CS_PLAN_REASON_POLICY_LIMIT;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; %zu of maxConcurrentMigrations %zu running",
+                     v->iops, cs_tier_name(it->wanted), in->active_migrations + started, policy_max);
+            continue;
+        }
+        if (started >= in->global_slots) {
+            it->reason = CS_PLAN_REASON_GLOBAL_LIMIT;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the operator-wide limit is reached",
+                     v->iops, cs_tier_name(it->wanted));
+            continue;
+        }
+        started++;
+        pools.reserved[target] += v->size;
+        it->target_pool = target;
+        const char *from = it->source_pool >= 0 ? in->pools[it->source_pool].id : "?";
+        if (dry) {
+            it->reason = CS_PLAN_REASON_DRY_RUN;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f %s %s %lld: would move %s -> %s (pool %s -> %s)",
+                     v->iops, op, dir, mark, cs_tier_name(it->current),
+                     cs_tier_name(it->wanted), from, in->pools[target].id);
+            continue;
+        }
+        it->action = CS_PLAN_MOVE;
+        out->moves++;
+        it->reason = cands[c].promote ? CS_PLAN_REASON_PROMOTE : CS_PLAN_REASON_DEMOTE;
+        snprintf(it->detail, sizeof it->detail, "IOPS %.1f %s %s %lld: %s -> %s (pool %s -> %s)", v->iops,
+                 op, dir, mark, cs_tier_name(it->current), cs_tier_name(it->wanted),
+                 from, in->pools[target].id);
+    }
+    free(cands);
+    free(pools.order);
+    free(pools.tier);
+    free(pools.reserved);
+    return 0;
+}

@@ -1,0 +1,351 @@
+/* Tests for the tiering decision: every reason, the limits, the ordering,
+ * pool choice, and the defects of the original operator. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "couchestor/duration.h"
+#include "couchestor/plan.h"
+
+#define GiB (UINT64_C(1) << 30)
+#define NOW INT64_C(1800000000)
+
+static cs_storage_policy_spec_t spec;
+static cs_labels_t pool_labels[9];
+static cs_plan_pool_t pools[9];
+static size_t npools;
+
+static cs_selector_t *sel(const char *text)
+{
+    cs_selector_t *s = calloc(1, sizeof *s);
+    cr_assert_eq(cs_selector_parse(text, s, NULL), 0);
+    return s;
+}
+
+static void add_pool(const char *id, const char *node, const char *tier, bool online, uint64_t cap, uint64_t used)
+{
+    cs_labels_t *l = &pool_labels[npools];
+    memset(l, 0, sizeof *l);
+    if (tier)
+        cs_labels_set(l, "storage-tier", tier);
+    pools[npools] = (cs_plan_pool_t){.id = id, .node = node, .labels = l, .online = online, .capacity = cap, .used = used};
+    npools++;
+}
+
+/* Three tiers, three nodes each with a hot, warm and cold pool. */
+static void setup(void)
+{
+    cr_assert_eq(cs_storage_policy_spec_init(&spec, NULL), 0);
+    spec.hot_pool_selector = sel("storage-tier=hot");
+    spec.warm_pool_selector = sel("storage-tier=warm");
+    spec.cold_pool_selector = sel("storage-tier=cold");
+    npools = 0;
+    const char *nodes[] = {"n1", "n2", "n3"};
+    static char ids[9][16];
+    for (int n = 0; n < 3; n++) {
+        const char *tiers[] = {"hot", "warm", "cold"};
+        for (int t = 0; t < 3; t++) {
+            snprintf(ids[n * 3 + t], sizeof ids[0], "%s-%s", tiers[t], nodes[n]);
+            add_pool(ids[n * 3 + t], nodes[n], tiers[t], true, 100 * GiB, 10 * GiB);
+        }
+    }
+}
+
+static void teardown(void)
+{
+    cs_storage_policy_spec_free(&spec);
+    for (size_t i = 0; i < npools; i++)
+        cs_labels_free(&pool_labels[i]);
+}
+
+TestSuite(plan, .init = setup, .fini = teardown);
+
+static cs_plan_replica_t one_replica(const char *pool, const char *node)
+{
+    return (cs_plan_replica_t){.pool = pool, .node = node, .online = true};
+}
+
+/* A published, Online volume of class mayastor with one replica. */
+static cs_plan_volume_t vol(const char *name, const cs_plan_replica_t *r, size_t nr, double iops)
+{
+    return (cs_plan_volume_t){.name = name, .storage_class = "mayastor", .size = 10 * GiB, .found = true,
+                              .published = true, .online = true, .replica_count = nr, .replicas = r,
+                              .iops_known = true, .iops = iops};
+}
+
+static cs_plan_input_t input(const cs_plan_volume_t *v, size_t nv)
+{
+    return (cs_plan_input_t){.policy_name = "p", .spec = &spec, .global_slots = 100, .now = NOW,
+                             .volume_count = nv, .volumes = v, .pool_count = npools, .pools = pools};
+}
+
+static cs_plan_item_t single(const cs_plan_volume_t *v)
+{
+    cs_plan_input_t in = input(v, 1);
+    cs_plan_t plan;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_plan_compute(&in, &plan, &err), 0, "%s", err.msg);
+    cr_assert_eq(plan.count, 1);
+    cs_plan_item_t it = plan.items[0];
+    cs_plan_free(&plan);
+    return it;
+}
+
+Test(plan, watermarks_decide_the_wanted_tier)
+{
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 5000), CS_TIER_HOT, "high watermark is inclusive");
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 4999.9), CS_TIER_UNKNOWN, "between warm and high: band");
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 2000), CS_TIER_WARM, "warm watermark is inclusive");
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 500.1), CS_TIER_WARM);
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 500), CS_TIER_COLD, "low watermark is inclusive");
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 0), CS_TIER_COLD);
+    spec.warm_watermark_iops = 0; /* two tiers */
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 1000), CS_TIER_UNKNOWN, "without warm, low..high is the band");
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 5000), CS_TIER_HOT);
+    cr_expect_eq(cs_plan_wanted_tier(&spec, 10), CS_TIER_COLD);
+}
+
+Test(plan, pool_tiers_from_selectors)
+{
+    cr_expect_eq(cs_plan_pool_tier(&spec, &pool_labels[0]), CS_TIER_HOT);
+    cr_expect_eq(cs_plan_pool_tier(&spec, &pool_labels[1]), CS_TIER_WARM);
+    cr_expect_eq(cs_plan_pool_tier(&spec, &pool_labels[2]), CS_TIER_COLD);
+    cs_labels_t none = {0};
+    cr_expect_eq(cs_plan_pool_tier(&spec, &none), CS_TIER_UNKNOWN);
+    spec.warm_watermark_iops = 0;
+    cr_expect_eq(cs_plan_pool_tier(&spec, &pool_labels[1]), CS_TIER_UNKNOWN, "warm pools do not count when warm is off");
+}
+
+Test(plan, promote_cold_volume_to_hot)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 7200);
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_MOVE);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_PROMOTE);
+    cr_expect_eq(it.current, CS_TIER_COLD);
+    cr_expect_eq(it.wanted, CS_TIER_HOT);
+    cr_expect_str_eq(pools[it.source_pool].id, "cold-n1");
+    cr_expect_str_neq(pools[it.target_pool].node, "n1", "never on a node that holds a replica");
+    cr_expect_str_eq(pools[it.target_pool].id, "hot-n2", "most free space, then id");
+    cr_expect_str_eq(it.detail, "IOPS 7200.0 >= highWatermarkIOPS 5000: cold -> hot (pool cold-n1 -> hot-n2)");
+}
+
+Test(plan, demote_hot_volume_to_cold_and_warm)
+{
+    cs_plan_replica_t r = one_replica("hot-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 100);
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_MOVE);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_DEMOTE);
+    cr_expect_eq(it.wanted, CS_TIER_COLD);
+    cr_expect_str_eq(it.detail, "IOPS 100.0 <= lowWatermarkIOPS 500: hot -> cold (pool hot-n1 -> cold-n2)");
+    v.iops = 1200;
+    it = single(&v);
+    cr_expect_eq(it.wanted, CS_TIER_WARM);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_DEMOTE);
+    cr_expect_str_eq(it.detail, "IOPS 1200.0 <= warmWatermarkIOPS 2000: hot -> warm (pool hot-n1 -> warm-n2)");
+    cs_plan_replica_t rc = one_replica("cold-n1", "n1");
+    cs_plan_volume_t vc = vol("pvc-c", &rc, 1, 1200);
+    it = single(&vc);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_PROMOTE);
+    cr_expect_str_eq(it.detail, "IOPS 1200.0 > lowWatermarkIOPS 500: cold -> warm (pool cold-n1 -> warm-n2)");
+}
+
+Test(plan, stays_in_place_and_in_band)
+{
+    cs_plan_replica_t r = one_replica("hot-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_STAY);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_IN_PLACE);
+    v.iops = 3000; /* between warm and high: stays, wherever it is */
+    it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_STAY);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_IN_BAND);
+    cr_expect_str_eq(it.detail, "IOPS 3000.0 is between warmWatermarkIOPS 2000 and highWatermarkIOPS 5000");
+}
+
+Test(plan, unknown_iops_never_moves)
+{
+    /* The original scored every volume 0 IOPS when Prometheus failed, and
+     * demoted them all to cold. Unknown is not zero. */
+    cs_plan_replica_t r = one_replica("hot-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 0);
+    v.iops_known = false;
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_SKIP);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_UNKNOWN_IOPS);
+    cr_expect_eq(it.wanted, CS_TIER_UNKNOWN);
+}
+
+Test(plan, current_tier_is_checked)
+{
+    /* The original never checked where a volume already was. */
+    cs_plan_replica_t r[2] = {one_replica("cold-n1", "n1"), one_replica("hot-n2", "n2")};
+    cs_plan_volume_t v = vol("pvc-a", r, 2, 9000);
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_STAY, "a replica is already hot (preservation mode leaves the old one)");
+    cr_expect_eq(it.reason, CS_PLAN_REASON_IN_PLACE);
+    cr_expect_eq(it.current, CS_TIER_UNKNOWN, "mixed tiers are counted as no single tier");
+}
+
+Test(plan, skip_reasons_in_order)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    v.found = false;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_NOT_FOUND);
+    v.found = true;
+    v.migrating = true;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_ALREADY_MIGRATING);
+    v.migrating = false;
+    v.last_migration_end = NOW - 3600;
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_COOLDOWN);
+    cr_expect_str_eq(it.detail, "IOPS 9000.0 wants hot; cooldown ends in 23h0m0s");
+    v.last_migration_end = NOW - 24 * 3600; /* exactly over */
+    cr_expect_eq(single(&v).action, CS_PLAN_MOVE);
+    v.last_migration_end = 0;
+    v.published = false;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_UNPUBLISHED);
+    v.published = true;
+    v.online = false;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_NOT_ONLINE);
+    v.online = true;
+    cs_plan_replica_t stray = one_replica("unlabelled", "n1");
+    v.replicas = &stray;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_UNKNOWN_TIER);
+}
+
+Test(plan, no_selector_for_wanted_tier)
+{
+    cs_selector_free(spec.hot_pool_selector);
+    free(spec.hot_pool_selector);
+    spec.hot_pool_selector = NULL;
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_NO_TIER_SELECTOR);
+    cr_expect_str_eq(it.detail, "IOPS 9000.0 wants hot, but spec.hotPoolSelector is not set");
+}
+
+Test(plan, no_eligible_pool)
+{
+    /* replicas on all three nodes: no node is free for a new replica */
+    cs_plan_replica_t r[3] = {one_replica("cold-n1", "n1"), one_replica("cold-n2", "n2"), one_replica("cold-n3", "n3")};
+    cs_plan_volume_t v = vol("pvc-a", r, 3, 9000);
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_NO_ELIGIBLE_POOL);
+    /* offline and full pools do not count */
+    cs_plan_replica_t one = one_replica("cold-n1", "n1");
+    v = vol("pvc-b", &one, 1, 9000);
+    pools[3].online = false; /* hot-n2 */
+    pools[6].used = 95 * GiB; /* hot-n3: 5 GiB free < 10 GiB */
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_NO_ELIGIBLE_POOL);
+    pools[6].used = 90 * GiB; /* exactly 10 GiB free */
+    it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_MOVE);
+    cr_expect_str_eq(pools[it.target_pool].id, "hot-n3");
+}
+
+Test(plan, limits_and_priority)
+{
+    cs_plan_replica_t r[4] = {one_replica("cold-n1", "n1"), one_replica("cold-n1", "n1"), one_replica("hot-n1", "n1"),
+                              one_replica("cold-n1", "n1")};
+    cs_plan_volume_t v[4] = {vol("pvc-a", &r[0], 1, 6000), vol("pvc-b", &r[1], 1, 9000), vol("pvc-c", &r[2], 1, 10),
+                             vol("pvc-d", &r[3], 1, 7000)};
+    cs_plan_input_t in = input(v, 4);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    /* maxConcurrentMigrations 2: the two hottest promotions win */
+    cr_expect_eq(plan.moves, 2);
+    cr_expect_eq(plan.items[1].action, CS_PLAN_MOVE, "pvc-b 9000");
+    cr_expect_eq(plan.items[3].action, CS_PLAN_MOVE, "pvc-d 7000");
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_POLICY_LIMIT);
+    cr_expect_str_eq(plan.items[0].detail, "IOPS 6000.0 wants hot; 2 of maxConcurrentMigrations 2 running");
+    cr_expect_eq(plan.items[2].reason, CS_PLAN_REASON_POLICY_LIMIT, "demotions come after promotions");
+    /* two target pools on n2/n3 are used before doubling up: room is reserved */
+    cr_expect_eq(plan.watched, 4);
+    cr_expect_eq(plan.cold, 3);
+    cr_expect_eq(plan.hot, 1);
+    cs_plan_free(&plan);
+
+    in.active_migrations = 1;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.moves, 1, "one already running");
+    cs_plan_free(&plan);
+
+    in.active_migrations = 0;
+    in.global_slots = 1;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.moves, 1);
+    cr_expect_eq(plan.items[3].reason, CS_PLAN_REASON_GLOBAL_LIMIT);
+    cs_plan_free(&plan);
+}
+
+Test(plan, target_room_is_reserved_within_a_plan)
+{
+    for (size_t i = 0; i < npools; i++)
+        if (strncmp(pools[i].id, "hot", 3) == 0)
+            pools[i].used = 85 * GiB; /* 15 GiB free: room for one 10 GiB volume each */
+    spec.max_concurrent_migrations = 10;
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v[3] = {vol("pvc-a", &r, 1, 9000), vol("pvc-b", &r, 1, 8000), vol("pvc-c", &r, 1, 7000)};
+    cs_plan_input_t in = input(v, 3);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.moves, 2, "hot-n2 and hot-n3 each take one");
+    cr_expect_neq(plan.items[0].target_pool, plan.items[1].target_pool);
+    cr_expect_eq(plan.items[2].reason, CS_PLAN_REASON_NO_ELIGIBLE_POOL);
+    cs_plan_free(&plan);
+}
+
+Test(plan, dry_run_reports_without_moving)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    spec.dry_run = true;
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_SKIP);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_DRY_RUN);
+    cr_expect_geq(it.target_pool, 0, "the plan still says where it would go");
+    cr_expect_str_eq(it.detail, "IOPS 9000.0 >= highWatermarkIOPS 5000: would move cold -> hot (pool cold-n1 -> hot-n2)");
+    spec.dry_run = false;
+    cs_plan_input_t in = input(&v, 1);
+    in.global_dry_run = true;
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_DRY_RUN);
+    cr_expect_eq(plan.moves, 0);
+    cs_plan_free(&plan);
+}
+
+Test(plan, selection_by_class_and_selector)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_labels_t app = {0};
+    cs_labels_set(&app, "app", "db");
+    cs_plan_volume_t v[3] = {vol("pvc-a", &r, 1, 9000), vol("pvc-b", &r, 1, 9000), vol("pvc-c", &r, 1, 9000)};
+    v[1].storage_class = "other";
+    v[0].labels = &app;
+    spec.volume_selector = sel("app=db");
+    cs_plan_input_t in = input(v, 3);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.count, 1);
+    cr_expect_eq(plan.watched, 1);
+    cr_expect_eq(plan.items[0].volume, 0);
+    cs_plan_free(&plan);
+    cs_labels_free(&app);
+}
+
+Test(plan, names_and_texts)
+{
+    cr_expect_str_eq(cs_plan_reason_name(CS_PLAN_REASON_NO_ELIGIBLE_POOL), "NoEligiblePool");
+    cr_expect_str_eq(cs_plan_reason_name(CS_PLAN_REASON_UNKNOWN_IOPS), "UnknownIOPS");
+    cr_expect_str_eq(cs_plan_reason_text(CS_PLAN_REASON_COOLDOWN), "moved recently: cooldown period not over");
+    cr_expect_str_eq(cs_plan_action_name(CS_PLAN_MOVE), "move");
+    cs_plan_t plan;
+    cr_expect_eq(cs_plan_compute(NULL, &plan, NULL), CS_EINVAL);
+}
