@@ -1,0 +1,528 @@
+/* migration.c: the journaled replica-migration state machine. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "couchestor/log.h"
+#include "couchestor/migrator.h"
+
+/* The value written over openebs.io/created-by to exclude a pool when the
+ * placement key is that label (it cannot be deleted, reference 7.1). */
+#define CS__CREATED_BY "openebs.io/created-by"
+#define CS__STEERED_VALUE "couchestor-steering"
+#define CS__MAX_SCALE_DOWN_ATTEMPTS 3
+/* How long to wait for the new replica to appear in the volume's topology. */
+#define CS__PLACEMENT_WAIT_MS 10000
+
+typedef struct {
+    const cs_migrator_ops_t *ops;
+    cs_mig_journal_t j;
+    int64_t poll_ms;
+    bool preserve;
+    const atomic_int *stop;
+    cs_mig_result_t *res;
+} cs__mig_t;
+
+static const cs_mig_replica_t *cs__replica(const cs_mig_volume_t *v, const char *uuid)
+{
+    for (size_t i = 0; i < v->replica_count; i++)
+        if (strcmp(v->replicas[i].uuid, uuid) == 0)
+            return &v->replicas[i];
+    return NULL;
+}
+
+static bool cs__healthy(const cs_mig_replica_t *r)
+{
+    return r->online && r->in_nexus && r->child_online && (r->rebuild_progress < 0 || r->rebuild_progress >= 100);
+}
+
+static int cs__healthy_count(const cs_mig_volume_t *v)
+{
+    int n = 0;
+    for (size_t i = 0; i < v->replica_count; i++)
+        n += cs__healthy(&v->replicas[i]);
+    return n;
+}
+
+static bool cs__was_before(const cs_mig_journal_t *j, const char *uuid)
+{
+    for (size_t i = 0; i < j->before_count; i++)
+        if (strcmp(j->before[i], uuid) == 0)
+            return true;
+    return false;
+}
+
+static bool cs__acceptable(const cs_mig_journal_t *j, const char *pool)
+{
+    if (strcmp(pool, j->target_pool) == 0)
+        return true;
+    for (size_t i = 0; i < j->accept_count; i++)
+        if (strcmp(j->accept[i], pool) == 0)
+            return true;
+    return false;
+}
+
+static void cs__event(cs__mig_t *m, bool warning, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void cs__event(cs__mig_t *m, bool warning, const char *reason, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cs_log(warning ? CS_LOG_WARN : CS_LOG_INFO, msg, "pv", m->j.pv_name, "reason", reason, "step",
+           cs_mig_step_name(m->j.step), (const char *)NULL);
+    if (m->ops->event)
+        m->ops->event(m->ops->ctx, m->j.pv_name, warning, reason, msg);
+}
+
+static int cs__save(cs__mig_t *m, cs_err_t *err)
+{
+    char *text;
+    int rc = cs_mig_journal_encode(&m->j, &text, err);
+    if (rc != 0)
+        return rc;
+    rc = m->ops->journal_write(m->ops->ctx, m->j.pv_name, text, 0, err);
+    free(text);
+    if (rc != 0)
+        cs_err_prefix(err, "writing the migration journal of %s: ", m->j.pv_name);
+    return rc;
+}
+
+static bool cs__stopped(const cs__mig_t *m)
+{
+    return m->stop && atomic_load(m->stop);
+}
+
+/* Ends the migration: removes the journal (with the cooldown stamp when it
+ * succeeded) and fills the result. */
+static int cs__finish(cs__mig_t *m, cs_migration_outcome_t outcome, const char *message, cs_err_t *err)
+{
+    int64_t now = m->ops->now_ms(m->ops->ctx);
+    int64_t end_s = outcome == CS_MIGRATION_SUCCEEDED ? now / 1000 : 0;
+    int rc = m->ops->journal_write(m->ops->ctx, m->j.pv_name, NULL, end_s, err);
+    if (rc != 0)
+        return cs_err_prefix(err, "clearing the migration journal of %s: ", m->j.pv_name);
+    m->j.step = CS_MIG_STEP_DONE;
+    m->res->outcome = outcome;
+    m->res->duration_ms = now - m->j.started_ms;
+    snprintf(m->res->message, sizeof m->res->message, "%s", message ? message : "");
+    return 0;
+}
+
+/* Stops for a later resume: the journal stays as it is. */
+static int cs__suspend(cs__mig_t *m)
+{
+    m->res->outcome = CS_MIGRATION_ABORTED;
+    m->res->reached = m->j.step;
+    m->res->duration_ms = m->ops->now_ms(m->ops->ctx) - m->j.started_ms;
+    snprintf(m->res->message, sizeof m->res->message, "stopped in step %s; the journal on %s resumes it",
+             cs_mig_step_name(m->j.step), m->j.pv_name);
+    return 0;
+}
+
+/* Puts back the placement labels the journal says were removed. Idempotent:
+ * putting a label that is already there with the same value is a no-op. */
+static int cs__restore_labels(cs__mig_t *m, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    int rc = 0;
+    for (size_t i = 0; i < m->j.steered_count; i++) {
+        int r = ops->pool_label_put(ops->ctx, m->j.steered[i], m->j.placement_key, m->j.placement_value, err);
+        if (r != 0 && rc == 0)
+            rc = r;
+    }
+    if (rc != 0)
+        return cs_err_prefix(err, "restoring placement labels for %s: ", m->j.pv_name);
+    m->j.steered_count = 0;
+    return 0;
+}
+
+static int cs__get_volume(cs__mig_t *m, cs_mig_volume_t *v, cs_err_t *err)
+{
+    int rc = m->ops->get_volume(m->ops->ctx, m->j.volume, v, err);
+    if (rc != 0)
+        cs_err_prefix(err, "volume %s: ", m->j.volume);
+    return rc;
+}
+
+/* Removes the new replica again: detaching its child makes it the first
+ * victim of the decrease (reference 7.4). Ends the migration with outcome. */
+static int cs__rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char *why, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    if (m->j.step != CS_MIG_STEP_ROLLBACK) {
+        snprintf(m->j.failure, sizeof m->j.failure, "%s", why);
+        m->j.step = CS_MIG_STEP_ROLLBACK;
+        int rc = cs__save(m, err);
+        if (rc != 0)
+            return rc;
+        cs__event(m, true, "MigrationRollback", "rolling back the migration of %s: %s", m->j.pv_name, why);
+    }
+    for (int attempt = 0; attempt < CS__MAX_SCALE_DOWN_ATTEMPTS; attempt++) {
+        if (cs__stopped(m))
+            return cs__suspend(m);
+        cs_mig_volume_t v;
+        int rc = cs__get_volume(m, &v, err);
+        if (rc != 0)
+            return rc;
+        const cs_mig_replica_t *nr = m->j.new_replica[0] ? cs__replica(&v, m->j.new_replica) : NULL;
+        if (!nr && v.num_replicas <= m->j.replicas_before)
+            return cs__finish(m, outcome, m->j.failure, err);
+        if (nr && nr->in_nexus && nr->child_uri[0] && v.nexus[0])
+            ops->nexus_child_delete(ops->ctx, v.nexus, nr->child_uri, err);
+        if (v.num_replicas > m->j.replicas_before) {
+            rc = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before, err);
+            if (rc != 0 && rc != CS_ECONFLICT)
+                CS_WARN("rollback: lowering replica_count failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
+        }
+        rc = cs__get_volume(m, &v, err);
+        if (rc != 0)
+            return rc;
+        nr = m->j.new_replica[0] ? cs__replica(&v, m->j.new_replica) : NULL;
+        if (!nr && v.num_replicas <= m->j.replicas_before)
+            return cs__finish(m, outcome, m->j.failure, err);
+        if (ops->sleep_ms(ops->ctx, m->poll_ms, m->stop))
+            return cs__suspend(m);
+    }
+    /* The journal stays in ROLLBACK: the next resume tries again. */
+    return cs_err_set(err, CS_EMIGRATION_FAILED,
+                      "volume %s: the new replica %s could not be removed after %d attempts; the journal keeps the rollback pending",
+                      m->j.pv_name, m->j.new_replica, CS__MAX_SCALE_DOWN_ATTEMPTS);
+}
+
+static int cs__scale_down(cs__mig_t *m, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    if (m->j.step != CS_MIG_STEP_SCALE_DOWN) {
+        m->j.step = CS_MIG_STEP_SCALE_DOWN;
+        int rc = cs__save(m, err);
+        if (rc != 0)
+            return rc;
+    }
+    while (m->j.scale_down_attempts < CS__MAX_SCALE_DOWN_ATTEMPTS) {
+        if (cs__stopped(m))
+            return cs__suspend(m);
+        cs_mig_volume_t v;
+        int rc = cs__get_volume(m, &v, err);
+        if (rc != 0)
+            return rc;
+        const cs_mig_replica_t *old = cs__replica(&v, m->j.old_replica);
+        const cs_mig_replica_t *nr = cs__replica(&v, m->j.new_replica);
+        if (!old && nr && v.num_replicas <= m->j.replicas_before) {
+            cs__event(m, false, "MigrationCompleted", "%s moved from %s pool %s to %s pool %s", m->j.pv_name,
+                      cs_tier_name(m->j.from_tier), m->j.source_pool, cs_tier_name(m->j.to_tier), m->j.target_pool);
+            return cs__finish(m, CS_MIGRATION_SUCCEEDED, NULL, err);
+        }
+        if (!nr) {
+            /* The control plane removed the new replica, not the old one. The
+             * volume has its old replicas, so nothing is lost, but the move
+             * did not happen. */
+            char why[256];
+            snprintf(why, sizeof why, "the control plane removed the new replica %s instead of the old one %s",
+                     m->j.new_replica, m->j.old_replica);
+            cs__event(m, true, "MigrationWrongVictim", "%s", why);
+            return cs__finish(m, CS_MIGRATION_FAILED, why, err);
+        }
+        m->j.scale_down_attempts++;
+        if ((rc = cs__save(m, err)) != 0)
+            return rc;
+        /* Detach the old child just before the decrease: it becomes the
+         * first victim. The hot-spare reconciler would re-attach it within
+         * its period, hence "immediately" (reference 7.4). */
+        if (old && old->in_nexus && old->child_uri[0] && v.nexus[0]) {
+            rc = ops->nexus_child_delete(ops->ctx, v.nexus, old->child_uri, err);
+            if (rc != 0 && rc != CS_ENOTFOUND)
+                CS_WARN("detaching the old replica failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
+        }
+        if (v.num_replicas > m->j.replicas_before) {
+            rc = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before, err);
+            if (rc != 0 && rc != CS_ECONFLICT)
+                CS_WARN("lowering replica_count failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
+        }
+        if (ops->sleep_ms(ops->ctx, m->poll_ms > 1000 ? 1000 : m->poll_ms, m->stop))
+            return cs__suspend(m);
+    }
+    char why[256];
+    snprintf(why, sizeof why, "the old replica %s was still attached after %d scale-down attempts",
+             m->j.old_replica, CS__MAX_SCALE_DOWN_ATTEMPTS);
+    cs__event(m, true, "MigrationScaleDownFailed", "%s; the volume keeps %d replicas", why, m->j.replicas_before + 1);
+    /* The extra replica is healthy: keeping it loses nothing. Record the
+     * failure and clear the journal so a person can decide. */
+    return cs__finish(m, CS_MIGRATION_FAILED, why, err);
+}
+
+static int cs__wait_sync(cs__mig_t *m, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    for (;;) {
+        if (cs__stopped(m))
+            return cs__suspend(m);
+        int64_t now = ops->now_ms(ops->ctx);
+        cs_mig_volume_t v;
+        int rc = cs__get_volume(m, &v, err);
+        if (rc != 0) {
+            /* A flaky API is not a failed rebuild: retry until the deadline. */
+            CS_WARN("reading the volume during sync failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
+        } else {
+            const cs_mig_replica_t *nr = cs__replica(&v, m->j.new_replica);
+            if (!nr)
+                return cs__rollback(m, CS_MIGRATION_FAILED, "the new replica disappeared while rebuilding", err);
+            if (cs__healthy(nr) && v.online) {
+                cs__event(m, false, "MigrationSynced", "new replica %s on pool %s is in sync", nr->uuid, nr->pool);
+                break;
+            }
+        }
+        if (now - m->j.started_ms >= m->j.timeout_ms) {
+            char why[256];
+            snprintf(why, sizeof why, "the new replica was not in sync after the migration timeout of %lld s",
+                     (long long)(m->j.timeout_ms / 1000));
+            return cs__rollback(m, CS_MIGRATION_TIMED_OUT, why, err);
+        }
+        int64_t left = m->j.started_ms + m->j.timeout_ms - now;
+        if (ops->sleep_ms(ops->ctx, m->poll_ms < left ? m->poll_ms : left, m->stop))
+            return cs__suspend(m);
+    }
+    if (m->preserve) {
+        cs__event(m, false, "MigrationCompleted",
+                  "%s now has a replica on %s pool %s; the old replica %s is kept (preservation mode)", m->j.pv_name,
+                  cs_tier_name(m->j.to_tier), m->j.target_pool, m->j.old_replica);
+        return cs__finish(m, CS_MIGRATION_SUCCEEDED, NULL, err);
+    }
+    return cs__scale_down(m, err);
+}
+
+/* After the increase: find the new replica and check where it landed. */
+static int cs__verify_placement(cs__mig_t *m, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    int64_t deadline = ops->now_ms(ops->ctx) + CS__PLACEMENT_WAIT_MS;
+    for (;;) {
+        cs_mig_volume_t v;
+        int rc = cs__get_volume(m, &v, err);
+        if (rc != 0)
+            return rc;
+        if (v.num_replicas <= m->j.replicas_before)
+            return cs__finish(m, CS_MIGRATION_ABORTED, "replica_count was never raised", err);
+        for (size_t i = 0; i < v.replica_count; i++) {
+            const cs_mig_replica_t *r = &v.replicas[i];
+            if (cs__was_before(&m->j, r->uuid))
+                continue;
+            snprintf(m->j.new_replica, sizeof m->j.new_replica, "%s", r->uuid);
+            if (!cs__acceptable(&m->j, r->pool)) {
+                char why[256];
+                snprintf(why, sizeof why, "the control plane placed the new replica on pool %s, not on a %s pool",
+                         r->pool, cs_tier_name(m->j.to_tier));
+                return cs__rollback(m, CS_MIGRATION_FAILED, why, err);
+            }
+            m->j.step = CS_MIG_STEP_WAIT_SYNC;
+            if ((rc = cs__save(m, err)) != 0)
+                return rc;
+            cs__event(m, false, "MigrationReplicaAdded", "new replica %s placed on pool %s; waiting for its rebuild",
+                      r->uuid, r->pool);
+            return cs__wait_sync(m, err);
+        }
+        if (ops->now_ms(ops->ctx) >= deadline)
+            return cs__rollback(m, CS_MIGRATION_FAILED, "replica_count was raised but no new replica appeared", err);
+        if (ops->sleep_ms(ops->ctx, 200, m->stop))
+            return cs__suspend(m);
+    }
+}
+
+/* The placement window: only the target pool keeps the placement label
+ * while replica_count goes up by one. */
+static int cs__scale_up(cs__mig_t *m, const cs_mig_pool_t *pools, size_t npools, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    bool created_by = strcmp(m->j.placement_key, CS__CREATED_BY) == 0;
+    for (size_t i = 0; i < npools && m->j.steered_count < 64; i++)
+        if (pools[i].has_placement_label && strcmp(pools[i].id, m->j.target_pool) != 0)
+            snprintf(m->j.steered[m->j.steered_count++], sizeof m->j.steered[0], "%s", pools[i].id);
+    m->j.step = CS_MIG_STEP_SCALE_UP;
+    ops->placement_lock(ops->ctx);
+    int rc = cs__save(m, err);
+    if (rc != 0) {
+        ops->placement_unlock(ops->ctx);
+        return rc;
+    }
+    cs__event(m, false, "MigrationStarted", "moving %s from %s pool %s to %s pool %s (IOPS %.1f)", m->j.pv_name,
+              cs_tier_name(m->j.from_tier), m->j.source_pool, cs_tier_name(m->j.to_tier), m->j.target_pool,
+              m->j.trigger_iops);
+    rc = ops->pool_label_put(ops->ctx, m->j.target_pool, m->j.placement_key, m->j.placement_value, err);
+    for (size_t i = 0; rc == 0 && i < m->j.steered_count; i++) {
+        if (created_by)
+            rc = ops->pool_label_put(ops->ctx, m->j.steered[i], m->j.placement_key, CS__STEERED_VALUE, err);
+        else {
+            rc = ops->pool_label_delete(ops->ctx, m->j.steered[i], m->j.placement_key, err);
+            if (rc == CS_ENOTFOUND)
+                rc = 0;
+        }
+    }
+    int up = rc;
+    if (rc == 0) {
+        up = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before + 1, err);
+        if (up == CS_ECONFLICT)
+            up = 0; /* already n+1 */
+    }
+    cs_err_t rerr = {0};
+    int restored = cs__restore_labels(m, &rerr);
+    ops->placement_unlock(ops->ctx);
+    if (restored != 0) {
+        /* The journal still lists the pools: a resume restores them. */
+        cs_err_set(err, restored, "%s", rerr.msg);
+        return restored;
+    }
+    if (up != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "raising replica_count failed: %s", err ? err->msg : "");
+        cs__event(m, true, "MigrationFailed", "%s", why);
+        /* Nothing was added: a verify finds replica_count unchanged. */
+        cs_mig_volume_t v;
+        if (cs__get_volume(m, &v, err) == 0 && v.num_replicas <= m->j.replicas_before)
+            return cs__finish(m, CS_MIGRATION_FAILED, why, err);
+        return cs__rollback(m, CS_MIGRATION_FAILED, why, err);
+    }
+    return cs__verify_placement(m, err);
+}
+
+static int cs__nop_sleep_guard(const cs_migrator_ops_t *ops, cs_err_t *err)
+{
+    if (!ops || !ops->get_volume || !ops->list_pools || !ops->set_replica_count || !ops->pool_label_put ||
+        !ops->pool_label_delete || !ops->nexus_child_delete || !ops->journal_write || !ops->now_ms ||
+        !ops->sleep_ms || !ops->placement_lock || !ops->placement_unlock)
+        return cs_err_set(err, CS_EINVAL, "migrator: every operation must be provided");
+    return 0;
+}
+
+int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, const atomic_int *stop,
+                     cs_mig_result_t *result, cs_err_t *err)
+{
+    memset(result, 0, sizeof *result);
+    int rc = cs__nop_sleep_guard(ops, err);
+    if (rc != 0)
+        return rc;
+    cs__mig_t m = {.ops = ops, .poll_ms = req->poll_ms > 0 ? req->poll_ms : 10000, .preserve = req->preservation_mode,
+                   .stop = stop, .res = result};
+    cs_mig_journal_t *j = &m.j;
+    snprintf(j->policy, sizeof j->policy, "%s", req->policy ? req->policy : "");
+    snprintf(j->pv_name, sizeof j->pv_name, "%s", req->pv_name);
+    snprintf(j->volume, sizeof j->volume, "%s", req->volume);
+    snprintf(j->source_pool, sizeof j->source_pool, "%s", req->source_pool);
+    snprintf(j->target_pool, sizeof j->target_pool, "%s", req->target_pool);
+    snprintf(j->placement_key, sizeof j->placement_key, "%s",
+             req->placement_key ? req->placement_key : CS_DEFAULT_PLACEMENT_KEY);
+    for (size_t i = 0; i < req->accept_count && i < 32; i++)
+        snprintf(j->accept[j->accept_count++], sizeof j->accept[0], "%s", req->accept_pools[i]);
+    j->from_tier = req->from_tier;
+    j->to_tier = req->to_tier;
+    j->trigger_iops = req->trigger_iops;
+    j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 30 * 60 * 1000;
+    j->started_ms = ops->now_ms(ops->ctx);
+    j->step = CS_MIG_STEP_ANALYZE;
+
+    /* ANALYZE: nothing has changed yet; a refusal leaves no trace. */
+    cs_mig_volume_t v;
+    if ((rc = cs__get_volume(&m, &v, err)) != 0)
+        return rc;
+    if (!v.published)
+        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: the volume is not published; a new replica would not be rebuilt", j->pv_name);
+    if (!v.online)
+        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: the volume is not Online", j->pv_name);
+    int healthy = cs__healthy_count(&v);
+    if (healthy < (int)v.replica_count || (int)v.replica_count < v.num_replicas)
+        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: only %d of %zu replicas are healthy (%d wanted); not moving a degraded volume",
+                          j->pv_name, healthy, v.replica_count, v.num_replicas);
+    if (v.num_replicas >= 255)
+        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: already 255 replicas", j->pv_name);
+    bool key_included = false;
+    for (size_t i = 0; i < v.inclusion_count; i++)
+        if (strcmp(v.inclusion_key[i], j->placement_key) == 0) {
+            key_included = true;
+            snprintf(j->placement_value, sizeof j->placement_value, "%s", v.inclusion_value[i]);
+        }
+    if (!key_included)
+        return cs_err_set(err, CS_EMIGRATION_FAILED,
+                          "%s cannot be steered: its pool topology does not include the placement label \"%s\" (give its StorageClass poolHasTopologyKey: %s)",
+                          j->pv_name, j->placement_key, j->placement_key);
+    const cs_mig_replica_t *old = NULL;
+    for (size_t i = 0; i < v.replica_count; i++) {
+        snprintf(j->before[j->before_count++], sizeof j->before[0], "%s", v.replicas[i].uuid);
+        if (!old && strcmp(v.replicas[i].pool, j->source_pool) == 0)
+            old = &v.replicas[i];
+    }
+    if (!old)
+        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s has no replica on pool %s", j->pv_name, j->source_pool);
+    snprintf(j->old_replica, sizeof j->old_replica, "%s", old->uuid);
+    j->replicas_before = v.num_replicas;
+    j->healthy_before = healthy;
+
+    cs_mig_pool_t *pools = NULL;
+    size_t npools = 0;
+    if ((rc = ops->list_pools(ops->ctx, &pools, &npools, err)) != 0)
+        return cs_err_prefix(err, "%s: listing pools: ", j->pv_name);
+    const cs_mig_pool_t *target = NULL;
+    for (size_t i = 0; i < npools; i++)
+        if (strcmp(pools[i].id, j->target_pool) == 0)
+            target = &pools[i];
+    if (!target)
+        rc = cs_err_set(err, CS_ENO_SUITABLE_POOL, "%s: target pool %s does not exist", j->pv_name, j->target_pool);
+    else if (!target->online)
+        rc = cs_err_set(err, CS_ENO_SUITABLE_POOL, "%s: target pool %s is not Online", j->pv_name, j->target_pool);
+    else if (target->used > target->capacity || target->capacity - target->used < v.size)
+        rc = cs_err_set(err, CS_ENO_SUITABLE_POOL, "%s: target pool %s has %llu bytes free, the volume needs %llu",
+                        j->pv_name, j->target_pool,
+                        (unsigned long long)(target->used > target->capacity ? 0 : target->capacity - target->used),
+                        (unsigned long long)v.size);
+    else
+        for (size_t i = 0; i < v.replica_count && rc == 0; i++)
+            if (strcmp(v.replicas[i].node, target->node) == 0)
+                rc = cs_err_set(err, CS_ENO_SUITABLE_POOL,
+                                "%s: target pool %s is on node %s, which already holds replica %s of the volume",
+                                j->pv_name, j->target_pool, target->node, v.replicas[i].uuid);
+    if (rc == 0)
+        rc = cs__scale_up(&m, pools, npools, err);
+    free(pools);
+    result->reached = j->step;
+    return rc;
+}
+
+int cs_migration_resume(const cs_migrator_ops_t *ops, const cs_mig_journal_t *journal, int64_t poll_ms,
+                        bool preservation_mode, const atomic_int *stop, cs_mig_result_t *result, cs_err_t *err)
+{
+    memset(result, 0, sizeof *result);
+    int rc = cs__nop_sleep_guard(ops, err);
+    if (rc != 0)
+        return rc;
+    cs__mig_t m = {.ops = ops, .j = *journal, .poll_ms = poll_ms > 0 ? poll_ms : 10000,
+                   .preserve = preservation_mode, .stop = stop, .res = result};
+    cs__event(&m, false, "MigrationResumed", "resuming the migration of %s at step %s", m.j.pv_name,
+              cs_mig_step_name(m.j.step));
+    switch (m.j.step) {
+    case CS_MIG_STEP_ANALYZE:
+    case CS_MIG_STEP_DONE:
+        rc = cs__finish(&m, CS_MIGRATION_ABORTED, "nothing had changed yet", err);
+        break;
+    case CS_MIG_STEP_SCALE_UP:
+        ops->placement_lock(ops->ctx);
+        rc = cs__restore_labels(&m, err);
+        ops->placement_unlock(ops->ctx);
+        if (rc == 0)
+            rc = cs__save(&m, err);
+        if (rc == 0)
+            rc = cs__verify_placement(&m, err);
+        break;
+    case CS_MIG_STEP_WAIT_SYNC:
+        rc = cs__wait_sync(&m, err);
+        break;
+    case CS_MIG_STEP_SCALE_DOWN:
+        rc = cs__scale_down(&m, err);
+        break;
+    case CS_MIG_STEP_ROLLBACK:
+        rc = cs__rollback(&m, CS_MIGRATION_FAILED, m.j.failure, err);
+        break;
+    }
+    result->reached = m.j.step;
+    return rc;
+}
