@@ -11,6 +11,7 @@ packages=(
   libisal-dev liblz4-dev libcurl4-openssl-dev libjansson-dev libyajl-dev
   libyaml-dev libmicrohttpd-dev liburing-dev libcriterion-dev
   python3
+  nvme-cli smartmontools  # hardware discovery
 )
 
 missing=()
