@@ -12,6 +12,7 @@ packages=(
   libyaml-dev libmicrohttpd-dev liburing-dev libcriterion-dev
   python3
   nvme-cli smartmontools  # hardware discovery
+  prometheus  # test world: real Prometheus scraping the Mayastor simulator
 )
 
 missing=()

@@ -37,7 +37,7 @@ static void cs__discover_help(FILE *f)
           "                            insensitive), matches the glob PAT; TIER is hot, warm,\n"
           "                            cold or none (never pool it). Repeatable; first match wins\n"
           "  --media-error-threshold N exclude devices with more than N media errors (default 0)\n"
-          "  --percent-used-limit N    exclude SSDs whose endurance used is >= N%% (default 90)\n"
+          "  --percent-used-limit N    exclude SSDs whose endurance used is >= N% (default 90)\n"
           "\n"
           "Sources:\n"
           "  --sysfs-root DIR          sysfs (default /sys; env COUCHESTOR_SYSFS_ROOT)\n"
