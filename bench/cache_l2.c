@@ -1,0 +1,226 @@
+/* bench_cache_l2: L2 4 KiB hits per second, page cache warm (mmap reads, and
+ * pread reads for comparison) and cold (O_DIRECT), each beside raw pread of
+ * the same records' offsets in the same files, measured in the same run.
+ * Usage: bench_cache_l2 [seconds per run] [entries] */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache/l2_record.h"
+#include "couchestor/cache_l2.h"
+
+#define VLEN 4096
+#define MAXSEG 64
+
+static double secs = 1.0;
+static uint32_t n_entries = 65536;
+static char dir[64];
+/* raw baseline: per entry, segment index and payload offset */
+static int seg_fd[MAXSEG], seg_dfd[MAXSEG];
+static uint8_t *ent_seg;
+static uint64_t *ent_off;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void key_of(char *k, uint32_t i)
+{
+    snprintf(k, 24, "blk/%016u", i);
+}
+
+typedef enum { L2_GET, RAW_PREAD, RAW_DIRECT } kind_t;
+typedef struct ctx_s {
+    kind_t kind;
+    cs_l2_t *l2;
+    int tid;
+    uint64_t ops, bad;
+    double t;
+} ctx_t;
+
+static void *worker(void *arg)
+{
+    ctx_t *c = arg;
+    uint8_t *buf;
+    if (posix_memalign((void **)&buf, 4096, 2 * VLEN) != 0)
+        return NULL;
+    uint32_t x = 2463534242u + (uint32_t)c->tid * 977u;
+    double t0 = now();
+    uint64_t ops = 0;
+    while (now() - t0 < secs) {
+        for (int b = 0; b < 64; b++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            uint32_t i = x % n_entries;
+            if (c->kind == L2_GET) {
+                char k[24];
+                key_of(k, i);
+                size_t len;
+                if (cs_l2_get(c->l2, k, strlen(k), buf, 2 * VLEN, &len, NULL) != 0 || len != VLEN)
+                    c->bad++;
+            } else if (c->kind == RAW_PREAD) {
+                if (pread(seg_fd[ent_seg[i]], buf, VLEN, (off_t)ent_off[i]) != VLEN)
+                    c->bad++;
+            } else {
+                if (pread(seg_dfd[ent_seg[i]], buf, VLEN, (off_t)(ent_off[i] & ~4095ull)) != VLEN)
+                    c->bad++;
+            }
+        }
+        ops += 64;
+    }
+    c->t = now() - t0;
+    c->ops = ops;
+    free(buf);
+    return NULL;
+}
+
+static double run(kind_t kind, cs_l2_t *l2, int threads)
+{
+    pthread_t th[2];
+    ctx_t c[2];
+    for (int i = 0; i < threads; i++) {
+        c[i] = (ctx_t){.kind = kind, .l2 = l2, .tid = i};
+        pthread_create(&th[i], NULL, worker, &c[i]);
+    }
+    double rate = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        if (c[i].bad)
+            fprintf(stderr, "bench: %llu failed reads\n", (unsigned long long)c[i].bad);
+        rate += (double)c[i].ops / c[i].t;
+    }
+    return rate;
+}
+
+static cs_l2_t *open_l2(cs_l2_read_mode_t mode)
+{
+    cs_l2_config_t cfg = {.dir = dir, .capacity_bytes = 4ull << 30, .segment_size = 64u << 20,
+                          .read_mode = mode};
+    cs_l2_t *l2 = NULL;
+    cs_err_t err = {0};
+    if (cs_l2_open(&cfg, &l2, &err) != 0) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        exit(1);
+    }
+    return l2;
+}
+
+/* Finds every record's payload offset by walking the segment files. */
+static void index_raw(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int nseg = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "seg-", 4) != 0 || nseg == MAXSEG)
+            continue;
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY);
+        seg_fd[nseg] = fd;
+        seg_dfd[nseg] = open(path, O_RDONLY | O_DIRECT);
+        struct stat st;
+        fstat(fd, &st);
+        uint8_t *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        uint64_t off = CS__L2_SEG_HDR;
+        cs__l2_rec_t r;
+        while (off < (uint64_t)st.st_size &&
+               cs__l2_rec_parse(m + off, (size_t)st.st_size - off, &r) == CS__L2_PARSE_OK) {
+            if (r.type == CS__L2_REC_PUT) {
+                char k[24] = {0};
+                memcpy(k, r.key, r.klen < 23 ? r.klen : 23);
+                uint32_t i = (uint32_t)strtoul(k + 4, NULL, 10);
+                if (i < n_entries) {
+                    ent_seg[i] = (uint8_t)nseg;
+                    ent_off[i] = (uint64_t)(r.payload - m);
+                }
+            }
+            off += r.total;
+        }
+        munmap(m, (size_t)st.st_size);
+        nseg++;
+    }
+    closedir(d);
+}
+
+static void drop_caches(void)
+{
+    sync();
+    FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+    if (f) {
+        fputs("1\n", f);
+        fclose(f);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        secs = atof(argv[1]);
+    if (argc > 2)
+        n_entries = (uint32_t)strtoul(argv[2], NULL, 0);
+    snprintf(dir, sizeof dir, "/tmp/cs-bench-l2-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    ent_seg = calloc(n_entries, 1);
+    ent_off = calloc(n_entries, sizeof *ent_off);
+    cs_l2_t *l2 = open_l2(CS_L2_READ_MMAP);
+    uint8_t v[VLEN];
+    uint32_t x = 1;
+    double t0 = now();
+    for (uint32_t i = 0; i < n_entries; i++) {
+        for (int j = 0; j < VLEN; j += 4) {
+            x = x * 1664525u + 1013904223u;
+            memcpy(v + j, &x, 4);
+        }
+        char k[24];
+        key_of(k, i);
+        if (cs_l2_put(l2, k, strlen(k), v, VLEN, NULL) != 0)
+            return 1;
+    }
+    double wt = now() - t0;
+    cs_l2_sync(l2, NULL);
+    cs_l2_close(&l2);
+    index_raw();
+    printf("bench_cache_l2: %u entries of 4 KiB (%.0f MiB) written in %.2f s (%.0f puts/s); "
+           "%.1f s per run\n",
+           n_entries, n_entries * 4096.0 / 1048576, wt, n_entries / wt, secs);
+
+    printf("\n%-34s %8s %12s %12s %7s\n", "mode", "threads", "L2 hits/s", "raw reads/s", "ratio");
+    cs_l2_read_mode_t warm_modes[] = {CS_L2_READ_MMAP, CS_L2_READ_PREAD};
+    const char *warm_names[] = {"warm, mmap (default)", "warm, pread"};
+    for (int m = 0; m < 2; m++) {
+        l2 = open_l2(warm_modes[m]);
+        run(L2_GET, l2, 1); /* warm the page cache */
+        for (int threads = 1; threads <= 2; threads++) {
+            double a = run(L2_GET, l2, threads), b = run(RAW_PREAD, NULL, threads);
+            printf("%-34s %8d %12.0f %12.0f %6.2fx\n", warm_names[m], threads, a, b, a / b);
+        }
+        cs_l2_close(&l2);
+    }
+    printf("target: warm >= 1M hits/s\n");
+    l2 = open_l2(CS_L2_READ_DIRECT);
+    for (int threads = 1; threads <= 2; threads++) {
+        drop_caches();
+        double a = run(L2_GET, l2, threads);
+        drop_caches();
+        double b = run(RAW_DIRECT, NULL, threads);
+        printf("%-34s %8d %12.0f %12.0f %6.2fx\n", "cold, O_DIRECT (raw: 4 KiB block)", threads,
+               a, b, a / b);
+    }
+    printf("target: cold >= 0.8x raw pread\n");
+    cs_l2_close(&l2);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}

@@ -1,0 +1,126 @@
+/* l2_record.c: encoding and bounded parsing of L2 segment records. */
+#include "l2_record.h"
+
+#include <string.h>
+
+#include "couchestor/cache_map.h"
+#include "couchestor/compress.h"
+#include "couchestor/crc32c.h"
+
+static inline uint16_t cs__rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t cs__rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+static inline uint64_t cs__rd64(const uint8_t *p)
+{
+    return (uint64_t)cs__rd32(p) | ((uint64_t)cs__rd32(p + 4) << 32);
+}
+static inline void cs__wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void cs__wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void cs__wr64(uint8_t *p, uint64_t v)
+{
+    cs__wr32(p, (uint32_t)v);
+    cs__wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+void cs__l2_rec_header(uint8_t hdr[CS__L2_REC_HDR], uint8_t type, uint8_t codec,
+                       const uint8_t *key, uint16_t klen, uint32_t plen, uint32_t vlen,
+                       uint64_t seq, uint32_t vcrc)
+{
+    cs__wr32(hdr, CS__L2_REC_MAGIC);
+    hdr[4] = type;
+    hdr[5] = codec;
+    cs__wr16(hdr + 6, klen);
+    cs__wr32(hdr + 8, plen);
+    cs__wr32(hdr + 12, vlen);
+    cs__wr64(hdr + 16, seq);
+    cs__wr32(hdr + 24, vcrc);
+    uint32_t hcrc = cs_crc32c(cs_crc32c(0, hdr, 28), key, klen);
+    cs__wr32(hdr + 28, hcrc);
+}
+
+int cs__l2_rec_parse(const uint8_t *buf, size_t len, cs__l2_rec_t *out)
+{
+    if (len < 4)
+        return CS__L2_PARSE_TRUNCATED;
+    if (cs__rd32(buf) != CS__L2_REC_MAGIC)
+        return CS__L2_PARSE_BAD;
+    if (len < CS__L2_REC_HDR)
+        return CS__L2_PARSE_TRUNCATED;
+    uint8_t type = buf[4], codec = buf[5];
+    uint16_t klen = cs__rd16(buf + 6);
+    uint32_t plen = cs__rd32(buf + 8), vlen = cs__rd32(buf + 12);
+    if (klen == 0 || klen > CS_CACHE_KEY_MAX || plen > CS__L2_VALUE_MAX || vlen > CS__L2_VALUE_MAX)
+        return CS__L2_PARSE_BAD;
+    if (type == CS__L2_REC_PUT) {
+        if (codec == CS_CODEC_RAW && plen != vlen)
+            return CS__L2_PARSE_BAD;
+        if (codec == CS_CODEC_LZ4 && (plen == 0 || plen > cs_compress_bound(vlen)))
+            return CS__L2_PARSE_BAD;
+        if (codec != CS_CODEC_RAW && codec != CS_CODEC_LZ4)
+            return CS__L2_PARSE_BAD;
+    } else if (type == CS__L2_REC_DEL) {
+        if (plen != 0 || vlen != 0 || codec != 0)
+            return CS__L2_PARSE_BAD;
+    } else {
+        return CS__L2_PARSE_BAD;
+    }
+    size_t total = cs__l2_rec_size(klen, plen);
+    /* The key is needed to check the header CRC. */
+    if (len < CS__L2_REC_HDR + (size_t)klen)
+        return CS__L2_PARSE_TRUNCATED;
+    uint32_t hcrc = cs_crc32c(cs_crc32c(0, buf, 28), buf + CS__L2_REC_HDR, klen);
+    if (hcrc != cs__rd32(buf + 28))
+        return CS__L2_PARSE_BAD;
+    if (len < total)
+        return CS__L2_PARSE_TRUNCATED;
+    out->type = type;
+    out->codec = codec;
+    out->klen = klen;
+    out->plen = plen;
+    out->vlen = vlen;
+    out->seq = cs__rd64(buf + 16);
+    out->vcrc = cs__rd32(buf + 24);
+    out->key = buf + CS__L2_REC_HDR;
+    out->payload = buf + CS__L2_REC_HDR + klen;
+    out->total = total;
+    return CS__L2_PARSE_OK;
+}
+
+int cs__l2_rec_verify(const cs__l2_rec_t *rec, uint8_t *out, size_t out_cap, cs_err_t *err)
+{
+    int rc = cs_decompress((cs_codec_t)rec->codec, rec->payload, rec->plen, out, out_cap,
+                           rec->vlen, err);
+    if (rc != 0)
+        return rc;
+    uint32_t crc = cs_crc32c(cs_crc32c(0, rec->key, rec->klen), out, rec->vlen);
+    if (crc != rec->vcrc)
+        return cs_err_set(err, CS_ECORRUPT,
+                          "L2 record seq %llu: value CRC32C %08x does not match the recorded %08x",
+                          (unsigned long long)rec->seq, crc, rec->vcrc);
+    return 0;
+}
+
+void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id)
+{
+    memset(hdr, 0, CS__L2_SEG_HDR);
+    memcpy(hdr, CS__L2_SEG_MAGIC, 8);
+    cs__wr64(hdr + 8, id);
+    cs__wr32(hdr + 16, CS__L2_SEG_VERSION);
+    cs__wr32(hdr + 28, cs_crc32c(0, hdr, 28));
+}
+
+int cs__l2_seg_header_check(const uint8_t *buf, size_t len, uint64_t *id)
+{
+    if (len < CS__L2_SEG_HDR || memcmp(buf, CS__L2_SEG_MAGIC, 8) != 0 ||
+        cs__rd32(buf + 16) != CS__L2_SEG_VERSION || cs__rd32(buf + 28) != cs_crc32c(0, buf, 28))
+        return CS_ECORRUPT;
+    *id = cs__rd64(buf + 8);
+    return 0;
+}
