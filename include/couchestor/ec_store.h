@@ -14,8 +14,15 @@
  * older generations. A reader uses the newest generation that has at least
  * k shards with valid headers and never mixes generations, so after a crash
  * or power loss at any point it sees the old object or the new one.
- * (delete is not atomic: a crash during delete can leave a damaged object,
- * which a repeated delete removes.)
+ *
+ * Delete is atomic too: it first creates an empty tombstone file
+ * g<generation>.tomb, newer than every generation of the object, in every
+ * directory holding a file of the object and fsyncs it there; then removes
+ * the shard files, then the tombstones. A reader that finds a tombstone
+ * newer than any complete generation treats the object as deleted, so after
+ * a crash at any point it sees the whole object or none. Leftovers of an
+ * interrupted delete are removed by the next put of the name, by delete or
+ * repair of the name, or by cs_ec_store_purge.
  *
  * Integrity: every chunk carries a CRC32C; a shard whose header or chunk
  * does not check out counts as missing for that stripe. Corrupt data is
@@ -57,6 +64,12 @@ typedef struct cs_ec_store_opts_s {
     unsigned io_flags;          /* CS_IO_NO_URING, CS_IO_NO_DIRECT (io.h) */
     cs_ec_progress_fn progress; /* optional */
     void *progress_ctx;
+    /* Threads a get may use to read and check stripes in parallel (the
+     * caller's own included): 0 = one per online CPU (at most 8), 1 = the
+     * calling thread only. Helpers live only for the duration of one get of
+     * an object of two or more stripes; the sink and the progress callback
+     * are always called on the calling thread, in order. */
+    unsigned read_threads;
 } cs_ec_store_opts_t;
 
 typedef enum cs_ec_shard_state {
@@ -121,8 +134,17 @@ int cs_ec_store_get(cs_ec_store_t *store, const void *name, size_t name_len, siz
 int cs_ec_store_get_stream(cs_ec_store_t *store, const void *name, size_t name_len,
                            cs_ec_write_fn write, void *ctx, cs_ec_report_t *report, cs_err_t *err);
 
-/* Removes every file of the object. CS_ENOTFOUND when there is none. */
+/* Deletes the object atomically (see above) and removes its files.
+ * CS_ENOTFOUND when there is no object of that name (leftovers of an
+ * earlier interrupted delete are removed then). On a failure to write the
+ * tombstone nothing is deleted. Once the tombstone is durable the delete
+ * has happened and returns 0, even if some file could not be removed (a
+ * later delete, repair or purge removes it). */
 int cs_ec_store_delete(cs_ec_store_t *store, const void *name, size_t name_len, cs_err_t *err);
+/* Finishes every interrupted delete in the store: removes the files of
+ * objects whose newest generation is a tombstone. *removed (optional)
+ * counts the files removed. Live objects are not touched. */
+int cs_ec_store_purge(cs_ec_store_t *store, unsigned *removed, cs_err_t *err);
 
 typedef struct cs_ec_entry_s {
     uint8_t *name; /* name_len bytes, NUL appended; NULL when no header is readable */
@@ -133,7 +155,8 @@ typedef struct cs_ec_entry_s {
 } cs_ec_entry_t;
 
 /* Lists every object found in any directory, sorted by name (objects whose
- * headers are all unreadable come last, name NULL). The caller frees with
+ * headers are all unreadable come last, name NULL; deleted objects whose
+ * leftovers remain are not listed). The caller frees with
  * cs_ec_entries_free. */
 int cs_ec_store_list(cs_ec_store_t *store, cs_ec_entry_t **entries, size_t *count, cs_err_t *err);
 void cs_ec_entries_free(cs_ec_entry_t *entries, size_t count);
@@ -147,7 +170,8 @@ int cs_ec_store_stat(cs_ec_store_t *store, const void *name, size_t name_len,
 int cs_ec_store_verify(cs_ec_store_t *store, const void *name, size_t name_len,
                        cs_ec_report_t *report, cs_err_t *err);
 /* Rewrites missing or damaged shards from the survivors (atomically per
- * shard) and removes stale files. CS_EINSUFFICIENT_SHARDS when some stripe
+ * shard) and removes stale files. For a deleted object with leftovers,
+ * removes them (report->stale_removed) and returns CS_ENOTFOUND. CS_EINSUFFICIENT_SHARDS when some stripe
  * has fewer than k good chunks (nothing is rewritten then). */
 int cs_ec_store_repair(cs_ec_store_t *store, const void *name, size_t name_len,
                        cs_ec_report_t *report, cs_err_t *err);

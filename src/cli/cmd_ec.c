@@ -23,9 +23,11 @@
     "  couchestor ec verify --dirs D1,...,Dn [NAME...]\n"                                   \
     "  couchestor ec repair --dirs D1,...,Dn [NAME...]\n"                                   \
     "  couchestor ec info --dirs D1,...,Dn [NAME...]\n"                                     \
+    "  couchestor ec delete --dirs D1,...,Dn NAME...\n"                                     \
     "\n"                                                                                    \
     "Each directory stands for one disk (a failure domain); N >= k+m directories.\n"       \
-    "Object names are any strings; they are never used as paths.\n"                        \
+    "Object names are any strings; they are never used as paths. repair without NAME\n"     \
+    "also finishes deletes interrupted by a crash.\n"                                        \
     "\n"                                                                                    \
     "Flags:\n"                                                                              \
     "  -k K               data shards (1..254)\n"                                          \
@@ -34,7 +36,9 @@
     "  --name NAME        object name (default: the file's base name)\n"                    \
     "  --dirs D1,...,Dn   the directories, comma separated\n"                              \
     "  -o OUT             decode output file ('-' for standard output)\n"                  \
-    "  --json             one JSON document on standard output\n"                          \
+    "  --json             one JSON document on standard output (strings are UTF-8; a\n"   \
+    "                     name that is not valid UTF-8 has its invalid bytes shown as\n"  \
+    "                     U+FFFD and its exact bytes in \"name_hex\")\n"                  \
     "  --no-progress      no progress bar (it is only shown when stderr is a terminal)\n"  \
     "\n"                                                                                    \
     "Exit status: 0 ok, 1 failure or damage found, 2 usage error.\n"
@@ -142,13 +146,67 @@ static int cs__usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when the bytes there
+ * are not one (stray continuation, overlong form, surrogate, above
+ * U+10FFFF, cut short). */
+static size_t cs__utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint32_t cp, min;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2, cp = c & 0x1fu, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3, cp = c & 0x0fu, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4, cp = c & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+static bool cs__utf8_valid(const void *s, size_t len)
+{
+    const unsigned char *p = s;
+    for (size_t i = 0; i < len;) {
+        size_t n = cs__utf8_seq(p + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* A JSON string of any bytes: valid UTF-8 is kept, each byte that is not
+ * part of a valid sequence becomes U+FFFD, so the document is always valid
+ * JSON (RFC 8259 requires UTF-8). */
 static void cs__json_str(FILE *f, const void *s, size_t len)
 {
     const unsigned char *p = s;
     fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         unsigned char c = p[i];
-        if (c == '"' || c == '\\')
+        size_t n = cs__utf8_seq(p + i, len - i);
+        if (n == 0) {
+            fputs("\\ufffd", f);
+            i++;
+            continue;
+        }
+        if (n > 1)
+            fwrite(p + i, 1, n, f);
+        else if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c == '\n')
             fputs("\\n", f);
@@ -156,7 +214,22 @@ static void cs__json_str(FILE *f, const void *s, size_t len)
             fprintf(f, "\\u%04x", c);
         else
             fputc(c, f);
+        i += n;
     }
+    fputc('"', f);
+}
+
+/* "name":"...", plus "name_hex":"<the bytes in hex>" when the name is not
+ * valid UTF-8 (the "name" string is then lossy). */
+static void cs__json_name(FILE *f, const void *name, size_t len)
+{
+    fputs("\"name\":", f);
+    cs__json_str(f, name, len);
+    if (cs__utf8_valid(name, len))
+        return;
+    fputs(",\"name_hex\":\"", f);
+    for (size_t i = 0; i < len; i++)
+        fprintf(f, "%02x", ((const unsigned char *)name)[i]);
     fputc('"', f);
 }
 
@@ -315,8 +388,8 @@ static int cs__ec_encode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
         (void)cs_ec_store_stat(st, name, strlen(name), rep, NULL);
     double secs = cs__secs(&t0, &t1);
     if (a->json) {
-        printf("{\"op\":\"encode\",\"name\":");
-        cs__json_str(stdout, name, strlen(name));
+        printf("{\"op\":\"encode\",");
+        cs__json_name(stdout, name, strlen(name));
         printf(",\"seconds\":%.3f,", secs);
         if (rep)
             cs__json_report(rep, st);
@@ -378,8 +451,8 @@ static int cs__ec_decode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
     }
     FILE *msg = to_stdout ? stderr : stdout;
     if (a->json && !to_stdout) {
-        printf("{\"op\":\"decode\",\"name\":");
-        cs__json_str(stdout, name, strlen(name));
+        printf("{\"op\":\"decode\",");
+        cs__json_name(stdout, name, strlen(name));
         printf(",\"output\":");
         cs__json_str(stdout, a->out, strlen(a->out));
         printf(",\"reconstructed\":%s,", rep->damaged || rep->stripes_reconstructed ? "true" : "false");
@@ -402,12 +475,22 @@ static int cs__ec_decode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
     return 0;
 }
 
-/* verify, repair, info over the named objects or all of them. */
+/* verify, repair, info over the named objects or all of them; delete of
+ * the named ones. */
 static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
 {
     cs_ec_entry_t *ents = NULL;
     size_t n = 0;
     cs_err_t err = {0};
+    bool del = strcmp(a->op, "delete") == 0;
+    if (del && a->npos == 0)
+        return cs__usage_error("delete takes one or more NAMEs%s", "");
+    unsigned purged = 0;
+    if (a->npos == 0 && strcmp(a->op, "repair") == 0 &&
+        cs_ec_store_purge(st, &purged, &err) != 0) {
+        fprintf(stderr, "couchestor ec %s: %s\n", a->op, err.msg);
+        return 1;
+    }
     if (a->npos == 0) {
         if (cs_ec_store_list(st, &ents, &n, &err) != 0) {
             fprintf(stderr, "couchestor ec %s: %s\n", a->op, err.msg);
@@ -441,6 +524,9 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
             rc = cs_err_set(&err, CS_EINSUFFICIENT_SHARDS,
                             "object directory %s: no readable shard header", ents[i].hex);
             memset(rep, 0, sizeof *rep);
+        } else if (del) {
+            rc = cs_ec_store_delete(st, name, len, &err);
+            memset(rep, 0, sizeof *rep);
         } else if (strcmp(a->op, "verify") == 0) {
             rc = cs_ec_store_verify(st, name, len, rep, &err);
         } else if (strcmp(a->op, "repair") == 0) {
@@ -450,7 +536,7 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
         }
         bool damaged = rc != 0 || (strcmp(a->op, "repair") != 0 &&
                                    (rep->damaged > 0 || rep->stripes_unrecoverable > 0));
-        if (strcmp(a->op, "info") == 0)
+        if (strcmp(a->op, "info") == 0 || del)
             damaged = rc != 0;
         if (damaged) {
             bad++;
@@ -459,13 +545,17 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
         const char *shown = name ? name : ents[i].hex;
         size_t shown_len = name ? len : strlen(ents[i].hex);
         if (a->json) {
-            printf("%s{\"name\":", i ? "," : "");
-            cs__json_str(stdout, shown, shown_len);
+            printf("%s{", i ? "," : "");
+            cs__json_name(stdout, shown, shown_len);
             printf(",\"ok\":%s,", damaged ? "false" : "true");
             if (rc != 0) {
                 printf("\"error\":");
                 cs__json_str(stdout, err.msg, strlen(err.msg));
                 printf(",\"code\":\"%s\"}", cs_err_name(rc));
+                continue;
+            }
+            if (del) {
+                printf("\"deleted\":true}");
                 continue;
             }
             cs__json_report(rep, st);
@@ -476,7 +566,9 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
             printf("%s: %s\n", shown, err.msg);
             continue;
         }
-        if (strcmp(a->op, "info") == 0) {
+        if (del) {
+            printf("%s: deleted\n", shown);
+        } else if (strcmp(a->op, "info") == 0) {
             printf("%s: %" PRIu64 " bytes, %u+%u, stripe %u bytes, %" PRIu64
                    " stripes, generation %016" PRIx64 ", %u damaged, %u stale file(s)\n",
                    shown, rep->length, rep->k, rep->m, rep->stripe_size, rep->stripe_count,
@@ -496,12 +588,22 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
             cs__print_shards(rep, st, false);
         }
     }
-    if (a->json)
-        printf("],\"damaged\":%u}\n", bad);
-    else if (count == 0)
+    if (a->json) {
+        if (del)
+            printf("],\"failed\":%u}\n", bad);
+        else if (strcmp(a->op, "repair") == 0 && a->npos == 0)
+            printf("],\"damaged\":%u,\"purged_files\":%u}\n", bad, purged);
+        else
+            printf("],\"damaged\":%u}\n", bad);
+    } else if (del) {
+        /* one line per object already */
+    } else if (count == 0) {
         printf("no objects in %zu directories\n", cs_ec_store_ndirs(st));
-    else if (strcmp(a->op, "verify") == 0)
+    } else if (strcmp(a->op, "verify") == 0) {
         printf("%zu object(s) checked, %u damaged\n", count, bad);
+    }
+    if (!a->json && purged > 0)
+        printf("removed %u file(s) left by interrupted deletes\n", purged);
     free(rep);
     cs_ec_entries_free(ents, n);
     return status;
@@ -514,9 +616,9 @@ int cs_cmd_ec(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     cs__ec_args_t a = {.op = argv[1], .progress = true};
-    const char *ops[] = {"encode", "decode", "verify", "repair", "info"};
+    const char *ops[] = {"encode", "decode", "verify", "repair", "info", "delete"};
     bool known = false;
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 6; i++)
         known |= strcmp(a.op, ops[i]) == 0;
     if (!known)
         return cs__usage_error("unknown operation '%s'", a.op);

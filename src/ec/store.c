@@ -213,6 +213,7 @@ typedef struct cs__file {
     uint64_t gen;
     unsigned idx;
     bool tmp;
+    bool tomb; /* a delete's tombstone: g<generation>.tomb */
     bool used; /* the selected shard of its index */
     char fname[48];
 } cs__file_t;
@@ -238,14 +239,16 @@ typedef struct cs__obj {
     cs__file_t *files;
     size_t nfiles;
     bool selected;
+    bool deleted; /* the newest generation is a tombstone */
     uint64_t gen;
     unsigned nvalid;
     cs_ec_shard_header_t ref; /* fields of the selected generation; name borrowed from a shard */
     cs__shard_t shard[CS_EC_MAX_SHARDS];
 } cs__obj_t;
 
-static bool cs__parse_fname(const char *s, uint64_t *gen, unsigned *idx, bool *tmp)
+static bool cs__parse_fname(const char *s, uint64_t *gen, unsigned *idx, bool *tmp, bool *tomb)
 {
+    *tomb = false;
     *tmp = s[0] == '.';
     if (*tmp)
         s++;
@@ -261,6 +264,12 @@ static bool cs__parse_fname(const char *s, uint64_t *gen, unsigned *idx, bool *t
         g = g << 4 | (uint64_t)v;
     }
     s += 16;
+    if (!*tmp && strcmp(s, ".tomb") == 0) {
+        *gen = g;
+        *idx = 0;
+        *tomb = true;
+        return g != 0;
+    }
     if (*s++ != '-')
         return false;
     unsigned x = 0;
@@ -340,9 +349,9 @@ static int cs__scan(cs__obj_t *o, cs_err_t *err)
         while ((e = readdir(dh)) != NULL && o->nfiles < CS__MAX_FILES) {
             uint64_t gen;
             unsigned idx;
-            bool tmp;
+            bool tmp, tomb;
             if (strlen(e->d_name) >= sizeof o->files[0].fname ||
-                !cs__parse_fname(e->d_name, &gen, &idx, &tmp))
+                !cs__parse_fname(e->d_name, &gen, &idx, &tmp, &tomb))
                 continue;
             if (o->nfiles == cap) {
                 cap *= 2;
@@ -359,6 +368,7 @@ static int cs__scan(cs__obj_t *o, cs_err_t *err)
             f->gen = gen;
             f->idx = idx;
             f->tmp = tmp;
+            f->tomb = tomb;
             snprintf(f->fname, sizeof f->fname, "%s", e->d_name);
         }
         closedir(dh);
@@ -486,6 +496,14 @@ static int cs__select(cs__obj_t *o, const void *name, size_t name_len, cs_err_t 
     for (size_t g = 0; g < ng; g++) {
         if (g > 0 && gens[g] == gens[g - 1])
             continue;
+        bool tomb = false;
+        for (size_t i = 0; i < o->nfiles && !tomb; i++)
+            tomb = o->files[i].tomb && o->files[i].gen == gens[g];
+        if (tomb) {
+            /* Deleted: whatever is older is a leftover of the delete. */
+            o->deleted = true;
+            break;
+        }
         memset(&o->ref, 0, sizeof o->ref);
         for (unsigned i = 0; i < CS_EC_MAX_SHARDS; i++)
             cs__shard_reset(&o->shard[i]);
@@ -494,7 +512,7 @@ static int cs__select(cs__obj_t *o, const void *name, size_t name_len, cs_err_t 
             o->files[i].used = false;
         for (size_t i = 0; i < o->nfiles; i++) {
             cs__file_t *f = &o->files[i];
-            if (f->tmp || f->gen != gens[g] || o->shard[f->idx].valid)
+            if (f->tmp || f->tomb || f->gen != gens[g] || o->shard[f->idx].valid)
                 continue;
             cs__shard_reset(&o->shard[f->idx]);
             cs__open_shard(o, f, name, name_len, &o->shard[f->idx]);
@@ -524,6 +542,8 @@ static int cs__select(cs__obj_t *o, const void *name, size_t name_len, cs_err_t 
     for (unsigned i = 0; i < CS_EC_MAX_SHARDS; i++)
         cs__shard_reset(&o->shard[i]);
     memset(&o->ref, 0, sizeof o->ref);
+    if (o->deleted)
+        return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found (deleted)", shown);
     if (ng == 0)
         return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found in %zu directories", shown,
                           o->st->ndirs);
@@ -603,11 +623,12 @@ static int cs__open_object(cs_ec_store_t *st, const void *name, size_t name_len,
 
 /* --------------------------------------------------------- payload reads */
 
-/* Reads chunk `stripe` of the listed rows into bufs[row] and checks each
- * against its CRC; ok[row] says which are good. Bad chunks are counted
- * against their shard. */
-static void cs__read_chunks(cs__obj_t *o, uint64_t stripe, const unsigned *rows, unsigned nrows,
-                            uint8_t *const *bufs, bool *ok)
+/* Reads chunk `stripe` of the listed rows into bufs[row] through io and
+ * checks each against its CRC; ok[row] says which are good. Touches no
+ * shared state of o except the (read-only) headers and file descriptors, so
+ * several threads may call it at once, each with its own io. */
+static void cs__read_chunks(cs__obj_t *o, cs_io_t *io, uint64_t stripe, const unsigned *rows,
+                            unsigned nrows, uint8_t *const *bufs, bool *ok)
 {
     cs_io_req_t reqs[CS_EC_MAX_SHARDS];
     uint32_t len = cs_ec_shard_chunk_len(&o->ref, stripe);
@@ -622,26 +643,182 @@ static void cs__read_chunks(cs__obj_t *o, uint64_t stripe, const unsigned *rows,
         direct |= o->shard[rows[i]].f.direct;
     if (direct) {
         /* Device reads: all shards in flight together, then the checks. */
-        (void)cs_io_run(o->io, reqs, nrows, NULL);
+        (void)cs_io_run(io, reqs, nrows, NULL);
     }
     for (unsigned i = 0; i < nrows; i++) {
         unsigned r = rows[i];
-        cs__shard_t *s = &o->shard[r];
         /* Page-cache reads are copies: check each chunk while it is still
          * in the CPU cache rather than after the whole stripe. */
         if (!direct)
-            (void)cs_io_run(o->io, &reqs[i], 1, NULL);
+            (void)cs_io_run(io, &reqs[i], 1, NULL);
         ok[r] = reqs[i].result == 0 && reqs[i].done == len &&
-                cs_crc32c(0, bufs[r], len) == cs_ec_shard_stripe_crc(&s->h, stripe);
-        if (!ok[r])
-            s->bad_stripes++;
+                cs_crc32c(0, bufs[r], len) == cs_ec_shard_stripe_crc(&o->shard[r].h, stripe);
     }
+}
+
+/* cs__read_chunks for the single-threaded passes (verify, repair): bad
+ * chunks are counted against their shard. */
+static void cs__read_chunks_count(cs__obj_t *o, uint64_t stripe, const unsigned *rows,
+                                  unsigned nrows, uint8_t *const *bufs, bool *ok)
+{
+    cs__read_chunks(o, o->io, stripe, rows, nrows, bufs, ok);
+    for (unsigned i = 0; i < nrows; i++)
+        if (!ok[rows[i]])
+            o->shard[rows[i]].bad_stripes++;
 }
 
 static void cs__progress(cs_ec_store_t *st, uint64_t done, uint64_t total)
 {
     if (st->opts.progress)
         st->opts.progress(st->opts.progress_ctx, done, total);
+}
+
+/* A get runs stripes on up to `workers` threads (the caller's and helpers),
+ * each reading, checking and if need be decoding whole stripes into its own
+ * slot, while the caller hands finished stripes to the sink in order. On
+ * one core, a verified read costs a copy plus a CRC32C pass over the same
+ * bytes; spreading stripes over cores lets the two overlap. Slots bound the
+ * memory (at most CS__GET_SLOT_BUDGET, and never less than one stripe). */
+#define CS__GET_MAX_WORKERS 8
+#define CS__GET_MAX_SLOTS 16
+#define CS__GET_SLOT_BUDGET (64u << 20)
+
+enum { CS__SLOT_FREE, CS__SLOT_BUSY, CS__SLOT_DONE };
+
+typedef struct cs__slot {
+    int state;
+    uint64_t stripe;
+    int rc;
+    bool reconstructed;
+    uint8_t *data; /* (k+m) x chunk_size bytes: data chunks first, in order */
+    bool bad[CS_EC_MAX_SHARDS];
+    cs_err_t err;
+} cs__slot_t;
+
+typedef struct cs__get {
+    cs__obj_t *o;
+    cs_ec_codec_t *codec;
+    const char *pn;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint64_t next;      /* next stripe to claim */
+    uint64_t delivered; /* stripes handed to the sink */
+    bool stop;
+    unsigned nslots;
+    cs__slot_t slot[CS__GET_MAX_SLOTS];
+} cs__get_t;
+
+/* Reads stripe j's data chunks into slot->data and checks them; a chunk
+ * that fails (I/O error, short, CRC) is treated as missing and rebuilt from
+ * parity. Fills slot->rc/err/bad/reconstructed. */
+static void cs__get_stripe(cs__get_t *g, cs_io_t *io, uint64_t j, cs__slot_t *slot)
+{
+    cs__obj_t *o = g->o;
+    unsigned k = o->ref.k, n = k + o->ref.m;
+    uint32_t cl = cs_ec_shard_chunk_len(&o->ref, j);
+    uint8_t *ptr[CS_EC_MAX_SHARDS];
+    bool ok[CS_EC_MAX_SHARDS] = {0};
+    unsigned rows[CS_EC_MAX_SHARDS] = {0}, nrows = 0;
+    slot->rc = 0;
+    slot->reconstructed = false;
+    memset(slot->bad, 0, n * sizeof slot->bad[0]);
+    /* Data chunks land contiguously: the stripe's bytes in order. */
+    for (unsigned i = 0; i < n; i++)
+        ptr[i] = slot->data + (size_t)i * cl;
+    for (unsigned i = 0; i < k; i++)
+        if (o->shard[i].valid)
+            rows[nrows++] = i;
+    cs__read_chunks(o, io, j, rows, nrows, ptr, ok);
+    unsigned want[CS_EC_MAX_SHARDS], nwant = 0;
+    for (unsigned i = 0; i < nrows; i++)
+        slot->bad[rows[i]] = !ok[rows[i]];
+    for (unsigned i = 0; i < k; i++)
+        if (!ok[i])
+            want[nwant++] = i;
+    if (nwant == 0)
+        return;
+    nrows = 0;
+    for (unsigned i = k; i < n; i++)
+        if (o->shard[i].valid)
+            rows[nrows++] = i;
+    cs__read_chunks(o, io, j, rows, nrows, ptr, ok);
+    for (unsigned i = 0; i < nrows; i++)
+        slot->bad[rows[i]] = !ok[rows[i]];
+    const uint8_t *src[CS_EC_MAX_SHARDS];
+    uint8_t *outp[CS_EC_MAX_SHARDS];
+    for (unsigned i = 0; i < n; i++)
+        src[i] = ok[i] ? ptr[i] : NULL;
+    for (unsigned i = 0; i < nwant; i++)
+        outp[i] = ptr[want[i]];
+    cs_err_clear(&slot->err);
+    slot->rc = cs_ec_codec_reconstruct(g->codec, cl, src, want, nwant, outp, &slot->err);
+    if (slot->rc != 0)
+        cs_err_prefix(&slot->err, "object '%s' stripe %" PRIu64 ": ", g->pn, j);
+    else
+        slot->reconstructed = true;
+}
+
+/* Takes the next stripe whose slot is free. Called with g->lock held. */
+static bool cs__get_claim(cs__get_t *g, uint64_t *j)
+{
+    if (g->stop || g->next >= g->o->ref.stripe_count || g->next >= g->delivered + g->nslots)
+        return false;
+    *j = g->next++;
+    cs__slot_t *s = &g->slot[*j % g->nslots];
+    s->state = CS__SLOT_BUSY;
+    s->stripe = *j;
+    return true;
+}
+
+/* Claims and runs one stripe with the lock held on entry and exit. */
+static bool cs__get_work(cs__get_t *g, cs_io_t *io)
+{
+    uint64_t j;
+    if (!cs__get_claim(g, &j))
+        return false;
+    cs__slot_t *s = &g->slot[j % g->nslots];
+    pthread_mutex_unlock(&g->lock);
+    cs__get_stripe(g, io, j, s);
+    pthread_mutex_lock(&g->lock);
+    s->state = CS__SLOT_DONE;
+    pthread_cond_broadcast(&g->cond);
+    return true;
+}
+
+typedef struct cs__helper {
+    cs__get_t *g;
+    cs_io_t *io;
+    pthread_t tid;
+    bool started;
+} cs__helper_t;
+
+static void *cs__get_helper(void *arg)
+{
+    cs__helper_t *h = arg;
+    cs__get_t *g = h->g;
+    pthread_mutex_lock(&g->lock);
+    while (!g->stop && g->next < g->o->ref.stripe_count) {
+        if (!cs__get_work(g, h->io))
+            pthread_cond_wait(&g->cond, &g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+/* Worker threads for a get: the store's setting, else the online CPUs (at
+ * most CS__GET_MAX_WORKERS), never more than there are stripes. */
+static unsigned cs__get_workers(const cs_ec_store_t *st, uint64_t stripes)
+{
+    unsigned w = st->opts.read_threads;
+    if (w == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        w = cpus < 1 ? 1 : cpus > CS__GET_MAX_WORKERS ? CS__GET_MAX_WORKERS : (unsigned)cpus;
+    }
+    if (w > CS__GET_MAX_WORKERS)
+        w = CS__GET_MAX_WORKERS;
+    if (w > stripes)
+        w = stripes ? (unsigned)stripes : 1;
+    return w;
 }
 
 int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len,
@@ -657,55 +834,89 @@ int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len,
     char pn[96];
     cs__pname(name, name_len, pn, sizeof pn);
     unsigned k = o->ref.k, m = o->ref.m, n = k + m;
-    cs_ec_codec_t *codec = NULL;
-    bool owned = false;
+    uint64_t count = o->ref.stripe_count;
+    cs__get_t *g = calloc(1, sizeof *g);
     cs_buf_t *buf = NULL;
+    bool owned = false;
+    cs_ec_codec_t *codec = NULL;
+    cs__helper_t helper[CS__GET_MAX_WORKERS] = {0};
+    if (!g) {
+        cs__obj_free(o);
+        return cs_err_set(err, CS_ENOMEM, "ec store: out of memory");
+    }
+    g->o = o;
+    g->pn = pn;
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    unsigned workers = cs__get_workers(st, count);
+    size_t slot_size = (size_t)n * o->ref.chunk_size;
+    size_t fit = CS__GET_SLOT_BUDGET / slot_size;
+    g->nslots = 2 * workers;
+    if (g->nslots > fit)
+        g->nslots = fit ? (unsigned)fit : 1;
+    if (g->nslots > count)
+        g->nslots = count ? (unsigned)count : 1;
+    if (workers > g->nslots)
+        workers = g->nslots;
     rc = cs__get_codec(st, k, m, &codec, &owned, err);
+    g->codec = codec;
     if (rc == 0)
-        rc = cs_buf_alloc((size_t)n * o->ref.chunk_size, 0, &buf, err);
-    for (uint64_t j = 0; rc == 0 && j < o->ref.stripe_count; j++) {
-        uint32_t cl = cs_ec_shard_chunk_len(&o->ref, j);
-        uint8_t *ptr[CS_EC_MAX_SHARDS];
-        bool ok[CS_EC_MAX_SHARDS] = {0};
-        unsigned rows[CS_EC_MAX_SHARDS], nrows = 0;
-        /* Data chunks land contiguously: the stripe's bytes in order. */
-        for (unsigned i = 0; i < n; i++)
-            ptr[i] = buf->data + (size_t)i * cl;
-        for (unsigned i = 0; i < k; i++)
-            if (o->shard[i].valid)
-                rows[nrows++] = i;
-        cs__read_chunks(o, j, rows, nrows, ptr, ok);
-        unsigned want[CS_EC_MAX_SHARDS], nwant = 0;
-        for (unsigned i = 0; i < k; i++)
-            if (!ok[i])
-                want[nwant++] = i;
-        if (nwant > 0) {
-            nrows = 0;
-            for (unsigned i = k; i < n; i++)
-                if (o->shard[i].valid)
-                    rows[nrows++] = i;
-            cs__read_chunks(o, j, rows, nrows, ptr, ok);
-            const uint8_t *src[CS_EC_MAX_SHARDS];
-            uint8_t *outp[CS_EC_MAX_SHARDS];
+        rc = cs_buf_alloc(slot_size * g->nslots, 0, &buf, err);
+    for (unsigned s = 0; rc == 0 && s < g->nslots; s++)
+        g->slot[s].data = buf->data + (size_t)s * slot_size;
+    /* Helpers are an optimisation: one that cannot start leaves its share
+     * to the others and to this thread. */
+    for (unsigned t = 1; rc == 0 && t < workers; t++) {
+        helper[t].g = g;
+        if (cs_io_new(CS__IO_DEPTH, st->opts.io_flags, &helper[t].io, NULL) != 0)
+            continue;
+        if (pthread_create(&helper[t].tid, NULL, cs__get_helper, &helper[t]) == 0)
+            helper[t].started = true;
+        else
+            cs_io_free(&helper[t].io);
+    }
+    pthread_mutex_lock(&g->lock);
+    while (rc == 0 && g->delivered < count) {
+        cs__slot_t *s = &g->slot[g->delivered % g->nslots];
+        if (s->state == CS__SLOT_DONE && s->stripe == g->delivered) {
+            uint64_t j = g->delivered;
+            pthread_mutex_unlock(&g->lock);
             for (unsigned i = 0; i < n; i++)
-                src[i] = ok[i] ? ptr[i] : NULL;
-            for (unsigned i = 0; i < nwant; i++)
-                outp[i] = ptr[want[i]];
-            rc = cs_ec_codec_reconstruct(codec, cl, src, want, nwant, outp, err);
-            if (rc != 0) {
-                cs_err_prefix(err, "object '%s' stripe %" PRIu64 ": ", pn, j);
+                o->shard[i].bad_stripes += s->bad[i];
+            if (s->rc != 0) {
+                rc = s->rc;
+                if (err)
+                    *err = s->err;
                 if (rep)
                     rep->stripes_unrecoverable++;
-                break;
+            } else {
+                if (s->reconstructed && rep)
+                    rep->stripes_reconstructed++;
+                uint64_t dl = cs_ec_shard_stripe_data_len(&o->ref, j);
+                rc = write(ctx, s->data, (size_t)dl, err);
+                cs__progress(st, j * o->ref.stripe_size + dl, o->ref.object_length);
             }
-            if (rep)
-                rep->stripes_reconstructed++;
+            pthread_mutex_lock(&g->lock);
+            s->state = CS__SLOT_FREE;
+            g->delivered++;
+            pthread_cond_broadcast(&g->cond);
+            continue;
         }
-        uint64_t dl = cs_ec_shard_stripe_data_len(&o->ref, j);
-        rc = write(ctx, buf->data, (size_t)dl, err);
-        cs__progress(st, j * o->ref.stripe_size + dl, o->ref.object_length);
+        if (!cs__get_work(g, o->io))
+            pthread_cond_wait(&g->cond, &g->lock);
+    }
+    g->stop = true;
+    pthread_cond_broadcast(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+    for (unsigned t = 1; t < workers; t++) {
+        if (helper[t].started)
+            pthread_join(helper[t].tid, NULL);
+        cs_io_free(&helper[t].io);
     }
     cs__report_fill(o, rep);
+    pthread_cond_destroy(&g->cond);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
     cs_buf_free(&buf);
     if (owned)
         cs_ec_codec_free(&codec);
@@ -1053,6 +1264,8 @@ int cs_ec_store_put(cs_ec_store_t *st, const void *name, size_t name_len,
 
 /* --------------------------------------------------- verify, repair, stat */
 
+static unsigned cs__purge_if_deleted(cs_ec_store_t *st, const uint8_t hash[16]);
+
 int cs_ec_store_stat(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_report_t *rep,
                      cs_err_t *err)
 {
@@ -1087,7 +1300,7 @@ static int cs__verify_pass(cs__obj_t *o, uint64_t *unrecoverable, cs_err_t *err)
             if (o->shard[i].valid)
                 rows[nrows++] = i;
         }
-        cs__read_chunks(o, j, rows, nrows, ptr, ok);
+        cs__read_chunks_count(o, j, rows, nrows, ptr, ok);
         unsigned good = 0;
         for (unsigned i = 0; i < n; i++)
             good += ok[i];
@@ -1146,6 +1359,14 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
     cs__report_init(rep);
     cs__obj_t *o;
     int rc = cs__open_object(st, name, name_len, &o, err);
+    if (rc == CS_ENOTFOUND) {
+        /* A delete interrupted by a crash: finish it. */
+        uint8_t hash[16];
+        cs_ec_name_hash(name, name_len, hash);
+        unsigned removed = cs__purge_if_deleted(st, hash);
+        if (rep)
+            rep->stale_removed = removed;
+    }
     if (rc != 0)
         return rc;
     char pn[96];
@@ -1196,7 +1417,7 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
             if (o->shard[i].valid)
                 rows[nrows++] = i;
         }
-        cs__read_chunks(o, j, rows, nrows, ptr, ok);
+        cs__read_chunks_count(o, j, rows, nrows, ptr, ok);
         const uint8_t *src[CS_EC_MAX_SHARDS];
         uint8_t *outp[CS_EC_MAX_SHARDS];
         unsigned want[CS_EC_MAX_SHARDS], nwant = 0;
@@ -1232,7 +1453,7 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
         for (unsigned t = 0; t < nt; t++) {
             /* The new files replace the damaged ones; no longer stale. */
             for (size_t i = 0; i < o->nfiles; i++)
-                if (o->files[i].dir == w[t].dir && !o->files[i].tmp &&
+                if (o->files[i].dir == w[t].dir && !o->files[i].tmp && !o->files[i].tomb &&
                     o->files[i].gen == o->gen && o->files[i].idx == targets[t])
                     o->files[i].used = true;
             if (rep) {
@@ -1257,6 +1478,100 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
 
 /* -------------------------------------------------------- delete, list */
 
+/* Finishes the delete of an object whose newest generation is a tombstone
+ * (o scanned): removes every other file first, durably, and only then the
+ * tombstones and the object's directories, so that a crash at any point
+ * leaves a tombstone beside anything that is left. Returns the number of
+ * files removed; *complete says whether nothing is left. */
+static unsigned cs__purge(cs__obj_t *o, bool *complete)
+{
+    bool touched[CS_EC_MAX_DIRS] = {0};
+    unsigned removed = 0;
+    bool left = false;
+    for (int pass = 0; pass < 2 && !left; pass++) {
+        for (size_t i = 0; i < o->nfiles; i++) {
+            cs__file_t *f = &o->files[i];
+            if (f->tomb != (pass == 1))
+                continue;
+            char *p = cs__path(o->st->dirs[f->dir], o->hex, f->fname);
+            if (p && unlink(p) == 0) {
+                removed++;
+                touched[f->dir] = true;
+            } else if (!p || errno != ENOENT) {
+                left = true;
+            }
+            free(p);
+        }
+        for (size_t d = 0; d < o->st->ndirs; d++) {
+            if (!touched[d])
+                continue;
+            touched[d] = false;
+            char *p = cs__path(o->st->dirs[d], o->hex, NULL);
+            if (!p || cs_fsync_dir(p, NULL) != 0)
+                left = true;
+            free(p);
+        }
+    }
+    for (size_t d = 0; d < o->st->ndirs && !left; d++) {
+        char *p = cs__path(o->st->dirs[d], o->hex, NULL);
+        if (p && rmdir(p) == 0)
+            (void)cs_fsync_dir(o->st->dirs[d], NULL);
+        free(p);
+    }
+    if (complete)
+        *complete = !left;
+    return removed;
+}
+
+/* Writes tombstone generation gen into every directory that holds a file
+ * of the object (and so every directory a reader could find a shard in),
+ * each durable before returning. On failure the tombstones written are
+ * removed again and the object is left as it was. */
+static int cs__write_tombstones(cs__obj_t *o, uint64_t gen, const char *pn, cs_err_t *err)
+{
+    bool has[CS_EC_MAX_DIRS] = {0}, made[CS_EC_MAX_DIRS] = {0};
+    for (size_t i = 0; i < o->nfiles; i++)
+        has[o->files[i].dir] = true;
+    char fname[48];
+    snprintf(fname, sizeof fname, "g%016" PRIx64 ".tomb", gen);
+    int rc = 0;
+    for (size_t d = 0; d < o->st->ndirs && rc == 0; d++) {
+        if (!has[d])
+            continue;
+        char *p = cs__path(o->st->dirs[d], o->hex, fname);
+        char *dp = cs__path(o->st->dirs[d], o->hex, NULL);
+        int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+        if (!p || !dp) {
+            rc = cs_err_set(err, CS_ENOMEM, "ec store: out of memory");
+        } else if (fd < 0) {
+            rc = cs_err_set(err, cs_err_from_errno(errno), "create %s: %s", p, strerror(errno));
+        } else {
+            made[d] = true;
+            if (fsync(fd) != 0)
+                rc = cs_err_set(err, CS_EIO, "fsync %s: %s", p, strerror(errno));
+        }
+        if (fd >= 0)
+            close(fd);
+        if (rc == 0)
+            rc = cs_fsync_dir(dp, err);
+        free(p);
+        free(dp);
+    }
+    if (rc == 0)
+        return 0;
+    for (size_t d = 0; d < o->st->ndirs; d++) {
+        if (!made[d])
+            continue;
+        char *p = cs__path(o->st->dirs[d], o->hex, fname);
+        char *dp = cs__path(o->st->dirs[d], o->hex, NULL);
+        if (p && unlink(p) == 0 && dp)
+            (void)cs_fsync_dir(dp, NULL);
+        free(p);
+        free(dp);
+    }
+    return cs_err_prefix(err, "delete '%s': cannot write its tombstone, nothing was deleted: ", pn);
+}
+
 int cs_ec_store_delete(cs_ec_store_t *st, const void *name, size_t name_len, cs_err_t *err)
 {
     if (!st || !name || name_len < 1 || name_len > CS_EC_NAME_MAX)
@@ -1274,25 +1589,55 @@ int cs_ec_store_delete(cs_ec_store_t *st, const void *name, size_t name_len, cs_
         cs__obj_free(o);
         return rc;
     }
-    if (o->nfiles == 0 && !o->any_dir) {
-        cs__obj_free(o);
-        return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found", pn);
-    }
+    int sel = cs__select(o, NULL, 0, NULL);
     /* Refuse to delete another object that shares the hash. */
-    if (o->nfiles > 0 && cs__select(o, NULL, 0, NULL) == 0 &&
-        (o->ref.name_len != name_len || memcmp(o->ref.name, name, name_len) != 0)) {
+    if (sel == 0 && (o->ref.name_len != name_len || memcmp(o->ref.name, name, name_len) != 0)) {
         cs__obj_free(o);
         return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found", pn);
     }
-    (void)cs__remove_files(o, 0, 0, true);
-    for (size_t d = 0; d < st->ndirs; d++) {
-        char *p = cs__path(st->dirs[d], o->hex, NULL);
-        if (p && rmdir(p) == 0)
-            (void)cs_fsync_dir(st->dirs[d], NULL);
-        free(p);
+    bool exists = false;
+    for (size_t i = 0; i < o->nfiles && !exists; i++)
+        exists = !o->files[i].tmp && !o->files[i].tomb;
+    if (o->deleted || !exists) {
+        /* Already deleted (perhaps by a delete that was interrupted) or
+         * never complete: clear what is left. */
+        (void)cs__purge(o, NULL);
+        cs__obj_free(o);
+        return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found", pn);
     }
+    /* The commit point: once one tombstone newer than every generation is
+     * durable, readers see no object, whatever else is left. */
+    uint64_t maxgen = 0;
+    for (size_t i = 0; i < o->nfiles; i++)
+        if (o->files[i].gen > maxgen)
+            maxgen = o->files[i].gen;
+    uint64_t gen = cs__now_ns();
+    if (gen <= maxgen)
+        gen = maxgen + 1;
+    rc = cs__write_tombstones(o, gen, pn, err);
+    if (rc == 0) {
+        free(o->files);
+        o->files = NULL;
+        o->nfiles = 0;
+        rc = cs__scan(o, err);
+    }
+    if (rc == 0)
+        (void)cs__purge(o, NULL); /* what is left is removed by a later delete or repair */
     cs__obj_free(o);
-    return 0;
+    return rc;
+}
+
+/* Removes the leftovers of a deleted object (directory hex); 0 when the
+ * object is not a deleted one. */
+static unsigned cs__purge_if_deleted(cs_ec_store_t *st, const uint8_t hash[16])
+{
+    cs__obj_t *o = NULL;
+    unsigned removed = 0;
+    if (cs__obj_new(st, hash, &o, NULL) == 0 && cs__scan(o, NULL) == 0 &&
+        cs__select(o, NULL, 0, NULL) == CS_ENOTFOUND && o->deleted)
+        removed = cs__purge(o, NULL);
+    cs__obj_free(o);
+    return removed;
 }
 
 static bool cs__is_hex32(const char *s, uint8_t out[16])
@@ -1383,7 +1728,11 @@ int cs_ec_store_list(cs_ec_store_t *st, cs_ec_entry_t **entries, size_t *count, 
         if (rc == 0)
             rc = cs__scan(o, err);
         if (rc == 0 && o->nfiles > 0) {
-            if (cs__select(o, NULL, 0, NULL) == 0) {
+            if (cs__select(o, NULL, 0, NULL) != 0 && o->deleted) {
+                cs__obj_free(o);
+                continue; /* leftovers of an interrupted delete */
+            }
+            if (o->selected) {
                 en.name = malloc(o->ref.name_len + 1);
                 if (en.name) {
                     memcpy(en.name, o->ref.name, o->ref.name_len);
@@ -1406,5 +1755,43 @@ int cs_ec_store_list(cs_ec_store_t *st, cs_ec_entry_t **entries, size_t *count, 
     qsort(ents, kept, sizeof *ents, cs__cmp_entry);
     *entries = ents;
     *count = kept;
+    return 0;
+}
+
+int cs_ec_store_purge(cs_ec_store_t *st, unsigned *removed, cs_err_t *err)
+{
+    if (removed)
+        *removed = 0;
+    if (!st)
+        return cs_err_set(err, CS_EINVAL, "cs_ec_store_purge: store is NULL");
+    for (size_t d = 0; d < st->ndirs; d++) {
+        DIR *dh = opendir(st->dirs[d]);
+        if (!dh)
+            continue;
+        /* Collect first: purging removes entries from the directory. */
+        size_t n = 0, cap = 16;
+        uint8_t (*hashes)[16] = malloc(cap * sizeof *hashes);
+        struct dirent *e;
+        while (hashes && (e = readdir(dh)) != NULL) {
+            if (n == cap) {
+                cap *= 2;
+                uint8_t (*nh)[16] = realloc(hashes, cap * sizeof *nh);
+                if (!nh)
+                    break;
+                hashes = nh;
+            }
+            if (cs__is_hex32(e->d_name, hashes[n]))
+                n++;
+        }
+        closedir(dh);
+        if (!hashes)
+            return cs_err_set(err, CS_ENOMEM, "ec store: out of memory");
+        for (size_t i = 0; i < n; i++) {
+            unsigned r = cs__purge_if_deleted(st, hashes[i]);
+            if (removed)
+                *removed += r;
+        }
+        free(hashes);
+    }
     return 0;
 }

@@ -51,10 +51,39 @@ grep -q "InsufficientShards: available 3, required 4" "$T/e3" || fail "message: 
 [ -e "$T/out3" ] && fail "partial output left behind"
 ls "$T" | grep -q 'out3.tmp' && fail "temporary output left behind"
 
+# names that are not valid UTF-8: --json stays valid JSON (U+FFFD for each
+# bad byte) and carries the exact bytes in name_hex; valid UTF-8 is kept
+"$BIN" ec encode -k 4 -m 2 --dirs "$D" "$T/file.bin" > /dev/null || fail "re-encode over a damaged object"
+bad=$(printf 'a\xff\xc3(\xed\xa0\x80z')
+"$BIN" ec encode -k 2 -m 1 --name "$bad" --dirs "$D" "$T/file.bin" --json > "$T/u1.json" || fail "encode odd name"
+"$BIN" ec encode -k 2 -m 1 --name "é✓\"" --dirs "$D" "$T/file.bin" > /dev/null || fail "encode utf-8 name"
+"$BIN" ec info --dirs "$D" --json > "$T/u2.json" || fail "info with odd names"
+python3 - "$T/u1.json" "$T/u2.json" <<'PY' || fail "--json with non-UTF-8 names: $(cat "$T/u1.json" "$T/u2.json")"
+import json, sys
+want = "a\ufffd\ufffd(\ufffd\ufffd\ufffdz"
+e = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))  # strict UTF-8
+assert e["name"] == want and e["name_hex"] == "61ffc328eda0807a", e
+objs = json.loads(open(sys.argv[2], "rb").read().decode("utf-8"))["objects"]
+odd = [o for o in objs if o["name"] == want]
+assert len(odd) == 1 and bytes.fromhex(odd[0]["name_hex"]) == b"a\xff\xc3(\xed\xa0\x80z", objs
+ok = [o for o in objs if o["name"] == 'é✓"']
+assert len(ok) == 1 and "name_hex" not in ok[0], objs
+PY
+
+# delete: whole objects, by name; a second delete says not found
+"$BIN" ec delete --dirs "$D" "$bad" "é✓\"" > "$T/del.out" || fail "delete: $(cat "$T/del.out")"
+grep -q ': deleted' "$T/del.out" || fail "delete output: $(cat "$T/del.out")"
+"$BIN" ec delete --dirs "$D" --json "$bad" > "$T/del.json"; [ $? -eq 1 ] || fail "second delete exit"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1],"rb")); assert d["failed"]==1 and d["objects"][0]["code"]=="ENOTFOUND", d' "$T/del.json" \
+  || fail "delete --json: $(cat "$T/del.json")"
+"$BIN" ec info --dirs "$D" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [o["name"] for o in d["objects"]]==["file.bin"], d' \
+  || fail "deleted objects still listed"
+
 # usage errors exit 2
 "$BIN" ec encode -k 4 --dirs "$D" "$T/file.bin" 2>/dev/null; [ $? -eq 2 ] || fail "missing -m"
 "$BIN" ec frobnicate 2>/dev/null; [ $? -eq 2 ] || fail "unknown op"
 "$BIN" ec decode --dirs "$D" 2>/dev/null; [ $? -eq 2 ] || fail "decode without name"
+"$BIN" ec delete --dirs "$D" 2>/dev/null; [ $? -eq 2 ] || fail "delete without name"
 "$BIN" ec encode -k 4 -m 4 --dirs "$D" "$T/file.bin" 2>/dev/null; [ $? -eq 1 ] || fail "k+m > dirs"
 "$BIN" ec --help | grep -q "couchestor ec encode -k K -m M" || fail "help"
 echo "ec cli: ok"

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -690,4 +692,267 @@ Test(store, threads_on_one_store)
     cr_expect_eq(n, 12);
     cs_ec_entries_free(e, n);
     cs_ec_store_close(&st);
+}
+
+/* The directory of the object's files on disk d ("" when none). */
+static void object_dir(const char *name, int d, char *out, size_t cap)
+{
+    uint8_t h[16];
+    char hex[33];
+    cs_ec_name_hash(name, strlen(name), h);
+    cs_ec_name_hex(h, hex);
+    snprintf(out, cap, "%s/%s", dirs[d], hex);
+    struct stat sb;
+    if (stat(out, &sb) != 0)
+        out[0] = '\0';
+}
+
+static void touch(const char *dir, const char *file)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", dir, file);
+    int fd = open(p, O_WRONLY | O_CREAT, 0644);
+    cr_assert_geq(fd, 0, "%s", p);
+    close(fd);
+}
+
+static bool listed(cs_ec_store_t *st, const char *name)
+{
+    cs_ec_entry_t *e;
+    size_t n;
+    cr_assert_eq(cs_ec_store_list(st, &e, &n, NULL), 0);
+    bool found = false;
+    for (size_t i = 0; i < n; i++)
+        found |= e[i].name && strcmp((const char *)e[i].name, name) == 0;
+    cs_ec_entries_free(e, n);
+    return found;
+}
+
+static void expect_gone(cs_ec_store_t *st, const char *name)
+{
+    uint8_t *got = NULL;
+    size_t glen = 0;
+    cs_err_t err = {0};
+    cr_expect_eq(cs_ec_store_get(st, name, strlen(name), SIZE_MAX, &got, &glen, NULL, &err),
+                 CS_ENOTFOUND, "%s", err.msg);
+    cr_expect_null(got);
+    cr_expect(!listed(st, name), "%s still listed", name);
+}
+
+Test(store, delete_removes_everything)
+{
+    cs_ec_store_t *st = open_store(6, 0);
+    cs_ec_policy_t pol = {.k = 4, .m = 2, .stripe_size = 16384};
+    rng_state = 51;
+    uint8_t *v = random_bytes(50000);
+    cr_assert_eq(cs_ec_store_put(st, "d", 1, &pol, v, 50000, NULL), 0);
+    cr_assert_eq(cs_ec_store_put(st, "keep", 4, &pol, v, 50000, NULL), 0);
+    cr_assert_eq(cs_ec_store_delete(st, "d", 1, NULL), 0);
+    expect_gone(st, "d");
+    cr_expect_eq(count_files("d"), 0);
+    char p[400];
+    for (int d = 0; d < 6; d++) {
+        object_dir("d", d, p, sizeof p);
+        cr_expect_str_empty(p, "object directory left: %s", p);
+    }
+    cs_err_t err = {0};
+    cr_expect_eq(cs_ec_store_delete(st, "d", 1, &err), CS_ENOTFOUND);
+    cr_expect_str_eq(err.msg, "object 'd' not found");
+    expect_get(st, "keep", v, 50000, NULL);
+    free(v);
+    cs_ec_store_close(&st);
+}
+
+/* The states a crash can leave a delete in (tombstone written, shards
+ * partly removed, tombstones partly removed): never a partial object, and
+ * every path that finds the leftovers removes them. */
+Test(store, interrupted_delete_hides_the_whole_object)
+{
+    cs_ec_store_t *st = open_store(6, 0);
+    cs_ec_policy_t pol = {.k = 4, .m = 2, .stripe_size = 16384};
+    rng_state = 52;
+    uint8_t *v = random_bytes(40000), *w = random_bytes(30000);
+    cs_ec_report_t *rep = new_report();
+    for (int scenario = 0; scenario < 5; scenario++) {
+        cr_assert_eq(cs_ec_store_put(st, "x", 1, &pol, v, 40000, NULL), 0);
+        cr_assert_eq(cs_ec_store_stat(st, "x", 1, rep, NULL), 0);
+        char tomb[48], dir[400];
+        snprintf(tomb, sizeof tomb, "g%016llx.tomb", (unsigned long long)rep->generation + 1);
+        /* step 1 done in one directory only: the commit point */
+        object_dir("x", 0, dir, sizeof dir);
+        cr_assert_str_not_empty(dir);
+        touch(dir, tomb);
+        if (scenario >= 1) {
+            /* step 2 partly done: some shards removed */
+            char sp[512];
+            for (unsigned i = 0; i < 3; i++) {
+                shard_path("x", i, sp, sizeof sp);
+                cr_assert_eq(unlink(sp), 0);
+            }
+        }
+        expect_gone(st, "x");
+        cs_err_t err = {0};
+        cr_expect_eq(cs_ec_store_stat(st, "x", 1, rep, &err), CS_ENOTFOUND);
+        cr_expect_str_eq(err.msg, "object 'x' not found (deleted)");
+        cr_expect_eq(cs_ec_store_verify(st, "x", 1, rep, NULL), CS_ENOTFOUND);
+        cr_expect_gt(count_files("x"), 0, "verify must not change anything");
+        switch (scenario) {
+        case 0: /* a repeated delete finishes it */
+            cr_expect_eq(cs_ec_store_delete(st, "x", 1, NULL), CS_ENOTFOUND);
+            break;
+        case 1: /* repair of the name finishes it */
+            cr_expect_eq(cs_ec_store_repair(st, "x", 1, rep, NULL), CS_ENOTFOUND);
+            cr_expect_gt(rep->stale_removed, 0);
+            break;
+        case 2: { /* a store-wide purge finishes it and leaves live objects */
+            cr_assert_eq(cs_ec_store_put(st, "live", 4, &pol, w, 30000, NULL), 0);
+            unsigned removed = 0;
+            cr_expect_eq(cs_ec_store_purge(st, &removed, NULL), 0);
+            cr_expect_eq(removed, 4); /* 3 shards left + the tombstone */
+            expect_get(st, "live", w, 30000, NULL);
+            cr_assert_eq(cs_ec_store_delete(st, "live", 4, NULL), 0);
+            break;
+        }
+        case 3: /* a new put of the name replaces it and removes the leftovers */
+            cr_assert_eq(cs_ec_store_put(st, "x", 1, &pol, w, 30000, NULL), 0);
+            expect_get(st, "x", w, 30000, NULL);
+            cr_expect_eq(count_files("x"), 6);
+            cr_assert_eq(cs_ec_store_delete(st, "x", 1, NULL), 0);
+            break;
+        case 4: { /* a put that crashed after the delete: its partial
+                   * generation is newer than the tombstone but incomplete */
+            char sp[512], np[600];
+            shard_path("x", 4, sp, sizeof sp);
+            snprintf(np, sizeof np, "%s", sp);
+            char *g = strrchr(np, '/') + 2; /* 16 hex digits after "/g" */
+            memcpy(g, "ffffffffffffff00", 16);
+            cr_assert_eq(link(sp, np), 0);
+            expect_gone(st, "x");
+            cr_expect_eq(cs_ec_store_delete(st, "x", 1, NULL), CS_ENOTFOUND);
+            break;
+        }
+        }
+        cr_expect_eq(count_files("x"), 0, "scenario %d left files", scenario);
+        expect_gone(st, "x");
+    }
+    /* A tombstone older than the object (left by an earlier delete whose
+     * cleanup was interrupted, then a put) does not hide it. */
+    cr_assert_eq(cs_ec_store_put(st, "y", 1, &pol, v, 40000, NULL), 0);
+    char dir[400];
+    object_dir("y", 1, dir, sizeof dir);
+    touch(dir, "g0000000000000001.tomb");
+    expect_get(st, "y", v, 40000, NULL);
+    cr_expect(listed(st, "y"));
+    cr_assert_eq(cs_ec_store_repair(st, "y", 1, rep, NULL), 0);
+    cr_expect_eq(rep->stale_removed, 1);
+    cr_expect_eq(count_files("y"), 6);
+    free(v);
+    free(w);
+    free(rep);
+    cs_ec_store_close(&st);
+}
+
+/* Makes a directory refuse new entries (immutable flag as root, which
+ * ignores permissions; mode 0555 otherwise), or undoes it. */
+static bool lock_dir(const char *dir, bool on)
+{
+    if (geteuid() != 0)
+        return chmod(dir, on ? 0555 : 0755) == 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return false;
+    int flags = 0;
+    bool ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+    flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+    ok = ok && ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    close(fd);
+    return ok;
+}
+
+Test(store, delete_that_cannot_write_its_tombstone_deletes_nothing)
+{
+    cs_ec_store_t *st = open_store(6, 0);
+    cs_ec_policy_t pol = {.k = 4, .m = 2, .stripe_size = 16384};
+    rng_state = 53;
+    uint8_t *v = random_bytes(20000);
+    cr_assert_eq(cs_ec_store_put(st, "ro", 2, &pol, v, 20000, NULL), 0);
+    char dir[400];
+    object_dir("ro", 3, dir, sizeof dir);
+    if (!lock_dir(dir, true)) {
+        free(v);
+        cs_ec_store_close(&st);
+        cr_skip_test("cannot make %s refuse new files here", dir);
+    }
+    cs_err_t err = {0};
+    int rc = cs_ec_store_delete(st, "ro", 2, &err);
+    cr_assert(lock_dir(dir, false));
+    cr_expect(rc == CS_EPERM, "%d %s", rc, err.msg);
+    cr_expect(strstr(err.msg, "delete 'ro': cannot write its tombstone, nothing was deleted: ") ==
+                  err.msg,
+              "%s", err.msg);
+    expect_get(st, "ro", v, 20000, NULL);
+    cr_expect_eq(count_files("ro"), 6);
+    cr_assert_eq(cs_ec_store_delete(st, "ro", 2, NULL), 0);
+    expect_gone(st, "ro");
+    free(v);
+    cs_ec_store_close(&st);
+}
+
+/* A get spread over several threads returns the same bytes and the same
+ * report as one on the calling thread, with damage in some stripes and an
+ * unrecoverable stripe that stops it after exactly the stripes before. */
+Test(store, parallel_get_matches_single_thread)
+{
+    cs_ec_policy_t pol = {.k = 4, .m = 2, .stripe_size = 16384};
+    rng_state = 54;
+    size_t len = 40 * 16384 + 1000; /* 41 stripes */
+    uint8_t *v = random_bytes(len);
+    cs_ec_store_t *st = open_store(6, 0);
+    cr_assert_eq(cs_ec_store_put(st, "p", 1, &pol, v, len, NULL), 0);
+    cs_ec_store_close(&st);
+    char s1[512], s2[512], s5[512];
+    shard_path("p", 1, s1, sizeof s1);
+    shard_path("p", 2, s2, sizeof s2);
+    shard_path("p", 5, s5, sizeof s5);
+    /* chunk j of a shard starts at 4096 (header) + j * 4096 */
+    flip_byte(s1, 4096 + 3 * 4096 + 7);
+    flip_byte(s2, 4096 + 17 * 4096 + 100);
+    flip_byte(s1, 4096 + 17 * 4096 + 9);
+    flip_byte(s5, 4096 + 30 * 4096 + 1);
+    unsigned threads[] = {1, 2, 3, 8};
+    cs_ec_report_t *rep = new_report();
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+        for (unsigned io = 0; io < 2; io++) {
+            cs_ec_store_opts_t o = {.read_threads = threads[t],
+                                    .io_flags = io ? CS_IO_NO_DIRECT | CS_IO_NO_URING : 0};
+            cr_assert_eq(cs_ec_store_open(dirp, 6, &o, &st, NULL), 0);
+            expect_get(st, "p", v, len, rep);
+            cr_expect_eq(rep->stripes_reconstructed, 2, "threads %u", threads[t]);
+            cr_expect_eq(rep->shard[1].state, CS_EC_SHARD_CORRUPT);
+            cr_expect_eq(rep->shard[1].bad_stripes, 2);
+            cr_expect_eq(rep->shard[2].bad_stripes, 1);
+            cr_expect_eq(rep->damaged, 2); /* parity 5 is not read: its stripe 30 is fine */
+            cs_ec_store_close(&st);
+        }
+    }
+    /* a third bad chunk in stripe 17: more than m, unrecoverable */
+    char s0[512];
+    shard_path("p", 0, s0, sizeof s0);
+    flip_byte(s0, 4096 + 17 * 4096 + 11);
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+        cs_ec_store_opts_t o = {.read_threads = threads[t]};
+        cr_assert_eq(cs_ec_store_open(dirp, 6, &o, &st, NULL), 0);
+        sink_t dst = {.data = malloc(len), .len = len};
+        cs_err_t err = {0};
+        cr_expect_eq(cs_ec_store_get_stream(st, "p", 1, sink_write, &dst, rep, &err),
+                     CS_EINSUFFICIENT_SHARDS);
+        cr_expect(strstr(err.msg, "object 'p' stripe 17: ") != NULL, "%s", err.msg);
+        cr_expect_eq(dst.off, 17 * 16384, "threads %u: %zu bytes delivered", threads[t], dst.off);
+        cr_expect_eq(memcmp(dst.data, v, dst.off), 0);
+        cr_expect_eq(rep->stripes_unrecoverable, 1);
+        free(dst.data);
+        cs_ec_store_close(&st);
+    }
+    free(v);
+    free(rep);
 }
