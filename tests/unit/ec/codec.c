@@ -53,7 +53,8 @@ static uint64_t rnd(void)
 static uint64_t test_seed(void)
 {
     const char *env = getenv("CS_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
+    /* A fixed seed keeps CI deterministic; CS_TEST_SEED explores others. */
+    uint64_t seed = env ? strtoull(env, NULL, 0) : UINT64_C(20261126);
     if (seed == 0)
         seed = 1;
     fprintf(stderr, "seed %llu (rerun with CS_TEST_SEED=%llu)\n", (unsigned long long)seed,
