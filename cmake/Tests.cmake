@@ -32,9 +32,11 @@ foreach(dir ${cs_unit_dirs})
     target_link_libraries(${exe} PRIVATE PkgConfig::PC_criterion)
     add_test(NAME ${module}.${stem} COMMAND ${exe} --jobs 2 --short-filename)
     set_tests_properties(${module}.${stem} PROPERTIES ENVIRONMENT "${CS_TEST_ENV}" TIMEOUT 300)
-    # Concurrency tests (file name contains "stress" or "concurren") also run
-    # in the ThreadSanitizer pass of `make check`.
-    if(stem MATCHES "stress|concurren")
+    # Stress tests (file name contains "stress") also run in the
+    # ThreadSanitizer pass of `make check`. Criterion itself cannot start
+    # under TSan (Snaipe/Criterion#274), so such a file must provide a plain
+    # main() when built with -fsanitize=thread (see tests/unit/cache/stress.c).
+    if(stem MATCHES "stress")
       set_tests_properties(${module}.${stem} PROPERTIES LABELS tsan)
     endif()
   endforeach()
