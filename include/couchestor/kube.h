@@ -290,6 +290,10 @@ const char *cs_kube_client_server(const cs_kube_client_t *c);
 
 int cs_kube_get(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
                 const char *name, json_t **out, cs_err_t *err);
+/* GET of a raw API path with its query string ("/api/v1/namespaces/x/
+ * services?labelSelector=app%3Dapi-rest"); the answer (a bounded buffered
+ * body) is decoded into *out. For the few reads that are not one object. */
+int cs_kube_get_path(cs_kube_client_t *c, const char *path, json_t **out, cs_err_t *err);
 /* POST. obj must not carry metadata.resourceVersion. */
 int cs_kube_create(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
                    const json_t *obj, json_t **out, cs_err_t *err);

@@ -165,8 +165,8 @@ static const char *cs__check_addr(const char *s)
         if (v > 65535)
             break;
     }
-    if (v < 1 || v > 65535)
-        return "port must be between 1 and 65535";
+    if (v > 65535)
+        return "port must be between 0 and 65535 (0: any free port)";
     return NULL;
 }
 

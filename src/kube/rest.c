@@ -100,6 +100,17 @@ int cs_kube_get(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *
     return cs__kube_do_json(c, &r, out, err);
 }
 
+int cs_kube_get_path(cs_kube_client_t *c, const char *path, json_t **out, cs_err_t *err)
+{
+    if (out)
+        *out = NULL;
+    if (!path || path[0] != '/')
+        return cs_err_set(err, CS_EINVAL, "GET: a path starting with '/' is required");
+    static const cs_kube_resource_t raw = {"", "v1", "path", false, NULL};
+    cs__kube_req_t r = {.verb = "GET", .method = "GET", .res = &raw, .path = path};
+    return cs__kube_do_json(c, &r, out, err);
+}
+
 static char *cs__dump(const json_t *obj)
 {
     return json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);

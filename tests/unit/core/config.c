@@ -111,7 +111,7 @@ Test(config, bad_values_name_their_source)
     char *env_zero[] = {"MAX_CONCURRENT_MIGRATIONS=0", NULL};
     load_bad(0, NULL, env_zero, "must be between 1 and 1000");
     char *a1[] = {"--metrics-addr", ":99999"};
-    load_bad(2, a1, NULL, "flag --metrics-addr: invalid metrics_addr \":99999\": port must be between 1 and 65535");
+    load_bad(2, a1, NULL, "flag --metrics-addr: invalid metrics_addr \":99999\": port must be between 0 and 65535 (0: any free port)");
     char *a2[] = {"--bogus"};
     load_bad(1, a2, NULL, "unknown flag --bogus");
     char *a3[] = {"stray"};

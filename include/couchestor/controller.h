@@ -1,0 +1,111 @@
+/* controller.h: the operator: StoragePolicy and ErasureCodingPolicy
+ * reconcilers, the migration manager, and the cluster view they share with
+ * `couchestor plan`.
+ *
+ * The cluster view turns what the operator reads (PersistentVolumes and
+ * DiskPools from the API server, volumes and pools from Mayastor, IOPS from
+ * Prometheus) into the plain inputs of cs_plan_compute, so the operator and
+ * `couchestor plan` decide with the same code. */
+#ifndef COUCHESTOR_CONTROLLER_H
+#define COUCHESTOR_CONTROLLER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "couchestor/config.h"
+#include "couchestor/crd.h"
+#include "couchestor/error.h"
+#include "couchestor/kube.h"
+#include "couchestor/mayastor.h"
+#include "couchestor/plan.h"
+#include "couchestor/prom.h"
+#include "couchestor/selector.h"
+
+#define CS_DISKPOOL_RESOURCE CS_KUBE_RES("openebs.io", "v1beta2", "diskpools", true, "DiskPool")
+#define CS_STORAGE_POLICY_RESOURCE \
+    CS_KUBE_RES("storage.billyronks.io", "v1", "storagepolicies", false, "StoragePolicy")
+#define CS_EC_POLICY_RESOURCE \
+    CS_KUBE_RES("storage.billyronks.io", "v1", "erasurecodingpolicies", false, "ErasureCodingPolicy")
+
+/* ---- projections (compact typed copies of API objects) ------------------ */
+
+/* The part of a PersistentVolume the operator reads. */
+typedef struct cs_pv_s {
+    char *name;
+    char *uid;
+    char *resource_version;
+    char *storage_class;
+    bool mayastor;              /* spec.csi.driver is io.openebs.csi-mayastor */
+    bool has_volume;            /* spec.csi.volumeHandle parsed as a uuid */
+    cs_mayastor_uuid_t volume;
+    uint64_t capacity;          /* spec.capacity.storage, bytes (0 when absent) */
+    cs_labels_t labels;
+    char *journal;              /* annotation couchestor.io/migration, or NULL */
+    int64_t last_migration;     /* annotation couchestor.io/last-migration, Unix s; 0 = none */
+} cs_pv_t;
+
+/* The part of a DiskPool the operator reads. */
+typedef struct cs_diskpool_ref_s {
+    char *name;
+    char *namespace_;
+    cs_labels_t labels;
+} cs_diskpool_ref_t;
+
+/* Decoders for informers and lists: objects are malloc'd cs_pv_t,
+ * cs_diskpool_ref_t, or json_t trees (small objects such as policies). */
+cs_kube_decoder_t cs_pv_decoder(void);
+cs_kube_decoder_t cs_diskpool_decoder(void);
+cs_kube_decoder_t cs_json_tree_decoder(void);
+/* The tree held by an object of cs_json_tree_decoder (borrowed). */
+const json_t *cs_json_tree_root(const void *data);
+void cs_pv_free(cs_pv_t *pv);
+void cs_diskpool_ref_free(cs_diskpool_ref_t *d);
+
+/* ---- the cluster view for one policy -------------------------------------- */
+
+/* What a reconcile (or `couchestor plan`) knows. Arrays are borrowed. */
+typedef struct cs_cluster_view_s {
+    size_t pv_count;
+    const cs_pv_t *const *pvs;
+    size_t diskpool_count;
+    const cs_diskpool_ref_t *const *diskpools;
+    const cs_mayastor_volumes_t *volumes; /* NULL when Mayastor was unreachable */
+    const cs_mayastor_pools_t *pools;     /* NULL when Mayastor was unreachable */
+    const cs_prom_iops_t *iops;           /* per pvs[i]; NULL = all unknown */
+} cs_cluster_view_t;
+
+/* The plan input built from a view, owning its arrays. */
+typedef struct cs_plan_facts_s {
+    cs_plan_input_t in;         /* volumes/pools point into the arrays below */
+    cs_plan_volume_t *volumes;
+    size_t *pv_of;              /* volumes[i] describes view->pvs[pv_of[i]] */
+    cs_plan_pool_t *pools;
+    cs_labels_t *pool_labels;   /* owned copies of each pool's tier labels */
+    cs_plan_replica_t *replicas;
+    const cs_mayastor_volume_t **mvol; /* per volume, NULL when not found */
+} cs_plan_facts_t;
+
+/* Fills facts->in for one policy. Volumes are the PVs of the policy's
+ * StorageClass (the plan applies volumeSelector); a pool's labels are its
+ * DiskPool's (falling back to the Mayastor pool's labels). */
+int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
+                        const cs_storage_policy_spec_t *spec, int64_t now, cs_plan_facts_t *facts,
+                        cs_err_t *err);
+void cs_plan_facts_free(cs_plan_facts_t *facts);
+
+/* Prints a plan as a table for people or as JSON. */
+void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const char *policy, FILE *out,
+                   bool json);
+
+/* ---- the operator ----------------------------------------------------------- */
+
+/* Runs `couchestor operator` until *stop becomes non-zero (SIGTERM), then
+ * shuts down cleanly: stops taking work, leaves in-flight migrations
+ * resumable (their journals stay on the PVs), releases the Lease. Returns 0
+ * after a clean shutdown, or a negative code when it could not start. */
+int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *err);
+
+#endif

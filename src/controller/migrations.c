@@ -1,0 +1,595 @@
+/* migrations.c: migration threads, limits, Lease-gated effects. */
+#include "migrations.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "couchestor/log.h"
+
+#define CS__MAX_FINISHED 256
+/* After a migration ends, the informer may still show its journal for a
+ * moment (the watch lags our own patch): such a PV is not an orphan. */
+#define CS__RECENT 64
+#define CS__RECENT_MS 30000
+
+typedef struct cs__run_s {
+    cs_migrations_t *m;
+    char policy[254];
+    char pv[254];
+    bool resume;
+    cs_mig_request_t req;
+    char volume[40], source[128], target[128], key[254];
+    char accept[32][128];
+    const char *accept_ptrs[32];
+    cs_mig_journal_t journal;
+    pthread_t thread;
+    bool done;
+    struct cs__run_s *next;
+} cs__run_t;
+
+typedef struct {
+    char policy[254];
+    cs_migration_record_t rec;
+} cs__finished_t;
+
+struct cs_migrations_s {
+    cs_migrations_options_t o;
+    char placement_key[254];
+    pthread_mutex_t lock;
+    pthread_cond_t cond;       /* signalled on stop and when a run ends */
+    pthread_mutex_t placement; /* the serialized placement window */
+    atomic_int stop;
+    bool refusing;
+    cs__run_t *runs;
+    cs__finished_t finished[CS__MAX_FINISHED];
+    size_t nfinished;
+    struct {
+        char pv[254];
+        int64_t at_ms;
+    } recent[CS__RECENT];
+    size_t recent_next;
+    cs_migrator_ops_t ops;
+};
+
+/* ---- effects ---- */
+
+static bool cs__leading(cs_migrations_t *m, cs_err_t *err)
+{
+    if (!m->o.elector || cs_lease_elector_is_leader(m->o.elector))
+        return true;
+    atomic_store(&m->stop, 1); /* every migration suspends at its next step */
+    cs_err_set(err, CS_ECANCELED, "this replica lost the Lease: no more writes");
+    return false;
+}
+
+static int cs__ms_err(const cs_mayastor_err_t *e, cs_err_t *err)
+{
+    cs_err_set(err, e->err.code ? e->err.code : CS_EMAYASTOR, "%s", e->err.msg);
+    return e->err.code ? e->err.code : CS_EMAYASTOR;
+}
+
+static void cs__fill_volume(const cs_mayastor_volume_t *mv, cs_mig_volume_t *out)
+{
+    memset(out, 0, sizeof *out);
+    cs_mayastor_uuid_format(&mv->uuid, out->uuid);
+    out->size = mv->size;
+    out->num_replicas = mv->num_replicas;
+    out->online = mv->status == CS_MAYASTOR_VOLUME_ONLINE;
+    out->published = mv->has_target;
+    if (mv->has_target)
+        cs_mayastor_uuid_format(&mv->target.uuid, out->nexus);
+    for (size_t i = 0; i < mv->replica_count && out->replica_count < CS_MIG_MAX_REPLICAS; i++) {
+        const cs_mayastor_replica_t *r = &mv->replicas[i];
+        cs_mig_replica_t *o = &out->replicas[out->replica_count++];
+        cs_mayastor_uuid_format(&r->uuid, o->uuid);
+        snprintf(o->pool, sizeof o->pool, "%s", r->pool ? r->pool : "");
+        snprintf(o->node, sizeof o->node, "%s", r->node ? r->node : "");
+        o->online = r->state == CS_MAYASTOR_STATE_ONLINE;
+        o->rebuild_progress = r->rebuild_progress;
+        for (size_t c = 0; mv->has_target && c < mv->target.child_count; c++) {
+            const cs_mayastor_child_t *ch = &mv->target.children[c];
+            if (!cs_mayastor_uuid_eq(&ch->replica, &r->uuid))
+                continue;
+            o->in_nexus = true;
+            o->child_online = ch->state == CS_MAYASTOR_CHILD_ONLINE;
+            if (ch->rebuild_progress >= 0)
+                o->rebuild_progress = ch->rebuild_progress;
+            snprintf(o->child_uri, sizeof o->child_uri, "%s", ch->uri ? ch->uri : "");
+        }
+    }
+    for (size_t i = 0; i < mv->inclusion_count && out->inclusion_count < 8; i++) {
+        snprintf(out->inclusion_key[out->inclusion_count], sizeof out->inclusion_key[0], "%s", mv->inclusion[i].key);
+        snprintf(out->inclusion_value[out->inclusion_count], sizeof out->inclusion_value[0], "%s",
+                 mv->inclusion[i].value ? mv->inclusion[i].value : "");
+        out->inclusion_count++;
+    }
+}
+
+static int cs__get_volume(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_err_t *err)
+{
+    cs_migrations_t *m = ctx;
+    cs_mayastor_uuid_t id;
+    if (cs_mayastor_uuid_parse(uuid, strlen(uuid), &id) != 0)
+        return cs_err_set(err, CS_EINVAL, "\"%s\" is not a volume uuid", uuid);
+    cs_mayastor_volumes_t vols;
+    cs_mayastor_err_t me = {0};
+    int rc = cs_mayastor_volume_get(m->o.mayastor, &id, &vols, &me);
+    if (rc == 0 && vols.count == 1)
+        cs__fill_volume(&vols.items[0], out);
+    else if (rc == 0)
+        rc = cs_err_set(err, CS_ENOTFOUND, "volume %s not found", uuid);
+    else
+        cs__ms_err(&me, err);
+    cs_mayastor_volumes_free(&vols);
+    return rc;
+}
+
+static int cs__list_pools(void *ctx, cs_mig_pool_t **out, size_t *count, cs_err_t *err)
+{
+    cs_migrations_t *m = ctx;
+    cs_mayastor_pools_t pools;
+    cs_mayastor_err_t me = {0};
+    *out = NULL;
+    *count = 0;
+    int rc = cs_mayastor_pools_list(m->o.mayastor, NULL, &pools, &me);
+    if (rc != 0) {
+        cs_mayastor_pools_free(&pools);
+        return cs__ms_err(&me, err);
+    }
+    *out = calloc(pools.count + 1, sizeof **out);
+    if (!*out) {
+        cs_mayastor_pools_free(&pools);
+        return cs_err_set(err, CS_ENOMEM, "out of memory listing pools");
+    }
+    for (size_t i = 0; i < pools.count; i++) {
+        const cs_mayastor_pool_t *p = &pools.items[i];
+        cs_mig_pool_t *o = &(*out)[i];
+        snprintf(o->id, sizeof o->id, "%s", p->id);
+        snprintf(o->node, sizeof o->node, "%s", p->node ? p->node : "");
+        o->online = p->status == CS_MAYASTOR_STATE_ONLINE;
+        o->capacity = p->capacity;
+        o->used = p->used;
+        const char *v = cs_mayastor_pool_label(p, m->placement_key);
+        o->has_placement_label = v != NULL;
+        snprintf(o->placement_value, sizeof o->placement_value, "%s", v ? v : "");
+    }
+    *count = pools.count;
+    cs_mayastor_pools_free(&pools);
+    return 0;
+}
+
+static int cs__set_replica_count(void *ctx, const char *uuid, int n, cs_err_t *err)
+{
+    cs_migrations_t *m = ctx;
+    if (!cs__leading(m, err))
+        return CS_ECANCELED;
+    cs_mayastor_uuid_t id;
+    if (cs_mayastor_uuid_parse(uuid, strlen(uuid), &id) != 0)
+        return cs_err_set(err, CS_EINVAL, "\"%s\" is not a volume uuid", uuid);
+    cs_mayastor_err_t me = {0};
+    int rc = cs_mayastor_volume_set_replica_count(m->o.mayastor, &id, (unsigned)n, NULL, &me);
+    if (rc == 0)
+        return 0;
+    if (me.kind == CS_MAYASTOR_KIND_FAILED_PRECONDITION) {
+        /* ReplicaCountAchieved is a 412 too: tell it apart by looking. */
+        cs_mig_volume_t v;
+        if (cs__get_volume(ctx, uuid, &v, NULL) == 0 && v.num_replicas == n)
+            return cs_err_set(err, CS_ECONFLICT, "volume %s already has %d replicas", uuid, n);
+    }
+    return cs__ms_err(&me, err);
+}
+
+static int cs__label_put(void *ctx, const char *pool, const char *key, const char *value, cs_err_t *err)
+{
+    cs_migrations_t *m = ctx;
+    if (!cs__leading(m, err))
+        return CS_ECANCELED;
+    cs_mayastor_err_t me = {0};
+    if (cs_mayastor_pool_label_put(m->o.mayastor, pool, key, value, true, NULL, &me) != 0)
+        return cs__ms_err(&me, err);
+    return 0;
+}
+
+static int cs__label_delete(void *ctx, const char *pool, const char *key, cs_err_t *err)
+{
+    cs_migrations_t *m = ctx;
+    if (!cs__leading(m, err))
+        return CS_ECANCELED;
+    cs_mayastor_err_t me = {0};
+    if (cs_mayastor_pool_label_delete(m->o.mayastor, pool, key, NULL, &me) != 0) {
+        if (me.kind == CS_MAYASTOR_KIND_NOT_FOUND || me.kind == CS_MAYASTOR_KIND_FAILED_PRECONDITION) {
+            cs_err_set(err, CS_ENOTFOUND, "%s", me.err.msg);
+            return CS_ENOTFOUND;
+        }
+        return cs__ms_err(&me, err);
+    }
+    return 0;
+}
+
+static int cs__child_delete(void *ctx, const char *nexus, const char *uri, cs_err_t *err)
+{
+    cs_migrations_t *m = ctx;
+    if (!cs__leading(m, err))
+        return CS_ECANCELED;
+    cs_mayastor_uuid_t id;
+    if (cs_mayastor_uuid_parse(nexus, strlen(nexus), &id) != 0)
+        return cs_err_set(err, CS_EINVAL, "\"%s\" is not a nexus uuid", nexus);
+    cs_mayastor_err_t me = {0};
+    if (cs_mayastor_nexus_child_delete(m->o.mayastor, &id, uri, &me) != 0) {
+        if (me.kind == CS_MAYASTOR_KIND_NOT_FOUND) {
+            cs_err_set(err, CS_ENOTFOUND, "%s", me.err.msg);
+            return CS_ENOTFOUND;
+        }
+        return cs__ms_err(&me, err);
+    }
+    return 0;
+}
+
+static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_t last_end, cs_err_t *err)
+{
+    cs_migrations_t *m = ctx;
+    if (!cs__leading(m, err))
+        return CS_ECANCELED;
+    json_t *ann = json_object();
+    json_object_set_new(ann, CS_ANNOTATION_MIGRATION, json ? json_string(json) : json_null());
+    if (last_end > 0) {
+        char t[32];
+        json_object_set_new(ann, CS_ANNOTATION_LAST_MIGRATION, json_string(cs_crd_time_format(last_end, t, sizeof t)));
+    }
+    json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
+    int rc = patch ? cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, pv, CS_KUBE_PATCH_MERGE, patch,
+                                   NULL, err)
+                   : cs_err_set(err, CS_ENOMEM, "out of memory");
+    json_decref(patch);
+    return rc;
+}
+
+static void cs__event(void *ctx, const char *pv, bool warning, const char *reason, const char *message)
+{
+    cs_migrations_t *m = ctx;
+    if (!m->o.events)
+        return;
+    cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = pv};
+    cs_event_record(m->o.events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Migrate", "%s",
+                    message);
+}
+
+static int64_t cs__now_ms(void *ctx)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int cs__sleep_ms(void *ctx, int64_t ms, const atomic_int *stop)
+{
+    cs_migrations_t *m = ctx;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&m->lock);
+    while (!(stop && atomic_load(stop)) && !atomic_load(&m->stop))
+        if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&m->lock);
+    return (stop && atomic_load(stop)) || atomic_load(&m->stop);
+}
+
+static void cs__placement_lock(void *ctx)
+{
+    pthread_mutex_lock(&((cs_migrations_t *)ctx)->placement);
+}
+
+static void cs__placement_unlock(void *ctx)
+{
+    pthread_mutex_unlock(&((cs_migrations_t *)ctx)->placement);
+}
+
+/* ---- threads ---- */
+
+static void cs__record(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t *res)
+{
+    const char *status = res->outcome == CS_MIGRATION_SUCCEEDED ? "success"
+                         : res->outcome == CS_MIGRATION_ABORTED ? "aborted"
+                                                                : "failed";
+    const char *labels[] = {status};
+    cs_metric_inc(m->o.migrations_total, labels, 1);
+    if (res->outcome != CS_MIGRATION_ABORTED || res->reached == CS_MIG_STEP_DONE)
+        cs_metric_observe(m->o.duration, NULL, (double)res->duration_ms / 1000.0);
+    /* A suspended migration (operator stopping, Lease lost) is not finished:
+     * its journal resumes it. */
+    if (res->outcome == CS_MIGRATION_ABORTED && res->reached != CS_MIG_STEP_DONE)
+        return;
+    pthread_mutex_lock(&m->lock);
+    if (m->nfinished == CS__MAX_FINISHED) {
+        cs_migration_record_free(&m->finished[0].rec);
+        memmove(&m->finished[0], &m->finished[1], (CS__MAX_FINISHED - 1) * sizeof m->finished[0]);
+        m->nfinished--;
+    }
+    cs__finished_t *f = &m->finished[m->nfinished++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->policy, sizeof f->policy, "%s", run->policy);
+    const cs_mig_journal_t *j = &run->journal;
+    f->rec.volume_name = strdup(run->pv);
+    f->rec.timestamp = cs__now_ms(m) / 1000;
+    f->rec.from_tier = run->resume ? j->from_tier : run->req.from_tier;
+    f->rec.to_tier = run->resume ? j->to_tier : run->req.to_tier;
+    f->rec.trigger_iops = run->resume ? j->trigger_iops : run->req.trigger_iops;
+    f->rec.duration_ns = res->duration_ms * 1000000;
+    f->rec.outcome = res->outcome;
+    f->rec.message = res->message[0] ? strdup(res->message) : NULL;
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void *cs__run_main(void *arg)
+{
+    cs__run_t *run = arg;
+    cs_migrations_t *m = run->m;
+    cs_mig_result_t res = {0};
+    cs_err_t err = {0};
+    int rc = run->resume ? cs_migration_resume(&m->ops, &run->journal, m->o.poll_ms, m->o.preservation_mode,
+                                               &m->stop, &res, &err)
+                         : cs_migration_run(&m->ops, &run->req, &m->stop, &res, &err);
+    if (rc != 0) {
+        bool refused = !run->resume && res.reached == CS_MIG_STEP_ANALYZE &&
+                       (rc == CS_EMIGRATION_FAILED || rc == CS_ENO_SUITABLE_POOL);
+        if (refused) {
+            /* ANALYZE said no; nothing was changed. */
+            CS_WARN("migration refused", "pv", run->pv, "policy", run->policy, "error", err.msg);
+            if (m->o.events) {
+                cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = run->pv};
+                cs_event_record(m->o.events, &ref, CS_EVENT_WARNING, "MigrationRefused", "Migrate", "%s", err.msg);
+            }
+            res.outcome = CS_MIGRATION_FAILED;
+            res.reached = CS_MIG_STEP_DONE;
+        } else {
+            /* An error mid-way (API unreachable, Lease lost): the journal on
+             * the PV stays, and the next reconcile resumes it. */
+            CS_WARN("migration interrupted; its journal will resume it", "pv", run->pv, "policy", run->policy,
+                    "error", err.msg);
+            res.outcome = CS_MIGRATION_ABORTED;
+            res.reached = CS_MIG_STEP_ANALYZE;
+        }
+        snprintf(res.message, sizeof res.message, "%s", err.msg);
+    }
+    cs__record(m, run, &res);
+    pthread_mutex_lock(&m->lock);
+    run->done = true;
+    snprintf(m->recent[m->recent_next].pv, sizeof m->recent[0].pv, "%s", run->pv);
+    m->recent[m->recent_next].at_ms = cs__now_ms(m);
+    m->recent_next = (m->recent_next + 1) % CS__RECENT;
+    pthread_cond_broadcast(&m->cond);
+    size_t active = 0;
+    for (cs__run_t *r = m->runs; r; r = r->next)
+        active += !r->done;
+    pthread_mutex_unlock(&m->lock);
+    cs_metric_set(m->o.active, NULL, (double)active);
+    if (m->o.on_finished)
+        m->o.on_finished(m->o.ctx, run->policy);
+    return NULL;
+}
+
+/* Joins finished runs; called with the lock held. */
+static void cs__reap(cs_migrations_t *m)
+{
+    cs__run_t **pp = &m->runs;
+    while (*pp) {
+        cs__run_t *r = *pp;
+        if (r->done) {
+            *pp = r->next;
+            pthread_join(r->thread, NULL);
+            free(r);
+        } else {
+            pp = &r->next;
+        }
+    }
+}
+
+static int cs__launch(cs_migrations_t *m, cs__run_t *run, cs_err_t *err)
+{
+    pthread_mutex_lock(&m->lock);
+    cs__reap(m);
+    if (m->refusing) {
+        pthread_mutex_unlock(&m->lock);
+        free(run);
+        return cs_err_set(err, CS_ECANCELED, "the operator is stopping: no new migrations");
+    }
+    for (cs__run_t *r = m->runs; r; r = r->next)
+        if (!r->done && strcmp(r->pv, run->pv) == 0) {
+            pthread_mutex_unlock(&m->lock);
+            free(run);
+            return cs_err_set(err, CS_EBUSY, "a migration of %s is already running", run->pv);
+        }
+    run->m = m;
+    if (pthread_create(&run->thread, NULL, cs__run_main, run) != 0) {
+        pthread_mutex_unlock(&m->lock);
+        free(run);
+        return cs_err_set(err, CS_ENOMEM, "cannot start a migration thread");
+    }
+    run->next = m->runs;
+    m->runs = run;
+    size_t active = 0;
+    for (cs__run_t *r = m->runs; r; r = r->next)
+        active += !r->done;
+    pthread_mutex_unlock(&m->lock);
+    cs_metric_set(m->o.active, NULL, (double)active);
+    return 0;
+}
+
+int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, cs_err_t *err)
+{
+    cs__run_t *run = calloc(1, sizeof *run);
+    if (!run)
+        return cs_err_set(err, CS_ENOMEM, "out of memory");
+    snprintf(run->policy, sizeof run->policy, "%s", req->policy ? req->policy : "");
+    snprintf(run->pv, sizeof run->pv, "%s", req->pv_name);
+    snprintf(run->volume, sizeof run->volume, "%s", req->volume);
+    snprintf(run->source, sizeof run->source, "%s", req->source_pool);
+    snprintf(run->target, sizeof run->target, "%s", req->target_pool);
+    snprintf(run->key, sizeof run->key, "%s", m->placement_key);
+    run->req = *req;
+    run->req.policy = run->policy;
+    run->req.pv_name = run->pv;
+    run->req.volume = run->volume;
+    run->req.source_pool = run->source;
+    run->req.target_pool = run->target;
+    run->req.placement_key = run->key;
+    run->req.preservation_mode = m->o.preservation_mode;
+    run->req.poll_ms = m->o.poll_ms;
+    size_t n = req->accept_count < 32 ? req->accept_count : 32;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(run->accept[i], sizeof run->accept[i], "%s", req->accept_pools[i]);
+        run->accept_ptrs[i] = run->accept[i];
+    }
+    run->req.accept_pools = run->accept_ptrs;
+    run->req.accept_count = n;
+    return cs__launch(m, run, err);
+}
+
+int cs_migrations_resume(cs_migrations_t *m, const cs_mig_journal_t *j, cs_err_t *err)
+{
+    cs__run_t *run = calloc(1, sizeof *run);
+    if (!run)
+        return cs_err_set(err, CS_ENOMEM, "out of memory");
+    run->resume = true;
+    run->journal = *j;
+    snprintf(run->policy, sizeof run->policy, "%s", j->policy);
+    snprintf(run->pv, sizeof run->pv, "%s", j->pv_name);
+    return cs__launch(m, run, err);
+}
+
+size_t cs_migrations_active(cs_migrations_t *m, const char *policy)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&m->lock);
+    for (cs__run_t *r = m->runs; r; r = r->next)
+        n += !r->done && (!policy || strcmp(r->policy, policy) == 0);
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+bool cs_migrations_is_active(cs_migrations_t *m, const char *pv)
+{
+    bool found = false;
+    int64_t now = cs__now_ms(m);
+    pthread_mutex_lock(&m->lock);
+    for (cs__run_t *r = m->runs; r && !found; r = r->next)
+        found = !r->done && strcmp(r->pv, pv) == 0;
+    for (size_t i = 0; i < CS__RECENT && !found; i++)
+        found = m->recent[i].pv[0] && now - m->recent[i].at_ms < CS__RECENT_MS && strcmp(m->recent[i].pv, pv) == 0;
+    pthread_mutex_unlock(&m->lock);
+    return found;
+}
+
+int cs_migrations_finished(cs_migrations_t *m, const char *policy, cs_migration_record_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&m->lock);
+    size_t count = 0;
+    for (size_t i = 0; i < m->nfinished; i++)
+        count += strcmp(m->finished[i].policy, policy) == 0;
+    if (count) {
+        *out = calloc(count, sizeof **out);
+        if (!*out) {
+            pthread_mutex_unlock(&m->lock);
+            return CS_ENOMEM;
+        }
+        for (size_t i = 0; i < m->nfinished; i++) {
+            if (strcmp(m->finished[i].policy, policy) != 0)
+                continue;
+            cs_migration_record_t *d = &(*out)[(*n)++];
+            *d = m->finished[i].rec;
+            d->volume_name = m->finished[i].rec.volume_name ? strdup(m->finished[i].rec.volume_name) : NULL;
+            d->message = m->finished[i].rec.message ? strdup(m->finished[i].rec.message) : NULL;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+void cs_migrations_ack(cs_migrations_t *m, const char *policy, size_t n)
+{
+    pthread_mutex_lock(&m->lock);
+    size_t w = 0;
+    for (size_t i = 0; i < m->nfinished; i++) {
+        if (n > 0 && strcmp(m->finished[i].policy, policy) == 0) {
+            cs_migration_record_free(&m->finished[i].rec);
+            n--;
+            continue;
+        }
+        m->finished[w++] = m->finished[i];
+    }
+    m->nfinished = w;
+    pthread_mutex_unlock(&m->lock);
+}
+
+int cs_migrations_new(const cs_migrations_options_t *opts, cs_migrations_t **out, cs_err_t *err)
+{
+    *out = NULL;
+    cs_migrations_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return cs_err_set(err, CS_ENOMEM, "out of memory");
+    m->o = *opts;
+    snprintf(m->placement_key, sizeof m->placement_key, "%s",
+             opts->placement_key ? opts->placement_key : CS_DEFAULT_PLACEMENT_KEY);
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->placement, NULL);
+    pthread_cond_init(&m->cond, NULL);
+    m->ops = (cs_migrator_ops_t){.ctx = m, .get_volume = cs__get_volume, .list_pools = cs__list_pools,
+                                 .set_replica_count = cs__set_replica_count, .pool_label_put = cs__label_put,
+                                 .pool_label_delete = cs__label_delete, .nexus_child_delete = cs__child_delete,
+                                 .journal_write = cs__journal_write, .event = cs__event, .now_ms = cs__now_ms,
+                                 .sleep_ms = cs__sleep_ms, .placement_lock = cs__placement_lock,
+                                 .placement_unlock = cs__placement_unlock};
+    *out = m;
+    return 0;
+}
+
+void cs_migrations_stop_all(cs_migrations_t *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->refusing = true;
+    atomic_store(&m->stop, 1);
+    pthread_cond_broadcast(&m->cond);
+    for (;;) {
+        bool running = false;
+        for (cs__run_t *r = m->runs; r; r = r->next)
+            running |= !r->done;
+        if (!running)
+            break;
+        pthread_cond_wait(&m->cond, &m->lock);
+    }
+    cs__reap(m);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void cs_migrations_resume_starts(cs_migrations_t *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->refusing = false;
+    atomic_store(&m->stop, 0);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void cs_migrations_free(cs_migrations_t *m)
+{
+    if (!m)
+        return;
+    cs_migrations_stop_all(m);
+    for (size_t i = 0; i < m->nfinished; i++)
+        cs_migration_record_free(&m->finished[i].rec);
+    pthread_mutex_destroy(&m->lock);
+    pthread_mutex_destroy(&m->placement);
+    pthread_cond_destroy(&m->cond);
+    free(m);
+}
