@@ -77,6 +77,30 @@ typedef struct cs_cluster_view_s {
     const cs_prom_iops_t *iops;           /* per pvs[i]; NULL = all unknown */
 } cs_cluster_view_t;
 
+/* What Mayastor and Prometheus say about a set of PVs, read once. */
+typedef struct cs_observation_s {
+    cs_mayastor_volumes_t volumes;
+    cs_mayastor_pools_t pools;
+    bool mayastor_ok;          /* both lists answered */
+    cs_mayastor_err_t mayastor_err;
+    cs_prom_iops_t *iops;      /* per PV, in the order given */
+    bool metrics_ok;           /* the IOPS query answered */
+    cs_err_t metrics_err;
+    size_t unknown;            /* PVs without a known IOPS */
+    double list_seconds;       /* wall time of the Mayastor lists */
+    double query_seconds;      /* wall time of the Prometheus query */
+} cs_observation_t;
+
+/* Lists Mayastor's volumes and pools and asks Prometheus for the IOPS of
+ * every PV over window_ns, in one batch query. Failures are recorded in
+ * obs (never "zero IOPS"), not returned: 0, or CS_ENOMEM. */
+int cs_observe(cs_mayastor_t *ms, cs_prom_t *prom, const cs_pv_t *const *pvs, size_t n, int64_t window_ns,
+               cs_observation_t *obs);
+void cs_observation_free(cs_observation_t *obs);
+/* The view of pvs/diskpools with what obs saw. */
+cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t *const *pvs, size_t npvs,
+                                      const cs_diskpool_ref_t *const *dps, size_t ndps);
+
 /* The plan input built from a view, owning its arrays. */
 typedef struct cs_plan_facts_s {
     cs_plan_input_t in;         /* volumes/pools point into the arrays below */

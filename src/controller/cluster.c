@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "couchestor/controller.h"
 #include "couchestor/json.h"
@@ -438,4 +439,53 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
                 it->wanted == CS_TIER_UNKNOWN ? "-" : cs_tier_name(it->wanted), cs_plan_action_name(it->action),
                 cs_plan_reason_name(it->reason), it->detail);
     }
+}
+
+/* ---- observing Mayastor and Prometheus ---- */
+
+int cs_observe(cs_mayastor_t *ms, cs_prom_t *prom, const cs_pv_t *const *pvs, size_t n, int64_t window_ns,
+               cs_observation_t *obs)
+{
+    memset(obs, 0, sizeof *obs);
+    struct timespec t0, t1, t2;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    obs->mayastor_ok = cs_mayastor_volumes_list(ms, &obs->volumes, &obs->mayastor_err) == 0 &&
+                       cs_mayastor_pools_list(ms, NULL, &obs->pools, &obs->mayastor_err) == 0;
+    obs->iops = calloc(n + 1, sizeof *obs->iops);
+    const char **names = calloc(n + 1, sizeof *names);
+    if (!obs->iops || !names) {
+        free(names);
+        return CS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        names[i] = pvs[i]->name;
+        obs->iops[i].state = CS_PROM_IOPS_UNAVAILABLE;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    obs->metrics_ok = n == 0 || cs_prom_volumes_iops(prom, names, n, window_ns, obs->iops, &obs->metrics_err) == 0;
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    obs->list_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    obs->query_seconds = (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
+    for (size_t i = 0; i < n; i++)
+        obs->unknown += !cs_prom_iops_known(&obs->iops[i]);
+    free(names);
+    return 0;
+}
+
+void cs_observation_free(cs_observation_t *obs)
+{
+    if (!obs)
+        return;
+    cs_mayastor_volumes_free(&obs->volumes);
+    cs_mayastor_pools_free(&obs->pools);
+    free(obs->iops);
+    memset(obs, 0, sizeof *obs);
+}
+
+cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t *const *pvs, size_t npvs,
+                                      const cs_diskpool_ref_t *const *dps, size_t ndps)
+{
+    return (cs_cluster_view_t){.pv_count = npvs, .pvs = pvs, .diskpool_count = ndps, .diskpools = dps,
+                               .volumes = obs->mayastor_ok ? &obs->volumes : NULL,
+                               .pools = obs->mayastor_ok ? &obs->pools : NULL, .iops = obs->iops};
 }

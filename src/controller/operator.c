@@ -430,36 +430,15 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
     cs__dp_collect_t dps = {0};
     cs_informer_foreach(op->pv, NULL, cs__collect_pv, &pvs);
     cs_informer_foreach(op->dp, NULL, cs__collect_dp, &dps);
-    cs_mayastor_volumes_t vols;
-    cs_mayastor_pools_t pools;
-    memset(&vols, 0, sizeof vols);
-    memset(&pools, 0, sizeof pools);
-    cs_mayastor_err_t me = {0};
-    bool mayastor_ok = cs_mayastor_volumes_list(op->ms, &vols, &me) == 0;
-    if (mayastor_ok)
-        mayastor_ok = cs_mayastor_pools_list(op->ms, NULL, &pools, &me) == 0;
+    cs_observation_t obs;
+    cs_observe(op->ms, op->prom, pvs.pvs, pvs.n, pol.spec.sampling_window_ns, &obs);
+    bool mayastor_ok = obs.mayastor_ok, metrics_ok = obs.metrics_ok;
     if (!mayastor_ok)
         cs__count_error(op, "mayastor");
-    double t_query = cs__mono();
-    cs_prom_iops_t *iops = calloc(pvs.n + 1, sizeof *iops);
-    const char **names = calloc(pvs.n + 1, sizeof *names);
-    bool metrics_ok = false;
-    cs_err_t perr = {0};
-    size_t unknown = 0;
-    if (iops && names) {
-        for (size_t i = 0; i < pvs.n; i++)
-            names[i] = pvs.pvs[i]->name;
-        metrics_ok = pvs.n == 0 ||
-                     cs_prom_volumes_iops(op->prom, names, pvs.n, pol.spec.sampling_window_ns, iops, &perr) == 0;
-        if (!metrics_ok)
-            cs__count_error(op, "prometheus");
-        for (size_t i = 0; i < pvs.n; i++)
-            unknown += !cs_prom_iops_known(&iops[i]);
-    }
-    double t_decide = cs__mono();
-    cs_cluster_view_t view = {.pv_count = pvs.n, .pvs = pvs.pvs, .diskpool_count = dps.n, .diskpools = dps.dps,
-                              .volumes = mayastor_ok ? &vols : NULL, .pools = mayastor_ok ? &pools : NULL,
-                              .iops = iops};
+    if (!metrics_ok)
+        cs__count_error(op, "prometheus");
+    double t_query = t_list + obs.list_seconds, t_decide = t_query + obs.query_seconds;
+    cs_cluster_view_t view = cs_observation_view(&obs, pvs.pvs, pvs.n, dps.dps, dps.n);
     cs_plan_facts_t facts;
     cs_plan_t plan;
     memset(&plan, 0, sizeof plan);
@@ -541,16 +520,16 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
         cs__set_cond(&st, CS_CONDITION_READY, true, "Reconciled", msg, generation, now);
         char why[512];
         if (!metrics_ok) {
-            snprintf(why, sizeof why, "Prometheus query failed, no volume is moved: %s", perr.msg);
+            snprintf(why, sizeof why, "Prometheus query failed, no volume is moved: %s", obs.metrics_err.msg);
             cs__set_cond(&st, "MetricsAvailable", false, "PrometheusUnavailable", why, generation, now);
-        } else if (unknown > 0) {
-            snprintf(why, sizeof why, "%zu of %zu volumes have no IOPS series; they are not moved", unknown, pvs.n);
+        } else if (obs.unknown > 0) {
+            snprintf(why, sizeof why, "%zu of %zu volumes have no IOPS series; they are not moved", obs.unknown, pvs.n);
             cs__set_cond(&st, "MetricsAvailable", true, "SomeSeriesMissing", why, generation, now);
         } else {
             cs__set_cond(&st, "MetricsAvailable", true, "Available", "every volume has an IOPS series", generation, now);
         }
         if (!mayastor_ok) {
-            snprintf(why, sizeof why, "Mayastor API unavailable, no volume is moved: %s", me.err.msg);
+            snprintf(why, sizeof why, "Mayastor API unavailable, no volume is moved: %s", obs.mayastor_err.err.msg);
             cs__set_cond(&st, "Degraded", true, "MayastorUnavailable", why, generation, now);
         } else if (blocked > 0) {
             snprintf(why, sizeof why, "%zu volumes cannot reach their tier (see their Events)", blocked);
@@ -588,10 +567,7 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
 
     cs_plan_free(&plan);
     cs_plan_facts_free(&facts);
-    free(iops);
-    free(names);
-    cs_mayastor_volumes_free(&vols);
-    cs_mayastor_pools_free(&pools);
+    cs_observation_free(&obs);
     for (size_t i = 0; i < pvs.n; i++)
         cs_kube_object_unref(pvs.objs[i]);
     for (size_t i = 0; i < dps.n; i++)

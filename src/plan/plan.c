@@ -259,6 +259,11 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             snprintf(it->detail, sizeof it->detail, "no Mayastor volume for PV %s", v->name);
             continue;
         }
+        if (v->migrating) {
+            it->reason = CS_PLAN_REASON_ALREADY_MIGRATING;
+            snprintf(it->detail, sizeof it->detail, "a migration is in progress (journaled on the PV)");
+            continue;
+        }
         if (!v->iops_known) {
             it->reason = CS_PLAN_REASON_UNKNOWN_IOPS;
             snprintf(it->detail, sizeof it->detail, "no IOPS sample over samplingWindow %s",
@@ -289,11 +294,6 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             it->reason = CS_PLAN_REASON_UNKNOWN_TIER;
             snprintf(it->detail, sizeof it->detail, "none of its %zu replicas is on a pool a tier selector matches",
                      v->replica_count);
-            continue;
-        }
-        if (v->migrating) {
-            it->reason = CS_PLAN_REASON_ALREADY_MIGRATING;
-            snprintf(it->detail, sizeof it->detail, "a migration is journaled on the PV");
             continue;
         }
         if (!cs__has_selector(spec, wanted)) {
