@@ -1,0 +1,274 @@
+/* client.c: the Prometheus client: options, a small pool of HTTP
+ * connections, health/ready checks and instant queries streamed into the
+ * decoder. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "couchestor/log.h"
+#include "prom/internal.h"
+
+int64_t cs__prom_now(const cs_prom_t *p)
+{
+    if (p->now_ns)
+        return p->now_ns(p->now_ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cs_prom_free(cs_prom_t *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->idle_n; i++)
+        cs_http_client_free(p->idle[i]);
+    cs_http_client_free(p->proto);
+    for (size_t i = 0; i < p->set_count; i++)
+        cs__prom_set_free(&p->sets[i]);
+    cs__prom_cache_free(p);
+    pthread_mutex_destroy(&p->pool_lock);
+    pthread_mutex_destroy(&p->cache_lock);
+    free(p->url);
+    free(p->label);
+    free(p->selector);
+    free(p);
+}
+
+int cs_prom_new(const cs_prom_options_t *opts, cs_prom_t **out, cs_err_t *err)
+{
+    *out = NULL;
+    int rc = cs_prom_options_validate(opts, err);
+    if (rc)
+        return rc;
+    cs_prom_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return cs_err_set(err, CS_ENOMEM, "prometheus client: out of memory");
+    pthread_mutex_init(&p->pool_lock, NULL);
+    pthread_mutex_init(&p->cache_lock, NULL);
+    p->url = strdup(opts->url);
+    p->label = strdup(opts->label);
+    p->selector = opts->selector && *opts->selector ? strdup(opts->selector) : NULL;
+    p->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : CS_PROM_DEFAULT_TIMEOUT_MS;
+    p->window_ns = opts->window_ns;
+    p->ttl_ns = opts->cache_ttl_ns;
+    p->cache_max = opts->cache_max_entries ? opts->cache_max_entries : CS_PROM_DEFAULT_CACHE_MAX;
+    p->max_series = opts->max_series ? opts->max_series : CS_PROM_DEFAULT_MAX_SERIES;
+    p->now_ns = opts->now_ns;
+    p->now_ctx = opts->now_ctx;
+    p->stop = opts->stop;
+    if (!p->url || !p->label || (opts->selector && *opts->selector && !p->selector)) {
+        cs_prom_free(p);
+        return cs_err_set(err, CS_ENOMEM, "prometheus client: out of memory");
+    }
+    rc = cs__prom_set_parse(opts->metrics, strlen(opts->metrics), "prometheus metrics", &p->sets[0], err);
+    if (rc == 0) {
+        p->set_count = 1;
+        size_t n = 0;
+        rc = cs__prom_sets_parse(opts->fallbacks, "prometheus fallback metrics", &p->sets[1],
+                                 CS_PROM_MAX_SETS - 1, &n, err);
+        p->set_count += n;
+    }
+    if (rc) {
+        cs_prom_free(p);
+        return rc;
+    }
+    cs_http_options_t ho = {
+        .base_url = opts->url,
+        .ca_file = opts->ca_file,
+        .insecure_skip_verify = opts->insecure_skip_verify,
+        .bearer_token = opts->bearer_token,
+        .basic_user = opts->basic_user,
+        .basic_password = opts->basic_password,
+        .connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 3000,
+        .timeout_ms = p->timeout_ms,
+        /* buffered bodies are error replies and /-/healthy: small */
+        .max_response_bytes = 1024 * 1024,
+    };
+    rc = cs_http_client_new(&ho, &p->proto, err);
+    if (rc) {
+        cs_err_prefix(err, "prometheus url: ");
+        cs_prom_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+const char *cs_prom_url(const cs_prom_t *p)
+{
+    return p->url;
+}
+
+size_t cs_prom_set_count(const cs_prom_t *p)
+{
+    return p->set_count;
+}
+
+/* ---- connection pool: no lock is held during a request ---- */
+
+static int cs__take(cs_prom_t *p, cs_http_client_t **out, cs_err_t *err)
+{
+    pthread_mutex_lock(&p->pool_lock);
+    int rc = 0;
+    if (p->idle_n > 0)
+        *out = p->idle[--p->idle_n];
+    else
+        rc = cs_http_client_clone(p->proto, out, err);
+    pthread_mutex_unlock(&p->pool_lock);
+    return rc;
+}
+
+static void cs__give(cs_prom_t *p, cs_http_client_t *c)
+{
+    pthread_mutex_lock(&p->pool_lock);
+    if (p->idle_n < CS__PROM_POOL_MAX) {
+        p->idle[p->idle_n++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&p->pool_lock);
+    cs_http_client_free(c);
+}
+
+/* Transport failures are connection errors; a raised stop flag stays
+ * CS_ECANCELED. */
+static int cs__transport_error(const cs_prom_t *p, int rc, const cs_err_t *herr, cs_err_t *err)
+{
+    if (rc == CS_ECANCELED)
+        return cs_err_set(err, CS_ECANCELED, "Prometheus request canceled (shutting down)");
+    if (rc == CS_ENOMEM)
+        return cs_err_set(err, CS_ENOMEM, "Prometheus request: out of memory");
+    return cs_err_set(err, CS_EPROM_CONNECTION,
+                      "Prometheus at %s is unreachable (%s): %s; check prometheus_url and that "
+                      "Prometheus is running", p->url, cs_err_name(rc), herr->msg);
+}
+
+static int cs__simple_get(cs_prom_t *p, const char *path, cs_err_t *err)
+{
+    cs_http_client_t *c = NULL;
+    int rc = cs__take(p, &c, err);
+    if (rc)
+        return rc;
+    cs_http_request_t req = {.method = "GET", .path = path, .stop = p->stop};
+    cs_http_response_t resp;
+    cs_err_t herr = {0};
+    rc = cs_http_do(c, &req, &resp, &herr);
+    cs__give(p, c);
+    if (rc) {
+        cs_http_response_free(&resp);
+        return cs__transport_error(p, rc, &herr, err);
+    }
+    if (resp.status != 200) {
+        char snip[160];
+        cs__prom_snippet(resp.body, resp.body_len, snip, sizeof snip);
+        rc = cs_err_set(err, CS_EPROM_CONNECTION, "Prometheus at %s answered HTTP %ld to GET %s: %s",
+                        p->url, resp.status, path, *snip ? snip : "(empty body)");
+    }
+    cs_http_response_free(&resp);
+    return rc;
+}
+
+int cs_prom_health(cs_prom_t *p, cs_err_t *err)
+{
+    return cs__simple_get(p, "/-/healthy", err);
+}
+
+int cs_prom_ready(cs_prom_t *p, cs_err_t *err)
+{
+    return cs__simple_get(p, "/-/ready", err);
+}
+
+/* ---- queries ---- */
+
+typedef struct {
+    cs_prom_decoder_t *dec;
+    cs_err_t err;
+    int rc;
+} cs__sink_t;
+
+static int cs__sink(void *ctx, const char *data, size_t len)
+{
+    cs__sink_t *s = ctx;
+    int rc = cs_prom_decoder_feed(s->dec, data, len, &s->err);
+    if (rc) {
+        s->rc = rc;
+        return rc;
+    }
+    return 0;
+}
+
+int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_prom_result_t *out,
+                  cs_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!promql || !*promql)
+        return cs_err_set(err, CS_EINVAL, "Prometheus query: empty PromQL");
+    size_t qlen = strlen(promql);
+    if (qlen > CS_PROM_MAX_QUERY)
+        return cs_err_set(err, CS_EINVAL, "Prometheus query: %zu bytes of PromQL exceed the limit of %d",
+                          qlen, CS_PROM_MAX_QUERY);
+    char *q = cs_http_escape(promql);
+    if (!q)
+        return cs_err_set(err, CS_ENOMEM, "Prometheus query: out of memory");
+    size_t blen = strlen(q) + 64;
+    char *body = malloc(blen);
+    if (!body) {
+        free(q);
+        return cs_err_set(err, CS_ENOMEM, "Prometheus query: out of memory");
+    }
+    /* Ask Prometheus to give up when we do, so an abandoned query does not
+     * keep evaluating. */
+    int blen_used = snprintf(body, blen, "query=%s&timeout=%ldms", q, p->timeout_ms);
+    free(q);
+
+    cs__sink_t sink = {0};
+    int rc = cs_prom_decoder_new(key_label, p->max_series, &sink.dec, err);
+    cs_http_client_t *c = NULL;
+    if (rc == 0)
+        rc = cs__take(p, &c, err);
+    if (rc) {
+        cs_prom_decoder_free(sink.dec);
+        free(body);
+        return rc;
+    }
+    cs_http_request_t req = {
+        .method = "POST",
+        .path = "/api/v1/query",
+        .content_type = "application/x-www-form-urlencoded",
+        .body = body,
+        .body_len = (size_t)blen_used,
+        .sink = cs__sink,
+        .sink_ctx = &sink,
+        .stop = p->stop,
+    };
+    cs_http_response_t resp;
+    cs_err_t herr = {0};
+    rc = cs_http_do(c, &req, &resp, &herr);
+    cs__give(p, c);
+    free(body);
+    if (rc) {
+        if (sink.rc) {
+            rc = sink.rc;
+            if (err)
+                *err = sink.err;
+        } else {
+            rc = cs__transport_error(p, rc, &herr, err);
+        }
+    } else if (resp.status >= 200 && resp.status <= 299) {
+        rc = cs__prom_decoder_finish(sink.dec, resp.status, out, err);
+    } else {
+        cs_prom_result_t ignored;
+        rc = cs_prom_decode(resp.status, resp.body, resp.body_len, key_label, p->max_series,
+                            &ignored, err);
+        if (rc == 0) { /* cannot happen for a non-2xx status; be safe */
+            cs_prom_result_free(&ignored);
+            rc = cs_err_set(err, CS_EPROM_QUERY, "Prometheus answered HTTP %ld", resp.status);
+        }
+    }
+    cs_http_response_free(&resp);
+    cs_prom_decoder_free(sink.dec);
+    if (rc && rc != CS_ECANCELED && err)
+        cs_err_prefix(err, "query `%.160s%s`: ", promql, qlen > 160 ? "..." : "");
+    return rc;
+}

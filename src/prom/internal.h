@@ -1,0 +1,85 @@
+/* internal.h: declarations shared by the files of the prom module. */
+#ifndef COUCHESTOR_PROM_INTERNAL_H
+#define COUCHESTOR_PROM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "couchestor/prom.h"
+
+/* vector.c */
+cs_prom_vector_t *cs__prom_vector_new(void);
+/* Adds value to key (creating it at 0). 0 or CS_ENOMEM / CS_ETOOBIG. */
+int cs__prom_vector_add(cs_prom_vector_t *v, const char *key, size_t len, double value);
+uint32_t cs__prom_hash(const char *s, size_t len);
+
+/* decode.c: finishes a decoder for a reply of HTTP status http_status. */
+int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_result_t *out,
+                            cs_err_t *err);
+/* Printable, bounded excerpt of an HTTP body for messages. */
+const char *cs__prom_snippet(const char *body, size_t len, char *buf, size_t cap);
+
+/* promql.c */
+typedef struct cs__prom_set_s {
+    size_t count;
+    char *names[CS_PROM_MAX_SET_METRICS];
+} cs__prom_set_t;
+
+/* Parses "a+b" into set (names malloc'd); what names the option in messages. */
+int cs__prom_set_parse(const char *text, size_t len, const char *what, cs__prom_set_t *set,
+                       cs_err_t *err);
+void cs__prom_set_free(cs__prom_set_t *set);
+/* Splits "a+b,c" into sets; *count receives how many. */
+int cs__prom_sets_parse(const char *text, const char *what, cs__prom_set_t *sets, size_t max,
+                        size_t *count, cs_err_t *err);
+int cs__prom_selector_check(const char *sel, cs_err_t *err);
+int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char *selector,
+                        const char *volume, int64_t window_ns, char *buf, size_t len,
+                        cs_err_t *err);
+int cs__prom_metric_name_ok(const char *s, size_t len);
+int cs__prom_label_name_ok(const char *s, size_t len);
+
+/* client.c / iops.c: the client. */
+#include <pthread.h>
+
+#include "couchestor/http.h"
+
+#define CS__PROM_POOL_MAX 4
+
+typedef struct cs__prom_centry_s {
+    char *key; /* NULL = empty slot */
+    uint32_t hash;
+    cs_prom_iops_state_t state;
+    uint8_t source;
+    double iops;
+    int64_t window_ns;
+    int64_t expires_ns;
+} cs__prom_centry_t;
+
+struct cs_prom_s {
+    char *url;
+    char *label;
+    char *selector;
+    long timeout_ms;
+    int64_t window_ns, ttl_ns;
+    size_t cache_max, max_series;
+    int64_t (*now_ns)(void *ctx);
+    void *now_ctx;
+    const atomic_int *stop;
+    size_t set_count;
+    cs__prom_set_t sets[CS_PROM_MAX_SETS];
+
+    pthread_mutex_t pool_lock;
+    cs_http_client_t *proto; /* never used for requests: cloned */
+    cs_http_client_t *idle[CS__PROM_POOL_MAX];
+    size_t idle_n;
+
+    pthread_mutex_t cache_lock;
+    cs__prom_centry_t *cache;
+    size_t cache_cap, cache_count;
+};
+
+int64_t cs__prom_now(const cs_prom_t *p);
+void cs__prom_cache_free(cs_prom_t *p);
+
+#endif
