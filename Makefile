@@ -4,12 +4,13 @@
 #   make check    every test, twice: normal build (gcc) and ASan+UBSan (clang)
 #   make bench    benchmarks (Release build), each with its baseline and ratio
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS each
+#   make demo     the operator moving volumes between tiers on the test world
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 BUILD       := build
 CMAKE       := cmake -G Ninja -Wno-dev
 
-.PHONY: all deps build check check-normal check-asan check-tsan bench fuzz clean
+.PHONY: all deps build check check-normal check-asan check-tsan bench fuzz demo clean
 
 all: build
 
@@ -32,6 +33,9 @@ bench: deps
 
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+demo: deps
+	@bash scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD)

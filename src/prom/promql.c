@@ -262,14 +262,26 @@ int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char
     } else {
         matchers[0] = '\0';
     }
+    /* Per series, the larger of rate() and deriv(): rate() extrapolates
+     * over the whole window, so a series younger than the window (a new
+     * volume, a fresh Prometheus) reads far too low and would be demoted;
+     * deriv() is the slope of the samples present, right for a young series
+     * but skewed by a counter reset, which rate() handles. The larger is
+     * right in both cases, and errs towards keeping a volume hot. */
     size_t pos = 0;
     if (!rc)
-        rc = cs__append(buf, len, &pos, "sum by (%s) (", label);
+        rc = cs__append(buf, len, &pos, "sum by (%s) ((", label);
     for (size_t i = 0; !rc && i < set->count; i++)
         rc = cs__append(buf, len, &pos, "%srate(%s%s[%s])", i ? " + " : "", set->names[i],
                         matchers, win);
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        rc = cs__append(buf, len, &pos, pass == 0 ? " >= " : ") or (");
+        for (size_t i = 0; !rc && i < set->count; i++)
+            rc = cs__append(buf, len, &pos, "%sderiv(%s%s[%s])", i ? " + " : "", set->names[i],
+                            matchers, win);
+    }
     if (!rc)
-        rc = cs__append(buf, len, &pos, ")");
+        rc = cs__append(buf, len, &pos, "))");
     if (rc)
         return cs_err_set(err, CS_ETOOBIG, "PromQL for metrics %s...: longer than %zu bytes",
                           set->count ? set->names[0] : "?", len);
