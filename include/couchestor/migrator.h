@@ -39,12 +39,13 @@
 
 #include "couchestor/crd.h"
 #include "couchestor/error.h"
+#include "couchestor/labels.h"
 
 /* PV annotations the migrator owns. */
 #define CS_ANNOTATION_MIGRATION "couchestor.io/migration"       /* the journal (JSON) */
 #define CS_ANNOTATION_LAST_MIGRATION "couchestor.io/last-migration" /* RFC 3339 end of the last completed one */
 /* Default pool label key the StorageClass names in poolHasTopologyKey. */
-#define CS_DEFAULT_PLACEMENT_KEY "couchestor.io/placement"
+#define CS_DEFAULT_PLACEMENT_KEY CS_LABEL_PLACEMENT
 
 #define CS_MIG_MAX_REPLICAS 16
 

@@ -1,6 +1,7 @@
 /* render.c: the inventory as a table for people, JSON for machines, and
  * DiskPool manifests (openebs.io/v1beta2) for Mayastor. */
 #include "couchestor/hw.h"
+#include "couchestor/labels.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -337,13 +338,16 @@ int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const
         cs__yaml_scalar(f, name);
         fprintf(f, "\n  namespace: ");
         cs__yaml_scalar(f, ns);
-        fprintf(f, "\n  labels:\n    storage-tier: %s\n    media-type: %s\n",
+        fprintf(f, "\n  labels:\n    " CS_LABEL_STORAGE_TIER ": %s\n    " CS_LABEL_MEDIA_TYPE ": %s\n",
                 cs_hw_tier_name(d->tier), cs_hw_media_name(d->media));
         fprintf(f, "spec:\n  node: ");
         cs__yaml_scalar(f, node);
         fprintf(f, "\n  disks:\n    - ");
         cs__yaml_scalar(f, disk);
-        fprintf(f, "\n  topology:\n    labelled:\n      storage-tier: %s\n      media-type: %s\n",
+        /* Mayastor copies spec.topology.labelled to its pool; the placement
+         * label lets the operator steer new replicas (docs/operator.md). */
+        fprintf(f, "\n  topology:\n    labelled:\n      " CS_LABEL_STORAGE_TIER ": %s\n      " CS_LABEL_MEDIA_TYPE
+                   ": %s\n      " CS_LABEL_PLACEMENT ": " CS_LABEL_PLACEMENT_VALUE "\n",
                 cs_hw_tier_name(d->tier), cs_hw_media_name(d->media));
         n++;
     }

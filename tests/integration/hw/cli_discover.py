@@ -123,7 +123,10 @@ def diskpools():
         check(set(labels) == {"storage-tier", "media-type"}, labels)
         check(labels["storage-tier"] in ("hot", "warm", "cold"), labels)
         check(labels["media-type"] in ("nvme", "ssd", "hdd"), labels)
-        check(spec["topology"] == {"labelled": labels}, spec["topology"])
+        # Mayastor copies spec.topology.labelled to its pool: the tier labels,
+        # plus the placement label the operator steers new replicas with.
+        check(spec["topology"] == {"labelled": dict(labels, **{"couchestor.io/placement": "eligible"})},
+              spec["topology"])
     check(len(names) == 4, "pool names are unique")
     by_disk = {d["spec"]["disks"][0]: d["metadata"]["labels"]["storage-tier"] for d in docs}
     check(by_disk == {

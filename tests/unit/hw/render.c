@@ -127,6 +127,7 @@ Test(render, diskpools_exact_manifest)
         "    labelled:\n"
         "      storage-tier: hot\n"
         "      media-type: nvme\n"
+        "      couchestor.io/placement: eligible\n"
         "---\n";
     cr_expect(strncmp(out, first, strlen(first)) == 0, "%s", out);
     cr_expect(strstr(out, "name: worker-1-example-sdb\n") != NULL);
