@@ -33,9 +33,15 @@ echo "== starting the operator (policy 'demo': hot >= 5000 IOPS, warm 501-2000, 
   --sync-poll-interval-seconds 2 >"$world/operator.log" 2>&1 &
 oppid=$!
 
-python3 scripts/demo_view.py --binary "$bin" --operator-log "$world/operator.log" --timeout "${DEMO_TIMEOUT:-300}"
-status=$?
+status=0
+python3 scripts/demo_view.py --binary "$bin" --operator-log "$world/operator.log" \
+  --timeout "${DEMO_TIMEOUT:-360}" --min-seconds "${DEMO_MIN_SECONDS:-170}" || status=$?
 echo
-echo "Operator log: kept in this run only; re-run with DEMO_KEEP=1 to keep $world"
-if [ "${DEMO_KEEP:-0}" = 1 ]; then trap - EXIT; echo "world left running in $world (stop: tests/sandbox/sandbox down --dir $world; kill $oppid)"; fi
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+  trap - EXIT
+  echo "The world keeps running (DEMO_KEEP=1): . $world/env; $bin plan"
+  echo "Stop it with: kill $oppid; tests/sandbox/sandbox down --dir $world"
+else
+  echo "Everything started is stopped now (DEMO_KEEP=1 leaves the world and the operator running)."
+fi
 exit $status

@@ -48,6 +48,9 @@ def main():
     ap.add_argument("--binary", required=True)
     ap.add_argument("--operator-log", required=True)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--min-seconds", type=float, default=170,
+                    help="run at least this long: the demo scenario steps one volume's load at 60 s "
+                         "and ramps another over 120 s")
     a = ap.parse_args()
     tty = sys.stdout.isatty()
     start = time.monotonic()
@@ -79,6 +82,7 @@ def main():
         p = plan(a.binary)
         if p:
             rows = []
+            keys = []
             settled = True
             for v in p["volumes"]:
                 iops = "unknown" if v["iops"] is None else f"{v['iops']:.0f}"
@@ -87,15 +91,16 @@ def main():
                     settled = False
                 rows.append(f"  {names.get(v['volume'], v['volume'])[:22]:22} {iops:>8} {v['currentTier']:8} "
                             f"{want:8} {v['action']:5} {v['reason']}")
+                keys.append((v["volume"], v["currentTier"], want, v["action"], v["reason"]))
             table = "\n".join(rows)
-            if table != last_table:
+            if keys != last_table:  # reprint when a decision changes, not on IOPS jitter
                 print(f"\n  [{elapsed:5.0f}s] policy {p['policy']}: hot {p['hot']}, warm {p['warm']}, "
                       f"cold {p['cold']}")
                 print(f"  {'VOLUME':22} {'IOPS':>8} {'CURRENT':8} {'WANTED':8} {'ACTION':5} WHY")
                 print(table)
-                last_table = table
+                last_table = keys
             settled_since = (settled_since or time.monotonic()) if settled else None
-            if settled_since and time.monotonic() - settled_since >= 20:
+            if settled_since and time.monotonic() - settled_since >= 20 and elapsed >= a.min_seconds:
                 break
         if elapsed > a.timeout:
             print(f"\n  timeout after {a.timeout:.0f}s: not every volume reached its tier")
