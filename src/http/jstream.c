@@ -96,6 +96,31 @@ static int cs__bool(void *ctx, int b)
 static int cs__number(void *ctx, const char *s, size_t len)
 {
     cs_jstream_t *js = ctx;
+    cs_jstream_event_t ev = {.kind = CS_JS_NUMBER, .text = s, .text_len = len};
+    /* Integers are most numbers in API bodies (sizes, counts, progress):
+     * parse them directly; only reals and huge integers go to strtod. */
+    size_t i = 0;
+    bool neg = len > 0 && s[0] == '-';
+    i = neg ? 1 : 0;
+    uint64_t v = 0;
+    bool is_int = i < len, overflow = false;
+    for (; i < len; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9) {
+            is_int = false;
+            break;
+        }
+        if (v > (UINT64_MAX - d) / 10)
+            overflow = true;
+        else
+            v = v * 10 + d;
+    }
+    if (is_int && !overflow && v <= (uint64_t)INT64_MAX + (neg ? 1u : 0u)) {
+        ev.kind = CS_JS_INT;
+        ev.i = neg ? (int64_t)(0 - v) : (int64_t)v;
+        ev.d = (double)ev.i;
+        return cs__scalar(js, &ev);
+    }
     char buf[128];
     if (len >= sizeof buf) {
         cs_jstream_fail(js, CS_EPARSE, "JSON number of %zu characters is too long", len);
@@ -103,16 +128,6 @@ static int cs__number(void *ctx, const char *s, size_t len)
     }
     memcpy(buf, s, len);
     buf[len] = '\0';
-    cs_jstream_event_t ev = {.kind = CS_JS_NUMBER, .text = s, .text_len = len};
-    if (!strpbrk(buf, ".eE")) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(buf, &end, 10);
-        if (errno == 0 && *end == '\0') {
-            ev.kind = CS_JS_INT;
-            ev.i = v;
-        }
-    }
     ev.d = strtod(buf, NULL);
     return cs__scalar(js, &ev);
 }
