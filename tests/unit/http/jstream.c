@@ -150,10 +150,10 @@ static int ints(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev)
 Test(jstream, integer_bounds)
 {
     char out[512] = "";
-    const char *doc = "[0,-0,7,-7,9223372036854775807,-9223372036854775808,9223372036854775808,1.5,-2e3,10E1]";
+    const char *nums = "[0,-0,7,-7,9223372036854775807,-9223372036854775808,9223372036854775808,1.5,-2e3,10E1]";
     cs_jstream_t *js;
     cr_assert_eq(cs_jstream_new(ints, out, 0, 0, false, &js), 0);
-    cr_assert_eq(cs_jstream_feed(js, doc, strlen(doc), NULL), 0);
+    cr_assert_eq(cs_jstream_feed(js, nums, strlen(nums), NULL), 0);
     cr_assert_eq(cs_jstream_finish(js, NULL), 0);
     cs_jstream_free(js);
     cr_expect_str_eq(out, "i0 i0 i7 i-7 i9223372036854775807 i-9223372036854775808 n9.2233720368547758e+18 "
