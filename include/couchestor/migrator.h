@@ -48,6 +48,9 @@
 #define CS_DEFAULT_PLACEMENT_KEY CS_LABEL_PLACEMENT
 
 #define CS_MIG_MAX_REPLICAS 16
+/* Pools a migration may steer or accept; a cluster with more labelled pools
+ * is refused at ANALYZE with a message saying so. */
+#define CS_MIG_MAX_POOLS 256
 
 /* What the migrator needs to know of one replica of a volume. */
 typedef struct cs_mig_replica_s {
@@ -144,10 +147,11 @@ typedef struct cs_mig_journal_s {
     char before[CS_MIG_MAX_REPLICAS][40]; /* replica uuids before */
     char old_replica[40];       /* the one to replace */
     char new_replica[40];       /* set once placed */
-    size_t steered_count;       /* pools whose placement label was removed */
-    char steered[64][128];
+    size_t steered_count;       /* pools whose placement label was removed, */
+    char steered[CS_MIG_MAX_POOLS][128];      /* with the value to put back */
+    char steered_value[CS_MIG_MAX_POOLS][64];
     size_t accept_count;        /* pools the new replica may land on (target tier) */
-    char accept[32][128];
+    char accept[CS_MIG_MAX_POOLS][128];
     int64_t started_ms;
     int64_t timeout_ms;
     double trigger_iops;

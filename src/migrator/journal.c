@@ -25,6 +25,14 @@ static json_t *cs__strings(const char (*items)[128], size_t n)
     return a;
 }
 
+static json_t *cs__steered(const cs_mig_journal_t *j)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < j->steered_count; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "pool", j->steered[i], "value", j->steered_value[i]));
+    return a;
+}
+
 int cs_mig_journal_encode(const cs_mig_journal_t *j, char **out, cs_err_t *err)
 {
     *out = NULL;
@@ -40,7 +48,7 @@ int cs_mig_journal_encode(const cs_mig_journal_t *j, char **out, cs_err_t *err)
                           "step", cs_mig_step_name(j->step), "replicasBefore", j->replicas_before,
                           "healthyBefore", j->healthy_before, "before", before ? before : json_array(),
                           "oldReplica", j->old_replica, "newReplica", j->new_replica,
-                          "steered", cs__strings(j->steered, j->steered_count),
+                          "steered", cs__steered(j),
                           "accept", cs__strings(j->accept, j->accept_count),
                           "startedMs", (json_int_t)j->started_ms, "timeoutMs", (json_int_t)j->timeout_ms,
                           "triggerIOPS", j->trigger_iops, "scaleDownAttempts", j->scale_down_attempts,
@@ -85,6 +93,31 @@ static int cs__copy_list(const json_t *o, const char *key, char *base, size_t wi
     return 0;
 }
 
+static int cs__copy_steered(const json_t *o, cs_mig_journal_t *out, cs_err_t *err)
+{
+    const json_t *a;
+    int rc = cs_json_get_array(o, "journal", "steered", CS_JSON_REQUIRED, &a, err);
+    if (rc != 0)
+        return rc;
+    if (json_array_size(a) > CS_MIG_MAX_POOLS)
+        return cs_err_set(err, CS_EPARSE, "journal.steered: more than %d entries", CS_MIG_MAX_POOLS);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        char path[64];
+        snprintf(path, sizeof path, "journal.steered[%zu]", i);
+        const json_t *e = json_array_get(a, i);
+        const char *pool, *value;
+        if ((rc = cs_json_get_string(e, path, "pool", 0, &pool, err)) != 0 ||
+            (rc = cs_json_get_string(e, path, "value", 0, &value, err)) != 0)
+            return rc;
+        if (strlen(pool) >= sizeof out->steered[0] || strlen(value) >= sizeof out->steered_value[0])
+            return cs_err_set(err, CS_EPARSE, "%s: pool or value too long", path);
+        memcpy(out->steered[i], pool, strlen(pool) + 1);
+        memcpy(out->steered_value[i], value, strlen(value) + 1);
+    }
+    out->steered_count = json_array_size(a);
+    return 0;
+}
+
 int cs_mig_journal_decode(const char *text, cs_mig_journal_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
@@ -123,8 +156,9 @@ int cs_mig_journal_decode(const char *text, cs_mig_journal_t *out, cs_err_t *err
         (rc = cs__copy(o, "failure", out->failure, sizeof out->failure, err)) ||
         (rc = cs__copy_list(o, "before", &out->before[0][0], sizeof out->before[0], CS_MIG_MAX_REPLICAS,
                             &out->before_count, err)) ||
-        (rc = cs__copy_list(o, "steered", &out->steered[0][0], sizeof out->steered[0], 64, &out->steered_count, err)) ||
-        (rc = cs__copy_list(o, "accept", &out->accept[0][0], sizeof out->accept[0], 32, &out->accept_count, err)) ||
+        (rc = cs__copy_steered(o, out, err)) ||
+        (rc = cs__copy_list(o, "accept", &out->accept[0][0], sizeof out->accept[0], CS_MIG_MAX_POOLS,
+                            &out->accept_count, err)) ||
         (rc = cs_json_get_string(o, "journal", "step", 0, &step, err)) ||
         (rc = cs_json_get_string(o, "journal", "fromTier", 0, &from, err)) ||
         (rc = cs_json_get_string(o, "journal", "toTier", 0, &to, err)) ||

@@ -123,21 +123,48 @@ static int cs__suspend(cs__mig_t *m)
     return 0;
 }
 
-/* Puts back the placement labels the journal says were removed. Idempotent:
- * putting a label that is already there with the same value is a no-op. */
+/* Puts back the placement labels the journal says were removed, each with
+ * its own value. Idempotent: putting a label that is already there with the
+ * same value is a no-op; a pool that no longer exists needs nothing. The
+ * pools that could not be restored stay in the journal. */
 static int cs__restore_labels(cs__mig_t *m, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
+    size_t kept = 0;
+    char failed[256] = "";
     int rc = 0;
     for (size_t i = 0; i < m->j.steered_count; i++) {
-        int r = ops->pool_label_put(ops->ctx, m->j.steered[i], m->j.placement_key, m->j.placement_value, err);
-        if (r != 0 && rc == 0)
+        cs_err_t e = {0};
+        int r = ops->pool_label_put(ops->ctx, m->j.steered[i], m->j.placement_key, m->j.steered_value[i], &e);
+        if (r == 0 || r == CS_ENOTFOUND)
+            continue;
+        if (rc == 0) {
             rc = r;
+            cs_err_set(err, r, "%s", e.msg);
+        }
+        size_t n = strlen(failed);
+        snprintf(failed + n, sizeof failed - n, "%s%s", n ? ", " : "", m->j.steered[i]);
+        if (kept != i) {
+            memcpy(m->j.steered[kept], m->j.steered[i], sizeof m->j.steered[0]);
+            memcpy(m->j.steered_value[kept], m->j.steered_value[i], sizeof m->j.steered_value[0]);
+        }
+        kept++;
     }
+    m->j.steered_count = kept;
     if (rc != 0)
-        return cs_err_prefix(err, "restoring placement labels for %s: ", m->j.pv_name);
-    m->j.steered_count = 0;
+        return cs_err_prefix(err, "%s: the placement label %s is still missing on pool(s) %s (the journal keeps them "
+                                  "for a retry): ", m->j.pv_name, m->j.placement_key, failed);
     return 0;
+}
+
+/* Healthy replicas of v other than `except` (NULL: all). */
+static int cs__healthy_without(const cs_mig_volume_t *v, const char *except)
+{
+    int n = 0;
+    for (size_t i = 0; i < v->replica_count; i++)
+        if (!except || strcmp(v->replicas[i].uuid, except) != 0)
+            n += cs__healthy(&v->replicas[i]);
+    return n;
 }
 
 static int cs__get_volume(cs__mig_t *m, cs_mig_volume_t *v, cs_err_t *err)
@@ -149,7 +176,10 @@ static int cs__get_volume(cs__mig_t *m, cs_mig_volume_t *v, cs_err_t *err)
 }
 
 /* Removes the new replica again: detaching its child makes it the first
- * victim of the decrease (reference 7.4). Ends the migration with outcome. */
+ * victim of the decrease (reference 7.4). Never removes a replica the volume
+ * needs: when the new one is healthy and taking it away would leave fewer
+ * healthy replicas than before the migration, every replica is kept and the
+ * migration ends Failed with a message saying so. */
 static int cs__rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char *why, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
@@ -171,6 +201,21 @@ static int cs__rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char
         const cs_mig_replica_t *nr = m->j.new_replica[0] ? cs__replica(&v, m->j.new_replica) : NULL;
         if (!nr && v.num_replicas <= m->j.replicas_before)
             return cs__finish(m, outcome, m->j.failure, err);
+        if (nr && v.num_replicas <= m->j.replicas_before) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s; the control plane removed another replica, so the new replica %s is kept",
+                     m->j.failure, m->j.new_replica);
+            cs__event(m, true, "MigrationRollbackKept", "%s", msg);
+            return cs__finish(m, CS_MIGRATION_FAILED, msg, err);
+        }
+        if (nr && cs__healthy(nr) && cs__healthy_without(&v, nr->uuid) < m->j.healthy_before) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s; the new replica %s is kept: without it the volume would have %d healthy "
+                     "replicas, fewer than the %d it had", m->j.failure, nr->uuid, cs__healthy_without(&v, nr->uuid),
+                     m->j.healthy_before);
+            cs__event(m, true, "MigrationRollbackKept", "%s", msg);
+            return cs__finish(m, CS_MIGRATION_FAILED, msg, err);
+        }
         if (nr && nr->in_nexus && nr->child_uri[0] && v.nexus[0])
             ops->nexus_child_delete(ops->ctx, v.nexus, nr->child_uri, err);
         if (v.num_replicas > m->j.replicas_before) {
@@ -188,10 +233,15 @@ static int cs__rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char
             return cs__suspend(m);
     }
     /* The journal stays in ROLLBACK: the next resume tries again. */
+    cs__event(m, true, "MigrationRollbackPending",
+              "the new replica %s could not be removed after %d attempts; retrying later", m->j.new_replica,
+              CS__MAX_SCALE_DOWN_ATTEMPTS);
     return cs_err_set(err, CS_EMIGRATION_FAILED,
                       "volume %s: the new replica %s could not be removed after %d attempts; the journal keeps the rollback pending",
                       m->j.pv_name, m->j.new_replica, CS__MAX_SCALE_DOWN_ATTEMPTS);
 }
+
+static int cs__wait_sync(cs__mig_t *m, cs_err_t *err);
 
 static int cs__scale_down(cs__mig_t *m, cs_err_t *err)
 {
@@ -225,6 +275,28 @@ static int cs__scale_down(cs__mig_t *m, cs_err_t *err)
                      m->j.new_replica, m->j.old_replica);
             cs__event(m, true, "MigrationWrongVictim", "%s", why);
             return cs__finish(m, CS_MIGRATION_FAILED, why, err);
+        }
+        if (!cs__healthy(nr)) {
+            /* The new replica is not (or no longer) in sync: wait for it
+             * again rather than remove the old one. */
+            m->j.step = CS_MIG_STEP_WAIT_SYNC;
+            if ((rc = cs__save(m, err)) != 0)
+                return rc;
+            return cs__wait_sync(m, err);
+        }
+        if (old && cs__healthy_without(&v, old->uuid) < m->j.healthy_before) {
+            /* Another replica is unhealthy: removing the old one now would
+             * leave fewer healthy replicas than before. Wait (bounded). */
+            if (ops->now_ms(ops->ctx) - m->j.started_ms >= m->j.timeout_ms) {
+                char why[256];
+                snprintf(why, sizeof why, "the volume has too few healthy replicas to remove the old one %s; "
+                         "every replica is kept (%d)", m->j.old_replica, v.num_replicas);
+                cs__event(m, true, "MigrationScaleDownFailed", "%s", why);
+                return cs__finish(m, CS_MIGRATION_FAILED, why, err);
+            }
+            if (ops->sleep_ms(ops->ctx, m->poll_ms, m->stop))
+                return cs__suspend(m);
+            continue;
         }
         m->j.scale_down_attempts++;
         if ((rc = cs__save(m, err)) != 0)
@@ -262,6 +334,7 @@ static int cs__wait_sync(cs__mig_t *m, cs_err_t *err)
             return cs__suspend(m);
         int64_t now = ops->now_ms(ops->ctx);
         cs_mig_volume_t v;
+        memset(&v, 0, sizeof v);
         int rc = cs__get_volume(m, &v, err);
         if (rc != 0) {
             /* A flaky API is not a failed rebuild: retry until the deadline. */
@@ -277,6 +350,15 @@ static int cs__wait_sync(cs__mig_t *m, cs_err_t *err)
         }
         if (now - m->j.started_ms >= m->j.timeout_ms) {
             char why[256];
+            const cs_mig_replica_t *nr = rc == 0 ? cs__replica(&v, m->j.new_replica) : NULL;
+            if (nr && cs__healthy(nr)) {
+                /* The new replica is in sync; the volume is not Online because
+                 * of another replica. Removing either would cost a healthy one. */
+                snprintf(why, sizeof why, "the new replica %s is in sync but the volume was not Online by the migration "
+                         "timeout of %lld s; every replica is kept", nr->uuid, (long long)(m->j.timeout_ms / 1000));
+                cs__event(m, true, "MigrationTimedOut", "%s", why);
+                return cs__finish(m, CS_MIGRATION_TIMED_OUT, why, err);
+            }
             snprintf(why, sizeof why, "the new replica was not in sync after the migration timeout of %lld s",
                      (long long)(m->j.timeout_ms / 1000));
             return cs__rollback(m, CS_MIGRATION_TIMED_OUT, why, err);
@@ -332,25 +414,59 @@ static int cs__verify_placement(cs__mig_t *m, cs_err_t *err)
 }
 
 /* The placement window: only the target pool keeps the placement label
- * while replica_count goes up by one. */
-static int cs__scale_up(cs__mig_t *m, const cs_mig_pool_t *pools, size_t npools, cs_err_t *err)
+ * while replica_count goes up by one. The pools to steer are read inside
+ * the window (under the placement lock), so two migrations never see each
+ * other's half-steered pools. */
+static int cs__scale_up(cs__mig_t *m, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
     bool created_by = strcmp(m->j.placement_key, CS__CREATED_BY) == 0;
-    for (size_t i = 0; i < npools && m->j.steered_count < 64; i++)
-        if (pools[i].has_placement_label && strcmp(pools[i].id, m->j.target_pool) != 0)
-            snprintf(m->j.steered[m->j.steered_count++], sizeof m->j.steered[0], "%s", pools[i].id);
-    m->j.step = CS_MIG_STEP_SCALE_UP;
     ops->placement_lock(ops->ctx);
-    int rc = cs__save(m, err);
+    cs_mig_pool_t *pools = NULL;
+    size_t npools = 0;
+    int rc = ops->list_pools(ops->ctx, &pools, &npools, err);
     if (rc != 0) {
+        ops->placement_unlock(ops->ctx);
+        return cs_err_prefix(err, "%s: listing pools: ", m->j.pv_name);
+    }
+    bool target_labelled = false;
+    m->j.steered_count = 0;
+    for (size_t i = 0; i < npools && rc == 0; i++) {
+        if (!pools[i].has_placement_label)
+            continue;
+        if (strcmp(pools[i].id, m->j.target_pool) == 0) {
+            target_labelled = true;
+            continue;
+        }
+        if (m->j.steered_count == CS_MIG_MAX_POOLS) {
+            rc = cs_err_set(err, CS_EMIGRATION_FAILED,
+                            "%s: more than %d pools carry %s; this operator steers at most %d", m->j.pv_name,
+                            CS_MIG_MAX_POOLS, m->j.placement_key, CS_MIG_MAX_POOLS);
+            break;
+        }
+        snprintf(m->j.steered[m->j.steered_count], sizeof m->j.steered[0], "%s", pools[i].id);
+        snprintf(m->j.steered_value[m->j.steered_count], sizeof m->j.steered_value[0], "%s", pools[i].placement_value);
+        m->j.steered_count++;
+    }
+    free(pools);
+    if (rc != 0) {
+        m->j.steered_count = 0;
+        ops->placement_unlock(ops->ctx);
+        return rc;
+    }
+    m->j.step = CS_MIG_STEP_SCALE_UP;
+    rc = cs__save(m, err); /* the pools to restore are durable before any is touched */
+    if (rc != 0) {
+        m->j.steered_count = 0;
         ops->placement_unlock(ops->ctx);
         return rc;
     }
     cs__event(m, false, "MigrationStarted", "moving %s from %s pool %s to %s pool %s (IOPS %.1f)", m->j.pv_name,
               cs_tier_name(m->j.from_tier), m->j.source_pool, cs_tier_name(m->j.to_tier), m->j.target_pool,
               m->j.trigger_iops);
-    rc = ops->pool_label_put(ops->ctx, m->j.target_pool, m->j.placement_key, m->j.placement_value, err);
+    if (!target_labelled)
+        rc = ops->pool_label_put(ops->ctx, m->j.target_pool, m->j.placement_key,
+                                 m->j.placement_value[0] ? m->j.placement_value : CS_LABEL_PLACEMENT_VALUE, err);
     for (size_t i = 0; rc == 0 && i < m->j.steered_count; i++) {
         if (created_by)
             rc = ops->pool_label_put(ops->ctx, m->j.steered[i], m->j.placement_key, CS__STEERED_VALUE, err);
@@ -368,21 +484,26 @@ static int cs__scale_up(cs__mig_t *m, const cs_mig_pool_t *pools, size_t npools,
     }
     cs_err_t rerr = {0};
     int restored = cs__restore_labels(m, &rerr);
+    int saved = cs__save(m, restored == 0 ? &rerr : NULL); /* the restored pools leave the journal */
     ops->placement_unlock(ops->ctx);
-    if (restored != 0) {
-        /* The journal still lists the pools: a resume restores them. */
-        cs_err_set(err, restored, "%s", rerr.msg);
-        return restored;
+    if (restored != 0 || saved != 0) {
+        /* The journal still lists the pools left to restore: a resume does. */
+        cs_err_set(err, restored ? restored : saved, "%s", rerr.msg);
+        return restored ? restored : saved;
+    }
+    if (up == CS_EUNAVAILABLE || up == CS_ETIMEOUT || up == CS_ECANCELED) {
+        /* No definite answer: the increase may still happen. The journal
+         * stays at SCALE_UP; a resume looks at the volume again. */
+        return up;
     }
     if (up != 0) {
         char why[256];
         snprintf(why, sizeof why, "raising replica_count failed: %s", err ? err->msg : "");
         cs__event(m, true, "MigrationFailed", "%s", why);
-        /* Nothing was added: a verify finds replica_count unchanged. */
         cs_mig_volume_t v;
         if (cs__get_volume(m, &v, err) == 0 && v.num_replicas <= m->j.replicas_before)
             return cs__finish(m, CS_MIGRATION_FAILED, why, err);
-        return cs__rollback(m, CS_MIGRATION_FAILED, why, err);
+        /* It went up after all: check where the replica landed. */
     }
     return cs__verify_placement(m, err);
 }
@@ -413,7 +534,7 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
     snprintf(j->target_pool, sizeof j->target_pool, "%s", req->target_pool);
     snprintf(j->placement_key, sizeof j->placement_key, "%s",
              req->placement_key ? req->placement_key : CS_DEFAULT_PLACEMENT_KEY);
-    for (size_t i = 0; i < req->accept_count && i < 32; i++)
+    for (size_t i = 0; i < req->accept_count && i < CS_MIG_MAX_POOLS; i++)
         snprintf(j->accept[j->accept_count++], sizeof j->accept[0], "%s", req->accept_pools[i]);
     j->from_tier = req->from_tier;
     j->to_tier = req->to_tier;
@@ -481,9 +602,9 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
                 rc = cs_err_set(err, CS_ENO_SUITABLE_POOL,
                                 "%s: target pool %s is on node %s, which already holds replica %s of the volume",
                                 j->pv_name, j->target_pool, target->node, v.replicas[i].uuid);
-    if (rc == 0)
-        rc = cs__scale_up(&m, pools, npools, err);
     free(pools);
+    if (rc == 0)
+        rc = cs__scale_up(&m, err);
     result->reached = j->step;
     return rc;
 }

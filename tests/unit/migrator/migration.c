@@ -32,6 +32,8 @@ typedef struct {
     int calls;
     atomic_int *stop;
     int events;
+    bool fault_other_on_scale_up; /* cold-n2's replica faults when the new one is added */
+    char faulted[40];
 } fake_t;
 
 static fake_t F;
@@ -97,6 +99,8 @@ static void sync_progress(void)
 {
     for (size_t i = 0; i < F.vol.replica_count; i++) {
         cs_mig_replica_t *r = &F.vol.replicas[i];
+        if (F.faulted[0] && strcmp(r->uuid, F.faulted) == 0)
+            continue; /* faulted: never heals */
         if (r->in_nexus && !r->child_online && F.rebuild_polls >= 0) {
             if (F.polls_left > 0) {
                 F.polls_left--;
@@ -147,6 +151,10 @@ static int f_set_replica_count(void *ctx, const char *uuid, int n, cs_err_t *err
         F.vol.num_replicas = n;
         add_replica(chosen->id, false);
         F.polls_left = F.rebuild_polls;
+        if (F.fault_other_on_scale_up) {
+            F.vol.replicas[1].child_online = false;
+            snprintf(F.faulted, sizeof F.faulted, "%s", F.vol.replicas[1].uuid);
+        }
         F.vol.online = false;
         mutated();
         return 0;
@@ -476,4 +484,28 @@ Test(migration, journal_round_trip_and_rejects)
     cr_expect_eq(cs_mig_journal_decode("not json", &back, &err), CS_EPARSE);
     cr_expect_eq(cs_mig_journal_decode("{\"version\":1}", &back, &err), CS_ENOTFOUND);
     cr_expect(strstr(err.msg, "journal.policy: required field is missing") != NULL, "%s", err.msg);
+}
+
+/* Another replica faults while the new one rebuilds: the new replica syncs
+ * but the volume never gets Online. At the timeout neither the new replica
+ * nor the old one may be removed: each is one of the healthy ones. */
+Test(migration, timeout_with_a_faulted_replica_keeps_the_synced_new_one)
+{
+    F.fault_other_on_scale_up = true;
+    F.min_healthy_seen = 2;
+    cs_mig_request_t req = request();
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.outcome, CS_MIGRATION_TIMED_OUT);
+    cr_expect(strstr(res.message, "is in sync but the volume was not Online") != NULL, "%s", res.message);
+    cr_expect(has_replica_on("hot-n3"), "the synced new replica is kept");
+    cr_expect(has_replica_on("cold-n1"), "the old replica is kept");
+    cr_expect_eq(F.vol.num_replicas, 3);
+    cr_expect_not(F.has_journal);
+    /* healthy: cold-n1 + hot-n3 = 2 throughout the end state */
+    int healthy_now = 0;
+    for (size_t i = 0; i < F.vol.replica_count; i++)
+        healthy_now += F.vol.replicas[i].child_online && F.vol.replicas[i].in_nexus;
+    cr_expect_eq(healthy_now, 2);
 }
