@@ -23,8 +23,8 @@ typedef struct cs__run_s {
     bool resume;
     cs_mig_request_t req;
     char volume[40], source[128], target[128], key[254];
-    char accept[32][128];
-    const char *accept_ptrs[32];
+    char accept[CS_MIG_MAX_POOLS][128];
+    const char *accept_ptrs[CS_MIG_MAX_POOLS];
     cs_mig_journal_t journal;
     pthread_t thread;
     bool done;
@@ -61,8 +61,9 @@ static bool cs__leading(cs_migrations_t *m, cs_err_t *err)
 {
     if (!m->o.elector || cs_lease_elector_is_leader(m->o.elector))
         return true;
-    atomic_store(&m->stop, 1); /* every migration suspends at its next step */
-    cs_err_set(err, CS_ECANCELED, "this replica lost the Lease: no more writes");
+    /* Refuse this write only: the migration returns with its journal intact,
+     * and whoever leads next (maybe this replica again) resumes it. */
+    cs_err_set(err, CS_ECANCELED, "this replica does not hold the Lease: no writes");
     return false;
 }
 
@@ -296,6 +297,8 @@ static void cs__placement_unlock(void *ctx)
 
 /* ---- threads ---- */
 
+static size_t cs__count_active(cs_migrations_t *m, const char *policy);
+
 static void cs__record(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t *res)
 {
     const char *status = res->outcome == CS_MIGRATION_SUCCEEDED ? "success"
@@ -368,11 +371,8 @@ static void *cs__run_main(void *arg)
     m->recent[m->recent_next].at_ms = cs__now_ms(m);
     m->recent_next = (m->recent_next + 1) % CS__RECENT;
     pthread_cond_broadcast(&m->cond);
-    size_t active = 0;
-    for (cs__run_t *r = m->runs; r; r = r->next)
-        active += !r->done;
+    cs_metric_set(m->o.active, NULL, (double)cs__count_active(m, NULL));
     pthread_mutex_unlock(&m->lock);
-    cs_metric_set(m->o.active, NULL, (double)active);
     if (m->o.on_finished)
         m->o.on_finished(m->o.ctx, run->policy);
     return NULL;
@@ -394,38 +394,51 @@ static void cs__reap(cs_migrations_t *m)
     }
 }
 
-static int cs__launch(cs_migrations_t *m, cs__run_t *run, cs_err_t *err)
+static size_t cs__count_active(cs_migrations_t *m, const char *policy)
+{
+    size_t n = 0;
+    for (cs__run_t *r = m->runs; r; r = r->next)
+        n += !r->done && (!policy || strcmp(r->policy, policy) == 0);
+    return n;
+}
+
+/* Starts run's thread. policy_max / global_max (0 = no limit) are checked
+ * here, under the lock, so that two reconciles cannot both take the last
+ * slot. Resumes pass 0: finishing started work is never refused. */
+static int cs__launch(cs_migrations_t *m, cs__run_t *run, size_t policy_max, size_t global_max, cs_err_t *err)
 {
     pthread_mutex_lock(&m->lock);
     cs__reap(m);
-    if (m->refusing) {
-        pthread_mutex_unlock(&m->lock);
-        free(run);
-        return cs_err_set(err, CS_ECANCELED, "the operator is stopping: no new migrations");
+    int rc = 0;
+    if (m->refusing)
+        rc = cs_err_set(err, CS_ECANCELED, "the operator is stopping or not leading: no new migrations");
+    for (cs__run_t *r = m->runs; r && rc == 0; r = r->next)
+        if (!r->done && strcmp(r->pv, run->pv) == 0)
+            rc = cs_err_set(err, CS_EBUSY, "a migration of %s is already running", run->pv);
+    if (rc == 0 && policy_max && cs__count_active(m, run->policy) >= policy_max)
+        rc = cs_err_set(err, CS_EBUSY, "policy '%s' already runs %zu migrations (maxConcurrentMigrations)", run->policy,
+                        policy_max);
+    if (rc == 0 && global_max && cs__count_active(m, NULL) >= global_max)
+        rc = cs_err_set(err, CS_EBUSY, "%zu migrations already run (max_concurrent_migrations)", global_max);
+    if (rc == 0) {
+        run->m = m;
+        if (pthread_create(&run->thread, NULL, cs__run_main, run) != 0)
+            rc = cs_err_set(err, CS_ENOMEM, "cannot start a migration thread");
     }
-    for (cs__run_t *r = m->runs; r; r = r->next)
-        if (!r->done && strcmp(r->pv, run->pv) == 0) {
-            pthread_mutex_unlock(&m->lock);
-            free(run);
-            return cs_err_set(err, CS_EBUSY, "a migration of %s is already running", run->pv);
-        }
-    run->m = m;
-    if (pthread_create(&run->thread, NULL, cs__run_main, run) != 0) {
+    if (rc != 0) {
         pthread_mutex_unlock(&m->lock);
         free(run);
-        return cs_err_set(err, CS_ENOMEM, "cannot start a migration thread");
+        return rc;
     }
     run->next = m->runs;
     m->runs = run;
-    size_t active = 0;
-    for (cs__run_t *r = m->runs; r; r = r->next)
-        active += !r->done;
+    cs_metric_set(m->o.active, NULL, (double)cs__count_active(m, NULL));
     pthread_mutex_unlock(&m->lock);
-    cs_metric_set(m->o.active, NULL, (double)active);
     return 0;
 }
 
-int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, cs_err_t *err)
+int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, size_t policy_max, size_t global_max,
+                        cs_err_t *err)
 {
     cs__run_t *run = calloc(1, sizeof *run);
     if (!run)
@@ -445,14 +458,14 @@ int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, cs_err_
     run->req.placement_key = run->key;
     run->req.preservation_mode = m->o.preservation_mode;
     run->req.poll_ms = m->o.poll_ms;
-    size_t n = req->accept_count < 32 ? req->accept_count : 32;
+    size_t n = req->accept_count < CS_MIG_MAX_POOLS ? req->accept_count : CS_MIG_MAX_POOLS;
     for (size_t i = 0; i < n; i++) {
         snprintf(run->accept[i], sizeof run->accept[i], "%s", req->accept_pools[i]);
         run->accept_ptrs[i] = run->accept[i];
     }
     run->req.accept_pools = run->accept_ptrs;
     run->req.accept_count = n;
-    return cs__launch(m, run, err);
+    return cs__launch(m, run, policy_max, global_max, err);
 }
 
 int cs_migrations_resume(cs_migrations_t *m, const cs_mig_journal_t *j, cs_err_t *err)
@@ -464,15 +477,13 @@ int cs_migrations_resume(cs_migrations_t *m, const cs_mig_journal_t *j, cs_err_t
     run->journal = *j;
     snprintf(run->policy, sizeof run->policy, "%s", j->policy);
     snprintf(run->pv, sizeof run->pv, "%s", j->pv_name);
-    return cs__launch(m, run, err);
+    return cs__launch(m, run, 0, 0, err);
 }
 
 size_t cs_migrations_active(cs_migrations_t *m, const char *policy)
 {
-    size_t n = 0;
     pthread_mutex_lock(&m->lock);
-    for (cs__run_t *r = m->runs; r; r = r->next)
-        n += !r->done && (!policy || strcmp(r->policy, policy) == 0);
+    size_t n = cs__count_active(m, policy);
     pthread_mutex_unlock(&m->lock);
     return n;
 }

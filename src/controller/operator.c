@@ -106,9 +106,17 @@ static void cs__sp_add(void *ctx, const cs_kube_object_t *obj)
 {
     cs__enqueue(ctx, "sp", obj->name, 0);
 }
+static json_int_t cs__generation(const cs_kube_object_t *obj)
+{
+    return json_integer_value(json_object_get(json_object_get(cs_json_tree_root(obj->data), "metadata"), "generation"));
+}
+
+/* Our own status writes change the object too: only a resync (old == obj)
+ * or a spec change (generation) calls for a reconcile. */
 static void cs__sp_update(void *ctx, const cs_kube_object_t *old, const cs_kube_object_t *obj)
 {
-    cs__enqueue(ctx, "sp", obj->name, 0);
+    if (old == obj || cs__generation(old) != cs__generation(obj))
+        cs__enqueue(ctx, "sp", obj->name, 0);
 }
 static void cs__sp_delete(void *ctx, const cs_kube_object_t *obj, bool unknown)
 {
@@ -297,25 +305,35 @@ static void cs__pv_event(cs__op_t *op, const char *pv, bool warning, const char 
     cs_event_record(op->events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Plan", "%s", note);
 }
 
-/* Resumes journaled migrations of these PVs that nothing in this process
- * runs (after a restart, a Lease takeover, or an interrupted step). */
-static void cs__resume_orphans(cs__op_t *op, const cs__pv_collect_t *pvs)
+/* Resumes every journaled migration that nothing in this process runs
+ * (after a restart, a Lease takeover, or an interrupted step), whatever its
+ * policy: a policy may have been disabled, edited or deleted since, and a
+ * half-done migration (placement labels removed, an extra replica) must be
+ * finished or rolled back regardless. */
+static int cs__resume_one(void *ctx, const cs_kube_object_t *obj)
 {
-    for (size_t i = 0; i < pvs->n; i++) {
-        const cs_pv_t *pv = pvs->pvs[i];
-        if (!pv->journal || cs_migrations_is_active(op->migrations, pv->name))
-            continue;
-        cs_mig_journal_t j;
-        cs_err_t err = {0};
-        if (cs_mig_journal_decode(pv->journal, &j, &err) != 0) {
-            CS_ERROR("unreadable migration journal: a person must look", "pv", pv->name, "error", err.msg);
-            cs__pv_event(op, pv->name, true, "MigrationJournalInvalid", err.msg);
-            continue;
-        }
-        CS_INFO("resuming a journaled migration", "pv", pv->name, "step", cs_mig_step_name(j.step));
-        if (cs_migrations_resume(op->migrations, &j, &err) != 0)
-            CS_WARN("cannot resume the migration", "pv", pv->name, "error", err.msg);
+    cs__op_t *op = ctx;
+    const cs_pv_t *pv = obj->data;
+    if (!pv->journal || cs_migrations_is_active(op->migrations, pv->name))
+        return 0;
+    cs_mig_journal_t j;
+    cs_err_t err = {0};
+    if (cs_mig_journal_decode(pv->journal, &j, &err) != 0) {
+        CS_ERROR("unreadable migration journal: check the volume's replicas and the pools' placement label, then "
+                 "remove the annotation " CS_ANNOTATION_MIGRATION,
+                 "pv", pv->name, "error", err.msg);
+        cs__pv_event(op, pv->name, true, "MigrationJournalInvalid", err.msg);
+        return 0;
     }
+    CS_INFO("resuming a journaled migration", "pv", pv->name, "step", cs_mig_step_name(j.step));
+    if (cs_migrations_resume(op->migrations, &j, &err) != 0)
+        CS_WARN("cannot resume the migration", "pv", pv->name, "error", err.msg);
+    return 0;
+}
+
+static void cs__resume_orphans(cs__op_t *op)
+{
+    cs_informer_foreach(op->pv, NULL, cs__resume_one, op);
 }
 
 /* ---- StoragePolicy reconcile ---- */
@@ -335,7 +353,8 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
         }
         pthread_mutex_unlock(&op->mem_lock);
         cs_metric_remove_matching(op->m_volumes, name);
-        return 0;
+        cs_migrations_ack(op->migrations, name, SIZE_MAX);
+        return 1; /* gone: no periodic requeue */
     }
     int64_t now = cs__now_s();
     cs_storage_policy_t pol;
@@ -387,6 +406,9 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
     free(ecs->name);
     free(ecs->message);
     memset(ecs, 0, sizeof *ecs);
+    if (!pol.spec.ec_policy_ref && cs_conditions_find(&st.conditions, CS_CONDITION_EC_POLICY_RESOLVED))
+        cs__set_cond(&st, CS_CONDITION_EC_POLICY_RESOLVED, true, "NotReferenced", "spec.ecPolicyRef is not set",
+                     generation, now);
     if (pol.spec.ec_policy_ref) {
         ecs->present = true;
         ecs->name = strdup(pol.spec.ec_policy_ref);
@@ -424,6 +446,10 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
         return rc;
     }
 
+    /* Journaled migrations first: they count against the limits below. */
+    if (cs__is_leader(op))
+        cs__resume_orphans(op);
+
     /* Gather. */
     double t_list = cs__mono();
     cs__pv_collect_t pvs = {.op = op, .storage_class = pol.spec.storage_class_name};
@@ -459,9 +485,7 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
     }
     double t_apply = cs__mono();
     size_t blocked = 0;
-    if (rc == 0 && cs__is_leader(op)) {
-        if (mayastor_ok)
-            cs__resume_orphans(op, &pvs);
+    if (rc == 0 && cs__is_leader(op) && mayastor_ok) {
         for (size_t i = 0; i < plan.count; i++) {
             const cs_plan_item_t *it = &plan.items[i];
             const cs_plan_volume_t *v = &facts.in.volumes[it->volume];
@@ -488,7 +512,8 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
                                     .trigger_iops = v->iops, .timeout_ms = pol.spec.migration_timeout_ns / 1000000};
             cs_err_t merr = {0};
             CS_INFO("starting a migration", "policy", name, "pv", v->name, "detail", it->detail);
-            if (cs_migrations_start(op->migrations, &req, &merr) != 0)
+            if (cs_migrations_start(op->migrations, &req, (size_t)pol.spec.max_concurrent_migrations,
+                                    (size_t)op->cfg->max_concurrent_migrations, &merr) != 0)
                 CS_WARN("cannot start a migration", "pv", v->name, "error", merr.msg);
         }
     }
@@ -506,10 +531,12 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
                 st.failed_migrations++;
         }
         st.phase = CS_SP_PHASE_ACTIVE;
-        st.watched_volumes = (int64_t)plan.watched;
-        st.hot_volumes = (int64_t)plan.hot;
-        st.warm_volumes = (int64_t)plan.warm;
-        st.cold_volumes = (int64_t)plan.cold;
+        if (mayastor_ok) { /* without Mayastor nothing is known: keep the last counts */
+            st.watched_volumes = (int64_t)plan.watched;
+            st.hot_volumes = (int64_t)plan.hot;
+            st.warm_volumes = (int64_t)plan.warm;
+            st.cold_volumes = (int64_t)plan.cold;
+        }
         st.active_migrations = (int64_t)cs_migrations_active(op->migrations, name);
         char msg[512];
         snprintf(msg, sizeof msg, "%zu volumes: %zu hot, %zu warm, %zu cold; %lld migrating%s", plan.watched, plan.hot,
@@ -517,7 +544,11 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
                  (op->cfg->dry_run || pol.spec.dry_run) ? " (dry run)" : "");
         free(st.message);
         st.message = strdup(msg);
-        cs__set_cond(&st, CS_CONDITION_READY, true, "Reconciled", msg, generation, now);
+        if (mayastor_ok)
+            cs__set_cond(&st, CS_CONDITION_READY, true, "Reconciled", msg, generation, now);
+        else
+            cs__set_cond(&st, CS_CONDITION_READY, false, "MayastorUnavailable",
+                         "the Mayastor API did not answer: nothing is decided until it does", generation, now);
         char why[512];
         if (!metrics_ok) {
             snprintf(why, sizeof why, "Prometheus query failed, no volume is moved: %s", obs.metrics_err.msg);
@@ -539,7 +570,7 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
         }
         const char *tiers[] = {"hot", "warm", "cold"};
         size_t counts[] = {plan.hot, plan.warm, plan.cold};
-        for (int t = 0; t < 3; t++) {
+        for (int t = 0; t < 3 && mayastor_ok; t++) {
             const char *l[] = {name, tiers[t]};
             cs_metric_set(op->m_volumes, l, (double)counts[t]);
         }
@@ -648,15 +679,27 @@ static void *cs__worker(void *arg)
             continue;
         }
         const char *name = key + 3;
+        if (strncmp(key, "jr/", 3) == 0) {
+            /* Journals of any policy, even when no policy reconciles; once
+             * the PV cache is complete, so that none is missed. */
+            bool synced = cs_informer_has_synced(op->pv);
+            if (synced)
+                cs__resume_orphans(op);
+            cs_workqueue_forget(op->queue, key);
+            cs_workqueue_add_after(op->queue, key, synced ? CS__REQUEUE_NS : CS_NSEC_PER_SEC);
+            cs_workqueue_done(op->queue, key);
+            free(key);
+            continue;
+        }
         bool sp = strncmp(key, "sp/", 3) == 0;
         rc = sp ? cs__reconcile_sp(op, name) : cs__reconcile_ec(op, name);
-        const char *l[] = {sp ? "storagepolicy" : "erasurecodingpolicy", rc == 0 ? "success" : "error"};
+        const char *l[] = {sp ? "storagepolicy" : "erasurecodingpolicy", rc >= 0 ? "success" : "error"};
         cs_metric_inc(op->m_reconcile, l, 1);
-        if (rc != 0) {
+        if (rc < 0) {
             cs_workqueue_add_rate_limited(op->queue, key);
         } else {
             cs_workqueue_forget(op->queue, key);
-            if (sp)
+            if (sp && rc == 0)
                 cs_workqueue_add_after(op->queue, key, CS__REQUEUE_NS);
         }
         cs_workqueue_done(op->queue, key);
@@ -667,6 +710,14 @@ static void *cs__worker(void *arg)
 
 /* ---- leadership ---- */
 
+/* A standby reports no per-policy gauges: only the leader knows them. */
+static int cs__forget_policy_metrics(void *ctx, const cs_kube_object_t *obj)
+{
+    cs__op_t *op = ctx;
+    cs_metric_remove_matching(op->m_volumes, obj->name);
+    return 0;
+}
+
 static void cs__started_leading(void *ctx)
 {
     cs__op_t *op = ctx;
@@ -675,6 +726,7 @@ static void cs__started_leading(void *ctx)
     CS_INFO("acquired the Lease: reconciling", "identity", op->identity);
     cs__memory_forget_all(op); /* statuses written by another leader meanwhile */
     cs_migrations_resume_starts(op->migrations);
+    cs__enqueue(op, "jr", "all", 0); /* never block the elector's thread here */
     cs__enqueue_all_sp(op);
 }
 
@@ -686,6 +738,7 @@ static void cs__stopped_leading(void *ctx)
     CS_WARN("lost the Lease: every write stops; migrations stay journaled for the next leader", "identity",
             op->identity);
     cs_migrations_stop_all(op->migrations);
+    cs_informer_foreach(op->sp, NULL, cs__forget_policy_metrics, op);
 }
 
 static bool cs__ready(void *ctx, char *reason, size_t len)
@@ -909,6 +962,7 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
     } else {
         atomic_store(&op->leading, 1);
         cs_metric_set(op->m_leader, NULL, 1);
+        cs__enqueue(op, "jr", "all", 0);
     }
     CS_INFO("operator running", "dry_run", cfg->dry_run ? "true" : "false", "preservation_mode",
             cfg->preservation_mode ? "true" : "false");
