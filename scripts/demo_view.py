@@ -87,7 +87,7 @@ def main():
             for v in p["volumes"]:
                 iops = "unknown" if v["iops"] is None else f"{v['iops']:.0f}"
                 want = v["wantedTier"] if v["wantedTier"] != "unknown" else "(stays)"
-                if v["reason"] not in ("InPlace", "InBand"):
+                if v["reason"] not in ("InPlace", "InBand", "Hysteresis"):
                     settled = False
                 rows.append(f"  {names.get(v['volume'], v['volume'])[:22]:22} {iops:>8} {v['currentTier']:8} "
                             f"{want:8} {v['action']:5} {v['reason']}")

@@ -59,6 +59,8 @@ typedef struct cs_plan_input_s {
     const char *policy_name;
     const cs_storage_policy_spec_t *spec;
     bool global_dry_run;        /* the operator's --dry-run */
+    bool preservation_mode;     /* old replicas are kept: one replica on the
+                                   wanted tier is enough */
     size_t active_migrations;   /* already running for this policy */
     size_t global_slots;        /* how many more may start across all policies */
     int64_t now;                /* Unix seconds */
@@ -79,6 +81,7 @@ typedef enum cs_plan_action {
     X(PROMOTE, "IOPS at or above a hotter tier's watermark")                           \
     X(DEMOTE, "IOPS at or below a colder tier's watermark")                            \
     X(IN_PLACE, "already on the wanted tier")                                          \
+    X(HYSTERESIS, "IOPS just above lowWatermarkIOPS: stays cold (hysteresis)")          \
     X(IN_BAND, "IOPS between watermarks: stays where it is")                           \
     X(UNKNOWN_IOPS, "IOPS unknown (no series, or Prometheus unreachable): never moved") \
     X(UNKNOWN_TIER, "its replicas are on pools no tier selector matches")              \
@@ -114,7 +117,8 @@ typedef struct cs_plan_s {
     size_t count;           /* one item per volume of the policy */
     cs_plan_item_t *items;
     size_t watched;         /* volumes of the policy */
-    size_t hot, warm, cold; /* by current tier */
+    size_t hot, warm, cold; /* by current tier (a volume on several tiers counts
+                               where most of its replicas are, hotter on a tie) */
     size_t moves;           /* items with action MOVE */
 } cs_plan_t;
 
@@ -129,7 +133,12 @@ cs_tier_t cs_plan_pool_tier(const cs_storage_policy_spec_t *spec, const cs_label
 
 /* The tier a volume should be on for its IOPS (DESIGN "Tiers"): hot at or
  * above high; cold at or below low; with a warm tier, warm when
- * low < IOPS <= warm; otherwise CS_TIER_UNKNOWN (the band: stay). */
+ * low < IOPS <= warm; otherwise CS_TIER_UNKNOWN (the band: stay).
+ *
+ * cs_plan_compute adds one more band against flapping: a cold volume goes
+ * warm only above lowWatermarkIOPS * (1 + CS_PLAN_HYSTERESIS), since there
+ * is no band between those two tiers otherwise. */
+#define CS_PLAN_HYSTERESIS 0.10
 cs_tier_t cs_plan_wanted_tier(const cs_storage_policy_spec_t *spec, double iops);
 
 /* True when a volume belongs to the policy: its StorageClass is the

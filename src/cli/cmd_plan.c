@@ -164,6 +164,7 @@ int cs_cmd_plan(int argc, char **argv)
         memset(&plan, 0, sizeof plan);
         if (cs_plan_facts_build(&view, pol.meta.name, &pol.spec, (int64_t)time(NULL), &facts, &perr) == 0) {
             facts.in.global_dry_run = cfg.dry_run;
+            facts.in.preservation_mode = cfg.preservation_mode;
             size_t journaled = 0;
             for (size_t i = 0; i < facts.in.volume_count; i++)
                 journaled += facts.volumes[i].migrating;

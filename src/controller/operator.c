@@ -477,6 +477,7 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
             if (cs_migrations_is_active(op->migrations, facts.volumes[i].name))
                 facts.volumes[i].migrating = true;
         facts.in.global_dry_run = op->cfg->dry_run;
+        facts.in.preservation_mode = op->cfg->preservation_mode;
         facts.in.active_migrations = cs_migrations_active(op->migrations, name);
         facts.in.global_slots = (size_t)op->cfg->max_concurrent_migrations > active_all
                                     ? (size_t)op->cfg->max_concurrent_migrations - active_all

@@ -20,7 +20,7 @@ const char *cs_plan_reason_name(cs_plan_reason_t reason)
 {
     /* Event reasons are CamelCase: "NO_ELIGIBLE_POOL" -> "NoEligiblePool". */
     static const char *const camel[] = {
-        "Promote", "Demote", "InPlace", "InBand", "UnknownIOPS", "UnknownTier", "NotFound",
+        "Promote", "Demote", "InPlace", "Hysteresis", "InBand", "UnknownIOPS", "UnknownTier", "NotFound",
         "Unpublished", "NotOnline", "AlreadyMigrating", "Cooldown", "NoTierSelector",
         "NoEligiblePool", "PolicyLimit", "GlobalLimit", "DryRun",
     };
@@ -229,14 +229,17 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
 
         /* Current tier: the tiers of the pools holding its replicas. */
         unsigned tiers = 0; /* bit per tier rank */
+        int per_rank[4] = {0};
         bool unknown_pool = false;
         for (size_t r = 0; r < v->replica_count; r++) {
             long p = v->replicas[r].pool ? cs__pool_find(&pools, v->replicas[r].pool) : -1;
             cs_tier_t t = p >= 0 ? pools.tier[p] : CS_TIER_UNKNOWN;
-            if (t == CS_TIER_UNKNOWN)
+            if (t == CS_TIER_UNKNOWN) {
                 unknown_pool = true;
-            else
+            } else {
                 tiers |= 1u << cs__tier_rank(t);
+                per_rank[cs__tier_rank(t)]++;
+            }
         }
         int top_rank = 0;
         for (int rank = 3; rank >= 1; rank--)
@@ -247,11 +250,19 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
         bool single = tiers && (tiers & (tiers - 1)) == 0 && !unknown_pool;
         it->current = single ? (top_rank == 3 ? CS_TIER_HOT : top_rank == 2 ? CS_TIER_WARM : CS_TIER_COLD)
                              : CS_TIER_UNKNOWN;
-        if (it->current == CS_TIER_HOT)
+        /* Count the volume where most of its replicas are (hotter on a tie),
+         * so that hot + warm + cold covers every volume with a known tier. */
+        int majority = 0, best = 0;
+        for (int rank = 3; rank >= 1; rank--)
+            if (per_rank[rank] > best) {
+                best = per_rank[rank];
+                majority = rank;
+            }
+        if (majority == 3)
             out->hot++;
-        else if (it->current == CS_TIER_WARM)
+        else if (majority == 2)
             out->warm++;
-        else if (it->current == CS_TIER_COLD)
+        else if (majority == 1)
             out->cold++;
 
         if (!v->found) {
@@ -283,11 +294,27 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
                          v->iops, (long long)spec->low_watermark_iops, (long long)spec->high_watermark_iops);
             continue;
         }
-        if (tiers & (1u << cs__tier_rank(wanted))) {
+        /* On the wanted tier: every replica there; in preservation mode (old
+         * replicas are kept on purpose) one replica there is enough. */
+        int on_wanted = per_rank[cs__tier_rank(wanted)];
+        bool continuing = on_wanted > 0; /* part of the volume already moved */
+        if (on_wanted > 0 && (in->preservation_mode || (size_t)on_wanted == v->replica_count)) {
             it->action = CS_PLAN_STAY;
             it->reason = CS_PLAN_REASON_IN_PLACE;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; a replica is already on %s", v->iops,
-                     cs_tier_name(wanted), cs_tier_name(wanted));
+            if (in->preservation_mode && (size_t)on_wanted < v->replica_count)
+                snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; a replica is on %s (preservation mode keeps the others)",
+                         v->iops, cs_tier_name(wanted), cs_tier_name(wanted));
+            else
+                snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; every replica is on %s", v->iops,
+                         cs_tier_name(wanted), cs_tier_name(wanted));
+            continue;
+        }
+        if (wanted == CS_TIER_WARM && it->current == CS_TIER_COLD &&
+            v->iops <= (double)spec->low_watermark_iops * (1.0 + CS_PLAN_HYSTERESIS)) {
+            it->action = CS_PLAN_STAY;
+            it->reason = CS_PLAN_REASON_HYSTERESIS;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f is within %.0f%% above lowWatermarkIOPS %lld: stays cold",
+                     v->iops, CS_PLAN_HYSTERESIS * 100, (long long)spec->low_watermark_iops);
             continue;
         }
         if (!tiers) {
@@ -303,7 +330,9 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             continue;
         }
         int64_t cooldown_s = spec->cooldown_period_ns / CS_NSEC_PER_SEC;
-        if (v->last_migration_end > 0 && in->now < v->last_migration_end + cooldown_s) {
+        /* Cooldown guards tier changes, not the next replica of a change
+         * already under way. */
+        if (!continuing && v->last_migration_end > 0 && in->now < v->last_migration_end + cooldown_s) {
             char left[32];
             cs_duration_format((v->last_migration_end + cooldown_s - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
             it->reason = CS_PLAN_REASON_COOLDOWN;

@@ -182,12 +182,47 @@ Test(plan, unknown_iops_never_moves)
 Test(plan, current_tier_is_checked)
 {
     /* The original never checked where a volume already was. */
+    cs_plan_replica_t hot_only = one_replica("hot-n2", "n2");
+    cs_plan_volume_t v = vol("pvc-a", &hot_only, 1, 9000);
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_IN_PLACE);
+
+    /* Replicas on two tiers: the rest of the volume follows, one replica per
+     * migration, and the cooldown of the first move does not hold it back. */
     cs_plan_replica_t r[2] = {one_replica("cold-n1", "n1"), one_replica("hot-n2", "n2")};
-    cs_plan_volume_t v = vol("pvc-a", r, 2, 9000);
+    v = vol("pvc-a", r, 2, 9000);
+    v.last_migration_end = NOW - 60;
     cs_plan_item_t it = single(&v);
-    cr_expect_eq(it.action, CS_PLAN_STAY, "a replica is already hot (preservation mode leaves the old one)");
-    cr_expect_eq(it.reason, CS_PLAN_REASON_IN_PLACE);
-    cr_expect_eq(it.current, CS_TIER_UNKNOWN, "mixed tiers are counted as no single tier");
+    cr_expect_eq(it.action, CS_PLAN_MOVE);
+    cr_expect_str_eq(pools[it.source_pool].id, "cold-n1");
+    cr_expect_str_eq(pools[it.target_pool].id, "hot-n3", "not n1 or n2: both hold a replica");
+    cr_expect_eq(it.current, CS_TIER_UNKNOWN, "on two tiers: no single tier");
+
+    /* In preservation mode the old replica stays on purpose: one is enough. */
+    cs_plan_input_t in = input(&v, 1);
+    in.preservation_mode = true;
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_IN_PLACE);
+    cr_expect_str_eq(plan.items[0].detail, "IOPS 9000.0 wants hot; a replica is on hot (preservation mode keeps the others)");
+    cr_expect_eq(plan.hot, 1, "counted where most replicas are, hotter on a tie");
+    cs_plan_free(&plan);
+}
+
+Test(plan, hysteresis_above_the_low_watermark)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 550); /* within 10% above 500 */
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_STAY);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_HYSTERESIS);
+    cr_expect_str_eq(it.detail, "IOPS 550.0 is within 10% above lowWatermarkIOPS 500: stays cold");
+    v.iops = 551;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_PROMOTE);
+    cs_plan_replica_t w = one_replica("warm-n1", "n1");
+    v = vol("pvc-b", &w, 1, 550);
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_IN_PLACE, "a warm volume at 550 stays warm");
+    v.iops = 500;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_DEMOTE);
 }
 
 Test(plan, skip_reasons_in_order)
@@ -344,6 +379,8 @@ Test(plan, names_and_texts)
 {
     cr_expect_str_eq(cs_plan_reason_name(CS_PLAN_REASON_NO_ELIGIBLE_POOL), "NoEligiblePool");
     cr_expect_str_eq(cs_plan_reason_name(CS_PLAN_REASON_UNKNOWN_IOPS), "UnknownIOPS");
+    cr_expect_str_eq(cs_plan_reason_name(CS_PLAN_REASON_HYSTERESIS), "Hysteresis");
+    cr_expect_str_eq(cs_plan_reason_name(CS_PLAN_REASON_DRY_RUN), "DryRun");
     cr_expect_str_eq(cs_plan_reason_text(CS_PLAN_REASON_COOLDOWN), "moved recently: cooldown period not over");
     cr_expect_str_eq(cs_plan_action_name(CS_PLAN_MOVE), "move");
     cs_plan_t plan;
