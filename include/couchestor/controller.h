@@ -45,6 +45,8 @@ typedef struct cs_pv_s {
     cs_labels_t labels;
     char *journal;              /* annotation couchestor.io/migration, or NULL */
     int64_t last_migration;     /* annotation couchestor.io/last-migration, Unix s; 0 = none */
+    int64_t retry_after;        /* annotation couchestor.io/retry-after, Unix s; 0 = none */
+    int failures;               /* annotation couchestor.io/migration-failures */
 } cs_pv_t;
 
 /* The part of a DiskPool the operator reads. */

@@ -44,6 +44,10 @@
 /* PV annotations the migrator owns. */
 #define CS_ANNOTATION_MIGRATION "couchestor.io/migration"       /* the journal (JSON) */
 #define CS_ANNOTATION_LAST_MIGRATION "couchestor.io/last-migration" /* RFC 3339 end of the last completed one */
+/* After a failed migration: how many failed in a row, and when the next
+ * attempt may start (RFC 3339); cleared by a success. */
+#define CS_ANNOTATION_FAILURES "couchestor.io/migration-failures"
+#define CS_ANNOTATION_RETRY_AFTER "couchestor.io/retry-after"
 /* Default pool label key the StorageClass names in poolHasTopologyKey. */
 #define CS_DEFAULT_PLACEMENT_KEY CS_LABEL_PLACEMENT
 

@@ -51,6 +51,7 @@ typedef struct cs_plan_volume_s {
     const cs_plan_replica_t *replicas;
     bool migrating;             /* an unfinished migration is journaled on the PV */
     int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
+    int64_t retry_after;        /* Unix seconds; a failed migration backs off until then */
     bool iops_known;            /* false: no series, or Prometheus unreachable */
     double iops;
 } cs_plan_volume_t;
@@ -90,6 +91,7 @@ typedef enum cs_plan_action {
     X(NOT_ONLINE, "volume is not Online")                                              \
     X(ALREADY_MIGRATING, "a migration of this volume is in progress")                  \
     X(COOLDOWN, "moved recently: cooldown period not over")                            \
+    X(BACKOFF, "its last migration failed: waiting before the next attempt")           \
     X(NO_TIER_SELECTOR, "the policy has no pool selector for the wanted tier")         \
     X(NO_ELIGIBLE_POOL, "no Online pool of the wanted tier with room on a node without a replica") \
     X(POLICY_LIMIT, "the policy's maxConcurrentMigrations is reached")                 \

@@ -70,6 +70,14 @@ static int cs__pv_finish(void *ctx, void *obj, cs_err_t *err)
     const char *last = cs_labels_get(&b->meta.annotations, CS_ANNOTATION_LAST_MIGRATION);
     if (last && cs_crd_time_parse(last, &pv->last_migration, NULL) != 0)
         pv->last_migration = 0; /* unreadable: as if never migrated */
+    const char *retry = cs_labels_get(&b->meta.annotations, CS_ANNOTATION_RETRY_AFTER);
+    if (retry && cs_crd_time_parse(retry, &pv->retry_after, NULL) != 0)
+        pv->retry_after = 0;
+    const char *failures = cs_labels_get(&b->meta.annotations, CS_ANNOTATION_FAILURES);
+    if (failures) {
+        long n = strtol(failures, NULL, 10);
+        pv->failures = n > 0 && n < 1000 ? (int)n : 0;
+    }
     pv->mayastor = b->driver && strcmp(b->driver, CS_MAYASTOR_CSI_DRIVER) == 0;
     if (pv->mayastor && b->handle &&
         cs_mayastor_uuid_parse(b->handle, strlen(b->handle), &pv->volume) == 0)
@@ -383,6 +391,7 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
         }
         pvv->migrating = pv->journal != NULL;
         pvv->last_migration_end = pv->last_migration;
+        pvv->retry_after = pv->retry_after;
         if (view->iops && cs_prom_iops_known(&view->iops[i])) {
             pvv->iops_known = true;
             pvv->iops = view->iops[i].iops;

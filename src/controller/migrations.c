@@ -18,6 +18,7 @@
 
 typedef struct cs__run_s {
     cs_migrations_t *m;
+    int previous_failures;
     char policy[254];
     char pv[254];
     bool resume;
@@ -333,6 +334,38 @@ static void cs__record(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t
     pthread_mutex_unlock(&m->lock);
 }
 
+/* Backoff after a failed migration: 5 min doubling per failure in a row,
+ * at most 6 h; a success clears it. Stored on the PV so restarts keep it. */
+#define CS__BACKOFF_BASE_S 300
+#define CS__BACKOFF_MAX_S (6 * 3600)
+
+static void cs__stamp_outcome(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t *res)
+{
+    json_t *ann = json_object();
+    if (res->outcome == CS_MIGRATION_SUCCEEDED) {
+        json_object_set_new(ann, CS_ANNOTATION_FAILURES, json_null());
+        json_object_set_new(ann, CS_ANNOTATION_RETRY_AFTER, json_null());
+    } else {
+        int n = run->previous_failures + 1;
+        int64_t wait = CS__BACKOFF_BASE_S;
+        for (int i = 1; i < n && wait < CS__BACKOFF_MAX_S; i++)
+            wait *= 2;
+        if (wait > CS__BACKOFF_MAX_S)
+            wait = CS__BACKOFF_MAX_S;
+        char count[16], t[32];
+        snprintf(count, sizeof count, "%d", n);
+        json_object_set_new(ann, CS_ANNOTATION_FAILURES, json_string(count));
+        json_object_set_new(ann, CS_ANNOTATION_RETRY_AFTER,
+                            json_string(cs_crd_time_format(cs__now_ms(m) / 1000 + wait, t, sizeof t)));
+    }
+    json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
+    cs_err_t err = {0};
+    if (!patch || cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, run->pv, CS_KUBE_PATCH_MERGE, patch,
+                                NULL, &err) != 0)
+        CS_WARN("cannot record the migration outcome on the PV", "pv", run->pv, "error", err.msg);
+    json_decref(patch);
+}
+
 static void *cs__run_main(void *arg)
 {
     cs__run_t *run = arg;
@@ -365,6 +398,8 @@ static void *cs__run_main(void *arg)
         snprintf(res.message, sizeof res.message, "%s", err.msg);
     }
     cs__record(m, run, &res);
+    if (res.reached == CS_MIG_STEP_DONE && (!m->o.elector || cs_lease_elector_is_leader(m->o.elector)))
+        cs__stamp_outcome(m, run, &res);
     pthread_mutex_lock(&m->lock);
     run->done = true;
     snprintf(m->recent[m->recent_next].pv, sizeof m->recent[0].pv, "%s", run->pv);
@@ -438,11 +473,12 @@ static int cs__launch(cs_migrations_t *m, cs__run_t *run, size_t policy_max, siz
 }
 
 int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, size_t policy_max, size_t global_max,
-                        cs_err_t *err)
+                        int previous_failures, cs_err_t *err)
 {
     cs__run_t *run = calloc(1, sizeof *run);
     if (!run)
         return cs_err_set(err, CS_ENOMEM, "out of memory");
+    run->previous_failures = previous_failures;
     snprintf(run->policy, sizeof run->policy, "%s", req->policy ? req->policy : "");
     snprintf(run->pv, sizeof run->pv, "%s", req->pv_name);
     snprintf(run->volume, sizeof run->volume, "%s", req->volume);

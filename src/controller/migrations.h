@@ -42,11 +42,12 @@ void cs_migrations_stop_all(cs_migrations_t *m);
 void cs_migrations_resume_starts(cs_migrations_t *m);
 
 /* Starts a migration on a new thread; the request's strings are copied.
+ * previous_failures (from the PV) sets the backoff written if it fails.
  * policy_max and global_max (0 = none) are enforced here, atomically with
  * the start. CS_EBUSY when the volume is already migrating or a limit is
  * reached, CS_ECANCELED when stopping or not leading. */
 int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, size_t policy_max, size_t global_max,
-                        cs_err_t *err);
+                        int previous_failures, cs_err_t *err);
 /* Resumes a journaled migration on a new thread. */
 int cs_migrations_resume(cs_migrations_t *m, const cs_mig_journal_t *j, cs_err_t *err);
 

@@ -514,7 +514,7 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
             cs_err_t merr = {0};
             CS_INFO("starting a migration", "policy", name, "pv", v->name, "detail", it->detail);
             if (cs_migrations_start(op->migrations, &req, (size_t)pol.spec.max_concurrent_migrations,
-                                    (size_t)op->cfg->max_concurrent_migrations, &merr) != 0)
+                                    (size_t)op->cfg->max_concurrent_migrations, pv->failures, &merr) != 0)
                 CS_WARN("cannot start a migration", "pv", v->name, "error", merr.msg);
         }
     }

@@ -21,7 +21,7 @@ const char *cs_plan_reason_name(cs_plan_reason_t reason)
     /* Event reasons are CamelCase: "NO_ELIGIBLE_POOL" -> "NoEligiblePool". */
     static const char *const camel[] = {
         "Promote", "Demote", "InPlace", "Hysteresis", "InBand", "UnknownIOPS", "UnknownTier", "NotFound",
-        "Unpublished", "NotOnline", "AlreadyMigrating", "Cooldown", "NoTierSelector",
+        "Unpublished", "NotOnline", "AlreadyMigrating", "Cooldown", "Backoff", "NoTierSelector",
         "NoEligiblePool", "PolicyLimit", "GlobalLimit", "DryRun",
     };
     _Static_assert(sizeof camel / sizeof camel[0] == CS__NREASONS, "one CamelCase name per reason");
@@ -338,6 +338,14 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             it->reason = CS_PLAN_REASON_COOLDOWN;
             snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; cooldown ends in %s", v->iops,
                      cs_tier_name(wanted), left);
+            continue;
+        }
+        if (v->retry_after > in->now) {
+            char left[32];
+            cs_duration_format((v->retry_after - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
+            it->reason = CS_PLAN_REASON_BACKOFF;
+            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the last migration failed, next attempt in %s",
+                     v->iops, cs_tier_name(wanted), left);
             continue;
         }
         if (!v->published) {

@@ -242,6 +242,13 @@ Test(plan, skip_reasons_in_order)
     v.last_migration_end = NOW - 24 * 3600; /* exactly over */
     cr_expect_eq(single(&v).action, CS_PLAN_MOVE);
     v.last_migration_end = 0;
+    v.retry_after = NOW + 600;
+    it = single(&v);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_BACKOFF);
+    cr_expect_str_eq(it.detail, "IOPS 9000.0 wants hot; the last migration failed, next attempt in 10m0s");
+    v.retry_after = NOW;
+    cr_expect_eq(single(&v).action, CS_PLAN_MOVE, "the backoff is over at retry_after");
+    v.retry_after = 0;
     v.published = false;
     cr_expect_eq(single(&v).reason, CS_PLAN_REASON_UNPUBLISHED);
     v.published = true;
