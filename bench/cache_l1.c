@@ -4,8 +4,10 @@
  *   mutex  - the same table behind one global mutex (the naive design).
  * 1M entries, 16-byte keys, 90% hits, 64-byte and 4 KiB values, 1 and 2
  * threads; then a 95% get / 5% put mix with L1 at capacity (evicting).
- * Prints ratios L1/floor and L1/mutex.
- * Usage: bench_cache_l1 [seconds per run] [entries, power of two] */
+ * Throughput is measured in ROUNDS rounds, the tables in a rotating order
+ * within each round, so that load from other processes hits all alike;
+ * prints the median of each and the ratios' median and spread (min..max).
+ * Usage: bench_cache_l1 [seconds per table and thread count] [entries, power of two] */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -165,6 +167,19 @@ static void *worker(void *arg)
 }
 
 static double tsc_ghz;
+#define ROUNDS 5
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return v[n / 2];
+}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -177,14 +192,14 @@ typedef struct result_s {
 } result_t;
 
 static result_t run(impl_t impl, btable_t *bt, cs_l1_t *l1, int threads, bool latency,
-                    const uint8_t *value, size_t vlen)
+                    const uint8_t *value, size_t vlen, double seconds)
 {
     pthread_t th[2];
     ctx_t ctx[2];
     atomic_int go = 0;
     for (int i = 0; i < threads; i++) {
         ctx[i] = (ctx_t){.impl = impl, .bt = bt, .l1 = l1, .tid = i, .go = &go,
-                         .seconds = run_seconds, .value = value, .vlen = vlen};
+                         .seconds = seconds, .value = value, .vlen = vlen};
         if (latency)
             ctx[i].lat = malloc(sizeof(uint32_t) << 20);
         pthread_create(&th[i], NULL, worker, &ctx[i]);
@@ -246,17 +261,27 @@ static void bench_size(size_t vlen)
     printf("%-18s %7s %10s %8s %8s %8s\n", "table", "threads", "Mgets/s", "hit%", "p50 ns",
            "p99 ns");
     for (int threads = 1; threads <= 2; threads++) {
+        double mops[3][ROUNDS], rf[ROUNDS], rm[ROUNDS];
         result_t r[3];
-        for (int impl = 0; impl < 3; impl++) {
-            r[impl] = run((impl_t)impl, &bt, l1, threads, false, NULL, 0);
-            result_t lat = run((impl_t)impl, &bt, l1, threads, true, NULL, 0);
-            r[impl].p50_ns = lat.p50_ns;
-            r[impl].p99_ns = lat.p99_ns;
-            printf("%-18s %7d %10.2f %8.1f %8.0f %8.0f\n", impl_name[impl], threads, r[impl].mops,
-                   r[impl].hit_rate * 100, r[impl].p50_ns, r[impl].p99_ns);
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int k = 0; k < 3; k++) {
+                int impl = (k + round) % 3;
+                r[impl] = run((impl_t)impl, &bt, l1, threads, false, NULL, 0,
+                              run_seconds / ROUNDS);
+                mops[impl][round] = r[impl].mops;
+            }
+            rf[round] = mops[2][round] / mops[0][round];
+            rm[round] = mops[2][round] / mops[1][round];
         }
-        printf("ratio L1/floor = %.2fx (target >= 0.55x on 2 threads), L1/mutex = %.2fx\n",
-               r[2].mops / r[0].mops, r[2].mops / r[1].mops);
+        for (int impl = 0; impl < 3; impl++) {
+            result_t lat = run((impl_t)impl, &bt, l1, threads, true, NULL, 0, run_seconds / ROUNDS);
+            printf("%-18s %7d %10.2f %8.1f %8.0f %8.0f\n", impl_name[impl], threads,
+                   median(mops[impl], ROUNDS), r[impl].hit_rate * 100, lat.p50_ns, lat.p99_ns);
+        }
+        double mf = median(rf, ROUNDS), mm = median(rm, ROUNDS);
+        printf("ratio L1/floor = %.2fx (%.2f..%.2f; target >= 0.55x on 2 threads), "
+               "L1/mutex = %.2fx (%.2f..%.2f)\n",
+               mf, rf[0], rf[ROUNDS - 1], mm, rm[0], rm[ROUNDS - 1]);
     }
     cs_l1_free(&l1);
     for (uint64_t i = 0; i <= bt.mask; i++)
@@ -270,6 +295,13 @@ static void bench_mix(void)
     size_t vlen = 64;
     uint8_t value[64];
     memset(value, 0xcd, sizeof value);
+    /* The floor on the same keys, for scale: what this machine's memory
+     * allows for plain gets. */
+    uint64_t seed[2] = {0x1234, 0x5678};
+    btable_t bt = {.mask = (2 * N_KEYS) - 1, .seed = {seed[0], seed[1]}};
+    bt.slots = calloc(2 * N_KEYS, sizeof *bt.slots);
+    for (uint32_t i = 0; i < N_KEYS; i++)
+        bt_insert(&bt, keys[i], value, vlen);
     /* Capacity for exactly 1M entries, filled: every put evicts. */
     cs_l1_config_t cfg = {.capacity_bytes = (uint64_t)cs_l1_charge(KLEN, vlen) * N_KEYS};
     cs_l1_t *l1 = NULL;
@@ -279,15 +311,31 @@ static void bench_mix(void)
         cs_l1_put(l1, keys[i], KLEN, value, vlen, 0, NULL);
     printf("\n== 95%% get / 5%% put, 64-byte values, L1 at capacity (%u entries) ==\n", N_KEYS);
     for (int threads = 1; threads <= 2; threads++) {
-        result_t r = run(IMPL_L1_MIX, NULL, l1, threads, false, value, vlen);
+        double mix[ROUNDS], flo[ROUNDS], ratio[ROUNDS], hit = 0;
+        for (int round = 0; round < ROUNDS; round++) {
+            result_t r = run(IMPL_L1_MIX, NULL, l1, threads, false, value, vlen,
+                             run_seconds / ROUNDS);
+            result_t f = run(IMPL_FLOOR, &bt, NULL, threads, false, NULL, 0, run_seconds / ROUNDS);
+            mix[round] = r.mops;
+            flo[round] = f.mops;
+            ratio[round] = r.mops / f.mops;
+            hit = r.hit_rate;
+        }
+        result_t lat = run(IMPL_L1_MIX, NULL, l1, threads, true, value, vlen, run_seconds / ROUNDS);
         cs_l1_stats_t st;
         cs_l1_stats(l1, &st);
-        printf("L1 mix  threads=%d  %.2f Mops/s (target >= 15 on 2 threads)  get hit%% %.1f  "
-               "evictions so far %llu  bytes/capacity %.3f\n",
-               threads, r.mops, r.hit_rate * 100, (unsigned long long)st.evictions,
-               (double)st.bytes / (double)st.capacity_bytes);
+        double mr = median(ratio, ROUNDS);
+        printf("L1 mix  threads=%d  %.2f Mops/s (target >= 15 on 2 threads); floor gets %.2f "
+               "Mgets/s; mix/floor %.2fx (%.2f..%.2f); get p50 %.0f ns p99 %.0f ns; get hit%% "
+               "%.1f; evictions %llu; bytes/capacity %.3f\n",
+               threads, median(mix, ROUNDS), median(flo, ROUNDS), mr, ratio[0],
+               ratio[ROUNDS - 1], lat.p50_ns, lat.p99_ns, hit * 100,
+               (unsigned long long)st.evictions, (double)st.bytes / (double)st.capacity_bytes);
     }
     cs_l1_free(&l1);
+    for (uint64_t i = 0; i <= bt.mask; i++)
+        free(bt.slots[i].e);
+    free(bt.slots);
 }
 
 int main(int argc, char **argv)

@@ -1,8 +1,10 @@
 /* bench_compress: the cache's compression wrapper (cs_compress /
  * cs_decompress) against raw LZ4_compress_default / LZ4_decompress_safe on
- * the same buffers in the same run; prints MB/s and the ratio (target >=
- * 0.95x). Usage: bench_compress [seconds per run] */
+ * the same buffers in the same run, interleaved in batches, over 9 rounds;
+ * prints MB/s and the ratio's median and spread (target >= 0.95x).
+ * Usage: bench_compress [seconds per size and direction] */
 #include <lz4.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +34,22 @@ static void fill(char *b, size_t n)
     }
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define ROUNDS 9
+#define BATCH 32
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     size_t sizes[] = {4096, 65536};
     cs_compress_config_t cfg = {.algorithm = CS_COMPRESS_LZ4, .min_size = 512};
-    printf("bench_compress: %.1f s per run\n", secs);
+    printf("bench_compress: %.1f s per size and direction, %d rounds; ratio = median "
+           "(min..max) over rounds\n", secs, ROUNDS);
     printf("%-8s %-10s %12s %12s %8s\n", "size", "op", "raw MB/s", "wrapper MB/s", "ratio");
     for (int s = 0; s < 2; s++) {
         size_t n = sizes[s];
@@ -46,41 +58,58 @@ int main(int argc, char **argv)
         int cap = LZ4_compressBound((int)n);
         int clen = LZ4_compress_default(src, dst, (int)n, cap);
         volatile size_t sink = 0;
-        /* Raw and wrapper batches alternate for the whole run, so that load
-         * from other processes hits both alike. */
-        double t_raw_c = 0, t_wrap_c = 0, t_raw_d = 0, t_wrap_d = 0;
-        long batches = 0;
-        double start = now();
-        while (now() - start < secs) {
-            double t0 = now();
-            for (int k = 0; k < 32; k++)
-                sink += (size_t)LZ4_compress_default(src, dst, (int)n, cap);
-            double t1 = now();
-            for (int k = 0; k < 32; k++) {
-                size_t ol;
-                sink += (size_t)cs_compress(&cfg, src, n, dst, (size_t)cap, &ol, NULL) + ol;
+        for (int op = 0; op < 2; op++) {
+            double ratio[ROUNDS], raw_rate[ROUNDS], wrap_rate[ROUNDS];
+            for (int r = 0; r < ROUNDS; r++) {
+                /* Raw and wrapper batches alternate (and swap which goes
+                 * first) for the whole round, so that load from other
+                 * processes and cache state hit both alike. */
+                double t_raw = 0, t_wrap = 0;
+                long batches = 0;
+                double start = now();
+                while (now() - start < secs / ROUNDS) {
+                    for (int w = 0; w < 2; w++) {
+                        bool wrap = (w ^ (int)(batches & 1)) != 0;
+                        double t0 = now();
+                        for (int k = 0; k < BATCH; k++) {
+                            if (op == 0 && !wrap) {
+                                sink += (size_t)LZ4_compress_default(src, dst, (int)n, cap);
+                            } else if (op == 0) {
+                                size_t ol;
+                                sink += (size_t)cs_compress(&cfg, src, n, dst, (size_t)cap, &ol,
+                                                            NULL) + ol;
+                            } else if (!wrap) {
+                                sink += (size_t)LZ4_decompress_safe(dst, out, clen, (int)n);
+                            } else {
+                                sink += (size_t)cs_decompress(CS_CODEC_LZ4, dst, (size_t)clen,
+                                                              out, n, n, NULL);
+                            }
+                        }
+                        double t = now() - t0;
+                        if (wrap)
+                            t_wrap += t;
+                        else
+                            t_raw += t;
+                    }
+                    batches++;
+                }
+                double mb = (double)batches * BATCH * (double)n / 1e6;
+                raw_rate[r] = mb / t_raw;
+                wrap_rate[r] = mb / t_wrap;
+                ratio[r] = wrap_rate[r] / raw_rate[r];
             }
-            double t2 = now();
-            for (int k = 0; k < 32; k++)
-                sink += (size_t)LZ4_decompress_safe(dst, out, clen, (int)n);
-            double t3 = now();
-            for (int k = 0; k < 32; k++)
-                sink += (size_t)cs_decompress(CS_CODEC_LZ4, dst, (size_t)clen, out, n, n, NULL);
-            double t4 = now();
-            t_raw_c += t1 - t0;
-            t_wrap_c += t2 - t1;
-            t_raw_d += t3 - t2;
-            t_wrap_d += t4 - t3;
-            batches++;
+            qsort(ratio, ROUNDS, sizeof(double), cmp_d);
+            qsort(raw_rate, ROUNDS, sizeof(double), cmp_d);
+            qsort(wrap_rate, ROUNDS, sizeof(double), cmp_d);
+            printf("%-8zu %-10s %12.0f %12.0f %7.3fx  (%.3f..%.3f)", n,
+                   op == 0 ? "compress" : "decompress", raw_rate[ROUNDS / 2],
+                   wrap_rate[ROUNDS / 2], ratio[ROUNDS / 2], ratio[0], ratio[ROUNDS - 1]);
+            if (op == 0)
+                printf("  compressed to %d bytes", clen);
+            printf("\n");
         }
-        double bytes = (double)batches * 32 * (double)n / 1e6;
-        double best[4] = {bytes / t_raw_c, bytes / t_wrap_c, bytes / t_raw_d, bytes / t_wrap_d};
         if (memcmp(src, out, n) != 0)
             return 1;
-        printf("%-8zu %-10s %12.0f %12.0f %7.2fx  (compressed to %d bytes)\n", n, "compress",
-               best[0], best[1], best[1] / best[0], clen);
-        printf("%-8zu %-10s %12.0f %12.0f %7.2fx\n", n, "decompress", best[2], best[3],
-               best[3] / best[2]);
         free(src);
         free(dst);
         free(out);

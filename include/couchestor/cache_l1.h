@@ -8,8 +8,10 @@
  * reader holds it is freed only when the last reference is released.
  *
  * Capacity: a put reserves its charge (cs_l1_charge) against the capacity
- * before linking the entry, evicting first when needed, so the tracked size
- * never exceeds the capacity, under any concurrency.
+ * before linking the entry, evicting first when needed (from its own shard,
+ * under the write lock the insert takes anyway; from the other shards in
+ * turn only when its own is empty), so the tracked size never exceeds the
+ * capacity, under any concurrency.
  *
  * Thread safety: every function may be called from any thread at once,
  * except cs_l1_free(). */

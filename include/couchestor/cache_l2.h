@@ -16,6 +16,12 @@
  *   are first copied forward (compaction), the rest are evicted. One segment
  *   of the capacity is kept as headroom for that copy, so the files never
  *   exceed the capacity.
+ * - Segment format 2 keeps record headers in a log area at the start of the
+ *   file and payloads in a payload area after it, a payload of 4 KiB or more
+ *   starting on a 4 KiB boundary, so an O_DIRECT read of a value reads only
+ *   its own blocks. Format 1 segments (header and payload packed) from
+ *   older builds are still read, and are never appended to; a segment of an
+ *   unknown format makes cs_l2_open() fail with CS_EINVAL and leaves it be.
  * - No path is built from a key: files are named seg-<16 hex digits>.l2 from
  *   a counter. Directory 0700, files 0600. A LOCK file (flock) keeps a second
  *   process out of the directory.
@@ -64,7 +70,9 @@ typedef struct cs_l2_stats_s {
     uint64_t evicted_segments, evicted_entries, compacted_entries;
     uint64_t recovered_entries; /* indexed by the last open */
     uint64_t skipped_records;   /* damaged or torn records skipped by the last open */
-    uint64_t bytes;             /* bytes in segment files */
+    uint64_t bytes;             /* bytes written to segment files (headers, log
+                                   records, payloads and their alignment; not
+                                   the unwritten rest of a log area) */
     uint64_t live_bytes;        /* bytes of records the index points to */
     uint64_t entries;
     uint64_t segments;
@@ -74,7 +82,8 @@ typedef struct cs_l2_stats_s {
 typedef struct cs_l2_s cs_l2_t;
 
 /* Opens (creating if needed) the cache directory and rebuilds the index.
- * Errors: CS_EINVAL (bad config), CS_EBUSY (another process has it open),
+ * Errors: CS_EINVAL (bad config, or a segment written in a format this build
+ * does not know), CS_EBUSY (another process has it open),
  * CS_EIO / CS_EPERM from the file system, CS_ENOMEM. */
 int cs_l2_open(const cs_l2_config_t *cfg, cs_l2_t **out, cs_err_t *err);
 /* Closes files and frees memory; the data stays for the next open. NULL and

@@ -34,7 +34,7 @@ size_t cs_compress_bound(size_t n)
 {
     if (n > CS_COMPRESS_MAX_INPUT)
         return 0;
-    return (size_t)LZ4_compressBound((int)n);
+    return (size_t)LZ4_COMPRESSBOUND(n);
 }
 
 int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void *dst,
@@ -53,7 +53,8 @@ int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void
         return CS_CODEC_RAW;
     /* Only a result strictly smaller than the input is worth keeping. */
     size_t cap = dst_cap < n - 1 ? dst_cap : n - 1;
-    size_t bound = (size_t)LZ4_compressBound((int)n);
+    /* The macro, not the library call: one call into liblz4 per compress. */
+    size_t bound = (size_t)LZ4_COMPRESSBOUND(n);
     /* LZ4 takes its faster unchecked path when dst can hold the worst case. */
     if (dst_cap >= bound)
         cap = bound;

@@ -35,8 +35,12 @@ typedef struct cs__seg_s {
     uint8_t *map;
     size_t map_len;
     _Atomic uint32_t refs; /* 1 while listed, +1 per reader */
+    uint32_t version;      /* on-disk format: 1 (read only) or 2 */
+    uint32_t log_area;     /* v2: where the payload area begins */
     /* Owned by the writer lock: */
-    uint64_t size;
+    uint64_t size;     /* bytes counted against the capacity */
+    uint64_t log_end;  /* end of the last record in the log */
+    uint64_t data_end; /* v2: end of the payload area */
     cs__item_t **sum; /* items whose record is in this segment (NULL = gone) */
     size_t nsum, capsum;
     struct cs__seg_s *next;
@@ -45,7 +49,9 @@ typedef struct cs__seg_s {
 struct cs__item_s {
     cs_cache_node_t node;
     cs__seg_t *seg; /* changed only under the writer lock and shard write lock */
-    uint32_t off, plen, vlen, vcrc;
+    uint32_t off;  /* the record in the log: identifies this version of the entry */
+    uint32_t poff; /* the payload */
+    uint32_t plen, vlen, vcrc;
     uint32_t sum_idx;
     uint8_t codec;
     _Atomic uint8_t accessed;
@@ -79,9 +85,18 @@ struct cs_l2_s {
 
 #define CS__ITEM(n) ((cs__item_t *)(void *)(n))
 
+/* Bytes an entry takes on disk in the current format (record + payload). */
 static inline size_t cs__item_rec_size(const cs__item_t *it)
 {
-    return cs__l2_rec_size(it->node.klen, it->plen);
+    return cs__l2_rec_size(2, it->node.klen, it->plen) + it->plen;
+}
+
+/* v2 segment s with payload area ending at data_end: the bytes counted. */
+static inline uint64_t cs__seg_bytes(const cs__seg_t *s)
+{
+    if (s->version == 1)
+        return s->log_end;
+    return s->log_end + (s->data_end - s->log_area);
 }
 
 static void cs__seg_name(char buf[32], uint64_t id)
@@ -180,8 +195,10 @@ static int cs__seg_create(cs_l2_t *l2, cs__seg_t **out, cs_err_t *err)
         return cs_err_set(err, cs_err_from_errno(e), "L2 %s/%s: create: %s", l2->dir, name,
                           strerror(e));
     }
+    s->version = CS__L2_SEG_VERSION;
+    s->log_area = cs__l2_log_area(l2->seg_size);
     uint8_t hdr[CS__L2_SEG_HDR];
-    cs__l2_seg_header(hdr, id);
+    cs__l2_seg_header(hdr, id, s->version, s->log_area);
     int rc = cs__pwrite_all(s->fd, hdr, sizeof hdr, 0);
     if (rc != 0) {
         rc = cs_err_set(err, cs_err_from_errno(-rc), "L2 %s/%s: write header: %s", l2->dir,
@@ -191,7 +208,9 @@ static int cs__seg_create(cs_l2_t *l2, cs__seg_t **out, cs_err_t *err)
     rc = cs__seg_setup(l2, s, name, CS__L2_SEG_HDR, err);
     if (rc != 0)
         goto fail;
-    s->size = CS__L2_SEG_HDR;
+    s->log_end = CS__L2_SEG_HDR;
+    s->data_end = s->log_area;
+    s->size = cs__seg_bytes(s);
     l2->next_id++;
     *out = s;
     return 0;
@@ -230,48 +249,103 @@ static void cs__item_forget(cs_l2_t *l2, cs__item_t *it)
     free(it);
 }
 
+/* Whether v2 segment s has room for a record of loglen bytes with a payload
+ * of plen bytes (0: none), then one of rlog/rplen bytes. A v1 segment never
+ * takes appends. */
+static bool cs__seg_fits(const cs_l2_t *l2, const cs__seg_t *s, size_t loglen, uint32_t plen,
+                         size_t rlog, uint32_t rplen)
+{
+    if (s->version != 2 || s->log_end + loglen + rlog > s->log_area)
+        return false;
+    uint64_t d = s->data_end;
+    if (plen)
+        d = (cs__l2_payload_place(d, plen) + plen + 7u) & ~(uint64_t)7u;
+    if (rplen)
+        d = cs__l2_payload_place(d, rplen) + rplen;
+    return d <= l2->seg_size;
+}
+
+static void cs__seg_account(cs_l2_t *l2, cs__seg_t *s)
+{
+    uint64_t nb = cs__seg_bytes(s);
+    l2->bytes = l2->bytes + nb - s->size;
+    s->size = nb;
+}
+
+/* Writer lock held, room checked: appends the log record rec[0..len). */
+static int cs__seg_write_log(cs_l2_t *l2, cs__seg_t *s, const uint8_t *rec, size_t len)
+{
+    int rc = cs__pwrite_all(s->fd, rec, len, s->log_end);
+    if (rc != 0)
+        return rc; /* a partial record is overwritten by the next append,
+                      or zeroed as a torn tail on open */
+    s->log_end += len;
+    cs__seg_account(l2, s);
+    return 0;
+}
+
+/* Writer lock held, room checked (cs__seg_fits): writes a put of key to
+ * segment s, the payload first so that a record never points at a payload
+ * that was not written. Sets *off (record) and *poff (payload). */
+static int cs__seg_write_put(cs_l2_t *l2, cs__seg_t *s, const uint8_t *key, size_t klen,
+                             uint8_t codec, const void *payload, uint32_t plen, uint32_t vlen,
+                             uint32_t vcrc, uint64_t seq, uint32_t *off, uint32_t *poff)
+{
+    uint8_t rec[CS__L2_REC_HDR_V2 + CS_CACHE_KEY_MAX + 8];
+    uint64_t p = cs__l2_payload_place(s->data_end, plen);
+    int rc = cs__pwrite_all(s->fd, payload, plen, p);
+    if (rc != 0)
+        return rc;
+    cs__l2_rec_t r = {.type = CS__L2_REC_PUT, .codec = codec, .klen = (uint16_t)klen,
+                      .plen = plen, .vlen = vlen, .seq = seq, .vcrc = vcrc, .poff = (uint32_t)p,
+                      .key = key};
+    size_t len = cs__l2_rec_size(2, klen, plen);
+    size_t h = cs__l2_rec_header(rec, 2, &r);
+    memcpy(rec + h, key, klen);
+    memset(rec + h + klen, 0, len - h - klen);
+    uint64_t at = s->log_end;
+    s->data_end = (p + plen + 7u) & ~(uint64_t)7u;
+    rc = cs__seg_write_log(l2, s, rec, len);
+    if (rc != 0) {
+        cs__seg_account(l2, s);
+        return rc;
+    }
+    *off = (uint32_t)at;
+    *poff = (uint32_t)p;
+    return 0;
+}
+
 /* Writer lock held. Drops every entry of the oldest segment, first copying
  * forward into dst (when given) those read since written, as room allows
- * (keeping `reserve` bytes free in dst), then deletes the file. */
-static void cs__evict_oldest(cs_l2_t *l2, cs__seg_t *dst, size_t reserve)
+ * (keeping room in dst for a record of rlog/rplen bytes), then deletes the
+ * file. */
+static void cs__evict_oldest(cs_l2_t *l2, cs__seg_t *dst, size_t rlog, uint32_t rplen)
 {
     cs__seg_t *v = l2->oldest;
-    uint8_t *buf = NULL;
-    size_t bufcap = 0;
     for (size_t i = 0; i < v->nsum; i++) {
         cs__item_t *it = v->sum[i];
         if (!it)
             continue;
-        size_t len = cs__item_rec_size(it);
         uint32_t shard = cs_cache_map_shard_of(l2->nshards, it->node.hash);
         bool copied = false;
         if (dst && atomic_load_explicit(&it->accessed, memory_order_relaxed) &&
-            dst->size + len + reserve <= l2->seg_size && cs__sum_reserve(dst) == 0) {
-            if (bufcap < len) {
-                uint8_t *nb = realloc(buf, len);
-                if (nb) {
-                    buf = nb;
-                    bufcap = len;
-                }
-            }
-            if (bufcap >= len) {
-                memcpy(buf, v->map + it->off, len);
-                uint64_t seq = ++l2->seq;
-                cs__l2_rec_header(buf, CS__L2_REC_PUT, it->codec, it->key,
-                                  (uint16_t)it->node.klen, it->plen, it->vlen, seq, it->vcrc);
-                if (cs__pwrite_all(dst->fd, buf, len, dst->size) == 0) {
-                    cs_cache_map_write_lock(l2->index, shard);
-                    it->seg = dst;
-                    it->off = (uint32_t)dst->size;
-                    it->seq = seq;
-                    atomic_store_explicit(&it->accessed, 0, memory_order_relaxed);
-                    cs_cache_map_write_unlock(l2->index, shard);
-                    cs__sum_add(dst, it);
-                    dst->size += len;
-                    l2->bytes += len;
-                    atomic_fetch_add_explicit(&l2->compacted_entries, 1, memory_order_relaxed);
-                    copied = true;
-                }
+            cs__seg_fits(l2, dst, cs__l2_rec_size(2, it->node.klen, it->plen), it->plen, rlog,
+                         rplen) &&
+            cs__sum_reserve(dst) == 0) {
+            uint64_t seq = ++l2->seq;
+            uint32_t off, poff;
+            if (cs__seg_write_put(l2, dst, it->key, it->node.klen, it->codec, v->map + it->poff,
+                                  it->plen, it->vlen, it->vcrc, seq, &off, &poff) == 0) {
+                cs_cache_map_write_lock(l2->index, shard);
+                it->seg = dst;
+                it->off = off;
+                it->poff = poff;
+                it->seq = seq;
+                atomic_store_explicit(&it->accessed, 0, memory_order_relaxed);
+                cs_cache_map_write_unlock(l2->index, shard);
+                cs__sum_add(dst, it);
+                atomic_fetch_add_explicit(&l2->compacted_entries, 1, memory_order_relaxed);
+                copied = true;
             }
         }
         if (!copied) {
@@ -282,7 +356,6 @@ static void cs__evict_oldest(cs_l2_t *l2, cs__seg_t *dst, size_t reserve)
             atomic_fetch_add_explicit(&l2->evicted_entries, 1, memory_order_relaxed);
         }
     }
-    free(buf);
     char name[32];
     cs__seg_name(name, v->id);
     unlinkat(l2->dirfd, name, 0);
@@ -295,11 +368,12 @@ static void cs__evict_oldest(cs_l2_t *l2, cs__seg_t *dst, size_t reserve)
     cs__seg_unref(v);
 }
 
-/* Writer lock held: makes room for a record of len bytes in the active
- * segment, rolling to a new segment (and evicting the oldest) as needed. */
-static int cs__ensure_room(cs_l2_t *l2, size_t len, cs_err_t *err)
+/* Writer lock held: makes room in the active segment for a record of
+ * loglen bytes with a payload of plen bytes (0: none), rolling to a new
+ * segment (and evicting the oldest) as needed. */
+static int cs__ensure_room(cs_l2_t *l2, size_t loglen, uint32_t plen, cs_err_t *err)
 {
-    if (l2->active && l2->active->size + len <= l2->seg_size)
+    if (l2->active && cs__seg_fits(l2, l2->active, loglen, plen, 0, 0))
         return 0;
     cs__seg_t *s = NULL;
     int rc = cs__seg_create(l2, &s, err);
@@ -313,47 +387,41 @@ static int cs__ensure_room(cs_l2_t *l2, size_t len, cs_err_t *err)
     l2->nsegs++;
     l2->bytes += s->size;
     while (l2->nsegs > l2->max_segs && l2->oldest != s)
-        cs__evict_oldest(l2, s, len);
+        cs__evict_oldest(l2, s, loglen, plen);
     return 0;
 }
 
-/* Writer lock held: appends rec[0..len) to the active segment. */
-static int cs__append(cs_l2_t *l2, const uint8_t *rec, size_t len, uint64_t *off, cs_err_t *err)
+static int cs__sync_if(cs_l2_t *l2, cs__seg_t *s)
 {
-    int rc = cs__ensure_room(l2, len, err);
-    if (rc != 0)
-        return rc;
-    cs__seg_t *s = l2->active;
-    rc = cs__pwrite_all(s->fd, rec, len, s->size);
-    if (rc == 0 && l2->sync_writes && fdatasync(s->fd) != 0)
-        rc = -errno;
-    if (rc != 0) {
-        /* Whatever part reached the file is overwritten by the next append
-         * and, if we crash first, skipped as a torn record on open. */
-        return cs_err_set(err, cs_err_from_errno(-rc), "L2 %s: append to segment %016" PRIx64
-                          ": %s", l2->dir, s->id, strerror(-rc));
-    }
-    *off = s->size;
-    s->size += len;
-    l2->bytes += len;
+    if (l2->sync_writes && fdatasync(s->fd) != 0)
+        return -errno;
     return 0;
 }
 
 /* Writer lock held: logs a tombstone for the key. */
 static int cs__write_tombstone(cs_l2_t *l2, const uint8_t *key, size_t klen, cs_err_t *err)
 {
-    uint8_t rec[CS__L2_REC_HDR + CS_CACHE_KEY_MAX + 8];
-    size_t len = cs__l2_rec_size(klen, 0);
-    memset(rec, 0, len);
+    uint8_t rec[CS__L2_REC_HDR_V2 + CS_CACHE_KEY_MAX + 8];
+    size_t len = cs__l2_rec_size(2, klen, 0);
     /* Room first: a roll may copy records forward, and sequence numbers
-     * must grow along the file. */
-    int rc = cs__ensure_room(l2, len, err);
+     * must grow along the log. */
+    int rc = cs__ensure_room(l2, len, 0, err);
     if (rc != 0)
         return rc;
-    cs__l2_rec_header(rec, CS__L2_REC_DEL, 0, key, (uint16_t)klen, 0, 0, ++l2->seq, 0);
-    memcpy(rec + CS__L2_REC_HDR, key, klen);
-    uint64_t off;
-    return cs__append(l2, rec, len, &off, err);
+    cs__l2_rec_t r = {.type = CS__L2_REC_DEL, .klen = (uint16_t)klen, .seq = ++l2->seq,
+                      .key = key};
+    size_t h = cs__l2_rec_header(rec, 2, &r);
+    memcpy(rec + h, key, klen);
+    memset(rec + h + klen, 0, len - h - klen);
+    cs__seg_t *s = l2->active;
+    rc = cs__seg_write_log(l2, s, rec, len);
+    if (rc == 0)
+        rc = cs__sync_if(l2, s);
+    if (rc != 0)
+        return cs_err_set(err, cs_err_from_errno(-rc),
+                          "L2 %s: append to segment %016" PRIx64 ": %s", l2->dir, s->id,
+                          strerror(-rc));
+    return 0;
 }
 
 /* Writer lock held: links a new item, replacing (and freeing) an older one. */
@@ -433,6 +501,7 @@ static int cs__apply(cs_l2_t *l2, cs__seg_t *s, uint64_t off, const cs__l2_rec_t
     }
     it->seg = s;
     it->off = (uint32_t)off;
+    it->poff = r->poff;
     it->plen = r->plen;
     it->vlen = r->vlen;
     it->vcrc = r->vcrc;
@@ -451,19 +520,69 @@ static int cs__apply(cs_l2_t *l2, cs__seg_t *s, uint64_t off, const cs__l2_rec_t
     return 0;
 }
 
+/* Largest v2 log record: what a torn append can leave past the log's end. */
+#define CS__L2_REC_MAX_V2 (CS__L2_REC_HDR_V2 + CS_CACHE_KEY_MAX + 8u)
+
+/* v2: zeroes leftovers of torn or damaged records in [from, to) of the log
+ * area, so that the next append starts on a clean end of log. */
+static int cs__zero_log_tail(cs__seg_t *s, uint64_t from, uint64_t to)
+{
+    bool dirty = false;
+    for (uint64_t i = from; i < to && !dirty; i++)
+        dirty = s->map[i] != 0;
+    if (!dirty)
+        return 0;
+    static const uint8_t zeros[4096];
+    while (from < to) {
+        size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
+        int rc = cs__pwrite_all(s->fd, zeros, n, from);
+        if (rc != 0)
+            return rc;
+        from += n;
+    }
+    return 0;
+}
+
 /* Scans segment s (mapped, file_size bytes) and indexes its records. Sets
- * s->size to the end of the last good record, truncating a torn tail. */
+ * the log end to the end of the last good record: v1 truncates a torn tail,
+ * v2 zeroes it and truncates payload bytes no record points at. */
 static int cs__scan_segment(cs_l2_t *l2, cs__seg_t *s, uint64_t file_size)
 {
+    const uint32_t ver = s->version, magic = cs__l2_rec_magic(ver);
+    const size_t hdr = ver == 1 ? CS__L2_REC_HDR_V1 : CS__L2_REC_HDR_V2;
+    /* v1 records fill the file; v2 records the log area. */
+    const uint64_t limit = ver == 1 || file_size < s->log_area ? file_size : s->log_area;
     uint64_t off = CS__L2_SEG_HDR, end = CS__L2_SEG_HDR, last_put_off = 0;
+    uint64_t data_end = s->log_area;
     uint64_t last_seq = 0;
-    bool have_last_put = false;
+    bool have_last_put = false, torn = false;
     cs__l2_rec_t r, last_put = {0};
-    while (off + 4 <= file_size) {
-        int p = cs__l2_rec_parse(s->map + off, (size_t)(file_size - off), &r);
+    while (off + 4 <= limit) {
+        uint32_t w;
+        memcpy(&w, s->map + off, 4);
+        if (ver != 1 && w == 0)
+            break; /* the end of the log */
+        int p = cs__l2_rec_parse(s->map + off, (size_t)(limit - off), ver, &r);
         if (p == CS__L2_PARSE_OK && (r.seq <= last_seq || r.vlen > l2->seg_size))
             p = CS__L2_PARSE_BAD;
+        if (p == CS__L2_PARSE_OK && ver != 1 && r.type == CS__L2_REC_PUT &&
+            (r.poff < s->log_area || (uint64_t)r.poff + r.plen > file_size)) {
+            /* A good record whose payload never reached the file: torn. */
+            l2->skipped++;
+            last_seq = r.seq;
+            have_last_put = false;
+            off += r.total;
+            continue;
+        }
         if (p == CS__L2_PARSE_OK) {
+            if (ver == 1) {
+                r.poff = (uint32_t)(off + hdr + r.klen);
+            } else if (r.type == CS__L2_REC_PUT) {
+                r.payload = s->map + r.poff;
+                uint64_t pe = ((uint64_t)r.poff + r.plen + 7u) & ~(uint64_t)7u;
+                if (pe > data_end)
+                    data_end = pe;
+            }
             int rc = cs__apply(l2, s, off, &r);
             if (rc != 0)
                 return rc;
@@ -481,18 +600,22 @@ static int cs__scan_segment(cs_l2_t *l2, cs__seg_t *s, uint64_t file_size)
             end = off;
             continue;
         }
-        if (p == CS__L2_PARSE_TRUNCATED)
+        if (p == CS__L2_PARSE_TRUNCATED) {
+            torn = true;
             break;
+        }
         /* A damaged record: resynchronise at the next 8-byte boundary that
          * holds a valid header with a later sequence number. */
         l2->skipped++;
         off = (off + 8) & ~(uint64_t)7;
-        while (off + CS__L2_REC_HDR <= file_size &&
-               !(s->map[off] == 0x4C && s->map[off + 1] == 0x53 && s->map[off + 2] == 0x52 &&
-                 s->map[off + 3] == 0x31))
+        while (off + hdr <= limit) {
+            memcpy(&w, s->map + off, 4);
+            if (w == magic)
+                break;
             off += 8;
+        }
     }
-    if (end < file_size && off < file_size)
+    if (ver == 1 ? (end < file_size && off < file_size) : torn)
         l2->skipped++; /* a torn tail */
     /* The last record is the one a crash can have torn: check its value. */
     if (have_last_put && last_put_off + last_put.total == end) {
@@ -514,9 +637,24 @@ static int cs__scan_segment(cs_l2_t *l2, cs__seg_t *s, uint64_t file_size)
             end = last_put_off;
         }
     }
-    if (end < file_size && ftruncate(s->fd, (off_t)end) != 0)
+    if (ver == 1) {
+        if (end < file_size && ftruncate(s->fd, (off_t)end) != 0)
+            return cs_err_from_errno(errno);
+        s->log_end = end;
+        s->size = end;
+        return 0;
+    }
+    /* Whatever lies between the last good record and where the scan stopped
+     * (plus one record beyond) was torn or damaged. */
+    uint64_t to = (off > end ? off : end) + CS__L2_REC_MAX_V2;
+    int rc = cs__zero_log_tail(s, end, to < limit ? to : limit);
+    if (rc != 0)
+        return cs_err_from_errno(-rc);
+    if (file_size > data_end && ftruncate(s->fd, (off_t)data_end) != 0)
         return cs_err_from_errno(errno);
-    s->size = end;
+    s->log_end = end;
+    s->data_end = data_end;
+    s->size = cs__seg_bytes(s);
     return 0;
 }
 
@@ -538,12 +676,24 @@ static int cs__open_segment(cs_l2_t *l2, uint64_t id, cs_err_t *err)
         return cs_err_set(err, cs_err_from_errno(e), "L2 %s/%s: open: %s", l2->dir, name,
                           strerror(e));
     }
-    uint64_t id_in_file = 0;
+    cs__l2_seg_info_t info = {0};
     uint8_t hdr[CS__L2_SEG_HDR];
+    int hrc = CS_ECORRUPT;
     bool ok = S_ISREG(st.st_mode) && (uint64_t)st.st_size <= CS_L2_SEGMENT_SIZE_MAX &&
               st.st_size >= (off_t)CS__L2_SEG_HDR &&
               cs__pread_all(s->fd, hdr, sizeof hdr, 0) == 0 &&
-              cs__l2_seg_header_check(hdr, sizeof hdr, &id_in_file) == 0 && id_in_file == id;
+              (hrc = cs__l2_seg_header_check(hdr, sizeof hdr, &info)) == 0 && info.id == id;
+    if (hrc == CS_EINVAL) {
+        /* Written by a newer build: do not destroy what it may still read. */
+        uint32_t v = (uint32_t)hdr[16] | ((uint32_t)hdr[17] << 8) | ((uint32_t)hdr[18] << 16) |
+                     ((uint32_t)hdr[19] << 24);
+        cs__seg_unref(s);
+        return cs_err_set(err, CS_EINVAL,
+                          "L2 %s/%s: segment format version %u is not known to this build "
+                          "(it reads versions 1 and 2); open the directory with the build "
+                          "that wrote it, or delete the directory to start an empty cache",
+                          l2->dir, name, v);
+    }
     if (!ok) {
         CS_WARN("L2: removing a segment file that is not valid", "dir", l2->dir, "file", name);
         cs__seg_unref(s);
@@ -551,6 +701,8 @@ static int cs__open_segment(cs_l2_t *l2, uint64_t id, cs_err_t *err)
         l2->skipped++;
         return 0;
     }
+    s->version = info.version;
+    s->log_area = info.log_area;
     int rc = cs__seg_setup(l2, s, name, (uint64_t)st.st_size, err);
     if (rc != 0) {
         cs__seg_unref(s);
@@ -623,7 +775,7 @@ static int cs__rebuild(cs_l2_t *l2, cs_err_t *err)
     l2->recovered = l2->entries;
     /* A smaller capacity than last time: drop the oldest segments. */
     while (l2->nsegs > l2->max_segs)
-        cs__evict_oldest(l2, NULL, 0);
+        cs__evict_oldest(l2, NULL, 0, 0);
     return 0;
 }
 
@@ -751,34 +903,34 @@ int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size
                           "L2 put: a value of %zu bytes is below the L2 minimum entry size of "
                           "%u bytes (it stays in L1)",
                           vlen, l2->min_entry);
-    if (vlen > CS__L2_VALUE_MAX ||
-        cs__l2_rec_size(klen, vlen) > l2->seg_size - CS__L2_SEG_HDR)
+    if (vlen > CS__L2_VALUE_MAX || vlen > l2->seg_size - cs__l2_log_area(l2->seg_size))
         return cs_err_set(err, CS_ETOOBIG,
                           "L2 put: a value of %zu bytes does not fit in a segment of %u bytes",
                           vlen, l2->seg_size);
-    size_t bound = cs_compress_bound(vlen);
-    size_t reclen_max = cs__l2_rec_size(klen, bound > vlen ? bound : vlen);
-    uint8_t *rec = malloc(reclen_max);
-    if (!rec)
-        return cs_err_set(err, CS_ENOMEM, "L2 put: out of memory for %zu bytes", reclen_max);
-    uint8_t *payload = rec + CS__L2_REC_HDR + klen;
-    size_t plen = 0;
-    int codec = cs_compress(&l2->comp, value, vlen, payload, reclen_max - CS__L2_REC_HDR - klen,
-                            &plen, err);
-    if (codec < 0) {
-        free(rec);
-        return codec;
+    /* Raw payloads are written straight from the caller's buffer. */
+    uint8_t *cbuf = NULL;
+    const uint8_t *payload = value;
+    size_t plen = vlen;
+    int codec = CS_CODEC_RAW;
+    if (l2->comp.algorithm != CS_COMPRESS_NONE && vlen >= l2->comp.min_size) {
+        size_t bound = cs_compress_bound(vlen);
+        cbuf = malloc(bound);
+        if (!cbuf)
+            return cs_err_set(err, CS_ENOMEM, "L2 put: out of memory for %zu bytes", bound);
+        codec = cs_compress(&l2->comp, value, vlen, cbuf, bound, &plen, err);
+        if (codec < 0) {
+            free(cbuf);
+            return codec;
+        }
+        if (codec != CS_CODEC_RAW)
+            payload = cbuf;
     }
-    if (codec == CS_CODEC_RAW)
-        memcpy(payload, value, vlen);
-    size_t len = cs__l2_rec_size(klen, plen);
-    memcpy(rec + CS__L2_REC_HDR, key, klen);
-    memset(payload + plen, 0, len - (CS__L2_REC_HDR + klen + plen));
+    size_t loglen = cs__l2_rec_size(2, klen, plen);
     uint32_t vcrc = cs_crc32c(cs_crc32c(0, key, klen), value, vlen);
     uint64_t h = cs_cache_map_hash(l2->index, key, klen);
     cs__item_t *it = cs__item_new(l2, key, klen, h);
     if (!it) {
-        free(rec);
+        free(cbuf);
         return cs_err_set(err, CS_ENOMEM, "L2 put: out of memory");
     }
     it->plen = (uint32_t)plen;
@@ -788,7 +940,8 @@ int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size
 
     pthread_mutex_lock(&l2->wlock);
     int rc = 0;
-    uint64_t seq = 0, off = 0;
+    uint64_t seq = 0;
+    uint32_t off = 0, poff = 0;
     /* Grow the index shard before writing so that linking cannot fail. */
     uint32_t shard = cs_cache_map_shard_of(l2->nshards, h);
     cs_cache_map_write_lock(l2->index, shard);
@@ -809,24 +962,32 @@ int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size
         goto out;
     }
     /* Room first: a roll may copy records forward, and sequence numbers
-     * must grow along the file. */
-    rc = cs__ensure_room(l2, len, err);
+     * must grow along the log. */
+    rc = cs__ensure_room(l2, loglen, (uint32_t)plen, err);
     if (rc != 0)
         goto out;
-    seq = ++l2->seq;
-    cs__l2_rec_header(rec, CS__L2_REC_PUT, (uint8_t)codec, key, (uint16_t)klen, (uint32_t)plen,
-                      (uint32_t)vlen, seq, vcrc);
-    rc = cs__append(l2, rec, len, &off, err);
-    if (rc != 0)
-        goto out;
-    if (cs__sum_reserve(l2->active) != 0) {
-        /* The record is on disk but cannot be tracked: log it away. */
-        cs__write_tombstone(l2, key, klen, NULL);
+    cs__seg_t *s = l2->active;
+    if (cs__sum_reserve(s) != 0) {
         rc = cs_err_set(err, CS_ENOMEM, "L2 put: out of memory");
         goto out;
     }
-    it->seg = l2->active;
-    it->off = (uint32_t)off;
+    seq = ++l2->seq;
+    rc = cs__seg_write_put(l2, s, key, klen, (uint8_t)codec, payload, (uint32_t)plen,
+                           (uint32_t)vlen, vcrc, seq, &off, &poff);
+    if (rc == 0 && (rc = cs__sync_if(l2, s)) != 0) {
+        /* Not durable, not acknowledged: the next append overwrites it. */
+        s->log_end = off;
+        cs__seg_account(l2, s);
+    }
+    if (rc != 0) {
+        rc = cs_err_set(err, cs_err_from_errno(-rc),
+                        "L2 %s: append to segment %016" PRIx64 ": %s", l2->dir, s->id,
+                        strerror(-rc));
+        goto out;
+    }
+    it->seg = s;
+    it->off = off;
+    it->poff = poff;
     it->seq = seq;
     cs__index_link(l2, it);
     it = NULL;
@@ -834,7 +995,7 @@ int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size
 out:
     pthread_mutex_unlock(&l2->wlock);
     free(it);
-    free(rec);
+    free(cbuf);
     return rc;
 }
 
@@ -875,6 +1036,7 @@ int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, 
     }
     cs__seg_t *seg = it->seg;
     uint32_t off = it->off, plen = it->plen, len = it->vlen, vcrc = it->vcrc;
+    uint64_t poff = it->poff;
     uint8_t codec = it->codec;
     if (!atomic_load_explicit(&it->accessed, memory_order_relaxed))
         atomic_store_explicit(&it->accessed, 1, memory_order_relaxed);
@@ -883,7 +1045,6 @@ int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, 
         cs_cache_map_read_unlock(l2->index, shard);
         return CS_ETOOBIG;
     }
-    uint64_t poff = (uint64_t)off + CS__L2_REC_HDR + klen;
     int rc = 0;
     if (l2->read_mode == CS_L2_READ_MMAP) {
         /* Copy out under the shard read lock: eviction unlinks the item

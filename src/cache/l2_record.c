@@ -29,34 +29,42 @@ static inline void cs__wr64(uint8_t *p, uint64_t v)
     cs__wr32(p + 4, (uint32_t)(v >> 32));
 }
 
-void cs__l2_rec_header(uint8_t hdr[CS__L2_REC_HDR], uint8_t type, uint8_t codec,
-                       const uint8_t *key, uint16_t klen, uint32_t plen, uint32_t vlen,
-                       uint64_t seq, uint32_t vcrc)
+size_t cs__l2_rec_header(uint8_t *hdr, uint32_t version, const cs__l2_rec_t *r)
 {
-    cs__wr32(hdr, CS__L2_REC_MAGIC);
-    hdr[4] = type;
-    hdr[5] = codec;
-    cs__wr16(hdr + 6, klen);
-    cs__wr32(hdr + 8, plen);
-    cs__wr32(hdr + 12, vlen);
-    cs__wr64(hdr + 16, seq);
-    cs__wr32(hdr + 24, vcrc);
-    uint32_t hcrc = cs_crc32c(cs_crc32c(0, hdr, 28), key, klen);
-    cs__wr32(hdr + 28, hcrc);
+    size_t n = version == 1 ? CS__L2_REC_HDR_V1 : CS__L2_REC_HDR_V2;
+    cs__wr32(hdr, cs__l2_rec_magic(version));
+    hdr[4] = r->type;
+    hdr[5] = r->codec;
+    cs__wr16(hdr + 6, r->klen);
+    cs__wr32(hdr + 8, r->plen);
+    cs__wr32(hdr + 12, r->vlen);
+    cs__wr64(hdr + 16, r->seq);
+    cs__wr32(hdr + 24, r->vcrc);
+    if (version != 1) {
+        cs__wr32(hdr + 28, r->poff);
+        cs__wr32(hdr + 32, 0);
+    }
+    uint32_t hcrc = cs_crc32c(cs_crc32c(0, hdr, n - 4), r->key, r->klen);
+    cs__wr32(hdr + n - 4, hcrc);
+    return n;
 }
 
-int cs__l2_rec_parse(const uint8_t *buf, size_t len, cs__l2_rec_t *out)
+int cs__l2_rec_parse(const uint8_t *buf, size_t len, uint32_t version, cs__l2_rec_t *out)
 {
+    size_t hdr = version == 1 ? CS__L2_REC_HDR_V1 : CS__L2_REC_HDR_V2;
     if (len < 4)
         return CS__L2_PARSE_TRUNCATED;
-    if (cs__rd32(buf) != CS__L2_REC_MAGIC)
+    if ((version != 1 && version != 2) || cs__rd32(buf) != cs__l2_rec_magic(version))
         return CS__L2_PARSE_BAD;
-    if (len < CS__L2_REC_HDR)
+    if (len < hdr)
         return CS__L2_PARSE_TRUNCATED;
     uint8_t type = buf[4], codec = buf[5];
     uint16_t klen = cs__rd16(buf + 6);
     uint32_t plen = cs__rd32(buf + 8), vlen = cs__rd32(buf + 12);
+    uint32_t poff = version == 1 ? 0 : cs__rd32(buf + 28);
     if (klen == 0 || klen > CS_CACHE_KEY_MAX || plen > CS__L2_VALUE_MAX || vlen > CS__L2_VALUE_MAX)
+        return CS__L2_PARSE_BAD;
+    if (version != 1 && cs__rd32(buf + 32) != 0)
         return CS__L2_PARSE_BAD;
     if (type == CS__L2_REC_PUT) {
         if (codec == CS_CODEC_RAW && plen != vlen)
@@ -65,18 +73,21 @@ int cs__l2_rec_parse(const uint8_t *buf, size_t len, cs__l2_rec_t *out)
             return CS__L2_PARSE_BAD;
         if (codec != CS_CODEC_RAW && codec != CS_CODEC_LZ4)
             return CS__L2_PARSE_BAD;
+        /* v2 payloads live in the payload area, past at least one log block. */
+        if (version != 1 && poff < CS__L2_BLOCK)
+            return CS__L2_PARSE_BAD;
     } else if (type == CS__L2_REC_DEL) {
-        if (plen != 0 || vlen != 0 || codec != 0)
+        if (plen != 0 || vlen != 0 || codec != 0 || poff != 0)
             return CS__L2_PARSE_BAD;
     } else {
         return CS__L2_PARSE_BAD;
     }
-    size_t total = cs__l2_rec_size(klen, plen);
+    size_t total = cs__l2_rec_size(version, klen, plen);
     /* The key is needed to check the header CRC. */
-    if (len < CS__L2_REC_HDR + (size_t)klen)
+    if (len < hdr + (size_t)klen)
         return CS__L2_PARSE_TRUNCATED;
-    uint32_t hcrc = cs_crc32c(cs_crc32c(0, buf, 28), buf + CS__L2_REC_HDR, klen);
-    if (hcrc != cs__rd32(buf + 28))
+    uint32_t hcrc = cs_crc32c(cs_crc32c(0, buf, hdr - 4), buf + hdr, klen);
+    if (hcrc != cs__rd32(buf + hdr - 4))
         return CS__L2_PARSE_BAD;
     if (len < total)
         return CS__L2_PARSE_TRUNCATED;
@@ -87,8 +98,9 @@ int cs__l2_rec_parse(const uint8_t *buf, size_t len, cs__l2_rec_t *out)
     out->vlen = vlen;
     out->seq = cs__rd64(buf + 16);
     out->vcrc = cs__rd32(buf + 24);
-    out->key = buf + CS__L2_REC_HDR;
-    out->payload = buf + CS__L2_REC_HDR + klen;
+    out->poff = poff;
+    out->key = buf + hdr;
+    out->payload = version == 1 ? buf + hdr + klen : NULL;
     out->total = total;
     return CS__L2_PARSE_OK;
 }
@@ -107,20 +119,36 @@ int cs__l2_rec_verify(const cs__l2_rec_t *rec, uint8_t *out, size_t out_cap, cs_
     return 0;
 }
 
-void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id)
+void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t version,
+                       uint32_t log_area)
 {
     memset(hdr, 0, CS__L2_SEG_HDR);
     memcpy(hdr, CS__L2_SEG_MAGIC, 8);
     cs__wr64(hdr + 8, id);
-    cs__wr32(hdr + 16, CS__L2_SEG_VERSION);
+    cs__wr32(hdr + 16, version);
+    cs__wr32(hdr + 20, version == 1 ? 0 : log_area);
     cs__wr32(hdr + 28, cs_crc32c(0, hdr, 28));
 }
 
-int cs__l2_seg_header_check(const uint8_t *buf, size_t len, uint64_t *id)
+int cs__l2_seg_header_check(const uint8_t *buf, size_t len, cs__l2_seg_info_t *out)
 {
     if (len < CS__L2_SEG_HDR || memcmp(buf, CS__L2_SEG_MAGIC, 8) != 0 ||
-        cs__rd32(buf + 16) != CS__L2_SEG_VERSION || cs__rd32(buf + 28) != cs_crc32c(0, buf, 28))
+        cs__rd32(buf + 28) != cs_crc32c(0, buf, 28))
         return CS_ECORRUPT;
-    *id = cs__rd64(buf + 8);
+    uint32_t version = cs__rd32(buf + 16), log_area = cs__rd32(buf + 20);
+    if (version == 1) {
+        if (log_area != 0)
+            return CS_ECORRUPT;
+    } else if (version == 2) {
+        /* Whole blocks, and bounded by the largest segment. */
+        if (log_area < CS__L2_BLOCK || (log_area & (CS__L2_BLOCK - 1u)) != 0 ||
+            log_area > CS__L2_VALUE_MAX)
+            return CS_ECORRUPT;
+    } else {
+        return CS_EINVAL;
+    }
+    out->id = cs__rd64(buf + 8);
+    out->version = version;
+    out->log_area = log_area;
     return 0;
 }

@@ -191,3 +191,74 @@ Test(l1, capacity_holds_under_concurrent_puts)
     cr_expect_gt(st.evictions, 0u);
     cs_l1_free(&l1);
 }
+
+/* Small values live after the key in the entry, large ones in their own
+ * allocation: both round trip at every size boundary, keep 16-byte value
+ * alignment when inline, and are charged by cs_l1_charge exactly. */
+Test(l1, values_round_trip_inline_and_out_of_line)
+{
+    size_t sizes[] = {0, 1, 15, 16, 511, 512, 513, 4096, 70000};
+    size_t nsizes = sizeof sizes / sizeof sizes[0];
+    cs_l1_t *l1 = make(8 << 20, 4);
+    static uint8_t val[70000], buf[70000];
+    uint64_t charged = 0;
+    for (size_t i = 0; i < nsizes; i++) {
+        char key[32];
+        int klen = snprintf(key, sizeof key, "value-of-%zu-bytes%.*s", sizes[i], (int)(i % 7),
+                            "abcdefg");
+        for (size_t j = 0; j < sizes[i]; j++)
+            val[j] = (uint8_t)(j * 31 + i);
+        cr_assert_eq(cs_l1_put(l1, key, (size_t)klen, val, sizes[i], (uint32_t)i, NULL), 0);
+        charged += cs_l1_charge((size_t)klen, sizes[i]);
+        cs_l1_entry_t *e = NULL;
+        cr_assert_eq(cs_l1_get(l1, key, (size_t)klen, &e), 0);
+        size_t n = 99;
+        const uint8_t *v = cs_l1_entry_value(e, &n);
+        cr_expect_eq(n, sizes[i]);
+        cr_expect_eq(memcmp(v, val, sizes[i]), 0, "size %zu", sizes[i]);
+        if (sizes[i] <= 512)
+            cr_expect_eq((uintptr_t)v % 16, 0u, "inline value of %zu bytes", sizes[i]);
+        size_t kl = 0;
+        cr_expect_eq(memcmp(cs_l1_entry_key(e, &kl), key, (size_t)klen), 0);
+        cr_expect_eq(kl, (size_t)klen);
+        cr_expect_eq(cs_l1_entry_flags(e), (uint32_t)i);
+        cs_l1_entry_release(&e);
+        cr_expect_eq(cs_l1_get_copy(l1, key, (size_t)klen, buf, sizeof buf, &n), 0);
+        cr_expect_eq(n, sizes[i]);
+        cr_expect_eq(memcmp(buf, val, sizes[i]), 0);
+    }
+    cs_l1_stats_t st;
+    cs_l1_stats(l1, &st);
+    cr_expect_eq(st.bytes, charged);
+    cr_expect_eq(st.entries, nsizes);
+    cs_l1_free(&l1);
+}
+
+/* With out-of-line values at capacity, every put evicts exactly what it
+ * needs (from its own shard, or another when its own is empty): the size is
+ * always the sum of the linked charges and never above the capacity. */
+Test(l1, eviction_is_exact_with_out_of_line_values)
+{
+    size_t charge = cs_l1_charge(8, 4096);
+    cs_l1_t *l1 = make(charge * 3, 2);
+    char key[9];
+    static uint8_t val[4096];
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "big%05d", i);
+        memset(val, i, sizeof val);
+        cr_assert_eq(cs_l1_put(l1, key, 8, val, sizeof val, 0, NULL), 0);
+        cs_l1_stats_t st;
+        cs_l1_stats(l1, &st);
+        cr_assert_leq(st.bytes, charge * 3);
+        cr_assert_eq(st.bytes, st.entries * charge);
+        cs_l1_entry_t *e = NULL;
+        cr_assert_eq(cs_l1_get(l1, key, 8, &e), 0, "the key just put is present");
+        cr_expect_eq(((const uint8_t *)cs_l1_entry_value(e, NULL))[4095], (uint8_t)i);
+        cs_l1_entry_release(&e);
+    }
+    cs_l1_stats_t st;
+    cs_l1_stats(l1, &st);
+    cr_expect_eq(st.entries, 3u);
+    cr_expect_eq(st.evictions, 37u);
+    cs_l1_free(&l1);
+}
