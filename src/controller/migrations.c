@@ -398,7 +398,11 @@ static void *cs__run_main(void *arg)
         snprintf(res.message, sizeof res.message, "%s", err.msg);
     }
     cs__record(m, run, &res);
-    if (res.reached == CS_MIG_STEP_DONE && (!m->o.elector || cs_lease_elector_is_leader(m->o.elector)))
+    /* Only a real outcome moves the backoff: an operator killed or stopped
+     * mid-way (resumed later as Aborted) says nothing about the volume. */
+    bool real = res.outcome == CS_MIGRATION_SUCCEEDED || res.outcome == CS_MIGRATION_FAILED ||
+                res.outcome == CS_MIGRATION_TIMED_OUT;
+    if (real && res.reached == CS_MIG_STEP_DONE && (!m->o.elector || cs_lease_elector_is_leader(m->o.elector)))
         cs__stamp_outcome(m, run, &res);
     pthread_mutex_lock(&m->lock);
     run->done = true;

@@ -50,6 +50,11 @@ typedef struct cs__op_s {
     cs_migrations_t *migrations;
     pthread_t workers[CS__WORKERS];
     size_t nworkers;
+    pthread_t prober;
+    bool prober_started;
+    atomic_int api_ok;        /* the last probe of the API server answered */
+    atomic_int quit;          /* ends the probe thread */
+    cs_kube_client_t *probe_kube;
     atomic_int leading;
     pthread_mutex_t mem_lock;
     cs__memory_t memory[CS__MAX_POLICIES];
@@ -742,9 +747,29 @@ static void cs__stopped_leading(void *ctx)
     cs_informer_foreach(op->sp, NULL, cs__forget_policy_metrics, op);
 }
 
+/* Probes the API server every 5 s (GET /version) so that /readyz can say
+ * whether it is reachable now, not only whether the caches once synced. */
+static void *cs__probe_api(void *arg)
+{
+    cs__op_t *op = arg;
+    while (!atomic_load(&op->quit)) {
+        json_t *v = NULL;
+        int rc = cs_kube_get_path(op->probe_kube, "/version", &v, NULL);
+        json_decref(v);
+        atomic_store(&op->api_ok, rc == 0);
+        for (int i = 0; i < 50 && !atomic_load(&op->quit); i++)
+            usleep(100 * 1000);
+    }
+    return NULL;
+}
+
 static bool cs__ready(void *ctx, char *reason, size_t len)
 {
     cs__op_t *op = ctx;
+    if (!atomic_load(&op->api_ok)) {
+        snprintf(reason, len, "the Kubernetes API server is not reachable");
+        return false;
+    }
     if (!op->sp || !cs_informer_has_synced(op->sp) || !cs_informer_has_synced(op->pv) ||
         !cs_informer_has_synced(op->dp) || !cs_informer_has_synced(op->ec)) {
         snprintf(reason, len, "informer caches not synced yet");
@@ -825,6 +850,9 @@ static int cs__informer(cs__op_t *op, const cs_kube_resource_t *res, const char 
 
 static void cs__teardown(cs__op_t *op)
 {
+    atomic_store(&op->quit, 1);
+    if (op->prober_started)
+        pthread_join(op->prober, NULL);
     if (op->queue)
         cs_workqueue_shutdown(op->queue);
     for (size_t i = 0; i < op->nworkers; i++)
@@ -849,6 +877,7 @@ static void cs__teardown(cs__op_t *op)
     cs_prom_free(op->prom);
     cs_mayastor_free(op->ms);
     cs_kube_client_free(op->kube);
+    cs_kube_client_free(op->probe_kube);
     cs_metrics_free(op->metrics);
     for (size_t i = 0; i < CS__MAX_POLICIES; i++)
         if (op->memory[i].have)
@@ -877,6 +906,10 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
         goto out;
     CS_INFO("Kubernetes API", "server", kc.server, "source", kc.source);
     rc = cs_kube_client_new(&kc, NULL, &op->kube, err);
+    /* The readiness probe asks once, quickly: no retries behind its back. */
+    cs_kube_client_options_t probe_opts = {.timeout_ms = 3000, .connect_timeout_ms = 2000, .max_retries = -1};
+    if (rc == 0)
+        rc = cs_kube_client_new(&kc, &probe_opts, &op->probe_kube, err);
     cs_kube_config_free(&kc);
     if (rc != 0)
         goto out;
@@ -931,6 +964,12 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
     if (op->elector)
         cs_migrations_stop_all(op->migrations); /* no migration before the Lease */
 
+    atomic_store(&op->api_ok, 0);
+    if (pthread_create(&op->prober, NULL, cs__probe_api, op) != 0) {
+        rc = cs_err_set(err, CS_ENOMEM, "cannot start the API probe thread");
+        goto out;
+    }
+    op->prober_started = true;
     cs_server_options_t so = {.metrics_addr = cfg->metrics_addr, .health_addr = cfg->health_addr,
                               .metrics = op->metrics, .ready = cs__ready, .ready_ctx = op};
     if ((rc = cs_server_start(&so, &op->server, err)) != 0)
