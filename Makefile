@@ -5,12 +5,13 @@
 #   make bench    benchmarks (Release build), each with its baseline and ratio
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS each
 #   make demo     the operator moving volumes between tiers on the test world
+#   make soak     the SIGKILL invariant test with SOAK_KILLS (default 200) kill points
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 BUILD       := build
 CMAKE       := cmake -G Ninja -Wno-dev
 
-.PHONY: all deps build check check-normal check-asan check-tsan bench fuzz demo clean
+.PHONY: all deps build check check-normal check-asan check-tsan bench fuzz demo soak clean
 
 all: build
 
@@ -36,6 +37,11 @@ fuzz: deps
 
 demo: deps
 	@bash scripts/demo.sh
+
+SOAK_KILLS ?= 200
+soak: deps
+	@cmake -G Ninja -Wno-dev -S . -B $(BUILD)/normal >/dev/null && cmake --build $(BUILD)/normal
+	@cd $(BUILD)/normal && CS_SIGKILL_KILLS=$(SOAK_KILLS) ctest --output-on-failure -R '^operator\.sigkill$$'
 
 clean:
 	rm -rf $(BUILD)
