@@ -37,20 +37,61 @@ static int cs__take_string(const cs_kube_field_t *f, char **dst)
     return 0;
 }
 
+static bool cs__opens(const cs_kube_field_t *f)
+{
+    return f->ev->kind == CS_JS_MAP_START || f->ev->kind == CS_JS_ARRAY_START;
+}
+
+/* Every token of every PV passes here (10,000 PVs: ~0.5 M tokens per list),
+ * so the path is looked at once per token, and the subtrees nothing reads
+ * (metadata.managedFields, spec.claimRef, spec.nodeAffinity,
+ * spec.csi.volumeAttributes, status, ...) are skipped whole. Only metadata
+ * goes to cs_kube_meta_field, which ignores everything else. */
 static int cs__pv_field(void *ctx, void *obj, const cs_kube_field_t *f)
 {
     cs__pv_build_t *b = obj;
-    int rc = cs_kube_meta_field(&b->meta, f);
-    if (rc != 0)
-        return rc;
-    if (CS_KUBE_AT(f, "spec", "storageClassName"))
-        return cs__take_string(f, &b->pv.storage_class);
-    if (CS_KUBE_AT(f, "spec", "csi", "driver"))
-        return cs__take_string(f, &b->driver);
-    if (CS_KUBE_AT(f, "spec", "csi", "volumeHandle"))
-        return cs__take_string(f, &b->handle);
-    if (CS_KUBE_AT(f, "spec", "capacity", "storage"))
-        return cs__take_string(f, &b->capacity);
+    if (f->depth < 2) {
+        if (f->depth == 1 && cs__opens(f) && !cs_kube_field_key_is(f, "metadata") && !cs_kube_field_key_is(f, "spec"))
+            return CS_KUBE_SKIP;
+        return 0;
+    }
+    const char *k1 = cs_kube_field_key(f, 1);
+    if (!k1)
+        return 0;
+    if (strcmp(k1, "metadata") == 0) {
+        if (f->depth == 2 && cs__opens(f) &&
+            (cs_kube_field_key_is(f, "managedFields") || cs_kube_field_key_is(f, "finalizers") ||
+             cs_kube_field_key_is(f, "ownerReferences")))
+            return CS_KUBE_SKIP;
+        return cs_kube_meta_field(&b->meta, f);
+    }
+    if (strcmp(k1, "spec") != 0)
+        return 0;
+    if (f->depth == 2) {
+        if (cs_kube_field_key_is(f, "storageClassName"))
+            return cs__take_string(f, &b->pv.storage_class);
+        if (cs__opens(f) && !cs_kube_field_key_is(f, "csi") && !cs_kube_field_key_is(f, "capacity"))
+            return CS_KUBE_SKIP;
+        return 0;
+    }
+    if (f->depth != 3)
+        return 0;
+    const char *k2 = cs_kube_field_key(f, 2);
+    if (!k2)
+        return 0;
+    if (strcmp(k2, "csi") == 0) {
+        if (cs_kube_field_key_is(f, "driver"))
+            return cs__take_string(f, &b->driver);
+        if (cs_kube_field_key_is(f, "volumeHandle"))
+            return cs__take_string(f, &b->handle);
+        if (cs__opens(f))
+            return CS_KUBE_SKIP;
+    } else if (strcmp(k2, "capacity") == 0) {
+        if (cs_kube_field_key_is(f, "storage"))
+            return cs__take_string(f, &b->capacity);
+        if (cs__opens(f))
+            return CS_KUBE_SKIP;
+    }
     return 0;
 }
 
