@@ -747,14 +747,17 @@ static void cs__stopped_leading(void *ctx)
     cs_informer_foreach(op->sp, NULL, cs__forget_policy_metrics, op);
 }
 
-/* Probes the API server every 5 s (GET /version) so that /readyz can say
- * whether it is reachable now, not only whether the caches once synced. */
+/* Probes the API server every 5 s so that /readyz can say whether it is
+ * reachable now, not only whether the caches once synced. The probe is a
+ * one-item list of what the operator reads (it has the RBAC for it, and it
+ * exercises the same path as the informers), not /version, which a broken
+ * API server may still answer. */
 static void *cs__probe_api(void *arg)
 {
     cs__op_t *op = arg;
     while (!atomic_load(&op->quit)) {
         json_t *v = NULL;
-        int rc = cs_kube_get_path(op->probe_kube, "/version", &v, NULL);
+        int rc = cs_kube_get_path(op->probe_kube, "/api/v1/persistentvolumes?limit=1", &v, NULL);
         json_decref(v);
         atomic_store(&op->api_ok, rc == 0);
         for (int i = 0; i < 50 && !atomic_load(&op->quit); i++)
