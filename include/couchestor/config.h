@@ -36,6 +36,11 @@ typedef struct cs_config_s {
     bool leader_election;              /* LEADER_ELECTION */
     char *lease_name;                  /* LEASE_NAME */
     char *lease_namespace;             /* LEASE_NAMESPACE */
+    char *prometheus_iops_metrics;     /* PROMETHEUS_IOPS_METRICS: counters summed, '+'-joined */
+    char *prometheus_iops_fallbacks;   /* PROMETHEUS_IOPS_FALLBACKS: ','-separated sets, in order */
+    char *prometheus_volume_label;     /* PROMETHEUS_VOLUME_LABEL */
+    char *prometheus_selector;         /* PROMETHEUS_SELECTOR: extra matchers, e.g. job="x" */
+    char *prometheus_bearer_token_file;/* PROMETHEUS_BEARER_TOKEN_FILE */
     char *config_file;                 /* the file that was loaded, or NULL */
     char sources[32][CS_CONFIG_SOURCE_MAX]; /* per parameter, in table order */
 } cs_config_t;

@@ -126,6 +126,11 @@ void cs_plan_facts_free(cs_plan_facts_t *facts);
 void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const char *policy, FILE *out,
                    bool json);
 
+/* Prometheus client options from the configuration (URL, metric sets,
+ * volume label, selector, bearer token file). *token receives the token read
+ * from the file (malloc'd, the caller frees it after cs_prom_new), or NULL. */
+int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, char **token, cs_err_t *err);
+
 /* ---- the operator ----------------------------------------------------------- */
 
 /* Runs `couchestor operator` until *stop becomes non-zero (SIGTERM), then

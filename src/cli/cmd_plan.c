@@ -108,9 +108,12 @@ int cs_cmd_plan(int argc, char **argv)
     if (cs_mayastor_new(&mo, &ms, &err) != 0)
         goto fail;
     cs_prom_options_t po;
-    cs_prom_options_default(&po);
-    po.url = cfg.prometheus_url;
-    if (cs_prom_new(&po, &prom, &err) != 0)
+    char *prom_token = NULL;
+    rc = cs_prom_options_from_config(&cfg, &po, &prom_token, &err);
+    if (rc == 0)
+        rc = cs_prom_new(&po, &prom, &err);
+    free(prom_token);
+    if (rc != 0)
         goto fail;
     cs_kube_list_options_t one = {0};
     char field[300];

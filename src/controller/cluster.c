@@ -9,6 +9,7 @@
 #include "couchestor/json.h"
 #include "couchestor/migrator.h"
 #include "couchestor/quantity.h"
+#include "couchestor/yaml.h"
 
 /* ---- PersistentVolume projection ---- */
 
@@ -538,4 +539,27 @@ cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t
     return (cs_cluster_view_t){.pv_count = npvs, .pvs = pvs, .diskpool_count = ndps, .diskpools = dps,
                                .volumes = obs->mayastor_ok ? &obs->volumes : NULL,
                                .pools = obs->mayastor_ok ? &obs->pools : NULL, .iops = obs->iops};
+}
+
+int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, char **token, cs_err_t *err)
+{
+    *token = NULL;
+    cs_prom_options_default(po);
+    po->url = cfg->prometheus_url;
+    po->metrics = cfg->prometheus_iops_metrics;
+    if (cfg->prometheus_iops_fallbacks && *cfg->prometheus_iops_fallbacks)
+        po->fallbacks = cfg->prometheus_iops_fallbacks;
+    po->label = cfg->prometheus_volume_label;
+    if (cfg->prometheus_selector && *cfg->prometheus_selector)
+        po->selector = cfg->prometheus_selector;
+    if (cfg->prometheus_bearer_token_file && *cfg->prometheus_bearer_token_file) {
+        size_t len;
+        int rc = cs_file_read_all(cfg->prometheus_bearer_token_file, 16384, token, &len, err);
+        if (rc != 0)
+            return cs_err_prefix(err, "prometheus_bearer_token_file: ");
+        while (len > 0 && ((*token)[len - 1] == '\n' || (*token)[len - 1] == '\r' || (*token)[len - 1] == ' '))
+            (*token)[--len] = '\0';
+        po->bearer_token = *token;
+    }
+    return cs_prom_options_validate(po, err);
 }

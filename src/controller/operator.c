@@ -935,9 +935,12 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
         goto out;
 
     cs_prom_options_t po;
-    cs_prom_options_default(&po);
-    po.url = cfg->prometheus_url;
-    if ((rc = cs_prom_new(&po, &op->prom, err)) != 0)
+    char *prom_token = NULL;
+    rc = cs_prom_options_from_config(cfg, &po, &prom_token, err);
+    if (rc == 0)
+        rc = cs_prom_new(&po, &op->prom, err);
+    free(prom_token);
+    if (rc != 0)
         goto out;
     if (cs_prom_health(op->prom, NULL) != 0)
         CS_WARN("Prometheus is not healthy yet; volumes stay put until it answers", "url", cfg->prometheus_url);
