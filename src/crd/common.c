@@ -298,3 +298,33 @@ bool cs__selector_check(const cs_selector_t *sel, char *msg, size_t len)
     }
     return true;
 }
+
+int cs__encode_object(const char *kind, const cs_object_meta_t *meta, json_t *spec, json_t *status, json_t **out,
+                      cs_err_t *err)
+{
+    *out = NULL;
+    json_t *o = json_object();
+    bool oom = !o || !cs__encode_header(o, kind, meta);
+    if (!oom) {
+        cs__put(o, "spec", spec, &oom);
+        cs__put(o, "status", status, &oom);
+    } else {
+        json_decref(spec);
+        json_decref(status);
+    }
+    if (oom) {
+        json_decref(o);
+        return cs_err_set(err, CS_ENOMEM, "%s: out of memory encoding", kind);
+    }
+    *out = o;
+    return 0;
+}
+
+int cs__encode_status(const char *kind, bool have_status, json_t *status_json, json_t **out, cs_err_t *err)
+{
+    *out = status_json;
+    if (!*out)
+        return cs_err_set(err, have_status ? CS_ENOMEM : CS_EINVAL, "%s status: %s", kind,
+                          have_status ? "out of memory encoding" : "nothing to encode");
+    return 0;
+}

@@ -56,6 +56,13 @@ void cs__get_selector(cs__dec_t *d, const json_t *obj, const char *path, const c
 void cs__decode_header(cs__dec_t *d, const json_t *obj, const char *kind, cs_object_meta_t *meta);
 /* Adds apiVersion, kind and metadata to obj; false on allocation failure. */
 bool cs__encode_header(json_t *obj, const char *kind, const cs_object_meta_t *meta);
+/* The whole object of kind (apiVersion, kind, metadata, spec, status) into
+ * *out; takes ownership of spec and status (either may be NULL on OOM). */
+int cs__encode_object(const char *kind, const cs_object_meta_t *meta, json_t *spec, json_t *status, json_t **out,
+                      cs_err_t *err);
+/* A status tree into *out; status_json NULL means out of memory when
+ * have_status, nothing to encode otherwise. */
+int cs__encode_status(const char *kind, bool have_status, json_t *status_json, json_t **out, cs_err_t *err);
 
 void cs__decode_conditions(cs__dec_t *d, const json_t *status, const char *path,
                            cs_conditions_t *out);

@@ -284,11 +284,7 @@ int cs_ec_policy_spec_encode(const cs_ec_policy_spec_t *spec, json_t **out, cs_e
 
 int cs_ec_policy_status_encode(const cs_ec_policy_status_t *status, json_t **out, cs_err_t *err)
 {
-    *out = status ? cs__ec_status_json(status) : NULL;
-    if (!*out)
-        return cs_err_set(err, status ? CS_ENOMEM : CS_EINVAL, "ErasureCodingPolicy status: %s",
-                          status ? "out of memory encoding" : "nothing to encode");
-    return 0;
+    return cs__encode_status(CS_EC_POLICY_KIND, status != NULL, status ? cs__ec_status_json(status) : NULL, out, err);
 }
 
 int cs_ec_policy_encode(const cs_ec_policy_t *policy, json_t **out, cs_err_t *err)
@@ -296,16 +292,6 @@ int cs_ec_policy_encode(const cs_ec_policy_t *policy, json_t **out, cs_err_t *er
     *out = NULL;
     if (!policy)
         return cs_err_set(err, CS_EINVAL, "ErasureCodingPolicy: nothing to encode");
-    json_t *o = json_object();
-    bool oom = !o || !cs__encode_header(o, CS_EC_POLICY_KIND, &policy->meta);
-    if (!oom) {
-        cs__put(o, "spec", cs__ec_spec_json(&policy->spec), &oom);
-        cs__put(o, "status", cs__ec_status_json(&policy->status), &oom);
-    }
-    if (oom) {
-        json_decref(o);
-        return cs_err_set(err, CS_ENOMEM, "ErasureCodingPolicy: out of memory encoding");
-    }
-    *out = o;
-    return 0;
+    return cs__encode_object(CS_EC_POLICY_KIND, &policy->meta, cs__ec_spec_json(&policy->spec),
+                             cs__ec_status_json(&policy->status), out, err);
 }

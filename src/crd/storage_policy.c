@@ -589,14 +589,10 @@ int cs_storage_policy_spec_encode(const cs_storage_policy_spec_t *spec, json_t *
     return 0;
 }
 
-int cs_storage_policy_status_encode(const cs_storage_policy_status_t *status, json_t **out,
-                                    cs_err_t *err)
+int cs_storage_policy_status_encode(const cs_storage_policy_status_t *status, json_t **out, cs_err_t *err)
 {
-    *out = status ? cs__sp_status_json(status) : NULL;
-    if (!*out)
-        return cs_err_set(err, status ? CS_ENOMEM : CS_EINVAL, "StoragePolicy status: %s",
-                          status ? "out of memory encoding" : "nothing to encode");
-    return 0;
+    return cs__encode_status(CS_STORAGE_POLICY_KIND, status != NULL, status ? cs__sp_status_json(status) : NULL, out,
+                             err);
 }
 
 int cs_storage_policy_encode(const cs_storage_policy_t *policy, json_t **out, cs_err_t *err)
@@ -604,18 +600,8 @@ int cs_storage_policy_encode(const cs_storage_policy_t *policy, json_t **out, cs
     *out = NULL;
     if (!policy)
         return cs_err_set(err, CS_EINVAL, "StoragePolicy: nothing to encode");
-    json_t *o = json_object();
-    bool oom = !o || !cs__encode_header(o, CS_STORAGE_POLICY_KIND, &policy->meta);
-    if (!oom) {
-        cs__put(o, "spec", cs__sp_spec_json(&policy->spec), &oom);
-        cs__put(o, "status", cs__sp_status_json(&policy->status), &oom);
-    }
-    if (oom) {
-        json_decref(o);
-        return cs_err_set(err, CS_ENOMEM, "StoragePolicy: out of memory encoding");
-    }
-    *out = o;
-    return 0;
+    return cs__encode_object(CS_STORAGE_POLICY_KIND, &policy->meta, cs__sp_spec_json(&policy->spec),
+                             cs__sp_status_json(&policy->status), out, err);
 }
 
 bool cs_storage_policy_status_equal(const cs_storage_policy_status_t *a,
