@@ -18,18 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "couchestor/http.h"
 #include "couchestor/prom.h"
 
 #define WINDOW_NS (INT64_C(10) * 1000000000)
 #define BATCH_RUNS 5
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void source_dir(char *out, size_t len)
 {

@@ -1,0 +1,56 @@
+/* bench_common.h: clocks and memory readings shared by the benchmarks. */
+#ifndef COUCHESTOR_BENCH_COMMON_H
+#define COUCHESTOR_BENCH_COMMON_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Monotonic wall clock, seconds. */
+static inline double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* User + system CPU of this process, seconds. */
+static inline double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* A "Field:" of /proc/self/status in kB (VmRSS, VmHWM, ...), or -1. */
+static inline long status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0)
+            v = strtol(line + n + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* Resets the peak-RSS mark so each phase measures its own peak. */
+static inline void reset_peak(void)
+{
+    int fd = open("/proc/self/clear_refs", O_WRONLY);
+    if (fd >= 0) {
+        if (write(fd, "5", 1) != 1)
+            fprintf(stderr, "cannot reset peak RSS\n");
+        close(fd);
+    }
+}
+
+#endif
