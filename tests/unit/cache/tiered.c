@@ -223,9 +223,18 @@ Test(tiered, l2_survives_a_restart_of_the_cache)
         put(c, i, 3);
     cs_cache_free(&c);
     c = make(t, 2, true, CS_CACHE_PROMOTE_ALL);
-    for (int i = 0; i < 8; i++)
-        cr_expect_eq(get(c, i, 3), CS_CACHE_TIER_L2, "key %d", i);
-    cr_expect_eq(atomic_load(&t->gets), 0);
+    /* L1 holds 2 entries, so 8 of the 10 were evicted to L2 and survive the
+     * restart; the 2 still in L1 at the end are gone with it. Which 2 is up
+     * to CLOCK (its hand follows the seeded hash's slot order), so count. */
+    int from_l2 = 0, from_l3 = 0;
+    for (int i = 0; i < 10; i++) {
+        cs_cache_tier_t tier = get(c, i, 3);
+        from_l2 += tier == CS_CACHE_TIER_L2;
+        from_l3 += tier == CS_CACHE_TIER_L3;
+    }
+    cr_expect_eq(from_l2, 8);
+    cr_expect_eq(from_l3, 2);
+    cr_expect_eq(atomic_load(&t->gets), 2);
     cs_cache_free(&c);
     mem_tier_free(t);
 }
