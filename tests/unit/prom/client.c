@@ -7,8 +7,10 @@
 
 #include "couchestor/prom.h"
 
-/* The IOPS query: per series the larger of rate() and deriv(), summed. */
-#define IOPS_Q(R, D) "sum by (pv_name) ((" R " >= " D ") or (" D "))"
+/* The IOPS query: the larger of rate() and deriv(), each summed per volume.
+ * R and D are the summed terms, e.g. S("rate(a[60s])") " + " S("rate(b[60s])"). */
+#define S(T) "sum by (pv_name) (" T ")"
+#define IOPS_Q(R, D) "max by (pv_name) (label_replace(" R ", \"cs_fn\", \"rate\", \"\", \"\") or (" D "))"
 #include "prom/fake_http.h"
 
 /* ---- scripted Prometheus ---- */
@@ -147,13 +149,13 @@ Test(client, promql_of_the_batch_and_single_forms)
     cs_err_t err = {0};
     cr_assert_eq(cs_prom_set_count(p), 3);
     cr_assert_eq(cs_prom_iops_promql(p, 0, NULL, INT64_C(120) * 1000000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q("rate(volume_num_read_ops[120s]) + rate(volume_num_write_ops[120s])", "deriv(volume_num_read_ops[120s]) + deriv(volume_num_write_ops[120s])"));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"), S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
     cr_assert_eq(cs_prom_iops_promql(p, 0, "pvc-1\"x", 1500000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q("rate(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms]) + rate(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])", "deriv(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms]) + deriv(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])"));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S("rate(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])"), S("deriv(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S("deriv(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])")));
     cr_assert_eq(cs_prom_iops_promql(p, 1, NULL, 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q("rate(fallback_ops[300s])", "deriv(fallback_ops[300s])"), "default window 5m");
+    cr_expect_str_eq(q, IOPS_Q(S("rate(fallback_ops[300s])"), S("deriv(fallback_ops[300s])")), "default window 5m");
     cr_assert_eq(cs_prom_iops_promql(p, 2, "v", 60000000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q("rate(a_ops{pv_name=\"v\"}[60s]) + rate(b_ops{pv_name=\"v\"}[60s])", "deriv(a_ops{pv_name=\"v\"}[60s]) + deriv(b_ops{pv_name=\"v\"}[60s])"));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(a_ops{pv_name=\"v\"}[60s])") " + " S("rate(b_ops{pv_name=\"v\"}[60s])"), S("deriv(a_ops{pv_name=\"v\"}[60s])") " + " S("deriv(b_ops{pv_name=\"v\"}[60s])")));
     cr_expect_eq(cs_prom_iops_promql(p, 3, NULL, 0, q, sizeof q, &err), CS_EINVAL);
     cr_expect_eq(cs_prom_iops_promql(p, 0, NULL, 0, q, 20, &err), CS_ETOOBIG);
     cs_prom_free(p);
@@ -166,9 +168,9 @@ Test(client, promql_of_the_batch_and_single_forms)
     o.selector = "job=\"mayastor\"";
     cr_assert_eq(cs_prom_new(&o, &p, &err), 0);
     cr_assert_eq(cs_prom_iops_promql(p, 0, "v1", 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, "sum by (volume) ((rate(iops_total{job=\"mayastor\",volume=\"v1\"}[300s]) >= deriv(iops_total{job=\"mayastor\",volume=\"v1\"}[300s])) or (deriv(iops_total{job=\"mayastor\",volume=\"v1\"}[300s])))");
+    cr_expect_str_eq(q, "max by (volume) (label_replace(sum by (volume) (rate(iops_total{job=\"mayastor\",volume=\"v1\"}[300s])), \"cs_fn\", \"rate\", \"\", \"\") or (sum by (volume) (deriv(iops_total{job=\"mayastor\",volume=\"v1\"}[300s]))))");
     cr_assert_eq(cs_prom_iops_promql(p, 0, NULL, 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, "sum by (volume) ((rate(iops_total{job=\"mayastor\"}[300s]) >= deriv(iops_total{job=\"mayastor\"}[300s])) or (deriv(iops_total{job=\"mayastor\"}[300s])))");
+    cr_expect_str_eq(q, "max by (volume) (label_replace(sum by (volume) (rate(iops_total{job=\"mayastor\"}[300s])), \"cs_fn\", \"rate\", \"\", \"\") or (sum by (volume) (deriv(iops_total{job=\"mayastor\"}[300s]))))");
     cs_prom_free(p);
     cs_prom_free(NULL);
 }
@@ -302,7 +304,7 @@ Test(client, volume_iops_cache_and_fallback)
     cr_expect_not(v.cached);
     cr_expect_eq(fake_http_count(srv), 1);
     char *q = last_query(srv);
-    cr_expect_str_eq(q, IOPS_Q("rate(volume_num_read_ops{pv_name=\"pvc-a\"}[300s]) + rate(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])", "deriv(volume_num_read_ops{pv_name=\"pvc-a\"}[300s]) + deriv(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])"));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S("rate(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])"), S("deriv(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S("deriv(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])")));
     free(q);
 
     /* within the TTL: from the cache, no request */
@@ -334,7 +336,7 @@ Test(client, volume_iops_cache_and_fallback)
     cr_expect_eq(v.source, 1);
     cr_expect_eq(fake_http_count(srv), before + 2);
     q = last_query(srv);
-    cr_expect_str_eq(q, IOPS_Q("rate(fallback_ops{pv_name=\"pvc-c\"}[300s])", "deriv(fallback_ops{pv_name=\"pvc-c\"}[300s])"));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(fallback_ops{pv_name=\"pvc-c\"}[300s])"), S("deriv(fallback_ops{pv_name=\"pvc-c\"}[300s])")));
     free(q);
 
     /* in no set: unknown (NO_DATA), and that answer is cached too */
@@ -375,8 +377,8 @@ Test(client, batch_is_one_query_per_set)
     cr_expect_eq(fake_http_count(srv), 2, "primary for all, then the fallback for the rest");
     char *q0 = fake_form_value(srv->reqs[0].body, "query");
     char *q1 = fake_form_value(srv->reqs[1].body, "query");
-    cr_expect_str_eq(q0, IOPS_Q("rate(volume_num_read_ops[120s]) + rate(volume_num_write_ops[120s])", "deriv(volume_num_read_ops[120s]) + deriv(volume_num_write_ops[120s])"));
-    cr_expect_str_eq(q1, IOPS_Q("rate(fallback_ops[120s])", "deriv(fallback_ops[120s])"));
+    cr_expect_str_eq(q0, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"), S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
+    cr_expect_str_eq(q1, IOPS_Q(S("rate(fallback_ops[120s])"), S("deriv(fallback_ops[120s])")));
     free(q0);
     free(q1);
     cr_expect_eq(out[0].state, CS_PROM_IOPS_KNOWN);
