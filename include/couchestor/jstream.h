@@ -63,6 +63,13 @@ const char *cs_jstream_key_at(const cs_jstream_t *js, size_t depth);
 /* True when the enclosing keys at depths 1..n equal path[0..n) (NULL in
  * path matches any array index), n = count. */
 bool cs_jstream_path_is(const cs_jstream_t *js, const char *const *path, size_t count);
+/* Called from the callback of a MAP_START or ARRAY_START event: the
+ * contents of that container produce no events (the cheapest way past a
+ * subtree nobody reads: no key is copied, no number converted). They are
+ * still checked: syntax, nesting depth, string and number lengths. The
+ * container's own END event is delivered as usual. Ignored for other
+ * events. */
+void cs_jstream_skip(cs_jstream_t *js);
 /* Lets a callback record a precise error message that feed/finish return. */
 void cs_jstream_fail(cs_jstream_t *js, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

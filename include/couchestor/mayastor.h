@@ -10,7 +10,9 @@
  *
  * Memory: volume lists are decoded as they arrive (jstream) into compact
  * structs: UUIDs as 16 bytes, node/pool names and label strings interned
- * once per container, variable parts in one arena. A container
+ * once per container, equal inclusion label sets stored once, small fields
+ * packed, variable parts in one arena; lists skip nexus children unless
+ * asked (cs_mayastor_options_t.list_children). A container
  * (cs_mayastor_volumes_t etc.) owns everything its items point to.
  *
  * Thread safety: a cs_mayastor_t may be used by several threads at once (a
@@ -243,12 +245,18 @@ typedef struct cs_mayastor_label_s {
     const char *value;
 } cs_mayastor_label_t;
 
+/* Layout: the structs below are held 10,000 at a time (a volume list), so
+ * small fields are packed: enum fields are 8-bit (4-bit in a volume)
+ * bit-fields of their enum type, which reads and compares as the enum but
+ * cannot have its address taken. Every enum value fits (checked in
+ * src/mayastor/store.c). */
+
 /* A nexus child (GET /nexuses/{id}/children, or a volume's target). */
 typedef struct cs_mayastor_child_s {
     const char *uri;                 /* NULL when a list was decoded without URIs */
     cs_mayastor_uuid_t replica;      /* the URI's uuid= parameter; nil when absent */
-    cs_mayastor_child_state_t state;
-    cs_mayastor_child_reason_t state_reason;
+    cs_mayastor_child_state_t state : 8;
+    cs_mayastor_child_reason_t state_reason : 8;
     int8_t rebuild_progress;         /* "rebuildProgress" 0..100; -1 when absent */
 } cs_mayastor_child_t;
 
@@ -256,11 +264,11 @@ typedef struct cs_mayastor_nexus_s {
     cs_mayastor_uuid_t uuid;
     const char *node;
     uint64_t size;
-    cs_mayastor_nexus_state_t state;
-    cs_mayastor_protocol_t protocol;
+    cs_mayastor_child_t *children;   /* none in a list decoded without children */
     int32_t rebuilds;                /* rebuild jobs running */
+    cs_mayastor_nexus_state_t state : 8;
+    cs_mayastor_protocol_t protocol : 8;
     uint16_t child_count;
-    cs_mayastor_child_t *children;
 } cs_mayastor_nexus_t;
 
 /* One entry of state.replica_topology (key = replica uuid). */
@@ -268,29 +276,31 @@ typedef struct cs_mayastor_replica_s {
     cs_mayastor_uuid_t uuid;
     const char *node;
     const char *pool;
-    cs_mayastor_state_t state;
-    cs_mayastor_child_state_t child_status;          /* "child-status"; NONE without a target */
-    cs_mayastor_child_reason_t child_status_reason;  /* "child-status-reason" */
-    int8_t rebuild_progress;                         /* "rebuild-progress"; -1 when absent */
+    cs_mayastor_state_t state : 8;
+    cs_mayastor_child_state_t child_status : 8;          /* "child-status"; NONE without a target */
+    cs_mayastor_child_reason_t child_status_reason : 8;  /* "child-status-reason" */
+    int8_t rebuild_progress;                             /* "rebuild-progress"; -1 when absent */
 } cs_mayastor_replica_t;
 
 typedef struct cs_mayastor_volume_s {
     cs_mayastor_uuid_t uuid;         /* spec.uuid (state.uuid if spec has none) */
     uint64_t size;                   /* spec.size, bytes */
-    uint8_t num_replicas;            /* spec.num_replicas */
-    bool self_heal;                  /* spec.policy.self_heal */
-    bool thin;                       /* spec.thin */
-    cs_mayastor_spec_status_t spec_status;       /* spec.status */
-    cs_mayastor_operation_t operation;           /* spec.operation.operation */
     const char *target_node;                     /* spec.target.node */
-    cs_mayastor_protocol_t target_protocol;      /* spec.target.protocol */
-    uint16_t inclusion_count;                    /* spec.topology.pool_topology.labelled.inclusion */
-    cs_mayastor_label_t *inclusion;
-    cs_mayastor_volume_status_t status;          /* state.status */
-    bool has_target;                             /* state.target present */
+    /* spec.topology.pool_topology.labelled.inclusion; read-only: volumes of
+     * one container with the same set share one copy */
+    const cs_mayastor_label_t *inclusion;
+    cs_mayastor_replica_t *replicas;             /* state.replica_topology entries */
     cs_mayastor_nexus_t target;                  /* state.target */
-    uint16_t replica_count;                      /* state.replica_topology entries */
-    cs_mayastor_replica_t *replicas;
+    uint8_t num_replicas;                        /* spec.num_replicas */
+    bool self_heal : 1;                          /* spec.policy.self_heal */
+    bool thin : 1;                               /* spec.thin */
+    bool has_target : 1;                         /* state.target present */
+    uint16_t inclusion_count : 11;               /* <= 1024 */
+    uint16_t replica_count : 11;                 /* <= 1024 */
+    cs_mayastor_spec_status_t spec_status : 4;   /* spec.status */
+    cs_mayastor_operation_t operation : 4;       /* spec.operation.operation */
+    cs_mayastor_protocol_t target_protocol : 4;  /* spec.target.protocol */
+    cs_mayastor_volume_status_t status : 4;      /* state.status */
 } cs_mayastor_volume_t;
 
 typedef struct cs__mayastor_store_s cs__mayastor_store_t;
@@ -399,9 +409,14 @@ typedef struct cs_mayastor_options_s {
     long connect_timeout_ms;     /* default 3000 */
     unsigned page_size;          /* max_entries per page of GET /volumes; default 500 */
     size_t max_volumes;          /* list bound; default 1,000,000 */
-    bool list_child_uris;        /* keep nexus child URIs in volume lists (single
-                                    GETs always keep them); default false: a
-                                    child still carries its replica uuid */
+    bool list_children;          /* keep the target nexus children in volume lists
+                                    (single GETs always keep them); default
+                                    false: target.child_count is 0 in lists, and
+                                    each replica still has its "child-status"
+                                    and "rebuild-progress" */
+    bool list_child_uris;        /* ... and their URIs (implies list_children);
+                                    default false: a child still carries its
+                                    replica uuid */
     const atomic_int *stop;      /* raised -> requests abort with CS_ECANCELED */
 } cs_mayastor_options_t;
 
@@ -474,10 +489,15 @@ int cs_mayastor_nexus_child_delete(cs_mayastor_t *ms, const cs_mayastor_uuid_t *
 
 /* Streaming volume decoder: appends every volume of a body to out. list =
  * the body is a page {"entries": [...], "next_token": n}; otherwise a single
- * Volume object. keep_uris: keep nexus child URIs. */
+ * Volume object. Nexus children are kept; keep_uris: with their URIs. */
 typedef struct cs_mayastor_volume_decoder_s cs_mayastor_volume_decoder_t;
 int cs_mayastor_volume_decoder_new(cs_mayastor_volumes_t *out, bool list, bool keep_uris,
                                    size_t max_volumes, cs_mayastor_volume_decoder_t **dec);
+/* What a volume decoder keeps beyond the compact volume. */
+#define CS_MAYASTOR_DECODE_CHILDREN 1u  /* state.target.children (else child_count 0) */
+#define CS_MAYASTOR_DECODE_CHILD_URIS 2u /* their URIs (implies CHILDREN) */
+int cs_mayastor_volume_decoder_new_flags(cs_mayastor_volumes_t *out, bool list, unsigned flags,
+                                         size_t max_volumes, cs_mayastor_volume_decoder_t **dec);
 int cs_mayastor_volume_decoder_feed(cs_mayastor_volume_decoder_t *d, const char *data, size_t len,
                                     cs_err_t *err);
 /* *next_token: the page's next_token, or -1 when absent (last page). */
@@ -486,7 +506,7 @@ int cs_mayastor_volume_decoder_finish(cs_mayastor_volume_decoder_t *d, int64_t *
 void cs_mayastor_volume_decoder_free(cs_mayastor_volume_decoder_t *d);
 
 /* One-shot forms. cs_mayastor_decode_volumes: out is initialised (append
- * to an empty container); next_token may be NULL. */
+ * to an empty container), children kept; next_token may be NULL. */
 int cs_mayastor_decode_volumes(const char *body, size_t len, bool list, bool keep_uris,
                                cs_mayastor_volumes_t *out, int64_t *next_token, cs_err_t *err);
 /* list: a JSON array of Pool, else one Pool. */

@@ -22,6 +22,8 @@ struct cs_jstream_s {
     size_t max_depth, max_string;
     cs__level_t *levels; /* levels[0..depth) are the open containers */
     size_t depth;
+    size_t skip_to;      /* > 0: skipping the container levels[skip_to - 1] */
+    bool skip_asked;     /* cs_jstream_skip() during a START callback */
     size_t fed;
     int rc;              /* error from a callback or a bound */
     char msg[CS_ERR_MSG_MAX];
@@ -81,21 +83,37 @@ static int cs__scalar(cs_jstream_t *js, cs_jstream_event_t *ev)
     return ok;
 }
 
+/* Inside a skipped container tokens only keep the bounds (depth, string
+ * length: yajl still checks the syntax); no event, no key copy. */
+#define CS__SKIPPING(js) ((js)->skip_to != 0)
+
 static int cs__null(void *ctx)
 {
+    if (CS__SKIPPING((cs_jstream_t *)ctx))
+        return 1;
     cs_jstream_event_t ev = {.kind = CS_JS_NULL};
     return cs__scalar(ctx, &ev);
 }
 
 static int cs__bool(void *ctx, int b)
 {
+    if (CS__SKIPPING((cs_jstream_t *)ctx))
+        return 1;
     cs_jstream_event_t ev = {.kind = CS_JS_BOOL, .b = b != 0};
     return cs__scalar(ctx, &ev);
+}
+
+static int cs__number_too_long(cs_jstream_t *js, size_t len)
+{
+    cs_jstream_fail(js, CS_EPARSE, "JSON number of %zu characters is too long", len);
+    return 0;
 }
 
 static int cs__number(void *ctx, const char *s, size_t len)
 {
     cs_jstream_t *js = ctx;
+    if (CS__SKIPPING(js))
+        return len < 128 ? 1 : cs__number_too_long(js, len);
     cs_jstream_event_t ev = {.kind = CS_JS_NUMBER, .text = s, .text_len = len};
     /* Integers are most numbers in API bodies (sizes, counts, progress):
      * parse them directly; only reals and huge integers go to strtod. */
@@ -122,10 +140,8 @@ static int cs__number(void *ctx, const char *s, size_t len)
         return cs__scalar(js, &ev);
     }
     char buf[128];
-    if (len >= sizeof buf) {
-        cs_jstream_fail(js, CS_EPARSE, "JSON number of %zu characters is too long", len);
-        return 0;
-    }
+    if (len >= sizeof buf)
+        return cs__number_too_long(js, len);
     memcpy(buf, s, len);
     buf[len] = '\0';
     ev.d = strtod(buf, NULL);
@@ -140,6 +156,8 @@ static int cs__string(void *ctx, const unsigned char *s, size_t len)
                         js->max_string);
         return 0;
     }
+    if (CS__SKIPPING(js))
+        return 1;
     cs_jstream_event_t ev = {.kind = CS_JS_STRING, .text = (const char *)s, .text_len = len};
     return cs__scalar(js, &ev);
 }
@@ -150,10 +168,20 @@ static int cs__open(cs_jstream_t *js, int is_map)
         cs_jstream_fail(js, CS_EPARSE, "JSON nesting deeper than %zu levels", js->max_depth);
         return 0;
     }
+    if (CS__SKIPPING(js)) {
+        js->depth++;
+        return 1;
+    }
     cs_jstream_event_t ev = {.kind = is_map ? CS_JS_MAP_START : CS_JS_ARRAY_START};
     cs__position(js, &ev);
+    js->skip_asked = false;
     if (!cs__emit(js, &ev))
         return 0;
+    if (js->skip_asked) {
+        js->skip_asked = false;
+        js->skip_to = ++js->depth;
+        return 1;
+    }
     cs__level_t *l = &js->levels[js->depth++];
     l->is_map = is_map;
     l->key_len = 0;
@@ -165,7 +193,13 @@ static int cs__open(cs_jstream_t *js, int is_map)
 
 static int cs__close(cs_jstream_t *js, int is_map)
 {
-    js->depth--;
+    if (CS__SKIPPING(js)) {
+        if (js->depth-- > js->skip_to)
+            return 1;
+        js->skip_to = 0; /* the skipped container's END: delivered */
+    } else {
+        js->depth--;
+    }
     cs_jstream_event_t ev = {.kind = is_map ? CS_JS_MAP_END : CS_JS_ARRAY_END};
     cs__position(js, &ev);
     int ok = cs__emit(js, &ev);
@@ -197,6 +231,8 @@ static int cs__map_key(void *ctx, const unsigned char *key, size_t len)
         cs_jstream_fail(js, CS_ETOOBIG, "JSON key of %zu bytes exceeds the limit of %zu", len, js->max_string);
         return 0;
     }
+    if (CS__SKIPPING(js))
+        return 1;
     cs__level_t *l = &js->levels[js->depth - 1];
     if (len + 1 > l->key_cap) {
         size_t cap = l->key_cap ? l->key_cap : 32;
@@ -299,6 +335,11 @@ int cs_jstream_finish(cs_jstream_t *js, cs_err_t *err)
     if (st != yajl_status_ok && !js->rc)
         return cs_err_set(err, CS_EPARSE, "malformed JSON: input ended early after %zu bytes", js->fed);
     return cs__status(js, st, NULL, 0, err);
+}
+
+void cs_jstream_skip(cs_jstream_t *js)
+{
+    js->skip_asked = true;
 }
 
 const char *cs_jstream_key_at(const cs_jstream_t *js, size_t depth)

@@ -256,7 +256,6 @@ struct cs_kube_list_parser_s {
     cs_kube_item_fn item_fn;
     void *item_ctx;
     bool in_items;
-    size_t skip;     /* > 0: ignore tokens deeper than this depth */
     void *obj;       /* item being decoded */
     size_t items;
     char *rv;
@@ -284,10 +283,13 @@ static int cs__list_cb(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev
                 cs_jstream_fail(js, CS_EPARSE, "list: \"items\" must be an array");
                 return CS_EPARSE;
             }
-        } else if (ev->key && strcmp(ev->key, "metadata") == 0 && ev->kind != CS_JS_MAP_START &&
-                   ev->kind != CS_JS_MAP_END && ev->kind != CS_JS_NULL) {
-            cs_jstream_fail(js, CS_EPARSE, "list: \"metadata\" must be an object");
-            return CS_EPARSE;
+        } else if (ev->key && strcmp(ev->key, "metadata") == 0) {
+            if (ev->kind != CS_JS_MAP_START && ev->kind != CS_JS_MAP_END && ev->kind != CS_JS_NULL) {
+                cs_jstream_fail(js, CS_EPARSE, "list: \"metadata\" must be an object");
+                return CS_EPARSE;
+            }
+        } else if (ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START) {
+            cs_jstream_skip(js); /* nothing else of a list page is read */
         }
         return 0;
     }
@@ -310,11 +312,6 @@ static int cs__list_cb(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev
     }
     if (!p->in_items)
         return 0;
-    if (p->skip) {
-        if (ev->depth > p->skip)
-            return 0;
-        p->skip = 0; /* the END of the skipped container */
-    }
     cs_kube_field_t f = {ev, ev->depth - 2, js, 2};
     if (ev->depth == 2) {
         if (ev->kind == CS_JS_MAP_START) {
@@ -331,7 +328,7 @@ static int cs__list_cb(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev
         return rc;
     if (rc == CS_KUBE_SKIP && ev->depth > 2 &&
         (ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START))
-        p->skip = ev->depth;
+        cs_jstream_skip(js); /* no tokens until its END, which the decoder gets */
     if (ev->depth == 2 && ev->kind == CS_JS_MAP_END) {
         void *obj = p->obj;
         p->obj = NULL;

@@ -19,7 +19,7 @@ struct cs_mayastor_s {
     long timeout_ms;
     unsigned page_size;
     size_t max_volumes;
-    bool list_child_uris;
+    unsigned list_flags; /* CS_MAYASTOR_DECODE_* for volume lists */
     const atomic_int *stop;
     pthread_mutex_t lock;
     cs_http_client_t *proto;
@@ -72,7 +72,9 @@ int cs_mayastor_new(const cs_mayastor_options_t *opts, cs_mayastor_t **out, cs_e
     ms->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : CS_MAYASTOR_DEFAULT_TIMEOUT_MS;
     ms->page_size = opts->page_size ? opts->page_size : CS_MAYASTOR_DEFAULT_PAGE_SIZE;
     ms->max_volumes = opts->max_volumes ? opts->max_volumes : CS_MAYASTOR_DEFAULT_MAX_VOLUMES;
-    ms->list_child_uris = opts->list_child_uris;
+    ms->list_flags = opts->list_child_uris ? CS_MAYASTOR_DECODE_CHILDREN | CS_MAYASTOR_DECODE_CHILD_URIS
+                     : opts->list_children ? CS_MAYASTOR_DECODE_CHILDREN
+                                           : 0;
     ms->stop = opts->stop;
     if (!ms->url) {
         cs_mayastor_free(ms);
@@ -220,11 +222,11 @@ static int cs__decoded(int rc, const char *path, cs_mayastor_err_t *err)
 
 /* ---- volumes ---- */
 
-static int cs__volumes_get(cs_mayastor_t *ms, const char *path, bool list, bool keep_uris,
+static int cs__volumes_get(cs_mayastor_t *ms, const char *path, bool list, unsigned flags,
                            cs_mayastor_volumes_t *out, int64_t *next, cs_mayastor_err_t *err)
 {
     cs_mayastor_volume_decoder_t *dec = NULL;
-    if (cs_mayastor_volume_decoder_new(out, list, keep_uris, ms->max_volumes, &dec))
+    if (cs_mayastor_volume_decoder_new_flags(out, list, flags, ms->max_volumes, &dec))
         return cs_err_set(cs__e(err), CS_ENOMEM, "Mayastor GET %s: out of memory", path);
     cs_http_response_t resp;
     int rc = cs__request(ms, "GET", path, dec, &resp, err);
@@ -255,7 +257,7 @@ int cs_mayastor_volumes_list(cs_mayastor_t *ms, cs_mayastor_volumes_t *out, cs_m
                      ms->page_size, token);
         size_t before = out->count;
         int64_t next = -1;
-        int rc = cs__volumes_get(ms, path, true, ms->list_child_uris, out, &next, err);
+        int rc = cs__volumes_get(ms, path, true, ms->list_flags, out, &next, err);
         if (rc)
             return rc;
         if (next < 0)
@@ -276,7 +278,8 @@ int cs_mayastor_volume_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id,
     cs__reset(err);
     char path[96];
     cs__uuid_path(path, sizeof path, "/v0/volumes/%s", id);
-    int rc = cs__volumes_get(ms, path, false, true, out, NULL, err);
+    int rc = cs__volumes_get(ms, path, false, CS_MAYASTOR_DECODE_CHILDREN | CS_MAYASTOR_DECODE_CHILD_URIS,
+                             out, NULL, err);
     if (rc == 0 && out->count != 1)
         rc = cs_err_set(cs__e(err), CS_EPARSE, "Mayastor GET %s: reply holds no volume", path);
     if (rc == 0)

@@ -19,14 +19,37 @@ typedef struct {
     uint32_t hash, len;
 } cs__istr_t;
 
+/* A distinct label set (interned strings, so equal sets are equal arrays
+ * of pointers). */
+typedef struct {
+    const cs_mayastor_label_t *labels;
+    uint32_t count, hash;
+} cs__iset_t;
+
+/* Distinct label sets remembered while decoding: enough for the sets a
+ * cluster's StorageClasses give; past it a new set is simply copied. */
+#define CS__MAX_SETS 1024
+
 struct cs__mayastor_store_s {
     cs__chunk_t *chunks;
     size_t bytes;
     cs__istr_t *strs;
     size_t strs_cap, strs_count;
+    cs__iset_t *sets; /* only while decoding: freed when the list is complete */
+    size_t sets_cap, sets_count;
     uint32_t *index; /* volume position + 1; 0 = empty */
     size_t index_cap, indexed;
 };
+
+/* The packed structs of mayastor.h: every enum value fits its bit-field. */
+_Static_assert(CS_MAYASTOR_SPEC_OTHER < 16 && CS_MAYASTOR_OP_OTHER < 16 && CS_MAYASTOR_PROTOCOL_OTHER < 16 &&
+                   CS_MAYASTOR_VOLUME_OTHER < 16,
+               "volume enums fit 4 bits");
+_Static_assert(CS_MAYASTOR_STATE_OTHER < 256 && CS_MAYASTOR_CHILD_OTHER < 256 && CS_MAYASTOR_REASON_OTHER < 256 &&
+                   CS_MAYASTOR_NEXUS_OTHER < 256,
+               "replica/child/nexus enums fit 8 bits");
+_Static_assert(CS__MS_MAX_LABELS < 2048 && CS__MS_MAX_REPLICAS < 2048, "volume counts fit 11 bits");
+_Static_assert(CS__MS_MAX_CHILDREN <= UINT16_MAX, "child count fits 16 bits");
 
 static uint32_t cs__hash(const void *p, size_t n)
 {
@@ -53,6 +76,7 @@ void cs__ms_store_free(cs__mayastor_store_t *s)
         free(c);
     }
     free(s->strs);
+    free(s->sets);
     free(s->index);
     free(s);
 }
@@ -61,7 +85,8 @@ size_t cs__ms_store_bytes(const cs__mayastor_store_t *s)
 {
     if (!s)
         return 0;
-    return sizeof *s + s->bytes + s->strs_cap * sizeof *s->strs + s->index_cap * sizeof *s->index;
+    return sizeof *s + s->bytes + s->strs_cap * sizeof *s->strs + s->sets_cap * sizeof *s->sets +
+           s->index_cap * sizeof *s->index;
 }
 
 int cs__ms_ensure_store(cs__mayastor_store_t **store)
@@ -158,10 +183,53 @@ void *cs__ms_copy(cs__mayastor_store_t *s, const void *src, size_t n, size_t sz,
     return p;
 }
 
+const cs_mayastor_label_t *cs__ms_label_set(cs__mayastor_store_t *s, const cs_mayastor_label_t *labels,
+                                            size_t n, int *rc)
+{
+    if (n == 0)
+        return NULL;
+    uint32_t h = cs__hash(labels, n * sizeof *labels);
+    if (s->sets_cap) {
+        size_t mask = s->sets_cap - 1;
+        for (size_t j = h & mask; s->sets[j].labels; j = (j + 1) & mask)
+            if (s->sets[j].hash == h && s->sets[j].count == n &&
+                memcmp(s->sets[j].labels, labels, n * sizeof *labels) == 0)
+                return s->sets[j].labels;
+    }
+    const cs_mayastor_label_t *copy = cs__ms_copy(s, labels, n, sizeof *labels, rc);
+    if (!copy || s->sets_count >= CS__MAX_SETS)
+        return copy;
+    if ((s->sets_count + 1) * 2 > s->sets_cap) {
+        size_t cap = s->sets_cap ? s->sets_cap * 2 : 16;
+        cs__iset_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return copy; /* not remembered: the next equal set is copied too */
+        for (size_t i = 0; i < s->sets_cap; i++) {
+            if (!s->sets[i].labels)
+                continue;
+            size_t j = s->sets[i].hash & (cap - 1);
+            while (t[j].labels)
+                j = (j + 1) & (cap - 1);
+            t[j] = s->sets[i];
+        }
+        free(s->sets);
+        s->sets = t;
+        s->sets_cap = cap;
+    }
+    size_t mask = s->sets_cap - 1, j = h & mask;
+    while (s->sets[j].labels)
+        j = (j + 1) & mask;
+    s->sets[j] = (cs__iset_t){.labels = copy, .count = (uint32_t)n, .hash = h};
+    s->sets_count++;
+    return copy;
+}
+
 void *cs__ms_grow(void **items, size_t *count, size_t *cap, size_t sz)
 {
     if (*count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
+        /* 1.5x: a list's final copy holds at most half again its items, and
+         * the realloc that gets there touches 2.5x, not 3x */
+        size_t ncap = *cap ? *cap + *cap / 2 : 16;
         void *n = realloc(*items, ncap * sz);
         if (!n)
             return NULL;
@@ -188,8 +256,13 @@ int cs__ms_index_volumes(cs_mayastor_volumes_t *v)
         }
     }
     cs__mayastor_store_t *s = v->store;
+    /* the label sets only serve decoding */
+    free(s->sets);
+    s->sets = NULL;
+    s->sets_cap = s->sets_count = 0;
+    /* load factor <= 0.75 (linear probing over random uuids) */
     size_t cap = 16;
-    while (cap < v->count * 2)
+    while (cap < v->count + v->count / 3)
         cap *= 2;
     uint32_t *idx = calloc(cap, sizeof *idx);
     if (!idx)
@@ -384,7 +457,7 @@ void cs__ms_uri_uuid(const char *uri, size_t len, cs_mayastor_uuid_t *out)
 static int cs__lookup(const char *const *names, size_t count, const char *t, size_t n)
 {
     for (size_t i = 1; i + 1 < count; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], t, n) == 0)
+        if (n && names[i][0] == t[0] && strlen(names[i]) == n && memcmp(names[i], t, n) == 0)
             return (int)i;
     return (int)count - 1;
 }

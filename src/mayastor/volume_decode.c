@@ -16,7 +16,7 @@
 struct cs_mayastor_volume_decoder_s {
     cs_jstream_t *js;
     cs_mayastor_volumes_t *out;
-    bool list, keep_uris;
+    bool list, keep_children, keep_uris;
     size_t max_volumes;
     int64_t next_token;
     bool top_seen, has_entries;
@@ -161,7 +161,7 @@ static int cs__end_volume(cs_mayastor_volume_decoder_t *d)
         return cs__fail(d, CS_ETOOBIG, "more than %zu volumes (the limit)", d->max_volumes);
     int rc = 0;
     cs__mayastor_store_t *s = out->store;
-    v->inclusion = cs__ms_copy(s, d->incl, d->incl_n, sizeof *d->incl, &rc);
+    v->inclusion = cs__ms_label_set(s, d->incl, d->incl_n, &rc);
     v->inclusion_count = (uint16_t)d->incl_n;
     v->replicas = cs__ms_copy(s, d->reps, d->reps_n, sizeof *d->reps, &rc);
     v->replica_count = (uint16_t)d->reps_n;
@@ -332,9 +332,13 @@ static int cs__spec_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_even
         if (rc > 0)
             v->spec_status = cs__ms_spec_status(ev->text, ev->text_len);
         break;
-    case K_THIN:
-        rc = cs__bool(d, ev, "spec.thin", &v->thin);
+    case K_THIN: {
+        bool b = false;
+        rc = cs__bool(d, ev, "spec.thin", &b);
+        if (rc > 0)
+            v->thin = b;
         break;
+    }
     default:
         break;
     }
@@ -471,8 +475,12 @@ static int cs__scalar(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t 
     case C_SPEC:
         return cs__spec_field(d, ev, key);
     case C_POLICY:
-        if (key == K_SELF_HEAL)
-            rc = cs__bool(d, ev, "spec.policy.self_heal", &v->self_heal);
+        if (key == K_SELF_HEAL) {
+            bool b = false;
+            rc = cs__bool(d, ev, "spec.policy.self_heal", &b);
+            if (rc > 0)
+                v->self_heal = b;
+        }
         break;
     case C_SPEC_TARGET:
         if (key == K_NODE) {
@@ -554,8 +562,14 @@ static int cs__open(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *e
     if (parent == C_REPTOPO && !is_map)
         return cs__type(d, ev, "state.replica_topology entry", "an object");
     cs__ctx_t ctx = cs__child_ctx(parent, key, is_map);
+    if (ctx == C_CHILDREN && !d->keep_children)
+        ctx = C_SKIP; /* a list without children: checked by the stream, not kept */
     d->ctx[ev->depth] = (uint8_t)ctx;
     switch (ctx) {
+    case C_SKIP:
+        /* nothing below is read: the stream only checks it */
+        cs_jstream_skip(d->js);
+        break;
     case C_ENTRIES:
         d->has_entries = true;
         break;
@@ -620,11 +634,7 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
             d->ctx[depth] = C_SKIP;
         return 0;
     }
-    cs__key_t key = cs__key(ev->key, ev->key_len);
     switch (ev->kind) {
-    case CS_JS_MAP_START:
-    case CS_JS_ARRAY_START:
-        return cs__open(d, ev, parent, key);
     case CS_JS_MAP_END:
         return (cs__ctx_t)d->ctx[depth] == C_VOL ? cs__end_volume(d) : 0;
     case CS_JS_ARRAY_END:
@@ -632,6 +642,9 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
     default:
         break;
     }
+    cs__key_t key = cs__key(ev->key, ev->key_len);
+    if (ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START)
+        return cs__open(d, ev, parent, key);
     if (parent == C_TOP) {
         if (key == K_ENTRIES) {
             cs_jstream_fail(d->js, CS_EPARSE, "entries: expected an array, got %s", cs__kind(ev->kind));
@@ -675,6 +688,13 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
 int cs_mayastor_volume_decoder_new(cs_mayastor_volumes_t *out, bool list, bool keep_uris,
                                    size_t max_volumes, cs_mayastor_volume_decoder_t **dec)
 {
+    unsigned flags = CS_MAYASTOR_DECODE_CHILDREN | (keep_uris ? CS_MAYASTOR_DECODE_CHILD_URIS : 0u);
+    return cs_mayastor_volume_decoder_new_flags(out, list, flags, max_volumes, dec);
+}
+
+int cs_mayastor_volume_decoder_new_flags(cs_mayastor_volumes_t *out, bool list, unsigned flags,
+                                         size_t max_volumes, cs_mayastor_volume_decoder_t **dec)
+{
     *dec = NULL;
     if (cs__ms_ensure_store(&out->store))
         return CS_ENOMEM;
@@ -683,7 +703,8 @@ int cs_mayastor_volume_decoder_new(cs_mayastor_volumes_t *out, bool list, bool k
         return CS_ENOMEM;
     d->out = out;
     d->list = list;
-    d->keep_uris = keep_uris;
+    d->keep_uris = (flags & CS_MAYASTOR_DECODE_CHILD_URIS) != 0;
+    d->keep_children = d->keep_uris || (flags & CS_MAYASTOR_DECODE_CHILDREN) != 0;
     d->max_volumes = max_volumes ? max_volumes : CS_MAYASTOR_DEFAULT_MAX_VOLUMES;
     d->next_token = -1;
     if (cs_jstream_new(cs__on_event, d, CS__VOL_MAX_DEPTH, CS__MS_MAX_STRING, false, &d->js) != 0) {

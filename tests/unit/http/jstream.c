@@ -159,3 +159,80 @@ Test(jstream, integer_bounds)
     cr_expect_str_eq(out, "i0 i0 i7 i-7 i9223372036854775807 i-9223372036854775808 n9.2233720368547758e+18 "
                           "n1.5 n-2000 n100 ");
 }
+
+/* Skips every container whose key is "skip": its contents give no events,
+ * its END does. */
+static int skipper(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev)
+{
+    if ((ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START) && ev->key &&
+        strcmp(ev->key, "skip") == 0)
+        cs_jstream_skip(js);
+    if (ev->kind == CS_JS_STRING) /* ancestors' keys stay right after a skip */
+        cr_expect(ev->depth < 2 || cs_jstream_key_at(js, 1) != NULL);
+    return trace(ctx, js, ev);
+}
+
+static void skip_trace(const char *text, size_t depth, size_t chunk, trace_t *t, int *rc, cs_err_t *err)
+{
+    cs_jstream_t *js;
+    cr_assert_eq(cs_jstream_new(skipper, t, depth, 8, false, &js), 0);
+    *rc = 0;
+    size_t len = strlen(text);
+    for (size_t o = 0; o < len && *rc == 0; o += chunk)
+        *rc = cs_jstream_feed(js, text + o, len - o < chunk ? len - o : chunk, err);
+    if (*rc == 0)
+        *rc = cs_jstream_finish(js, err);
+    cs_jstream_free(js);
+}
+
+Test(jstream, skip_mode)
+{
+    const char *text = "{\"a\":1,\"skip\":{\"x\":[1,{\"y\":\"z\"}],\"n\":null,\"t\":true,\"f\":1.5},"
+                       "\"l\":[\"s\",{\"skip\":[[2],{}]},3],\"b\":\"end\",\"skip\":[]}";
+    const char *want = "0:#0={ 1:a=int 1:skip={ 1:skip=} 1:l=[ 2:#0=str 2:#1={ 3:skip=[ 3:skip=] 2:#1=} 2:#2=int "
+                       "1:l=] 1:b=str 1:skip=[ 1:skip=] 0:#0=} ";
+    for (size_t chunk = 1; chunk <= strlen(text); chunk += strlen(text) - 1) {
+        trace_t t = {0};
+        cs_err_t err = {0};
+        int rc;
+        skip_trace(text, 5, chunk, &t, &rc, &err);
+        cr_expect_eq(rc, 0, "%s", err.msg);
+        cr_expect_str_eq(t.log, want, "chunk %zu", chunk);
+    }
+}
+
+Test(jstream, skipped_contents_are_still_checked)
+{
+    struct {
+        const char *text;
+        int code;
+        const char *msg;
+    } cases[] = {
+        {"{\"skip\":{\"a\":[[[1]]]}}", CS_EPARSE, "nesting deeper than 4 levels"},
+        {"{\"skip\":[\"123456789\"]}", CS_ETOOBIG, "JSON string of 9 bytes exceeds the limit of 8"},
+        {"{\"skip\":{\"123456789\":1}}", CS_ETOOBIG, "JSON key of 9 bytes"},
+        {"{\"skip\":[1,]}", CS_EPARSE, "malformed JSON"},
+        {"{\"skip\":[\"\xff\"]}", CS_EPARSE, "malformed JSON"},
+        {"{\"skip\":[1}", CS_EPARSE, "malformed JSON"},
+        {"{\"skip\":[1,2]", CS_EPARSE, "input ended early"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        trace_t t = {0};
+        cs_err_t err = {0};
+        int rc;
+        skip_trace(cases[i].text, 4, 1000, &t, &rc, &err);
+        cr_expect_eq(rc, cases[i].code, "%s: got %d (%s)", cases[i].text, rc, err.msg);
+        cr_expect(strstr(err.msg, cases[i].msg) != NULL, "%s: \"%s\" lacks \"%s\"", cases[i].text, err.msg,
+                  cases[i].msg);
+    }
+    /* a long number inside a skipped array is as refused as outside */
+    char num[200] = "{\"skip\":[";
+    memset(num + strlen(num), '1', 150);
+    strcat(num, "]}");
+    cs_jstream_t *js;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_jstream_new(skipper, &(trace_t){0}, 0, 0, false, &js), 0);
+    cr_expect_eq(cs_jstream_feed(js, num, strlen(num), &err), CS_EPARSE);
+    cr_expect(strstr(err.msg, "too long") != NULL, "%s", err.msg);
+    cs_jstream_free(js);
+}

@@ -10,17 +10,28 @@
 typedef struct {
     int pages;      /* volume pages to serve */
     int loop_token; /* serve the same next_token forever */
+    int target;     /* volumes with a nexus and one child */
 } script_t;
 
 static const char VOL[] =
     "{\"spec\":{\"uuid\":\"%08d-0000-0000-0000-000000000000\",\"num_replicas\":1,\"size\":1024},"
     "\"state\":{\"status\":\"Online\"}}";
 
+static const char VOL_T[] =
+    "{\"spec\":{\"uuid\":\"%08d-0000-0000-0000-000000000000\",\"num_replicas\":1,\"size\":1024},"
+    "\"state\":{\"status\":\"Online\",\"target\":{\"uuid\":\"99999999-0000-0000-0000-000000000000\","
+    "\"children\":[{\"uri\":\"nvmf://h/n?uuid=88888888-0000-0000-0000-000000000000\",\"state\":\"Online\"}]}}}";
+
 static void handler(void *ctx, const fake_req_t *req, fake_resp_t *resp)
 {
     script_t *s = ctx;
     const char *p = req->path;
-    if (strncmp(p, "/v0/volumes?", 12) == 0) {
+    if (s->target && strncmp(p, "/v0/volumes?", 12) == 0) {
+        char buf[1024], v1[400];
+        snprintf(v1, sizeof v1, VOL_T, 1);
+        snprintf(buf, sizeof buf, "{\"entries\":[%s]}", v1);
+        fake_reply(resp, 200, buf);
+    } else if (strncmp(p, "/v0/volumes?", 12) == 0) {
         int tok = 0;
         const char *t = strstr(p, "starting_token=");
         if (t)
@@ -199,4 +210,41 @@ Test(client, unreachable)
     cr_expect(strstr(err.err.msg, "check mayastor_url or the api-rest Service") != NULL, "%s", err.err.msg);
     cs_mayastor_volumes_free(&vols);
     cs_mayastor_free(ms);
+}
+
+Test(client, lists_keep_nexus_children_only_when_asked)
+{
+    script_t s = {.target = 1};
+    fake_http_t *srv = fake_http_start(handler, &s);
+    for (int mode = 0; mode < 3; mode++) {
+        cs_mayastor_options_t o;
+        cs_mayastor_options_default(&o);
+        cr_expect_not(o.list_children);
+        cr_expect_not(o.list_child_uris);
+        o.url = srv->url;
+        o.list_children = mode == 1;
+        o.list_child_uris = mode == 2; /* implies list_children */
+        cs_mayastor_t *ms = NULL;
+        cs_err_t e = {0};
+        cr_assert_eq(cs_mayastor_new(&o, &ms, &e), 0, "%s", e.msg);
+        cs_mayastor_volumes_t vols;
+        cs_mayastor_err_t err = {0};
+        cr_assert_eq(cs_mayastor_volumes_list(ms, &vols, &err), 0, "%s", err.err.msg);
+        cr_assert_eq(vols.count, 1);
+        const cs_mayastor_volume_t *v = &vols.items[0];
+        cr_expect(v->has_target);
+        cr_expect_eq(v->target.uuid.b[0], 0x99);
+        cr_expect_eq(v->target.child_count, mode == 0 ? 0 : 1, "mode %d", mode);
+        if (mode > 0) {
+            cr_expect_eq(v->target.children[0].state, CS_MAYASTOR_CHILD_ONLINE);
+            cr_expect_eq(v->target.children[0].replica.b[0], 0x88);
+            if (mode == 1)
+                cr_expect_null(v->target.children[0].uri);
+            else
+                cr_expect_str_eq(v->target.children[0].uri, "nvmf://h/n?uuid=88888888-0000-0000-0000-000000000000");
+        }
+        cs_mayastor_volumes_free(&vols);
+        cs_mayastor_free(ms);
+    }
+    fake_http_stop(srv);
 }
