@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "couchestor/error.h"
 
@@ -80,6 +81,17 @@ const char *cs_http_client_base_url(const cs_http_client_t *c);
 int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_response_t *resp,
                cs_err_t *err);
 void cs_http_response_free(cs_http_response_t *resp);
+
+/* A deadline for the requests the calling thread makes (CLOCK_MONOTONIC,
+ * nanoseconds; 0 = none): while it is set, every request's timeout is
+ * min(its own, the time left), and a request that would start at or after
+ * it fails with CS_ETIMEOUT without being sent. Returns the previous
+ * deadline, to be restored when the bounded section ends. Used for writes
+ * that must not outlive a Lease (cs_lease_write_begin): the Kubernetes and
+ * Mayastor clients make their requests on the caller's thread, so their
+ * writes (and any retries) are bounded without a timeout parameter on each
+ * of their calls. Threads that never set one are unaffected. */
+int64_t cs_http_thread_deadline(int64_t deadline_mono_ns);
 
 /* Percent-encodes s for use in a path segment or query value (malloc'd). */
 char *cs_http_escape(const char *s);

@@ -10,7 +10,14 @@
  * renew deadline passes without a successful renewal, whatever the elector
  * thread is doing; other candidates may take the Lease only lease duration
  * after they last saw it change, which is later. Every write that needs
- * leadership must check it just before writing. */
+ * leadership must check it just before writing, and must not outlive it:
+ * cs_lease_write_begin bounds the write's requests by the renew deadline.
+ *
+ * The callbacks follow is_leader exactly: once the renew deadline passes
+ * without a successful renewal, on_stopped_leading runs (at the deadline,
+ * not at the end of a slow request), and only a later successful
+ * acquisition runs on_started_leading again; a renewal whose answer came
+ * after the deadline counts as a lost term, not as a renewal. */
 #ifndef COUCHESTOR_KUBE_LEASE_H
 #define COUCHESTOR_KUBE_LEASE_H
 
@@ -60,6 +67,26 @@ void cs_lease_elector_free(cs_lease_elector_t *e);
 /* True while this candidate holds the Lease and its last successful
  * renewal began less than the renew deadline ago. Lock-free. */
 bool cs_lease_elector_is_leader(const cs_lease_elector_t *e);
+/* How long this candidate still leads (until its renew deadline) if no
+ * renewal succeeds meanwhile, in ns; 0 when it does not lead. Lock-free. */
+int64_t cs_lease_elector_remaining_ns(const cs_lease_elector_t *e);
+
+/* The write gate. Below this margin a write is refused (it could not finish
+ * before the renew deadline). */
+#define CS_LEASE_MIN_WRITE_MARGIN_NS (INT64_C(1) * 1000000000)
+/* Opens a Lease-bounded write section on the calling thread: 0 when e is
+ * NULL (no leader election) or this candidate leads with at least
+ * min_margin_ns (0 = CS_LEASE_MIN_WRITE_MARGIN_NS) left before its renew
+ * deadline; then every HTTP request the thread makes until
+ * cs_lease_write_end has its timeout capped to the time left
+ * (cs_http_thread_deadline), so a slow write ends before the deadline, and
+ * lease duration - renew deadline (5 s by default) before any other
+ * candidate may take the Lease. CS_ECANCELED (err says why) otherwise:
+ * refuse the write. *token is for cs_lease_write_end, which must be called
+ * after a 0 (and is a no-op after a refusal). */
+int cs_lease_write_begin(const cs_lease_elector_t *e, int64_t min_margin_ns, int64_t *token, cs_err_t *err);
+void cs_lease_write_end(int64_t token);
+
 /* The holder last observed ("" when none), copied into buf. */
 void cs_lease_elector_holder(cs_lease_elector_t *e, char *buf, size_t len);
 

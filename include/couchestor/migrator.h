@@ -183,18 +183,45 @@ typedef struct cs_mig_request_s {
     const char *placement_key; /* NULL = CS_DEFAULT_PLACEMENT_KEY */
 } cs_mig_request_t;
 
+/* Why cs_migration_run refused a migration before changing anything (the
+ * ANALYZE checks, and steering found impossible before the first write). A
+ * refusal is not a failed migration: nothing was attempted. */
+typedef enum cs_mig_refusal {
+    CS_MIG_REFUSAL_NONE = 0,
+    CS_MIG_REFUSAL_UNPUBLISHED,            /* "unpublished": no nexus, a new replica would not rebuild */
+    CS_MIG_REFUSAL_VOLUME_NOT_ONLINE,      /* "volume_not_online" */
+    CS_MIG_REFUSAL_DEGRADED,               /* "degraded": a replica is unhealthy or missing */
+    CS_MIG_REFUSAL_REPLICA_LIMIT,          /* "replica_limit": already 255 replicas */
+    CS_MIG_REFUSAL_NOT_STEERABLE,          /* "not_steerable": topology without the placement label, or too
+                                              many labelled pools to steer */
+    CS_MIG_REFUSAL_NO_SOURCE_REPLICA,      /* "no_source_replica": no replica on the source pool any more */
+    CS_MIG_REFUSAL_TARGET_MISSING,         /* "target_missing" */
+    CS_MIG_REFUSAL_TARGET_NOT_ONLINE,      /* "target_not_online" */
+    CS_MIG_REFUSAL_TARGET_FULL,            /* "target_full" */
+    CS_MIG_REFUSAL_TARGET_NODE_HAS_REPLICA, /* "target_node_has_replica" */
+    CS_MIG_REFUSAL_COUNT_
+} cs_mig_refusal_t;
+
+/* The snake_case name above ("none" for NONE): a metric label value. */
+const char *cs_mig_refusal_name(cs_mig_refusal_t r);
+
 typedef struct cs_mig_result_s {
     cs_migration_outcome_t outcome;
     cs_mig_step_t reached;     /* last step entered */
     int64_t duration_ms;
     char message[256];         /* why, for Failed/TimedOut/Aborted */
+    /* Set when cs_migration_run returned an error because it refused (then
+     * nothing was changed, err says why); NONE for every other error (the
+     * API could not be read, a journal write failed, ...). */
+    cs_mig_refusal_t refusal;
 } cs_mig_result_t;
 
 /* Runs a new migration to the end (blocking; run it on a worker thread).
  * `stop` (may be NULL) asks it to return early, leaving the journal for a
  * later resume (outcome Aborted, reached = the step it stopped in). Returns 0
  * when the migration ran (see result->outcome) or a negative code when it
- * could not be started (nothing changed). */
+ * could not be started (nothing changed): CS_EMIGRATION_FAILED or
+ * CS_ENO_SUITABLE_POOL with result->refusal saying why when it refused. */
 int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, const atomic_int *stop,
                      cs_mig_result_t *result, cs_err_t *err);
 

@@ -15,6 +15,10 @@
  * moment (the watch lags our own patch): such a PV is not an orphan. */
 #define CS__RECENT 64
 #define CS__RECENT_MS 30000
+/* A refused move is planned again at every reconcile while the cluster
+ * calls for it; its Event is repeated only after this long. */
+#define CS__REFUSED 256
+#define CS__REFUSED_EVENT_MS (10 * 60 * 1000)
 
 typedef struct cs__run_s {
     cs_migrations_t *m;
@@ -53,19 +57,32 @@ struct cs_migrations_s {
         int64_t at_ms;
     } recent[CS__RECENT];
     size_t recent_next;
+    struct {
+        char pv[254];
+        cs_mig_refusal_t why;
+        int64_t at_ms;
+    } refused[CS__REFUSED];       /* MigrationRefused Events recently recorded */
+    size_t refused_next;
     cs_migrator_ops_t ops;
 };
 
 /* ---- effects ---- */
 
-static bool cs__leading(cs_migrations_t *m, cs_err_t *err)
+/* The write gate, right before each write: refuses it (CS_ECANCELED) unless
+ * this replica leads with enough of its term left, and otherwise bounds
+ * every request of the write by the renew deadline, so that a slow write of
+ * an old leader never lands after another replica took over. A refused
+ * write fails this call only: the migration returns with its journal
+ * intact, and whoever leads next (maybe this replica again) resumes it.
+ * Close with cs__write_end(token) after a 0. */
+static int cs__write_begin(cs_migrations_t *m, int64_t *token, cs_err_t *err)
 {
-    if (!m->o.elector || cs_lease_elector_is_leader(m->o.elector))
-        return true;
-    /* Refuse this write only: the migration returns with its journal intact,
-     * and whoever leads next (maybe this replica again) resumes it. */
-    cs_err_set(err, CS_ECANCELED, "this replica does not hold the Lease: no writes");
-    return false;
+    return cs_lease_write_begin(m->o.elector, m->o.min_write_margin_ns, token, err);
+}
+
+static void cs__write_end(int64_t token)
+{
+    cs_lease_write_end(token);
 }
 
 static int cs__ms_err(const cs_mayastor_err_t *e, cs_err_t *err)
@@ -167,13 +184,15 @@ static int cs__list_pools(void *ctx, cs_mig_pool_t **out, size_t *count, cs_err_
 static int cs__set_replica_count(void *ctx, const char *uuid, int n, cs_err_t *err)
 {
     cs_migrations_t *m = ctx;
-    if (!cs__leading(m, err))
-        return CS_ECANCELED;
     cs_mayastor_uuid_t id;
     if (cs_mayastor_uuid_parse(uuid, strlen(uuid), &id) != 0)
         return cs_err_set(err, CS_EINVAL, "\"%s\" is not a volume uuid", uuid);
+    int64_t gate;
+    if (cs__write_begin(m, &gate, err) != 0)
+        return CS_ECANCELED;
     cs_mayastor_err_t me = {0};
     int rc = cs_mayastor_volume_set_replica_count(m->o.mayastor, &id, (unsigned)n, NULL, &me);
+    cs__write_end(gate);
     if (rc == 0)
         return 0;
     if (me.kind == CS_MAYASTOR_KIND_FAILED_PRECONDITION) {
@@ -188,10 +207,13 @@ static int cs__set_replica_count(void *ctx, const char *uuid, int n, cs_err_t *e
 static int cs__label_put(void *ctx, const char *pool, const char *key, const char *value, cs_err_t *err)
 {
     cs_migrations_t *m = ctx;
-    if (!cs__leading(m, err))
+    int64_t gate;
+    if (cs__write_begin(m, &gate, err) != 0)
         return CS_ECANCELED;
     cs_mayastor_err_t me = {0};
-    if (cs_mayastor_pool_label_put(m->o.mayastor, pool, key, value, true, NULL, &me) != 0)
+    int rc = cs_mayastor_pool_label_put(m->o.mayastor, pool, key, value, true, NULL, &me);
+    cs__write_end(gate);
+    if (rc != 0)
         return cs__ms_err(&me, err);
     return 0;
 }
@@ -199,10 +221,13 @@ static int cs__label_put(void *ctx, const char *pool, const char *key, const cha
 static int cs__label_delete(void *ctx, const char *pool, const char *key, cs_err_t *err)
 {
     cs_migrations_t *m = ctx;
-    if (!cs__leading(m, err))
+    int64_t gate;
+    if (cs__write_begin(m, &gate, err) != 0)
         return CS_ECANCELED;
     cs_mayastor_err_t me = {0};
-    if (cs_mayastor_pool_label_delete(m->o.mayastor, pool, key, NULL, &me) != 0) {
+    int rc = cs_mayastor_pool_label_delete(m->o.mayastor, pool, key, NULL, &me);
+    cs__write_end(gate);
+    if (rc != 0) {
         if (me.kind == CS_MAYASTOR_KIND_NOT_FOUND || me.kind == CS_MAYASTOR_KIND_FAILED_PRECONDITION) {
             cs_err_set(err, CS_ENOTFOUND, "%s", me.err.msg);
             return CS_ENOTFOUND;
@@ -215,13 +240,16 @@ static int cs__label_delete(void *ctx, const char *pool, const char *key, cs_err
 static int cs__child_delete(void *ctx, const char *nexus, const char *uri, cs_err_t *err)
 {
     cs_migrations_t *m = ctx;
-    if (!cs__leading(m, err))
-        return CS_ECANCELED;
     cs_mayastor_uuid_t id;
     if (cs_mayastor_uuid_parse(nexus, strlen(nexus), &id) != 0)
         return cs_err_set(err, CS_EINVAL, "\"%s\" is not a nexus uuid", nexus);
+    int64_t gate;
+    if (cs__write_begin(m, &gate, err) != 0)
+        return CS_ECANCELED;
     cs_mayastor_err_t me = {0};
-    if (cs_mayastor_nexus_child_delete(m->o.mayastor, &id, uri, &me) != 0) {
+    int rc = cs_mayastor_nexus_child_delete(m->o.mayastor, &id, uri, &me);
+    cs__write_end(gate);
+    if (rc != 0) {
         if (me.kind == CS_MAYASTOR_KIND_NOT_FOUND) {
             cs_err_set(err, CS_ENOTFOUND, "%s", me.err.msg);
             return CS_ENOTFOUND;
@@ -234,7 +262,8 @@ static int cs__child_delete(void *ctx, const char *nexus, const char *uri, cs_er
 static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_t last_end, cs_err_t *err)
 {
     cs_migrations_t *m = ctx;
-    if (!cs__leading(m, err))
+    int64_t gate;
+    if (cs__write_begin(m, &gate, err) != 0)
         return CS_ECANCELED;
     json_t *ann = json_object();
     json_object_set_new(ann, CS_ANNOTATION_MIGRATION, json ? json_string(json) : json_null());
@@ -246,6 +275,7 @@ static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_
     int rc = patch ? cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, pv, CS_KUBE_PATCH_MERGE, patch,
                                    NULL, err)
                    : cs_err_set(err, CS_ENOMEM, "out of memory");
+    cs__write_end(gate);
     json_decref(patch);
     return rc;
 }
@@ -334,6 +364,27 @@ static void cs__record(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t
     pthread_mutex_unlock(&m->lock);
 }
 
+/* True when no MigrationRefused Event for this volume and reason was
+ * recorded in the last 10 minutes (and remembers this one). */
+static bool cs__refusal_is_news(cs_migrations_t *m, const char *pv, cs_mig_refusal_t why)
+{
+    int64_t now = cs__now_ms(m);
+    bool news = true;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < CS__REFUSED && news; i++)
+        if (m->refused[i].why == why && now - m->refused[i].at_ms < CS__REFUSED_EVENT_MS &&
+            strcmp(m->refused[i].pv, pv) == 0)
+            news = false;
+    if (news) {
+        snprintf(m->refused[m->refused_next].pv, sizeof m->refused[0].pv, "%s", pv);
+        m->refused[m->refused_next].why = why;
+        m->refused[m->refused_next].at_ms = now;
+        m->refused_next = (m->refused_next + 1) % CS__REFUSED;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return news;
+}
+
 /* Backoff after a failed migration: 5 min doubling per failure in a row,
  * at most 6 h; a success clears it. Stored on the PV so restarts keep it. */
 #define CS__BACKOFF_BASE_S 300
@@ -360,9 +411,15 @@ static void cs__stamp_outcome(cs_migrations_t *m, cs__run_t *run, const cs_mig_r
     }
     json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
     cs_err_t err = {0};
-    if (!patch || cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, run->pv, CS_KUBE_PATCH_MERGE, patch,
-                                NULL, &err) != 0)
-        CS_WARN("cannot record the migration outcome on the PV", "pv", run->pv, "error", err.msg);
+    int64_t gate;
+    if (cs__write_begin(m, &gate, &err) != 0) {
+        CS_WARN("the migration outcome is not recorded on the PV", "pv", run->pv, "error", err.msg);
+    } else {
+        if (!patch || cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, run->pv, CS_KUBE_PATCH_MERGE,
+                                    patch, NULL, &err) != 0)
+            CS_WARN("cannot record the migration outcome on the PV", "pv", run->pv, "error", err.msg);
+        cs__write_end(gate);
+    }
     json_decref(patch);
 }
 
@@ -375,44 +432,52 @@ static void *cs__run_main(void *arg)
     int rc = run->resume ? cs_migration_resume(&m->ops, &run->journal, m->o.poll_ms, m->o.preservation_mode,
                                                &m->stop, &res, &err)
                          : cs_migration_run(&m->ops, &run->req, &m->stop, &res, &err);
-    if (rc != 0) {
-        bool refused = !run->resume && res.reached == CS_MIG_STEP_ANALYZE &&
-                       (rc == CS_EMIGRATION_FAILED || rc == CS_ENO_SUITABLE_POOL);
-        if (refused) {
-            /* ANALYZE said no; nothing was changed. */
-            CS_WARN("migration refused", "pv", run->pv, "policy", run->policy, "error", err.msg);
-            if (m->o.events) {
-                cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = run->pv};
-                cs_event_record(m->o.events, &ref, CS_EVENT_WARNING, "MigrationRefused", "Migrate", "%s", err.msg);
-            }
-            res.outcome = CS_MIGRATION_FAILED;
-            res.reached = CS_MIG_STEP_DONE;
-        } else {
-            /* An error mid-way (API unreachable, Lease lost): the journal on
-             * the PV stays, and the next reconcile resumes it. */
-            CS_WARN("migration interrupted; its journal will resume it", "pv", run->pv, "policy", run->policy,
-                    "error", err.msg);
-            res.outcome = CS_MIGRATION_ABORTED;
-            res.reached = CS_MIG_STEP_ANALYZE;
+    bool refused = rc != 0 && !run->resume && res.refusal != CS_MIG_REFUSAL_NONE;
+    if (refused) {
+        /* Refused before any change: not a migration, so no outcome, no
+         * history, no backoff; the next reconcile plans it again (when the
+         * cluster still calls for it), and the Event is not repeated. */
+        const char *labels[] = {cs_mig_refusal_name(res.refusal)};
+        cs_metric_inc(m->o.refusals, labels, 1);
+        bool news = cs__refusal_is_news(m, run->pv, res.refusal);
+        cs_log(news ? CS_LOG_WARN : CS_LOG_DEBUG, "migration refused", "pv", run->pv, "policy", run->policy,
+               "reason", cs_mig_refusal_name(res.refusal), "error", err.msg, (const char *)NULL);
+        if (news && m->o.events) {
+            cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = run->pv};
+            cs_event_record(m->o.events, &ref, CS_EVENT_WARNING, "MigrationRefused", "Migrate", "%s", err.msg);
         }
+    } else if (rc != 0) {
+        /* An error mid-way (API unreachable, Lease lost): the journal on
+         * the PV stays, and the next reconcile resumes it. */
+        CS_WARN("migration interrupted; its journal will resume it", "pv", run->pv, "policy", run->policy, "error",
+                err.msg);
+        res.outcome = CS_MIGRATION_ABORTED;
+        res.reached = CS_MIG_STEP_ANALYZE;
         snprintf(res.message, sizeof res.message, "%s", err.msg);
     }
-    cs__record(m, run, &res);
-    /* Only a real outcome moves the backoff: an operator killed or stopped
-     * mid-way (resumed later as Aborted) says nothing about the volume. */
-    bool real = res.outcome == CS_MIGRATION_SUCCEEDED || res.outcome == CS_MIGRATION_FAILED ||
-                res.outcome == CS_MIGRATION_TIMED_OUT;
-    if (real && res.reached == CS_MIG_STEP_DONE && (!m->o.elector || cs_lease_elector_is_leader(m->o.elector)))
-        cs__stamp_outcome(m, run, &res);
+    if (!refused) {
+        cs__record(m, run, &res);
+        /* Only a real outcome moves the backoff: an operator killed or
+         * stopped mid-way (resumed later as Aborted) says nothing about the
+         * volume. */
+        bool real = res.outcome == CS_MIGRATION_SUCCEEDED || res.outcome == CS_MIGRATION_FAILED ||
+                    res.outcome == CS_MIGRATION_TIMED_OUT;
+        if (real && res.reached == CS_MIG_STEP_DONE)
+            cs__stamp_outcome(m, run, &res);
+    }
     pthread_mutex_lock(&m->lock);
     run->done = true;
-    snprintf(m->recent[m->recent_next].pv, sizeof m->recent[0].pv, "%s", run->pv);
-    m->recent[m->recent_next].at_ms = cs__now_ms(m);
-    m->recent_next = (m->recent_next + 1) % CS__RECENT;
+    if (!refused) { /* no journal was written: the cache cannot lag behind one */
+        snprintf(m->recent[m->recent_next].pv, sizeof m->recent[0].pv, "%s", run->pv);
+        m->recent[m->recent_next].at_ms = cs__now_ms(m);
+        m->recent_next = (m->recent_next + 1) % CS__RECENT;
+    }
     pthread_cond_broadcast(&m->cond);
     cs_metric_set(m->o.active, NULL, (double)cs__count_active(m, NULL));
     pthread_mutex_unlock(&m->lock);
-    if (m->o.on_finished)
+    /* After a refusal nothing changed: requeueing the policy now would plan
+     * the same move again at once, in a loop. */
+    if (m->o.on_finished && !refused)
         m->o.on_finished(m->o.ctx, run->policy);
     return NULL;
 }
@@ -518,6 +583,11 @@ int cs_migrations_resume(cs_migrations_t *m, const cs_mig_journal_t *j, cs_err_t
     snprintf(run->policy, sizeof run->policy, "%s", j->policy);
     snprintf(run->pv, sizeof run->pv, "%s", j->pv_name);
     return cs__launch(m, run, 0, 0, err);
+}
+
+const cs_migrator_ops_t *cs_migrations_ops(cs_migrations_t *m)
+{
+    return &m->ops;
 }
 
 size_t cs_migrations_active(cs_migrations_t *m, const char *policy)

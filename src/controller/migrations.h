@@ -26,10 +26,14 @@ typedef struct cs_migrations_options_s {
     const char *placement_key;       /* NULL = CS_DEFAULT_PLACEMENT_KEY */
     int64_t poll_ms;                 /* syncPollInterval */
     bool preservation_mode;
+    int64_t min_write_margin_ns;     /* the write gate's minimum; 0 = CS_LEASE_MIN_WRITE_MARGIN_NS */
     cs_metric_t *migrations_total;   /* {status}: success|failed|aborted */
+    cs_metric_t *refusals;           /* {reason} (cs_mig_refusal_name); may be NULL */
     cs_metric_t *active;             /* gauge, no labels */
     cs_metric_t *duration;           /* histogram, seconds */
-    void (*on_finished)(void *ctx, const char *policy); /* e.g. requeue the policy */
+    /* A migration ended (not after a refusal: nothing changed, so the policy
+     * is retried at its next reconcile, not at once). E.g. requeue it. */
+    void (*on_finished)(void *ctx, const char *policy);
     void *ctx;
 } cs_migrations_options_t;
 
@@ -45,13 +49,20 @@ void cs_migrations_resume_starts(cs_migrations_t *m);
  * previous_failures (from the PV) sets the backoff written if it fails.
  * policy_max and global_max (0 = none) are enforced here, atomically with
  * the start. CS_EBUSY when the volume is already migrating or a limit is
- * reached, CS_ECANCELED when stopping or not leading. */
+ * reached, CS_ECANCELED when stopping or not leading. A migration refused
+ * before any change (cs_mig_result_t.refusal) is no failure: it is counted
+ * in `refusals`, not in migrations_total, the finished list or the PV's
+ * backoff, and its MigrationRefused Event is not repeated for the same
+ * volume and reason within 10 minutes. */
 int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, size_t policy_max, size_t global_max,
                         int previous_failures, cs_err_t *err);
 /* Resumes a journaled migration on a new thread. */
 int cs_migrations_resume(cs_migrations_t *m, const cs_mig_journal_t *j, cs_err_t *err);
 
 size_t cs_migrations_active(cs_migrations_t *m, const char *policy);
+/* The effects bound to the clients, each write behind the Lease gate (for
+ * tests). Valid while m lives. */
+const cs_migrator_ops_t *cs_migrations_ops(cs_migrations_t *m);
 /* True while a migration of the PV runs here, and for 30 s after it ended
  * (the cache may still show its journal). */
 bool cs_migrations_is_active(cs_migrations_t *m, const char *pv_name);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #ifndef CS_VERSION
 #define CS_VERSION "0.1.0"
@@ -231,6 +232,15 @@ void cs_http_response_free(cs_http_response_t *resp)
     resp->body_len = 0;
 }
 
+static _Thread_local int64_t cs__thread_deadline_ns;
+
+int64_t cs_http_thread_deadline(int64_t deadline_mono_ns)
+{
+    int64_t prev = cs__thread_deadline_ns;
+    cs__thread_deadline_ns = deadline_mono_ns > 0 ? deadline_mono_ns : 0;
+    return prev;
+}
+
 int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_response_t *resp,
                cs_err_t *err)
 {
@@ -238,6 +248,16 @@ int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_respon
     resp->retry_after_s = -1;
     const char *method = req->method ? req->method : "GET";
     const char *path = req->path ? req->path : "";
+    long timeout = req->timeout_ms == 0 ? c->opts.timeout_ms : req->timeout_ms;
+    if (cs__thread_deadline_ns > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t left_ms = (cs__thread_deadline_ns - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec)) / 1000000;
+        if (left_ms <= 0)
+            return cs_err_set(err, CS_ETIMEOUT, "%s %s: not sent: the caller's deadline has passed", method, path);
+        if (timeout <= 0 || timeout > left_ms)
+            timeout = (long)left_ms;
+    }
     size_t url_len = strlen(c->base_url) + strlen(path) + 2;
     char *url = malloc(url_len);
     if (!url)
@@ -257,7 +277,6 @@ int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_respon
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
-    long timeout = req->timeout_ms == 0 ? c->opts.timeout_ms : req->timeout_ms;
     if (timeout > 0)
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
     else {

@@ -37,13 +37,48 @@ struct cs_lease_elector_s {
 
 static const cs_kube_resource_t CS__LEASES = {"coordination.k8s.io", "v1", "leases", true, "Lease"};
 
-bool cs_lease_elector_is_leader(const cs_lease_elector_t *e)
+int64_t cs_lease_elector_remaining_ns(const cs_lease_elector_t *e)
 {
     cs_lease_elector_t *m = (cs_lease_elector_t *)e;
     if (atomic_load(&m->stop) || !atomic_load(&m->leading))
-        return false;
-    int64_t last = atomic_load(&((cs_lease_elector_t *)e)->last_ok_ns);
-    return cs__kube_mono_ns() - last < e->renew_ns;
+        return 0;
+    int64_t left = atomic_load(&m->last_ok_ns) + e->renew_ns - cs__kube_mono_ns();
+    return left > 0 ? left : 0;
+}
+
+bool cs_lease_elector_is_leader(const cs_lease_elector_t *e)
+{
+    return cs_lease_elector_remaining_ns(e) > 0;
+}
+
+int cs_lease_write_begin(const cs_lease_elector_t *e, int64_t min_margin_ns, int64_t *token, cs_err_t *err)
+{
+    *token = -1;
+    if (!e)
+        return 0;
+    if (min_margin_ns <= 0)
+        min_margin_ns = CS_LEASE_MIN_WRITE_MARGIN_NS;
+    int64_t now = cs__kube_mono_ns();
+    int64_t left = cs_lease_elector_remaining_ns(e);
+    if (left <= 0)
+        return cs_err_set(err, CS_ECANCELED, "this replica does not hold the Lease: no writes");
+    if (left < min_margin_ns)
+        return cs_err_set(err, CS_ECANCELED,
+                          "the Lease is not renewed and this replica stops leading in %lld ms, too soon for a "
+                          "write (at least %lld ms): no writes",
+                          (long long)(left / 1000000), (long long)(min_margin_ns / 1000000));
+    int64_t deadline = now + left;
+    int64_t prev = cs_http_thread_deadline(deadline);
+    if (prev > 0 && prev < deadline)
+        cs_http_thread_deadline(prev); /* an enclosing section ends sooner */
+    *token = prev;
+    return 0;
+}
+
+void cs_lease_write_end(int64_t token)
+{
+    if (token >= 0)
+        cs_http_thread_deadline(token);
 }
 
 void cs_lease_elector_holder(cs_lease_elector_t *e, char *buf, size_t len)
@@ -56,7 +91,7 @@ void cs_lease_elector_holder(cs_lease_elector_t *e, char *buf, size_t len)
 /* One Lease request with a short timeout and no retries of its own: the
  * election loop is the retry. */
 static int cs__lease_do(cs_lease_elector_t *e, const char *verb, const char *method,
-                        const json_t *obj, json_t **out, cs_err_t *err)
+                        const json_t *obj, json_t **out, int64_t deadline, cs_err_t *err)
 {
     char path[1024];
     int rc = cs_kube_path(&CS__LEASES, e->ns, strcmp(method, "POST") == 0 ? NULL : e->name, NULL, path,
@@ -69,6 +104,17 @@ static int cs__lease_do(cs_lease_elector_t *e, const char *verb, const char *met
     long timeout_ms = (long)(e->retry_ns / 1000000);
     if (timeout_ms < 200)
         timeout_ms = 200;
+    if (deadline > 0) {
+        /* An answer after the deadline is of no use (client-go renews
+         * within a context bounded by the renew deadline). */
+        int64_t left_ms = (deadline - cs__kube_mono_ns()) / 1000000;
+        if (left_ms <= 0) {
+            free(body);
+            return cs_err_set(err, CS_ETIMEOUT, "lease %s: the renew deadline passed", e->name);
+        }
+        if (left_ms < timeout_ms)
+            timeout_ms = (long)left_ms;
+    }
     cs__kube_req_t r = {.verb = verb, .method = method, .res = &CS__LEASES, .ns = e->ns, .name = e->name,
                         .path = path, .content_type = body ? "application/json" : NULL, .body = body,
                         .body_len = body ? strlen(body) : 0, .timeout_ms = timeout_ms, .max_retries = -1};
@@ -132,8 +178,9 @@ static void cs__keep(cs_lease_elector_t *e, json_t *written)
     cs__observe(e, written);
 }
 
-/* client-go's tryAcquireOrRenew: true when we hold the Lease now. */
-static bool cs__try(cs_lease_elector_t *e)
+/* client-go's tryAcquireOrRenew: true when we hold the Lease now. Every
+ * request ends by deadline (monotonic ns). */
+static bool cs__try(cs_lease_elector_t *e, int64_t deadline)
 {
     cs_err_t err = {0};
     json_t *got = NULL;
@@ -141,7 +188,7 @@ static bool cs__try(cs_lease_elector_t *e)
     if (atomic_load(&e->leading) && e->last) {
         json_t *upd = json_deep_copy(e->last);
         if (upd && cs__spec_hold(e, json_object_get(upd, "spec"), true) == 0 &&
-            cs__lease_do(e, "UPDATE", "PUT", upd, &got, &err) == 0) {
+            cs__lease_do(e, "UPDATE", "PUT", upd, &got, deadline, &err) == 0) {
             json_decref(upd);
             cs__keep(e, got);
             return true;
@@ -150,7 +197,7 @@ static bool cs__try(cs_lease_elector_t *e)
         json_decref(e->last);
         e->last = NULL;
     }
-    int rc = cs__lease_do(e, "GET", "GET", NULL, &got, &err);
+    int rc = cs__lease_do(e, "GET", "GET", NULL, &got, deadline, &err);
     if (rc == CS_ENOTFOUND) {
         char now[32];
         cs_kube_micro_time_format(cs__kube_real_ns(), now, sizeof now);
@@ -159,7 +206,7 @@ static bool cs__try(cs_lease_elector_t *e)
                                 "namespace", e->ns, "spec", "holderIdentity", e->identity,
                                 "leaseDurationSeconds", (json_int_t)((e->duration_ns + 999999999) / 1000000000),
                                 "acquireTime", now, "renewTime", now, "leaseTransitions", 0);
-        rc = obj ? cs__lease_do(e, "CREATE", "POST", obj, &got, &err) : CS_ENOMEM;
+        rc = obj ? cs__lease_do(e, "CREATE", "POST", obj, &got, deadline, &err) : CS_ENOMEM;
         json_decref(obj);
         if (rc == 0) {
             cs__keep(e, got);
@@ -192,7 +239,7 @@ static bool cs__try(cs_lease_elector_t *e)
         return false;
     }
     json_t *written = NULL;
-    rc = cs__lease_do(e, "UPDATE", "PUT", got, &written, &err);
+    rc = cs__lease_do(e, "UPDATE", "PUT", got, &written, deadline, &err);
     json_decref(got);
     if (rc != 0) {
         if (rc != CS_ECONFLICT)
@@ -208,7 +255,7 @@ static void cs__release(cs_lease_elector_t *e)
 {
     cs_err_t err = {0};
     json_t *got = NULL;
-    if (cs__lease_do(e, "GET", "GET", NULL, &got, &err) != 0)
+    if (cs__lease_do(e, "GET", "GET", NULL, &got, 0, &err) != 0)
         return;
     json_t *spec = json_object_get(got, "spec");
     const char *holder = json_string_value(json_object_get(spec, "holderIdentity"));
@@ -219,7 +266,7 @@ static void cs__release(cs_lease_elector_t *e)
         json_object_set_new(spec, "leaseDurationSeconds", json_integer(1));
         json_object_set_new(spec, "renewTime", json_string(now));
         json_object_set_new(spec, "acquireTime", json_string(now));
-        if (cs__lease_do(e, "UPDATE", "PUT", got, NULL, &err) != 0)
+        if (cs__lease_do(e, "UPDATE", "PUT", got, NULL, 0, &err) != 0)
             CS_WARN("lease: release failed; the others wait for the lease to expire", "lease", e->name,
                     "error", err.msg);
         else
@@ -255,8 +302,11 @@ static void *cs__run(void *arg)
     cs_lease_elector_t *e = arg;
     while (!atomic_load(&e->stop)) {
         if (!atomic_load(&e->leading)) {
+            /* An acquisition is of use only if it is still fresh when its
+             * answer arrives: is_leader counts from when it began. */
             int64_t t0 = cs__kube_mono_ns();
-            if (cs__try(e) && !atomic_load(&e->stop)) {
+            if (cs__try(e, t0 + e->renew_ns) && !atomic_load(&e->stop) &&
+                cs__kube_mono_ns() - t0 < e->renew_ns) {
                 atomic_store(&e->last_ok_ns, t0);
                 atomic_store(&e->leading, true);
                 CS_INFO("lease: started leading", "lease", e->name, "identity", e->identity);
@@ -270,16 +320,35 @@ static void *cs__run(void *arg)
                 break;
             continue;
         }
-        if (cs__wait(e, e->retry_ns))
+        /* Leading: renew every retry period, but wake at the renew deadline
+         * at the latest, so that on_stopped_leading runs when is_leader
+         * turns false, not one slow request later. */
+        int64_t deadline = atomic_load(&e->last_ok_ns) + e->renew_ns;
+        int64_t wait = deadline - cs__kube_mono_ns();
+        if (wait > e->retry_ns)
+            wait = e->retry_ns;
+        if (wait > 0 && cs__wait(e, wait))
+            break;
+        if (atomic_load(&e->stop))
             break;
         int64_t t0 = cs__kube_mono_ns();
-        if (cs__try(e)) {
+        if (t0 >= deadline) {
+            cs__stop_leading(e, "renew deadline passed without a successful renewal");
+            continue; /* campaign again at once: a later acquisition starts a new term */
+        }
+        bool ok = cs__try(e, deadline);
+        bool other = e->obs_holder[0] && strcmp(e->obs_holder, e->identity) != 0;
+        if (ok && cs__kube_mono_ns() < deadline) {
             atomic_store(&e->last_ok_ns, t0);
-        } else if (cs__kube_mono_ns() - atomic_load(&e->last_ok_ns) >= e->renew_ns ||
-                   (e->obs_holder[0] && strcmp(e->obs_holder, e->identity) != 0)) {
-            cs__stop_leading(e, e->obs_holder[0] && strcmp(e->obs_holder, e->identity) != 0
-                                    ? "another candidate holds the lease"
-                                    : "renew deadline passed without a successful renewal");
+        } else if (ok) {
+            /* The renewal's answer came after the deadline: is_leader was
+             * already false, so this term ended; the next acquisition (of a
+             * Lease that still names us) starts a new one. */
+            cs__stop_leading(e, "the renewal succeeded only after the renew deadline");
+        } else if (other) {
+            cs__stop_leading(e, "another candidate holds the lease");
+        } else if (cs__kube_mono_ns() >= deadline) {
+            cs__stop_leading(e, "renew deadline passed without a successful renewal");
         }
     }
     if (atomic_load(&e->leading)) {

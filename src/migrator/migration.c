@@ -91,6 +91,51 @@ static int cs__save(cs__mig_t *m, cs_err_t *err)
     return rc;
 }
 
+const char *cs_mig_refusal_name(cs_mig_refusal_t r)
+{
+    switch (r) {
+    case CS_MIG_REFUSAL_NONE:
+        break;
+    case CS_MIG_REFUSAL_UNPUBLISHED:
+        return "unpublished";
+    case CS_MIG_REFUSAL_VOLUME_NOT_ONLINE:
+        return "volume_not_online";
+    case CS_MIG_REFUSAL_DEGRADED:
+        return "degraded";
+    case CS_MIG_REFUSAL_REPLICA_LIMIT:
+        return "replica_limit";
+    case CS_MIG_REFUSAL_NOT_STEERABLE:
+        return "not_steerable";
+    case CS_MIG_REFUSAL_NO_SOURCE_REPLICA:
+        return "no_source_replica";
+    case CS_MIG_REFUSAL_TARGET_MISSING:
+        return "target_missing";
+    case CS_MIG_REFUSAL_TARGET_NOT_ONLINE:
+        return "target_not_online";
+    case CS_MIG_REFUSAL_TARGET_FULL:
+        return "target_full";
+    case CS_MIG_REFUSAL_TARGET_NODE_HAS_REPLICA:
+        return "target_node_has_replica";
+    case CS_MIG_REFUSAL_COUNT_:
+        break;
+    }
+    return "none";
+}
+
+/* A refusal: nothing has been changed; err says why. */
+static int cs__refuse(cs__mig_t *m, cs_mig_refusal_t why, int code, cs_err_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int cs__refuse(cs__mig_t *m, cs_mig_refusal_t why, int code, cs_err_t *err, const char *fmt, ...)
+{
+    char msg[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    m->res->refusal = why;
+    return cs_err_set(err, code, "%s", msg);
+}
+
 static bool cs__stopped(const cs__mig_t *m)
 {
     return m->stop && atomic_load(m->stop);
@@ -439,7 +484,7 @@ static int cs__scale_up(cs__mig_t *m, cs_err_t *err)
             continue;
         }
         if (m->j.steered_count == CS_MIG_MAX_POOLS) {
-            rc = cs_err_set(err, CS_EMIGRATION_FAILED,
+            rc = cs__refuse(m, CS_MIG_REFUSAL_NOT_STEERABLE, CS_EMIGRATION_FAILED, err,
                             "%s: more than %d pools carry %s; this operator steers at most %d", m->j.pv_name,
                             CS_MIG_MAX_POOLS, m->j.placement_key, CS_MIG_MAX_POOLS);
             break;
@@ -548,15 +593,19 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
     if ((rc = cs__get_volume(&m, &v, err)) != 0)
         return rc;
     if (!v.published)
-        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: the volume is not published; a new replica would not be rebuilt", j->pv_name);
+        return cs__refuse(&m, CS_MIG_REFUSAL_UNPUBLISHED, CS_EMIGRATION_FAILED, err,
+                          "%s: the volume is not published; a new replica would not be rebuilt", j->pv_name);
     if (!v.online)
-        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: the volume is not Online", j->pv_name);
+        return cs__refuse(&m, CS_MIG_REFUSAL_VOLUME_NOT_ONLINE, CS_EMIGRATION_FAILED, err,
+                          "%s: the volume is not Online", j->pv_name);
     int healthy = cs__healthy_count(&v);
     if (healthy < (int)v.replica_count || (int)v.replica_count < v.num_replicas)
-        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: only %d of %zu replicas are healthy (%d wanted); not moving a degraded volume",
+        return cs__refuse(&m, CS_MIG_REFUSAL_DEGRADED, CS_EMIGRATION_FAILED, err,
+                          "%s: only %d of %zu replicas are healthy (%d wanted); not moving a degraded volume",
                           j->pv_name, healthy, v.replica_count, v.num_replicas);
     if (v.num_replicas >= 255)
-        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s: already 255 replicas", j->pv_name);
+        return cs__refuse(&m, CS_MIG_REFUSAL_REPLICA_LIMIT, CS_EMIGRATION_FAILED, err, "%s: already 255 replicas",
+                          j->pv_name);
     bool key_included = false;
     for (size_t i = 0; i < v.inclusion_count; i++)
         if (strcmp(v.inclusion_key[i], j->placement_key) == 0) {
@@ -564,7 +613,7 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
             snprintf(j->placement_value, sizeof j->placement_value, "%s", v.inclusion_value[i]);
         }
     if (!key_included)
-        return cs_err_set(err, CS_EMIGRATION_FAILED,
+        return cs__refuse(&m, CS_MIG_REFUSAL_NOT_STEERABLE, CS_EMIGRATION_FAILED, err,
                           "%s cannot be steered: its pool topology does not include the placement label \"%s\" (give its StorageClass poolHasTopologyKey: %s)",
                           j->pv_name, j->placement_key, j->placement_key);
     const cs_mig_replica_t *old = NULL;
@@ -574,7 +623,8 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
             old = &v.replicas[i];
     }
     if (!old)
-        return cs_err_set(err, CS_EMIGRATION_FAILED, "%s has no replica on pool %s", j->pv_name, j->source_pool);
+        return cs__refuse(&m, CS_MIG_REFUSAL_NO_SOURCE_REPLICA, CS_EMIGRATION_FAILED, err,
+                          "%s has no replica on pool %s", j->pv_name, j->source_pool);
     snprintf(j->old_replica, sizeof j->old_replica, "%s", old->uuid);
     j->replicas_before = v.num_replicas;
     j->healthy_before = healthy;
@@ -588,18 +638,21 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
         if (strcmp(pools[i].id, j->target_pool) == 0)
             target = &pools[i];
     if (!target)
-        rc = cs_err_set(err, CS_ENO_SUITABLE_POOL, "%s: target pool %s does not exist", j->pv_name, j->target_pool);
+        rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_MISSING, CS_ENO_SUITABLE_POOL, err,
+                        "%s: target pool %s does not exist", j->pv_name, j->target_pool);
     else if (!target->online)
-        rc = cs_err_set(err, CS_ENO_SUITABLE_POOL, "%s: target pool %s is not Online", j->pv_name, j->target_pool);
+        rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_NOT_ONLINE, CS_ENO_SUITABLE_POOL, err,
+                        "%s: target pool %s is not Online", j->pv_name, j->target_pool);
     else if (target->used > target->capacity || target->capacity - target->used < v.size)
-        rc = cs_err_set(err, CS_ENO_SUITABLE_POOL, "%s: target pool %s has %llu bytes free, the volume needs %llu",
+        rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_FULL, CS_ENO_SUITABLE_POOL, err,
+                        "%s: target pool %s has %llu bytes free, the volume needs %llu",
                         j->pv_name, j->target_pool,
                         (unsigned long long)(target->used > target->capacity ? 0 : target->capacity - target->used),
                         (unsigned long long)v.size);
     else
         for (size_t i = 0; i < v.replica_count && rc == 0; i++)
             if (strcmp(v.replicas[i].node, target->node) == 0)
-                rc = cs_err_set(err, CS_ENO_SUITABLE_POOL,
+                rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_NODE_HAS_REPLICA, CS_ENO_SUITABLE_POOL, err,
                                 "%s: target pool %s is on node %s, which already holds replica %s of the volume",
                                 j->pv_name, j->target_pool, target->node, v.replicas[i].uuid);
     free(pools);

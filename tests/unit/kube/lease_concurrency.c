@@ -1,8 +1,9 @@
 /* Integration tests of leader election on a Lease against the API
  * stand-in: the Lease's fields, release on stop, two electors (and two
  * processes) that never both lead, takeover only after the lease expires
- * when the leader vanishes, and leadership that ends at once when the renew
- * deadline passes. Also runs under ThreadSanitizer. */
+ * when the leader vanishes, leadership that ends at once when the renew
+ * deadline passes (callbacks included, and a late renewal starting a new
+ * term), and the write gate that ends writes by the renew deadline. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <regex.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/http.h"
 #include "couchestor/kube.h"
 #include "couchestor/kube_lease.h"
 #include "kube/standin.h"
@@ -247,6 +249,84 @@ Test(lease, leadership_ends_at_the_renew_deadline)
     standin_raw(&S, "DELETE", "/_control/faults", NULL, NULL, NULL);
     cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000), "leads again once the server answers");
     cr_expect_eq(atomic_load(&a.started), 2);
+    cand_free(&a);
+}
+
+Test(lease, a_renewal_after_the_deadline_starts_a_new_term)
+{
+    cand_t a;
+    cand_new(&a, "pod-a", false);
+    cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000));
+    cr_assert_eq(atomic_load(&a.started), 1);
+    standin_fault(&S, "{\"type\":\"error\",\"code\":503,\"path\":\"/leases\",\"count\":-1}");
+    cr_assert(STANDIN_WAIT(!cs_lease_elector_is_leader(a.e), 3000));
+    /* The server answers again right after the renew deadline: the next
+     * renewal succeeds, but this replica had already stopped leading. */
+    standin_raw(&S, "DELETE", "/_control/faults", NULL, NULL, NULL);
+    cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000), "leads again once the server answers");
+    cr_expect_eq(atomic_load(&a.stopped), 1, "the term that passed its renew deadline ended (on_stopped_leading)");
+    cr_expect_eq(atomic_load(&a.started), 2, "the next one began (on_started_leading)");
+    cand_free(&a);
+}
+
+Test(lease, on_stopped_leading_runs_at_the_deadline)
+{
+    cand_t a;
+    cand_new(&a, "pod-a", false);
+    cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000));
+    /* Lease requests hang: each renewal attempt runs into its timeout. */
+    standin_fault(&S, "{\"type\":\"delay\",\"seconds\":5,\"path\":\"/leases\",\"count\":-1}");
+    cr_assert(STANDIN_WAIT(!cs_lease_elector_is_leader(a.e), 3000));
+    int64_t t0 = standin_now_ms();
+    /* Not one or two slow requests later (up to 600 ms with these periods):
+     * the thread wakes at the deadline (the bound leaves room for load). */
+    cr_expect(STANDIN_WAIT(atomic_load(&a.stopped) == 1, 300),
+              "on_stopped_leading ran %lld ms after is_leader turned false", (long long)(standin_now_ms() - t0));
+    standin_raw(&S, "DELETE", "/_control/faults", NULL, NULL, NULL);
+    cand_free(&a);
+}
+
+Test(lease, writes_end_by_the_renew_deadline)
+{
+    cand_t a;
+    cand_new(&a, "pod-a", false);
+    cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000));
+    int64_t left = cs_lease_elector_remaining_ns(a.e);
+    cr_expect(left > 0 && left <= 1200 * MS, "%lld", (long long)left);
+    int64_t tok = 0;
+    cs_err_t err = {0};
+    cr_expect_eq(cs_lease_write_begin(NULL, 0, &tok, &err), 0, "no leader election: no gate");
+    cs_lease_write_end(tok);
+    cr_expect_eq(cs_http_thread_deadline(0), 0);
+    cr_expect_eq(cs_lease_write_begin(a.e, 5000 * MS, &tok, &err), CS_ECANCELED,
+                 "less than the minimum margin left: refused");
+    cr_expect(strstr(err.msg, "too soon for a write") != NULL, "%s", err.msg);
+    cr_expect_eq(cs_http_thread_deadline(0), 0, "a refusal sets no deadline");
+
+    /* A write the server takes 3 s to answer ends at the renew deadline. */
+    standin_fault(&S, "{\"type\":\"delay\",\"seconds\":3,\"method\":\"PATCH\",\"path\":\"/persistentvolumes\"}");
+    cr_assert_eq(cs_lease_write_begin(a.e, 100 * MS, &tok, &err), 0, "%s", err.msg);
+    left = cs_lease_elector_remaining_ns(a.e);
+    int64_t t0 = standin_now_ms();
+    json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", "a", "b");
+    int rc = cs_kube_patch(a.c, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, "pv-x", CS_KUBE_PATCH_MERGE, patch, NULL, &err);
+    int64_t took = standin_now_ms() - t0;
+    cs_lease_write_end(tok);
+    cr_expect_eq(rc, CS_ETIMEOUT, "%d: %s", rc, err.msg);
+    cr_expect_leq(took, left / MS + 150, "the write took %lld ms, %lld ms were left", (long long)took,
+                  (long long)(left / MS));
+    cr_expect_eq(cs_http_thread_deadline(0), 0, "the section's deadline is gone after cs_lease_write_end");
+    /* Outside a section, the same write waits for the server. */
+    t0 = standin_now_ms();
+    rc = cs_kube_patch(a.c, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, "pv-x", CS_KUBE_PATCH_MERGE, patch, NULL, &err);
+    cr_expect_eq(rc, CS_ENOTFOUND, "%d: %s", rc, err.msg);
+    cr_expect_geq(standin_now_ms() - t0, 2900);
+    json_decref(patch);
+
+    cs_lease_elector_stop(a.e);
+    cr_expect_eq(cs_lease_elector_remaining_ns(a.e), 0);
+    cr_expect_eq(cs_lease_write_begin(a.e, 0, &tok, &err), CS_ECANCELED);
+    cr_expect(strstr(err.msg, "does not hold the Lease") != NULL, "%s", err.msg);
     cand_free(&a);
 }
 

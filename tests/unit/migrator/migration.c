@@ -322,6 +322,7 @@ Test(migration, moves_the_old_replica_to_the_target)
     cs_err_t err = {0};
     cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, &err), 0, "%s", err.msg);
     cr_expect_eq(res.outcome, CS_MIGRATION_SUCCEEDED, "%s", res.message);
+    cr_expect_eq(res.refusal, CS_MIG_REFUSAL_NONE);
     cr_expect_eq(F.vol.num_replicas, 2);
     cr_expect(has_replica_on("hot-n3"));
     cr_expect_not(has_replica_on("cold-n1"), "the old replica is the one removed");
@@ -398,26 +399,37 @@ Test(migration, analyze_refuses_without_changing_anything)
     req.target_pool = "hot-n1"; /* node n1 holds a replica */
     cr_expect_eq(cs_migration_run(&ops, &req, NULL, &res, &err), CS_ENO_SUITABLE_POOL);
     cr_expect(strstr(err.msg, "target pool hot-n1 is on node n1, which already holds replica") != NULL, "%s", err.msg);
+    cr_expect_str_eq(cs_mig_refusal_name(res.refusal), "target_node_has_replica");
     req = request();
     F.pools[5].online = false;
     cr_expect_eq(cs_migration_run(&ops, &req, NULL, &res, &err), CS_ENO_SUITABLE_POOL);
     cr_expect(strstr(err.msg, "hot-n3 is not Online") != NULL);
+    cr_expect_str_eq(cs_mig_refusal_name(res.refusal), "target_not_online");
     F.pools[5].online = true;
     F.pools[5].used = 95 * GiB;
     cr_expect_eq(cs_migration_run(&ops, &req, NULL, &res, &err), CS_ENO_SUITABLE_POOL);
+    cr_expect_str_eq(cs_mig_refusal_name(res.refusal), "target_full");
     F.pools[5].used = 0;
     F.vol.published = false;
     cr_expect_eq(cs_migration_run(&ops, &req, NULL, &res, &err), CS_EMIGRATION_FAILED);
     cr_expect(strstr(err.msg, "not published") != NULL);
+    cr_expect_str_eq(cs_mig_refusal_name(res.refusal), "unpublished");
     F.vol.published = true;
     F.vol.inclusion_count = 1;
     cr_expect_eq(cs_migration_run(&ops, &req, NULL, &res, &err), CS_EMIGRATION_FAILED);
     cr_expect(strstr(err.msg, "poolHasTopologyKey: couchestor.io/placement") != NULL, "%s", err.msg);
+    cr_expect_str_eq(cs_mig_refusal_name(res.refusal), "not_steerable");
     F.vol.inclusion_count = 2;
     F.rebuild_polls = -1;
     F.vol.replicas[1].child_online = false;
     cr_expect_eq(cs_migration_run(&ops, &req, NULL, &res, &err), CS_EMIGRATION_FAILED);
     cr_expect(strstr(err.msg, "the volume is not Online") != NULL, "a rebuilding child makes it Degraded: %s", err.msg);
+    cr_expect_str_eq(cs_mig_refusal_name(res.refusal), "volume_not_online");
+    req.source_pool = "cold-n3"; /* no replica there */
+    F.vol.replicas[1].child_online = true;
+    F.vol.online = true;
+    cr_expect_eq(cs_migration_run(&ops, &req, NULL, &res, &err), CS_EMIGRATION_FAILED);
+    cr_expect_str_eq(cs_mig_refusal_name(res.refusal), "no_source_replica", "%s", err.msg);
     cr_expect_eq(F.calls, 0, "no mutating call was made");
     cr_expect_not(F.has_journal);
 }
