@@ -284,18 +284,11 @@ static void bag_free(bag_t *b, const cs_kube_decoder_t *dec)
 
 typedef struct {
     int64_t base_ns;   /* + 60 s per pass */
-    int armed;         /* the next call is the list/query boundary */
-    tm_t boundary;
 } clock_t_;
 
 static int64_t prom_clock(void *ctx)
 {
     clock_t_ *c = ctx;
-    if (c->armed) {
-        c->boundary = tm_now();
-        c->armed = 0;
-        memtrace("after Mayastor lists");
-    }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return c->base_ns + (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -303,10 +296,10 @@ static int64_t prom_clock(void *ctx)
 
 /* ---- one reconcile ------------------------------------------------------------------- */
 
-enum { PH_PVLIST, PH_DPLIST, PH_MSLIST, PH_QUERY, PH_DECIDE, PH_ENCODE, PH_PATCH, PH_TOTAL, PH_N };
+enum { PH_PVLIST, PH_DPLIST, PH_WALK, PH_OBSERVE, PH_MSLIST, PH_QUERY, PH_DECIDE, PH_ENCODE, PH_PATCH, PH_TOTAL, PH_N };
 static const char *const ph_name[PH_N] = {
-    "list PVs (cs_kube_list)", "list DiskPools", "list Mayastor vols+pools", "query Prometheus (1 batch)",
-    "decide (facts + plan)", "status build+encode", "status PATCH", "total reconcile"};
+    "list PVs (cs_kube_list)", "list DiskPools", "cache walk", "observe (lists || query)", "  Mayastor vols+pools",
+    "  Prometheus query (1 batch)", "decide (facts + plan)", "status build+encode", "status PATCH", "total reconcile"};
 
 typedef struct {
     cs_kube_client_t *kube;
@@ -377,17 +370,20 @@ static int reconcile(ctx_t *c, bool cold, tm_t t[PH_N], cs_err_t *err)
     for (size_t i = 0; i < c->dps.n; i++)
         dps[i] = c->dps.items[i];
 
-    /* cs_observe: Mayastor lists, then (boundary) the Prometheus query. */
+    b = tm_now();
+    t[PH_WALK] = tm_sub(b, a);
+    a = b;
+
+    /* cs_observe: the Mayastor lists and, on a thread of its own, the
+     * Prometheus query; each one's wall and thread CPU from obs. */
     cs_observation_t obs;
     c->clk->base_ns += INT64_C(60) * 1000000000; /* the 60 s requeue: the IOPS cache has expired */
-    c->clk->armed = 1;
     int rc = cs_observe(c->ms, c->prom, mine, nmine, c->spec->sampling_window_ns, &obs);
     b = tm_now();
     memtrace("after cs_observe");
-    if (c->clk->armed) /* no query happened (n == 0) */
-        c->clk->boundary = b;
-    t[PH_MSLIST] = tm_sub(c->clk->boundary, a);
-    t[PH_QUERY] = tm_sub(b, c->clk->boundary);
+    t[PH_OBSERVE] = tm_sub(b, a);
+    t[PH_MSLIST] = (tm_t){obs.list_seconds, obs.list_cpu_seconds};
+    t[PH_QUERY] = (tm_t){obs.query_seconds, obs.query_cpu_seconds};
     a = b;
     if (rc != 0 || !obs.mayastor_ok || !obs.metrics_ok) {
         cs_err_set(err, CS_EUNAVAILABLE, "observe: rc %d, mayastor %s, prometheus %s", rc,
@@ -754,17 +750,14 @@ static void print_passes(const char *title, tm_t t[][PH_N], int n, bool cold)
 {
     printf("%s\n  %-30s %28s %28s\n", title, "phase (ms)", "wall median [min-max]", "CPU median [min-max]");
     for (int p = 0; p < PH_N; p++) {
-        if (!cold && (p == PH_PVLIST || p == PH_DPLIST))
+        if ((!cold && (p == PH_PVLIST || p == PH_DPLIST)) || (cold && p == PH_WALK))
             continue;
         double w[MAX_PASSES], c[MAX_PASSES];
         for (int i = 0; i < n; i++) {
             w[i] = t[i][p].wall;
             c[i] = t[i][p].cpu;
         }
-        const char *name = ph_name[p];
-        if (!cold && p == PH_MSLIST)
-            name = "cache walk + Mayastor lists";
-        print_row(name, w, c, n);
+        print_row(ph_name[p], w, c, n);
     }
 }
 
@@ -774,6 +767,37 @@ static double med_of(tm_t t[][PH_N], int n, int p, bool cpu)
     for (int i = 0; i < n; i++)
         v[i] = cpu ? t[i][p].cpu : t[i][p].wall;
     return stat_of(v, n).med;
+}
+
+/* The RSS floor, run as this program exec'd again ("--rss-floor URL"):
+ * the same binary and libraries, libcurl initialized, one GET made with a
+ * plain easy handle, nothing decoded or kept. Prints ru_maxrss in KiB. */
+static int rss_floor_main(const char *url)
+{
+    CURL *h = curl_easy_init();
+    raw_t r = {0};
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, raw_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    CURLcode cc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    printf("%ld\n", maxrss_kb());
+    return cc == CURLE_OK ? 0 : 1;
+}
+
+static long rss_floor_kb(const char *url)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/proc/%d/exe --rss-floor '%s'", (int)getpid(), url);
+    FILE *f = popen(cmd, "r");
+    long kb = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &kb) != 1)
+            kb = -1;
+        if (pclose(f) != 0)
+            kb = -1;
+    }
+    return kb;
 }
 
 /* ---- one size ----------------------------------------------------------------------------- */
@@ -873,6 +897,9 @@ static int bench(int count, int passes, const char *window)
     c.pvdec = cs_pv_decoder();
     c.dpdec = cs_diskpool_decoder();
 
+    char floor_url[512];
+    snprintf(floor_url, sizeof floor_url, "%s/-/ready", prom_url);
+    long rss_floor = rss_floor_kb(floor_url);
     long rss_before = maxrss_kb(), vm_before = status_kb("VmRSS:");
     memtrace("before the first pass");
     if (reconcile(&c, true, first[0], &err) != 0)
@@ -959,6 +986,9 @@ static int bench(int count, int passes, const char *window)
     printf("  of which file-backed (shared libraries: libcurl, OpenSSL, GnuTLS, libc...) %.1f MiB now, private (heap) "
            "%.1f MiB now; peak private ~ %.1f MiB\n",
            rss_file / 1024.0, rss_anon / 1024.0, (rss_steady - rss_file) / 1024.0);
+    printf("  baseline, same run: this binary exec'd to initialize libcurl and make one GET, nothing else: "
+           "peak RSS %.1f MiB; the reconciles' peak is %.1f MiB above it (%.2fx)\n",
+           rss_floor / 1024.0, (rss_steady - rss_floor) / 1024.0, (double)rss_steady / (double)rss_floor);
     if (g_memtrace)
         printf("  (CS_BENCH_MEMTRACE resets VmHWM, which also resets ru_maxrss: the peaks above are not valid)\n");
 
@@ -972,8 +1002,10 @@ static int bench(int count, int passes, const char *window)
                sc <= 0.150 ? "MET" : "MISSED", cc * 1e3, cc <= 0.150 ? "MET" : "MISSED");
         printf("  wall <= 0.5 s incl. the query       : steady %.3f s %s, cold %.3f s %s\n", sw,
                sw <= 0.5 ? "MET" : "MISSED", cw, cw <= 0.5 ? "MET" : "MISSED");
-        printf("  peak RSS <= 16 MiB                  : %.1f MiB %s\n", rss_steady / 1024.0,
-               rss_steady <= 16 * 1024 ? "MET" : "MISSED");
+        printf("  peak RSS <= 16 MiB                  : %.1f MiB %s (of which %.1f MiB is the libcurl floor "
+               "above; the operator's data adds %.1f MiB)\n",
+               rss_steady / 1024.0, rss_steady <= 16 * 1024 ? "MET" : "MISSED", rss_floor / 1024.0,
+               (rss_steady - rss_floor) / 1024.0);
     } else {
         printf("original's claim for 1,000 volumes: 68.5 s per reconcile, 120-210 MB\n");
         printf("  here: steady %.3f s (%.0fx faster), cold %.3f s (%.0fx faster); peak RSS %.1f MiB (%.0f-%.0fx "
@@ -1012,6 +1044,8 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     cs_log_configure(CS_LOG_ERROR, false, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (argc == 3 && strcmp(argv[1], "--rss-floor") == 0)
+        return rss_floor_main(argv[2]);
 
     int counts[8], ncounts = 0;
     for (int i = 1; i < argc && ncounts < 8; i++)

@@ -32,21 +32,28 @@
 
 /* ---- projections (compact typed copies of API objects) ------------------ */
 
-/* The part of a PersistentVolume the operator reads. */
+/* The part of a PersistentVolume the operator reads. Compact and
+ * read-only: name, uid, resource_version, journal, the label array and the
+ * label values live back to back in one allocation (`block`); storage_class
+ * and label keys may instead point into a process-wide table of interned
+ * strings (a cluster has a handful of StorageClasses and label keys). Never
+ * free or change a field on its own: cs_pv_free (or the decoder's destroy)
+ * frees the whole PV. */
 typedef struct cs_pv_s {
-    char *name;
-    char *uid;
-    char *resource_version;
-    char *storage_class;
-    bool mayastor;              /* spec.csi.driver is io.openebs.csi-mayastor */
-    bool has_volume;            /* spec.csi.volumeHandle parsed as a uuid */
+    const char *name;
+    const char *uid;              /* NULL when absent */
+    const char *resource_version; /* NULL when absent */
+    const char *storage_class;    /* NULL when absent */
+    cs_labels_t labels;           /* read-only view: not for cs_labels_set/cs_labels_free */
+    const char *journal;          /* annotation couchestor.io/migration, or NULL */
+    uint64_t capacity;            /* spec.capacity.storage, bytes (0 when absent) */
+    int64_t last_migration;       /* annotation couchestor.io/last-migration, Unix s; 0 = none */
+    int64_t retry_after;          /* annotation couchestor.io/retry-after, Unix s; 0 = none */
     cs_mayastor_uuid_t volume;
-    uint64_t capacity;          /* spec.capacity.storage, bytes (0 when absent) */
-    cs_labels_t labels;
-    char *journal;              /* annotation couchestor.io/migration, or NULL */
-    int64_t last_migration;     /* annotation couchestor.io/last-migration, Unix s; 0 = none */
-    int64_t retry_after;        /* annotation couchestor.io/retry-after, Unix s; 0 = none */
-    int failures;               /* annotation couchestor.io/migration-failures */
+    int failures;                 /* annotation couchestor.io/migration-failures */
+    bool mayastor;                /* spec.csi.driver is io.openebs.csi-mayastor */
+    bool has_volume;              /* spec.csi.volumeHandle parsed as a uuid */
+    void *block;                  /* the one allocation behind the strings (private) */
 } cs_pv_t;
 
 /* The part of a DiskPool the operator reads. */
@@ -89,13 +96,19 @@ typedef struct cs_observation_s {
     bool metrics_ok;           /* the IOPS query answered */
     cs_err_t metrics_err;
     size_t unknown;            /* PVs without a known IOPS */
+    double seconds;            /* wall time of the whole observation */
     double list_seconds;       /* wall time of the Mayastor lists */
-    double query_seconds;      /* wall time of the Prometheus query */
+    double query_seconds;      /* wall time of the Prometheus query (overlaps the lists) */
+    double list_cpu_seconds;   /* CPU time of each, from the thread that did it */
+    double query_cpu_seconds;
 } cs_observation_t;
 
 /* Lists Mayastor's volumes and pools and asks Prometheus for the IOPS of
- * every PV over window_ns, in one batch query. Failures are recorded in
- * obs (never "zero IOPS"), not returned: 0, or CS_ENOMEM. */
+ * every PV over window_ns, in one batch query. The query runs on a thread
+ * of its own while the calling thread lists Mayastor, so the wall time is
+ * the longer of the two (prom must be usable from another thread, as
+ * cs_prom_t is). Failures are recorded in obs (never "zero IOPS"), not
+ * returned: 0, or CS_ENOMEM. */
 int cs_observe(cs_mayastor_t *ms, cs_prom_t *prom, const cs_pv_t *const *pvs, size_t n, int64_t window_ns,
                cs_observation_t *obs);
 void cs_observation_free(cs_observation_t *obs);

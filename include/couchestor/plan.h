@@ -44,16 +44,16 @@ typedef struct cs_plan_volume_s {
     const char *storage_class;  /* spec.storageClassName of the PV */
     const cs_labels_t *labels;  /* PV labels, matched by spec.volumeSelector */
     uint64_t size;              /* bytes */
+    size_t replica_count;
+    const cs_plan_replica_t *replicas;
+    int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
+    int64_t retry_after;        /* Unix seconds; a failed migration backs off until then */
+    double iops;
+    bool iops_known;            /* false: no series, or Prometheus unreachable */
     bool found;                 /* the Mayastor volume exists */
     bool published;             /* has a target (nexus) */
     bool online;                /* Mayastor volume status Online */
-    size_t replica_count;
-    const cs_plan_replica_t *replicas;
     bool migrating;             /* an unfinished migration is journaled on the PV */
-    int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
-    int64_t retry_after;        /* Unix seconds; a failed migration backs off until then */
-    bool iops_known;            /* false: no series, or Prometheus unreachable */
-    double iops;
 } cs_plan_volume_t;
 
 typedef struct cs_plan_input_s {
@@ -104,16 +104,27 @@ typedef enum cs_plan_reason {
 #undef CS__PLAN_REASON_ENUM
 } cs_plan_reason_t;
 
+/* 32 bytes: a plan of 10,000 volumes is 320 KB (the plan caps volumes and
+ * pools at INT32_MAX). */
 typedef struct cs_plan_item_s {
-    size_t volume;          /* index into input volumes */
+    uint32_t volume;        /* index into input volumes */
+    int32_t source_pool;    /* index into input pools of the replica to replace, or -1 */
+    int32_t target_pool;    /* index into input pools, or -1 */
+    uint32_t running;       /* POLICY_LIMIT: migrations of the policy counted */
     cs_plan_action_t action;
     cs_plan_reason_t reason;
     cs_tier_t current;      /* CS_TIER_UNKNOWN when mixed/unknown */
     cs_tier_t wanted;       /* CS_TIER_UNKNOWN when no decision */
-    long source_pool;       /* index into input pools of the replica to replace, or -1 */
-    long target_pool;       /* index into input pools, or -1 */
-    char detail[192];       /* one line for people: numbers behind the reason */
+    bool promote;           /* a move to a hotter tier than any replica's */
+    bool partial;           /* IN_PLACE with some replicas elsewhere */
 } cs_plan_item_t;
+
+/* One line for people with the numbers behind an item's reason, e.g.
+ * "IOPS 7200.0 >= highWatermarkIOPS 5000: cold -> hot (pool a -> b)",
+ * formatted on demand (a plan of 10,000 volumes keeps no strings) from the
+ * input the plan was computed from. Returns buf. */
+#define CS_PLAN_DETAIL_MAX 192
+const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t *it, char *buf, size_t len);
 
 typedef struct cs_plan_s {
     size_t count;           /* one item per volume of the policy */

@@ -1,6 +1,8 @@
 /* cluster.c: projections of API objects and the plan input built from them. */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,127 +15,442 @@
 
 /* ---- PersistentVolume projection ---- */
 
+/* A cluster has a handful of StorageClasses and label keys, and 10,000s of
+ * PVs repeating them: those strings are interned once per process (at most
+ * CS__INTERN_MAX of them, each <= CS__INTERN_LEN bytes; the rest are stored
+ * in the PV). Entries are never removed; readers need no lock (an entry is
+ * written before the count that publishes it). */
+#define CS__INTERN_MAX 256
+#define CS__INTERN_LEN 253
+
 typedef struct {
-    cs_pv_t pv;
-    cs_kube_meta_t meta;
-    char *driver;
-    char *handle;
-    char *capacity;
-} cs__pv_build_t;
+    const char *s;
+    uint32_t len, hash;
+} cs__interned_t;
+
+static cs__interned_t cs__interned[CS__INTERN_MAX];
+static _Atomic size_t cs__interned_n;
+static pthread_mutex_t cs__intern_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t cs__str_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static const char *cs__intern_find(size_t from, size_t to, const char *s, size_t n, uint32_t h)
+{
+    for (size_t i = from; i < to; i++)
+        if (cs__interned[i].hash == h && cs__interned[i].len == n && memcmp(cs__interned[i].s, s, n) == 0)
+            return cs__interned[i].s;
+    return NULL;
+}
+
+/* The process-wide copy of s[0..n), or NULL when s is not interned (too
+ * long, the table is full, out of memory): the caller keeps its own copy. */
+static const char *cs__intern(const char *s, size_t n)
+{
+    if (n > CS__INTERN_LEN)
+        return NULL;
+    uint32_t h = cs__str_hash(s, n);
+    size_t count = atomic_load_explicit(&cs__interned_n, memory_order_acquire);
+    const char *found = cs__intern_find(0, count, s, n, h);
+    if (found || count == CS__INTERN_MAX)
+        return found;
+    pthread_mutex_lock(&cs__intern_mu);
+    size_t now = atomic_load_explicit(&cs__interned_n, memory_order_relaxed);
+    found = cs__intern_find(count, now, s, n, h);
+    if (!found && now < CS__INTERN_MAX) {
+        char *copy = malloc(n + 1);
+        if (copy) {
+            memcpy(copy, s, n);
+            copy[n] = '\0';
+            cs__interned[now] = (cs__interned_t){copy, (uint32_t)n, h};
+            atomic_store_explicit(&cs__interned_n, now + 1, memory_order_release);
+            found = copy;
+        }
+    }
+    pthread_mutex_unlock(&cs__intern_mu);
+    return found;
+}
+
+/* Most labels/annotations one object may carry (as cs_kube_meta_field). */
+#define CS__PV_MAX_ENTRIES 1024
+#define CS__NO_SPAN UINT32_MAX
+
+/* A string in the scratch buffer (NUL-terminated there). */
+typedef struct {
+    uint32_t off, len; /* off == CS__NO_SPAN: absent */
+} cs__span_t;
+
+typedef struct {
+    cs__span_t key, value;
+} cs__pv_label_t;
+
+typedef enum { CS__SEC_NONE, CS__SEC_META, CS__SEC_SPEC } cs__pv_sec1_t;
+typedef enum { CS__SEC2_NONE, CS__SEC2_LABELS, CS__SEC2_ANNOTATIONS, CS__SEC2_CSI, CS__SEC2_CAPACITY } cs__pv_sec2_t;
+
+/* What one PV needs while it is decoded; freed (or turned into the PV's
+ * one block) at finish. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    cs__pv_label_t *labels;
+    size_t label_count, label_cap;
+    size_t annotation_count;
+    cs__span_t name, uid, rv, sc, journal;
+    uint8_t sec1, sec2;       /* the containers open at item depths 1 and 2 */
+    bool driver_mayastor, handle_ok;
+    cs_kube_meta_t meta;      /* namespace, generation, timestamps: checked as ObjectMeta */
+    char inline_buf[448];
+    cs__pv_label_t inline_labels[4];
+} cs__pv_scratch_t;
+
+static void cs__pv_scratch_free(cs__pv_scratch_t *s)
+{
+    if (!s)
+        return;
+    if (s->buf != s->inline_buf)
+        free(s->buf);
+    if (s->labels != s->inline_labels)
+        free(s->labels);
+    cs_kube_meta_free(&s->meta);
+    free(s);
+}
+
+/* During decoding pv.block is the scratch and pv.name is NULL; a finished
+ * PV has its name and its block. */
+static cs__pv_scratch_t *cs__pv_scratch(cs_pv_t *pv)
+{
+    return pv->name ? NULL : pv->block;
+}
 
 static void *cs__pv_create(void *ctx)
 {
-    return calloc(1, sizeof(cs__pv_build_t));
+    cs_pv_t *pv = calloc(1, sizeof *pv);
+    cs__pv_scratch_t *s = malloc(sizeof *s);
+    if (!pv || !s) {
+        free(pv);
+        free(s);
+        return NULL;
+    }
+    memset(s, 0, offsetof(cs__pv_scratch_t, inline_buf));
+    s->buf = s->inline_buf;
+    s->cap = sizeof s->inline_buf;
+    s->labels = s->inline_labels;
+    s->label_cap = sizeof s->inline_labels / sizeof *s->inline_labels;
+    s->name = s->uid = s->rv = s->sc = s->journal = (cs__span_t){CS__NO_SPAN, 0};
+    pv->block = s;
+    return pv;
 }
 
-static int cs__take_string(const cs_kube_field_t *f, char **dst)
+/* Appends text (NUL-terminated) to the scratch buffer. */
+static int cs__pv_keep(const cs_kube_field_t *f, cs__pv_scratch_t *s, const char *text, size_t n, cs__span_t *out)
 {
-    if (f->ev->kind != CS_JS_STRING)
-        return 0;
-    char *s = strndup(f->ev->text, f->ev->text_len);
-    if (!s)
-        return CS_ENOMEM;
-    free(*dst);
-    *dst = s;
+    if (n + 1 > s->cap - s->len) {
+        size_t cap = s->cap * 2;
+        while (cap - s->len < n + 1)
+            cap *= 2;
+        if (cap > UINT32_MAX) {
+            cs_jstream_fail(f->js, CS_ETOOBIG, "PersistentVolume: more than 4 GiB of strings");
+            return CS_ETOOBIG;
+        }
+        char *b = s->buf == s->inline_buf ? malloc(cap) : realloc(s->buf, cap);
+        if (!b)
+            return CS_ENOMEM;
+        if (s->buf == s->inline_buf)
+            memcpy(b, s->buf, s->len);
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, text, n);
+    s->buf[s->len + n] = '\0';
+    *out = (cs__span_t){(uint32_t)s->len, (uint32_t)n};
+    s->len += n + 1;
     return 0;
 }
 
-static bool cs__opens(const cs_kube_field_t *f)
+/* metadata.name/uid/resourceVersion, checked as cs_kube_meta_field does. */
+static int cs__pv_meta_str(const cs_kube_field_t *f, cs__pv_scratch_t *s, cs__span_t *dst)
 {
-    return f->ev->kind == CS_JS_MAP_START || f->ev->kind == CS_JS_ARRAY_START;
+    const cs_jstream_event_t *ev = f->ev;
+    if (ev->kind == CS_JS_NULL)
+        return 0;
+    if (ev->kind != CS_JS_STRING) {
+        cs_jstream_fail(f->js, CS_EPARSE, "metadata.%s: expected a string", ev->key);
+        return CS_EPARSE;
+    }
+    if (memchr(ev->text, '\0', ev->text_len)) {
+        cs_jstream_fail(f->js, CS_EPARSE, "metadata.%s: contains a NUL character", ev->key);
+        return CS_EPARSE;
+    }
+    return cs__pv_keep(f, s, ev->text, ev->text_len, dst);
 }
 
-/* Every token of every PV passes here (10,000 PVs: ~0.5 M tokens per list),
- * so the path is looked at once per token, and the subtrees nothing reads
- * (metadata.managedFields, spec.claimRef, spec.nodeAffinity,
- * spec.csi.volumeAttributes, status, ...) are skipped whole. Only metadata
- * goes to cs_kube_meta_field, which ignores everything else. */
+static bool cs__key_eq(const cs_jstream_event_t *ev, const char *lit, size_t n)
+{
+    return ev->key_len == n && memcmp(ev->key, lit, n) == 0;
+}
+#define CS__KEY(ev, lit) cs__key_eq((ev), (lit), sizeof(lit) - 1)
+
+/* A label or annotation, checked as cs_kube_meta_field does. Labels are
+ * kept (a repeated key replaces the value); of the annotations only the
+ * operator's own are read. */
+static int cs__pv_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t *s, bool label)
+{
+    const cs_jstream_event_t *ev = f->ev;
+    const char *what = label ? "labels" : "annotations";
+    if (ev->kind != CS_JS_STRING) {
+        cs_jstream_fail(f->js, CS_EPARSE, "metadata.%s[\"%.64s\"]: expected a string", what, ev->key ? ev->key : "");
+        return CS_EPARSE;
+    }
+    size_t *count = label ? &s->label_count : &s->annotation_count;
+    if (*count >= CS__PV_MAX_ENTRIES) {
+        cs_jstream_fail(f->js, CS_ETOOBIG, "metadata.%s: more than %d entries", what, CS__PV_MAX_ENTRIES);
+        return CS_ETOOBIG;
+    }
+    if (memchr(ev->text, '\0', ev->text_len) || memchr(ev->key, '\0', ev->key_len)) {
+        cs_jstream_fail(f->js, CS_EPARSE, "metadata.%s: contains a NUL character", what);
+        return CS_EPARSE;
+    }
+    int rc;
+    if (label) {
+        for (size_t i = 0; i < s->label_count; i++) {
+            cs__pv_label_t *l = &s->labels[i];
+            if (l->key.len == ev->key_len && memcmp(s->buf + l->key.off, ev->key, ev->key_len) == 0)
+                return cs__pv_keep(f, s, ev->text, ev->text_len, &l->value);
+        }
+        if (s->label_count == s->label_cap) {
+            size_t cap = s->label_cap * 2;
+            cs__pv_label_t *l = s->labels == s->inline_labels ? malloc(cap * sizeof *l)
+                                                               : realloc(s->labels, cap * sizeof *l);
+            if (!l)
+                return CS_ENOMEM;
+            if (s->labels == s->inline_labels)
+                memcpy(l, s->labels, s->label_count * sizeof *l);
+            s->labels = l;
+            s->label_cap = cap;
+        }
+        cs__pv_label_t *l = &s->labels[s->label_count];
+        if ((rc = cs__pv_keep(f, s, ev->key, ev->key_len, &l->key)) != 0 ||
+            (rc = cs__pv_keep(f, s, ev->text, ev->text_len, &l->value)) != 0)
+            return rc;
+        s->label_count++;
+        return 0;
+    }
+    s->annotation_count++;
+    if (ev->key_len < 14 || memcmp(ev->key, "couchestor.io/", 14) != 0)
+        return 0;
+    if (CS__KEY(ev, CS_ANNOTATION_MIGRATION))
+        return cs__pv_keep(f, s, ev->text, ev->text_len, &s->journal);
+    bool last = CS__KEY(ev, CS_ANNOTATION_LAST_MIGRATION), retry = CS__KEY(ev, CS_ANNOTATION_RETRY_AFTER);
+    bool failures = CS__KEY(ev, CS_ANNOTATION_FAILURES);
+    if (!last && !retry && !failures)
+        return 0;
+    /* parsed from a NUL-terminated copy at the end of the scratch buffer,
+     * which the next string overwrites */
+    cs__span_t t;
+    size_t mark = s->len;
+    if ((rc = cs__pv_keep(f, s, ev->text, ev->text_len, &t)) != 0)
+        return rc;
+    const char *text = s->buf + t.off;
+    if (failures) {
+        long n = strtol(text, NULL, 10);
+        pv->failures = n > 0 && n < 1000 ? (int)n : 0;
+    } else {
+        int64_t *dst = last ? &pv->last_migration : &pv->retry_after;
+        if (cs_crd_time_parse(text, dst, NULL) != 0)
+            *dst = 0; /* unreadable: as if never migrated / no wait */
+    }
+    s->len = mark;
+    return 0;
+}
+
+/* Every token of every PV passes here (10,000 PVs: ~0.5 M tokens per list):
+ * the containers open at the item's depths 1 and 2 are remembered when they
+ * open, so a token is a switch on its depth and key length; every subtree
+ * nothing reads (metadata.managedFields, spec.claimRef, spec.nodeAffinity,
+ * spec.csi.volumeAttributes, status, ...) is skipped by the stream itself. */
 static int cs__pv_field(void *ctx, void *obj, const cs_kube_field_t *f)
 {
-    cs__pv_build_t *b = obj;
-    if (f->depth < 2) {
-        if (f->depth == 1 && cs__opens(f) && !cs_kube_field_key_is(f, "metadata") && !cs_kube_field_key_is(f, "spec"))
-            return CS_KUBE_SKIP;
+    cs_pv_t *pv = obj;
+    cs__pv_scratch_t *s = cs__pv_scratch(pv);
+    const cs_jstream_event_t *ev = f->ev;
+    bool opens = ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START;
+    bool closes = ev->kind == CS_JS_MAP_END || ev->kind == CS_JS_ARRAY_END;
+    if (!s)
+        return 0;
+    switch (f->depth) {
+    case 0:
+        return 0;
+    case 1:
+        if (closes) {
+            s->sec1 = CS__SEC_NONE;
+        } else if (opens) {
+            if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "metadata"))
+                s->sec1 = CS__SEC_META;
+            else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "spec"))
+                s->sec1 = CS__SEC_SPEC;
+            else
+                return CS_KUBE_SKIP;
+        }
+        return 0;
+    case 2:
+        if (closes) {
+            s->sec2 = CS__SEC2_NONE;
+            return 0;
+        }
+        if (s->sec1 == CS__SEC_META) {
+            switch (ev->key_len) {
+            case 4:
+                if (CS__KEY(ev, "name"))
+                    return cs__pv_meta_str(f, s, &s->name);
+                break;
+            case 3:
+                if (CS__KEY(ev, "uid"))
+                    return cs__pv_meta_str(f, s, &s->uid);
+                break;
+            case 15:
+                if (CS__KEY(ev, "resourceVersion"))
+                    return cs__pv_meta_str(f, s, &s->rv);
+                break;
+            case 6:
+            case 11:
+                if (CS__KEY(ev, "labels") || CS__KEY(ev, "annotations")) {
+                    if (ev->kind == CS_JS_MAP_START) {
+                        s->sec2 = ev->key_len == 6 ? CS__SEC2_LABELS : CS__SEC2_ANNOTATIONS;
+                        return 0;
+                    }
+                    return cs_kube_meta_field(&s->meta, f); /* null, or the type error */
+                }
+                break;
+            case 9:
+            case 10:
+            case 17: {
+                /* namespace, generation, creation/deletionTimestamp: not
+                 * kept, but a PV where they are wrong is as rejected as
+                 * with cs_kube_meta_field (which ignores other keys) */
+                int rc = cs_kube_meta_field(&s->meta, f);
+                if (rc)
+                    return rc;
+                break;
+            }
+            default:
+                break;
+            }
+            return opens ? CS_KUBE_SKIP : 0;
+        }
+        if (s->sec1 == CS__SEC_SPEC) {
+            if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "csi"))
+                s->sec2 = CS__SEC2_CSI;
+            else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "capacity"))
+                s->sec2 = CS__SEC2_CAPACITY;
+            else if (opens)
+                return CS_KUBE_SKIP;
+            else if (ev->kind == CS_JS_STRING && CS__KEY(ev, "storageClassName"))
+                /* as a C string: up to a NUL, as it always was */
+                return cs__pv_keep(f, s, ev->text, strnlen(ev->text, ev->text_len), &s->sc);
+        }
+        return 0;
+    case 3:
+        if (closes)
+            return 0;
+        switch (s->sec2) {
+        case CS__SEC2_LABELS:
+            return cs__pv_entry(f, pv, s, true);
+        case CS__SEC2_ANNOTATIONS:
+            return cs__pv_entry(f, pv, s, false);
+        case CS__SEC2_CSI:
+            if (opens)
+                return CS_KUBE_SKIP;
+            if (ev->kind != CS_JS_STRING)
+                return 0;
+            if (CS__KEY(ev, "driver")) {
+                size_t n = strnlen(ev->text, ev->text_len);
+                s->driver_mayastor = n == strlen(CS_MAYASTOR_CSI_DRIVER) && memcmp(ev->text, CS_MAYASTOR_CSI_DRIVER, n) == 0;
+            } else if (CS__KEY(ev, "volumeHandle")) {
+                s->handle_ok = cs_mayastor_uuid_parse(ev->text, strnlen(ev->text, ev->text_len), &pv->volume) == 0;
+            }
+            return 0;
+        case CS__SEC2_CAPACITY:
+            if (opens)
+                return CS_KUBE_SKIP;
+            if (ev->kind == CS_JS_STRING && CS__KEY(ev, "storage")) {
+                cs__span_t t;
+                size_t mark = s->len;
+                int rc = cs__pv_keep(f, s, ev->text, ev->text_len, &t);
+                if (rc)
+                    return rc;
+                int64_t cap;
+                pv->capacity = cs_quantity_parse(s->buf + t.off, &cap, NULL) == 0 && cap > 0 ? (uint64_t)cap : 0;
+                s->len = mark;
+            }
+            return 0;
+        default:
+            return 0;
+        }
+    default:
         return 0;
     }
-    const char *k1 = cs_kube_field_key(f, 1);
-    if (!k1)
-        return 0;
-    if (strcmp(k1, "metadata") == 0) {
-        if (f->depth == 2 && cs__opens(f) &&
-            (cs_kube_field_key_is(f, "managedFields") || cs_kube_field_key_is(f, "finalizers") ||
-             cs_kube_field_key_is(f, "ownerReferences")))
-            return CS_KUBE_SKIP;
-        return cs_kube_meta_field(&b->meta, f);
-    }
-    if (strcmp(k1, "spec") != 0)
-        return 0;
-    if (f->depth == 2) {
-        if (cs_kube_field_key_is(f, "storageClassName"))
-            return cs__take_string(f, &b->pv.storage_class);
-        if (cs__opens(f) && !cs_kube_field_key_is(f, "csi") && !cs_kube_field_key_is(f, "capacity"))
-            return CS_KUBE_SKIP;
-        return 0;
-    }
-    if (f->depth != 3)
-        return 0;
-    const char *k2 = cs_kube_field_key(f, 2);
-    if (!k2)
-        return 0;
-    if (strcmp(k2, "csi") == 0) {
-        if (cs_kube_field_key_is(f, "driver"))
-            return cs__take_string(f, &b->driver);
-        if (cs_kube_field_key_is(f, "volumeHandle"))
-            return cs__take_string(f, &b->handle);
-        if (cs__opens(f))
-            return CS_KUBE_SKIP;
-    } else if (strcmp(k2, "capacity") == 0) {
-        if (cs_kube_field_key_is(f, "storage"))
-            return cs__take_string(f, &b->capacity);
-        if (cs__opens(f))
-            return CS_KUBE_SKIP;
-    }
-    return 0;
 }
 
+static size_t cs__span_size(cs__span_t sp)
+{
+    return sp.off == CS__NO_SPAN ? 0 : (size_t)sp.len + 1;
+}
+
+static const char *cs__span_put(const cs__pv_scratch_t *s, cs__span_t sp, char **at)
+{
+    if (sp.off == CS__NO_SPAN)
+        return NULL;
+    char *p = *at;
+    memcpy(p, s->buf + sp.off, (size_t)sp.len + 1);
+    *at += sp.len + 1;
+    return p;
+}
+
+/* Turns the scratch into the PV's one block: the label array, then the
+ * strings back to back. */
 static int cs__pv_finish(void *ctx, void *obj, cs_err_t *err)
 {
-    cs__pv_build_t *b = obj;
-    cs_pv_t *pv = &b->pv;
-    pv->name = b->meta.name;
-    pv->uid = b->meta.uid;
-    pv->resource_version = b->meta.resource_version;
-    b->meta.name = b->meta.uid = b->meta.resource_version = NULL;
-    pv->labels = b->meta.labels;
-    memset(&b->meta.labels, 0, sizeof b->meta.labels);
-    const char *journal = cs_labels_get(&b->meta.annotations, CS_ANNOTATION_MIGRATION);
-    if (journal && !(pv->journal = strdup(journal)))
-        return CS_ENOMEM;
-    const char *last = cs_labels_get(&b->meta.annotations, CS_ANNOTATION_LAST_MIGRATION);
-    if (last && cs_crd_time_parse(last, &pv->last_migration, NULL) != 0)
-        pv->last_migration = 0; /* unreadable: as if never migrated */
-    const char *retry = cs_labels_get(&b->meta.annotations, CS_ANNOTATION_RETRY_AFTER);
-    if (retry && cs_crd_time_parse(retry, &pv->retry_after, NULL) != 0)
-        pv->retry_after = 0;
-    const char *failures = cs_labels_get(&b->meta.annotations, CS_ANNOTATION_FAILURES);
-    if (failures) {
-        long n = strtol(failures, NULL, 10);
-        pv->failures = n > 0 && n < 1000 ? (int)n : 0;
-    }
-    pv->mayastor = b->driver && strcmp(b->driver, CS_MAYASTOR_CSI_DRIVER) == 0;
-    if (pv->mayastor && b->handle &&
-        cs_mayastor_uuid_parse(b->handle, strlen(b->handle), &pv->volume) == 0)
-        pv->has_volume = true;
-    int64_t cap;
-    if (b->capacity && cs_quantity_parse(b->capacity, &cap, NULL) == 0 && cap > 0)
-        pv->capacity = (uint64_t)cap;
-    cs_kube_meta_free(&b->meta);
-    free(b->driver);
-    free(b->handle);
-    free(b->capacity);
-    b->driver = b->handle = b->capacity = NULL;
-    if (!pv->name)
+    cs_pv_t *pv = obj;
+    cs__pv_scratch_t *s = cs__pv_scratch(pv);
+    if (!s)
+        return 0;
+    if (s->name.off == CS__NO_SPAN)
         return cs_err_set(err, CS_EPARSE, "PersistentVolume without metadata.name");
+    const char *sc = s->sc.off == CS__NO_SPAN ? NULL : cs__intern(s->buf + s->sc.off, s->sc.len);
+    const char *keys[CS__PV_MAX_ENTRIES];
+    size_t size = s->label_count * sizeof(cs_label_t) + cs__span_size(s->name) + cs__span_size(s->uid) +
+                  cs__span_size(s->rv) + cs__span_size(s->journal) + (sc ? 0 : cs__span_size(s->sc));
+    for (size_t i = 0; i < s->label_count; i++) {
+        const cs__pv_label_t *l = &s->labels[i];
+        keys[i] = cs__intern(s->buf + l->key.off, l->key.len);
+        size += (keys[i] ? 0 : cs__span_size(l->key)) + cs__span_size(l->value);
+    }
+    char *block = malloc(size);
+    if (!block)
+        return cs_err_set(err, CS_ENOMEM, "PersistentVolume: out of memory");
+    cs_label_t *labels = (cs_label_t *)(void *)block;
+    char *at = block + s->label_count * sizeof(cs_label_t);
+    for (size_t i = 0; i < s->label_count; i++) {
+        labels[i].key = keys[i] ? (char *)keys[i] : (char *)cs__span_put(s, s->labels[i].key, &at);
+        labels[i].value = (char *)cs__span_put(s, s->labels[i].value, &at);
+    }
+    pv->labels = (cs_labels_t){s->label_count, s->label_count ? labels : NULL};
+    pv->uid = cs__span_put(s, s->uid, &at);
+    pv->resource_version = cs__span_put(s, s->rv, &at);
+    pv->journal = cs__span_put(s, s->journal, &at);
+    pv->storage_class = sc ? sc : cs__span_put(s, s->sc, &at);
+    pv->mayastor = s->driver_mayastor;
+    pv->has_volume = pv->mayastor && s->handle_ok;
+    if (!pv->has_volume)
+        memset(&pv->volume, 0, sizeof pv->volume);
+    pv->name = cs__span_put(s, s->name, &at); /* last: from here on the PV is built */
+    pv->block = block;
+    cs__pv_scratch_free(s);
     return 0;
 }
 
@@ -141,31 +458,21 @@ void cs_pv_free(cs_pv_t *pv)
 {
     if (!pv)
         return;
-    free(pv->name);
-    free(pv->uid);
-    free(pv->resource_version);
-    free(pv->storage_class);
-    free(pv->journal);
-    cs_labels_free(&pv->labels);
+    if (pv->name)
+        free(pv->block);
+    else
+        cs__pv_scratch_free(pv->block);
     memset(pv, 0, sizeof *pv);
 }
 
 static void cs__pv_destroy(void *ctx, void *obj)
 {
-    cs__pv_build_t *b = obj;
-    if (!b)
+    cs_pv_t *pv = obj;
+    if (!pv)
         return;
-    cs_pv_free(&b->pv);
-    cs_kube_meta_free(&b->meta);
-    free(b->driver);
-    free(b->handle);
-    free(b->capacity);
-    free(b);
+    cs_pv_free(pv);
+    free(pv);
 }
-
-/* The cs_pv_t sits first in the build struct, so the object pointer is
- * usable as a cs_pv_t *. */
-_Static_assert(offsetof(cs__pv_build_t, pv) == 0, "cs_pv_t first");
 
 cs_kube_decoder_t cs_pv_decoder(void)
 {
@@ -448,6 +755,7 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
 
 void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *policy, FILE *out, bool json)
 {
+    char detail[CS_PLAN_DETAIL_MAX];
     if (json) {
         json_t *items = json_array();
         for (size_t i = 0; i < plan->count; i++) {
@@ -457,7 +765,7 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
                                   "iops", v->iops_known ? json_real(v->iops) : json_null(), "currentTier",
                                   cs_tier_name(it->current), "wantedTier", cs_tier_name(it->wanted), "action",
                                   cs_plan_action_name(it->action), "reason", cs_plan_reason_name(it->reason),
-                                  "detail", it->detail);
+                                  "detail", cs_plan_item_detail(&f->in, it, detail, sizeof detail));
             if (it->source_pool >= 0)
                 json_object_set_new(o, "sourcePool", json_string(f->in.pools[it->source_pool].id));
             if (it->target_pool >= 0)
@@ -488,35 +796,79 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
             snprintf(iops, sizeof iops, "unknown");
         fprintf(out, "%-44s %10s %-8s %-8s %-6s %s: %s\n", v->name, iops, cs_tier_name(it->current),
                 it->wanted == CS_TIER_UNKNOWN ? "-" : cs_tier_name(it->wanted), cs_plan_action_name(it->action),
-                cs_plan_reason_name(it->reason), it->detail);
+                cs_plan_reason_name(it->reason), cs_plan_item_detail(&f->in, it, detail, sizeof detail));
     }
 }
 
 /* ---- observing Mayastor and Prometheus ---- */
 
+/* The Prometheus half of cs_observe, run on a thread of its own while the
+ * calling thread lists Mayastor: the two wait on different servers, so the
+ * observation takes the longer of the two, not their sum. */
+typedef struct {
+    cs_prom_t *prom;
+    const char **names;
+    size_t n;
+    int64_t window_ns;
+    cs_prom_iops_t *iops;
+    cs_err_t err;
+    bool ok;
+    double seconds, cpu_seconds;
+} cs__iops_job_t;
+
+static double cs__clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *cs__iops_job_run(void *arg)
+{
+    cs__iops_job_t *j = arg;
+    double t0 = cs__clock_s(CLOCK_MONOTONIC), c0 = cs__clock_s(CLOCK_THREAD_CPUTIME_ID);
+    j->ok = j->n == 0 || cs_prom_volumes_iops(j->prom, j->names, j->n, j->window_ns, j->iops, &j->err) == 0;
+    j->seconds = cs__clock_s(CLOCK_MONOTONIC) - t0;
+    j->cpu_seconds = cs__clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    return NULL;
+}
+
 int cs_observe(cs_mayastor_t *ms, cs_prom_t *prom, const cs_pv_t *const *pvs, size_t n, int64_t window_ns,
                cs_observation_t *obs)
 {
     memset(obs, 0, sizeof *obs);
-    struct timespec t0, t1, t2;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    obs->mayastor_ok = cs_mayastor_volumes_list(ms, &obs->volumes, &obs->mayastor_err) == 0 &&
-                       cs_mayastor_pools_list(ms, NULL, &obs->pools, &obs->mayastor_err) == 0;
+    double t0 = cs__clock_s(CLOCK_MONOTONIC);
     obs->iops = calloc(n + 1, sizeof *obs->iops);
     const char **names = calloc(n + 1, sizeof *names);
     if (!obs->iops || !names) {
         free(names);
+        free(obs->iops);
+        obs->iops = NULL;
         return CS_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
         names[i] = pvs[i]->name;
         obs->iops[i].state = CS_PROM_IOPS_UNAVAILABLE;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    obs->metrics_ok = n == 0 || cs_prom_volumes_iops(prom, names, n, window_ns, obs->iops, &obs->metrics_err) == 0;
-    clock_gettime(CLOCK_MONOTONIC, &t2);
-    obs->list_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    obs->query_seconds = (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
+    cs__iops_job_t job = {.prom = prom, .names = names, .n = n, .window_ns = window_ns, .iops = obs->iops};
+    pthread_t thread;
+    bool threaded = n > 0 && pthread_create(&thread, NULL, cs__iops_job_run, &job) == 0;
+
+    double c0 = cs__clock_s(CLOCK_THREAD_CPUTIME_ID), l0 = cs__clock_s(CLOCK_MONOTONIC);
+    obs->mayastor_ok = cs_mayastor_volumes_list(ms, &obs->volumes, &obs->mayastor_err) == 0 &&
+                       cs_mayastor_pools_list(ms, NULL, &obs->pools, &obs->mayastor_err) == 0;
+    obs->list_seconds = cs__clock_s(CLOCK_MONOTONIC) - l0;
+    obs->list_cpu_seconds = cs__clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+
+    if (threaded)
+        pthread_join(thread, NULL);
+    else /* no thread to be had: the query after the lists */
+        cs__iops_job_run(&job);
+    obs->metrics_ok = job.ok;
+    obs->metrics_err = job.err;
+    obs->query_seconds = job.seconds;
+    obs->query_cpu_seconds = job.cpu_seconds;
+    obs->seconds = cs__clock_s(CLOCK_MONOTONIC) - t0;
     for (size_t i = 0; i < n; i++)
         obs->unknown += !cs_prom_iops_known(&obs->iops[i]);
     free(names);

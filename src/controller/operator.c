@@ -41,7 +41,7 @@ typedef struct cs__op_s {
     cs_prom_t *prom;
     cs_metrics_t *metrics;
     cs_metric_t *m_reconcile, *m_reconcile_seconds, *m_phase_seconds, *m_migrations, *m_active, *m_mig_seconds,
-        *m_volumes, *m_errors, *m_leader;
+        *m_volumes, *m_errors, *m_leader, *m_refusals;
     cs_server_t *server;
     cs_informer_t *sp, *ec, *pv, *dp;
     cs_workqueue_t *queue;
@@ -209,7 +209,14 @@ static int cs__write_sp_status(cs__op_t *op, const char *name, const cs_storage_
     if (rc != 0)
         return rc;
     json_t *patch = json_pack("{s:o}", "status", js);
+    int64_t gate; /* a slow status write of a leader must not land after its term */
+    rc = cs_lease_write_begin(op->elector, 0, &gate, err);
+    if (rc != 0) {
+        json_decref(patch);
+        return rc;
+    }
     rc = cs_kube_patch_status(op->kube, CS_STORAGE_POLICY_RESOURCE, NULL, name, CS_KUBE_PATCH_MERGE, patch, NULL, err);
+    cs_lease_write_end(gate);
     json_decref(patch);
     if (rc != 0) {
         cs__count_error(op, "kubernetes");
@@ -468,7 +475,8 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
         cs__count_error(op, "mayastor");
     if (!metrics_ok)
         cs__count_error(op, "prometheus");
-    double t_query = t_list + obs.list_seconds, t_decide = t_query + obs.query_seconds;
+    /* the lists and the query overlap (cs_observe) */
+    double t_decide = t_list + obs.seconds, obs_list_seconds = obs.list_seconds, obs_query_seconds = obs.query_seconds;
     cs_cluster_view_t view = cs_observation_view(&obs, pvs.pvs, pvs.n, dps.dps, dps.n);
     cs_plan_facts_t facts;
     cs_plan_t plan;
@@ -499,9 +507,10 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
             if (it->reason == CS_PLAN_REASON_NO_ELIGIBLE_POOL || it->reason == CS_PLAN_REASON_NOT_ONLINE ||
                 it->reason == CS_PLAN_REASON_UNKNOWN_TIER || it->reason == CS_PLAN_REASON_NO_TIER_SELECTOR)
                 blocked++;
+            char detail[CS_PLAN_DETAIL_MAX];
             if (it->action == CS_PLAN_SKIP && cs__reason_is_news(it->reason))
                 cs__pv_event(op, v->name, it->reason != CS_PLAN_REASON_DRY_RUN, cs_plan_reason_name(it->reason),
-                             it->detail);
+                             cs_plan_item_detail(&facts.in, it, detail, sizeof detail));
             if (it->action != CS_PLAN_MOVE)
                 continue;
             char uuid[37];
@@ -517,7 +526,8 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
                                     .accept_count = naccept, .from_tier = it->current, .to_tier = it->wanted,
                                     .trigger_iops = v->iops, .timeout_ms = pol.spec.migration_timeout_ns / 1000000};
             cs_err_t merr = {0};
-            CS_INFO("starting a migration", "policy", name, "pv", v->name, "detail", it->detail);
+            CS_INFO("starting a migration", "policy", name, "pv", v->name, "detail",
+                    cs_plan_item_detail(&facts.in, it, detail, sizeof detail));
             if (cs_migrations_start(op->migrations, &req, (size_t)pol.spec.max_concurrent_migrations,
                                     (size_t)op->cfg->max_concurrent_migrations, pv->failures, &merr) != 0)
                 CS_WARN("cannot start a migration", "pv", v->name, "error", merr.msg);
@@ -591,8 +601,8 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
     }
     double t_end = cs__mono();
     const char *ph[] = {"list"}, *pq[] = {"query"}, *pd[] = {"decide"}, *ps[] = {"status"};
-    cs_metric_observe(op->m_phase_seconds, ph, t_query - t_list);
-    cs_metric_observe(op->m_phase_seconds, pq, t_decide - t_query);
+    cs_metric_observe(op->m_phase_seconds, ph, obs_list_seconds);
+    cs_metric_observe(op->m_phase_seconds, pq, obs_query_seconds);
     cs_metric_observe(op->m_phase_seconds, pd, t_apply - t_decide);
     cs_metric_observe(op->m_phase_seconds, ps, t_end - t_status);
     cs_metric_observe(op->m_reconcile_seconds, NULL, t_end - t0);
@@ -648,10 +658,15 @@ static int cs__reconcile_ec(cs__op_t *op, const char *name)
         rc = cs_ec_policy_status_encode(&st, &js, &err);
         if (rc == 0 && !(current && json_equal(current, js))) {
             json_t *patch = json_pack("{s:O}", "status", js);
-            rc = cs_kube_patch_status(op->kube, CS_EC_POLICY_RESOURCE, NULL, name, CS_KUBE_PATCH_MERGE, patch, NULL,
-                                      &err);
-            if (rc != 0)
-                cs__count_error(op, "kubernetes");
+            int64_t gate;
+            rc = cs_lease_write_begin(op->elector, 0, &gate, &err);
+            if (rc == 0) {
+                rc = cs_kube_patch_status(op->kube, CS_EC_POLICY_RESOURCE, NULL, name, CS_KUBE_PATCH_MERGE, patch,
+                                          NULL, &err);
+                cs_lease_write_end(gate);
+                if (rc != 0)
+                    cs__count_error(op, "kubernetes");
+            }
             json_decref(patch);
             if (rc == 0)
                 CS_INFO("ErasureCodingPolicy status", "policy", name, "phase", cs_ec_policy_phase_name(st.phase));
@@ -802,7 +817,7 @@ static int cs__metrics_setup(cs__op_t *op, cs_err_t *err)
     op->m_reconcile_seconds = cs_metrics_histogram(op->metrics, "couchestor_reconcile_duration_seconds",
                                                    "Wall time of a StoragePolicy reconcile.", 0, NULL, 10, rb, err);
     op->m_phase_seconds = cs_metrics_histogram(op->metrics, "couchestor_reconcile_phase_duration_seconds",
-                                               "Wall time of each reconcile phase (list, query, decide, status).", 1,
+                                               "Wall time of each reconcile phase (list, query, decide, status; list and query overlap).", 1,
                                                ph, 10, rb, err);
     op->m_migrations = cs_metrics_counter(op->metrics, "couchestor_migrations_total",
                                           "Migrations by outcome (aborted = suspended, resumed later).", 1, st, err);
@@ -815,14 +830,21 @@ static int cs__metrics_setup(cs__op_t *op, cs_err_t *err)
                                       "Failed requests to Prometheus, Kubernetes and Mayastor.", 1, tg, err);
     op->m_leader = cs_metrics_gauge(op->metrics, "couchestor_leader", "1 while this replica holds the Lease.", 0, NULL,
                                     err);
+    const char *rs[] = {"reason"};
+    op->m_refusals = cs_metrics_counter(op->metrics, "couchestor_migration_refusals_total",
+                                        "Migrations refused before any change, by reason (not failures).", 1, rs, err);
     if (!op->m_reconcile || !op->m_reconcile_seconds || !op->m_phase_seconds || !op->m_migrations || !op->m_active ||
-        !op->m_mig_seconds || !op->m_volumes || !op->m_errors || !op->m_leader)
+        !op->m_mig_seconds || !op->m_volumes || !op->m_errors || !op->m_leader || !op->m_refusals)
         return err && err->code ? err->code : CS_ENOMEM;
     /* Every known series from the start, so rate() and alerts see the first event. */
     const char *outcomes[] = {"success", "failed", "aborted"};
     for (int i = 0; i < 3; i++) {
         const char *l[] = {outcomes[i]};
         cs_metric_touch(op->m_migrations, l);
+    }
+    for (int r = CS_MIG_REFUSAL_NONE + 1; r < CS_MIG_REFUSAL_COUNT_; r++) {
+        const char *l[] = {cs_mig_refusal_name((cs_mig_refusal_t)r)};
+        cs_metric_touch(op->m_refusals, l);
     }
     const char *targets[] = {"prometheus", "kubernetes", "mayastor"};
     for (int i = 0; i < 3; i++) {
@@ -963,6 +985,7 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
     cs_migrations_options_t mgo = {.mayastor = op->ms, .kube = op->kube, .events = op->events, .elector = op->elector,
                                    .poll_ms = cfg->sync_poll_interval_seconds * 1000,
                                    .preservation_mode = cfg->preservation_mode, .migrations_total = op->m_migrations,
+                                   .refusals = op->m_refusals,
                                    .active = op->m_active, .duration = op->m_mig_seconds,
                                    .on_finished = cs__migration_finished, .ctx = op};
     if ((rc = cs_migrations_new(&mgo, &op->migrations, err)) != 0)

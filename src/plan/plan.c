@@ -193,6 +193,9 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
     memset(out, 0, sizeof *out);
     if (!in || !in->spec)
         return cs_err_set(err, CS_EINVAL, "plan: no policy spec given");
+    if (in->volume_count > INT32_MAX || in->pool_count > INT32_MAX)
+        return cs_err_set(err, CS_EINVAL, "plan: %zu volumes and %zu pools: at most %d of each", in->volume_count,
+                          in->pool_count, INT32_MAX);
     const cs_storage_policy_spec_t *spec = in->spec;
     cs__pools_t pools = {.in = in};
     pools.order = malloc((in->pool_count + 1) * sizeof *pools.order);
@@ -221,7 +224,7 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             continue;
         cs_plan_item_t *it = &out->items[out->count++];
         memset(it, 0, sizeof *it);
-        it->volume = vi;
+        it->volume = (uint32_t)vi;
         it->source_pool = -1;
         it->target_pool = -1;
         it->action = CS_PLAN_SKIP;
@@ -267,18 +270,14 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
 
         if (!v->found) {
             it->reason = CS_PLAN_REASON_NOT_FOUND;
-            snprintf(it->detail, sizeof it->detail, "no Mayastor volume for PV %s", v->name);
             continue;
         }
         if (v->migrating) {
             it->reason = CS_PLAN_REASON_ALREADY_MIGRATING;
-            snprintf(it->detail, sizeof it->detail, "a migration is in progress (journaled on the PV)");
             continue;
         }
         if (!v->iops_known) {
             it->reason = CS_PLAN_REASON_UNKNOWN_IOPS;
-            snprintf(it->detail, sizeof it->detail, "no IOPS sample over samplingWindow %s",
-                     spec->sampling_window ? spec->sampling_window : "");
             continue;
         }
         cs_tier_t wanted = cs_plan_wanted_tier(spec, v->iops);
@@ -286,12 +285,6 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
         if (wanted == CS_TIER_UNKNOWN) {
             it->action = CS_PLAN_STAY;
             it->reason = CS_PLAN_REASON_IN_BAND;
-            if (cs_storage_policy_has_warm_tier(spec))
-                snprintf(it->detail, sizeof it->detail, "IOPS %.1f is between warmWatermarkIOPS %lld and highWatermarkIOPS %lld",
-                         v->iops, (long long)spec->warm_watermark_iops, (long long)spec->high_watermark_iops);
-            else
-                snprintf(it->detail, sizeof it->detail, "IOPS %.1f is between lowWatermarkIOPS %lld and highWatermarkIOPS %lld",
-                         v->iops, (long long)spec->low_watermark_iops, (long long)spec->high_watermark_iops);
             continue;
         }
         /* On the wanted tier: every replica there; in preservation mode (old
@@ -301,63 +294,40 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
         if (on_wanted > 0 && (in->preservation_mode || (size_t)on_wanted == v->replica_count)) {
             it->action = CS_PLAN_STAY;
             it->reason = CS_PLAN_REASON_IN_PLACE;
-            if (in->preservation_mode && (size_t)on_wanted < v->replica_count)
-                snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; a replica is on %s (preservation mode keeps the others)",
-                         v->iops, cs_tier_name(wanted), cs_tier_name(wanted));
-            else
-                snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; every replica is on %s", v->iops,
-                         cs_tier_name(wanted), cs_tier_name(wanted));
+            it->partial = (size_t)on_wanted < v->replica_count;
             continue;
         }
         if (wanted == CS_TIER_WARM && it->current == CS_TIER_COLD &&
             v->iops <= (double)spec->low_watermark_iops * (1.0 + CS_PLAN_HYSTERESIS)) {
             it->action = CS_PLAN_STAY;
             it->reason = CS_PLAN_REASON_HYSTERESIS;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f is within %.0f%% above lowWatermarkIOPS %lld: stays cold",
-                     v->iops, CS_PLAN_HYSTERESIS * 100, (long long)spec->low_watermark_iops);
             continue;
         }
         if (!tiers) {
             it->reason = CS_PLAN_REASON_UNKNOWN_TIER;
-            snprintf(it->detail, sizeof it->detail, "none of its %zu replicas is on a pool a tier selector matches",
-                     v->replica_count);
             continue;
         }
         if (!cs__has_selector(spec, wanted)) {
             it->reason = CS_PLAN_REASON_NO_TIER_SELECTOR;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s, but spec.%sPoolSelector is not set", v->iops,
-                     cs_tier_name(wanted), cs_tier_name(wanted));
             continue;
         }
         int64_t cooldown_s = spec->cooldown_period_ns / CS_NSEC_PER_SEC;
         /* Cooldown guards tier changes, not the next replica of a change
          * already under way. */
         if (!continuing && v->last_migration_end > 0 && in->now < v->last_migration_end + cooldown_s) {
-            char left[32];
-            cs_duration_format((v->last_migration_end + cooldown_s - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
             it->reason = CS_PLAN_REASON_COOLDOWN;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; cooldown ends in %s", v->iops,
-                     cs_tier_name(wanted), left);
             continue;
         }
         if (v->retry_after > in->now) {
-            char left[32];
-            cs_duration_format((v->retry_after - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
             it->reason = CS_PLAN_REASON_BACKOFF;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the last migration failed, next attempt in %s",
-                     v->iops, cs_tier_name(wanted), left);
             continue;
         }
         if (!v->published) {
             it->reason = CS_PLAN_REASON_UNPUBLISHED;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the volume has no target", v->iops,
-                     cs_tier_name(wanted));
             continue;
         }
         if (!v->online) {
             it->reason = CS_PLAN_REASON_NOT_ONLINE;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the volume is not Online", v->iops,
-                     cs_tier_name(wanted));
             continue;
         }
         /* Source: a replica whose pool is not on the wanted tier, first by pool id. */
@@ -365,7 +335,7 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             long p = v->replicas[r].pool ? cs__pool_find(&pools, v->replicas[r].pool) : -1;
             if (p >= 0 && pools.tier[p] != wanted &&
                 (it->source_pool < 0 || strcmp(in->pools[p].id, in->pools[it->source_pool].id) < 0))
-                it->source_pool = p;
+                it->source_pool = (int32_t)p;
         }
         cands[ncand].item = out->count - 1;
         cands[ncand].promote = cs__tier_rank(wanted) > top_rank;
@@ -381,62 +351,135 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
     for (size_t c = 0; c < ncand; c++) {
         cs_plan_item_t *it = &out->items[cands[c].item];
         const cs_plan_volume_t *v = &in->volumes[it->volume];
-        /* The watermark that decided it, for the detail line. */
-        const char *op = ">=", *dir = "highWatermarkIOPS";
-        long long mark = (long long)spec->high_watermark_iops;
-        if (it->wanted == CS_TIER_COLD) {
-            op = "<=";
-            dir = "lowWatermarkIOPS";
-            mark = (long long)spec->low_watermark_iops;
-        } else if (it->wanted == CS_TIER_WARM && cands[c].promote) {
-            op = ">";
-            dir = "lowWatermarkIOPS";
-            mark = (long long)spec->low_watermark_iops;
-        } else if (it->wanted == CS_TIER_WARM) {
-            op = "<=";
-            dir = "warmWatermarkIOPS";
-            mark = (long long)spec->warm_watermark_iops;
-        }
+        it->promote = cands[c].promote;
         long target = cs__pick_target(&pools, v, it->wanted);
         if (target < 0) {
             it->reason = CS_PLAN_REASON_NO_ELIGIBLE_POOL;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; no %s pool is Online with %llu bytes free on a node without a replica",
-                     v->iops, cs_tier_name(it->wanted), cs_tier_name(it->wanted), (unsigned long long)v->size);
             continue;
         }
         if (in->active_migrations + started >= policy_max) {
             it->reason = CS_PLAN_REASON_POLICY_LIMIT;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; %zu of maxConcurrentMigrations %zu running",
-                     v->iops, cs_tier_name(it->wanted), in->active_migrations + started, policy_max);
+            it->running = (uint32_t)(in->active_migrations + started);
             continue;
         }
         if (started >= in->global_slots) {
             it->reason = CS_PLAN_REASON_GLOBAL_LIMIT;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f wants %s; the operator-wide limit is reached",
-                     v->iops, cs_tier_name(it->wanted));
             continue;
         }
         started++;
         pools.reserved[target] += v->size;
-        it->target_pool = target;
-        const char *from = it->source_pool >= 0 ? in->pools[it->source_pool].id : "?";
+        it->target_pool = (int32_t)target;
         if (dry) {
             it->reason = CS_PLAN_REASON_DRY_RUN;
-            snprintf(it->detail, sizeof it->detail, "IOPS %.1f %s %s %lld: would move %s -> %s (pool %s -> %s)",
-                     v->iops, op, dir, mark, cs_tier_name(it->current),
-                     cs_tier_name(it->wanted), from, in->pools[target].id);
             continue;
         }
         it->action = CS_PLAN_MOVE;
         out->moves++;
         it->reason = cands[c].promote ? CS_PLAN_REASON_PROMOTE : CS_PLAN_REASON_DEMOTE;
-        snprintf(it->detail, sizeof it->detail, "IOPS %.1f %s %s %lld: %s -> %s (pool %s -> %s)", v->iops,
-                 op, dir, mark, cs_tier_name(it->current), cs_tier_name(it->wanted),
-                 from, in->pools[target].id);
     }
     free(cands);
     free(pools.order);
     free(pools.tier);
     free(pools.reserved);
     return 0;
+}
+
+const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t *it, char *buf, size_t len)
+{
+    const cs_storage_policy_spec_t *spec = in->spec;
+    const cs_plan_volume_t *v = &in->volumes[it->volume];
+    const char *want = cs_tier_name(it->wanted);
+    char left[32];
+    switch (it->reason) {
+    case CS_PLAN_REASON_NOT_FOUND:
+        snprintf(buf, len, "no Mayastor volume for PV %s", v->name);
+        break;
+    case CS_PLAN_REASON_ALREADY_MIGRATING:
+        snprintf(buf, len, "a migration is in progress (journaled on the PV)");
+        break;
+    case CS_PLAN_REASON_UNKNOWN_IOPS:
+        snprintf(buf, len, "no IOPS sample over samplingWindow %s", spec->sampling_window ? spec->sampling_window : "");
+        break;
+    case CS_PLAN_REASON_IN_BAND:
+        if (cs_storage_policy_has_warm_tier(spec))
+            snprintf(buf, len, "IOPS %.1f is between warmWatermarkIOPS %lld and highWatermarkIOPS %lld", v->iops,
+                     (long long)spec->warm_watermark_iops, (long long)spec->high_watermark_iops);
+        else
+            snprintf(buf, len, "IOPS %.1f is between lowWatermarkIOPS %lld and highWatermarkIOPS %lld", v->iops,
+                     (long long)spec->low_watermark_iops, (long long)spec->high_watermark_iops);
+        break;
+    case CS_PLAN_REASON_IN_PLACE:
+        if (in->preservation_mode && it->partial)
+            snprintf(buf, len, "IOPS %.1f wants %s; a replica is on %s (preservation mode keeps the others)", v->iops,
+                     want, want);
+        else
+            snprintf(buf, len, "IOPS %.1f wants %s; every replica is on %s", v->iops, want, want);
+        break;
+    case CS_PLAN_REASON_HYSTERESIS:
+        snprintf(buf, len, "IOPS %.1f is within %.0f%% above lowWatermarkIOPS %lld: stays cold", v->iops,
+                 CS_PLAN_HYSTERESIS * 100, (long long)spec->low_watermark_iops);
+        break;
+    case CS_PLAN_REASON_UNKNOWN_TIER:
+        snprintf(buf, len, "none of its %zu replicas is on a pool a tier selector matches", v->replica_count);
+        break;
+    case CS_PLAN_REASON_NO_TIER_SELECTOR:
+        snprintf(buf, len, "IOPS %.1f wants %s, but spec.%sPoolSelector is not set", v->iops, want, want);
+        break;
+    case CS_PLAN_REASON_COOLDOWN:
+        cs_duration_format((v->last_migration_end + spec->cooldown_period_ns / CS_NSEC_PER_SEC - in->now) *
+                               CS_NSEC_PER_SEC,
+                           left, sizeof left);
+        snprintf(buf, len, "IOPS %.1f wants %s; cooldown ends in %s", v->iops, want, left);
+        break;
+    case CS_PLAN_REASON_BACKOFF:
+        cs_duration_format((v->retry_after - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
+        snprintf(buf, len, "IOPS %.1f wants %s; the last migration failed, next attempt in %s", v->iops, want, left);
+        break;
+    case CS_PLAN_REASON_UNPUBLISHED:
+        snprintf(buf, len, "IOPS %.1f wants %s; the volume has no target", v->iops, want);
+        break;
+    case CS_PLAN_REASON_NOT_ONLINE:
+        snprintf(buf, len, "IOPS %.1f wants %s; the volume is not Online", v->iops, want);
+        break;
+    case CS_PLAN_REASON_NO_ELIGIBLE_POOL:
+        snprintf(buf, len, "IOPS %.1f wants %s; no %s pool is Online with %llu bytes free on a node without a replica",
+                 v->iops, want, want, (unsigned long long)v->size);
+        break;
+    case CS_PLAN_REASON_POLICY_LIMIT:
+        snprintf(buf, len, "IOPS %.1f wants %s; %u of maxConcurrentMigrations %lld running", v->iops, want,
+                 (unsigned)it->running, (long long)(spec->max_concurrent_migrations > 0 ? spec->max_concurrent_migrations : 0));
+        break;
+    case CS_PLAN_REASON_GLOBAL_LIMIT:
+        snprintf(buf, len, "IOPS %.1f wants %s; the operator-wide limit is reached", v->iops, want);
+        break;
+    case CS_PLAN_REASON_DRY_RUN:
+    case CS_PLAN_REASON_PROMOTE:
+    case CS_PLAN_REASON_DEMOTE: {
+        /* The watermark that decided it. */
+        const char *op = ">=", *mark_name = "highWatermarkIOPS";
+        long long mark = (long long)spec->high_watermark_iops;
+        if (it->wanted == CS_TIER_COLD) {
+            op = "<=";
+            mark_name = "lowWatermarkIOPS";
+            mark = (long long)spec->low_watermark_iops;
+        } else if (it->wanted == CS_TIER_WARM && it->promote) {
+            op = ">";
+            mark_name = "lowWatermarkIOPS";
+            mark = (long long)spec->low_watermark_iops;
+        } else if (it->wanted == CS_TIER_WARM) {
+            op = "<=";
+            mark_name = "warmWatermarkIOPS";
+            mark = (long long)spec->warm_watermark_iops;
+        }
+        const char *from = it->source_pool >= 0 ? in->pools[it->source_pool].id : "?";
+        const char *to = it->target_pool >= 0 ? in->pools[it->target_pool].id : "?";
+        snprintf(buf, len, "IOPS %.1f %s %s %lld: %s%s -> %s (pool %s -> %s)", v->iops, op, mark_name, mark,
+                 it->reason == CS_PLAN_REASON_DRY_RUN ? "would move " : "", cs_tier_name(it->current), want, from, to);
+        break;
+    }
+    default:
+        snprintf(buf, len, "%s", cs_plan_reason_text(it->reason));
+        break;
+    }
+    return buf;
 }

@@ -91,6 +91,20 @@ static cs_plan_item_t single(const cs_plan_volume_t *v)
     return it;
 }
 
+/* The detail line of an item single(v) returned, as people see it. */
+static const char *detail_of(const cs_plan_volume_t *v, const cs_plan_item_t *it)
+{
+    static char buf[CS_PLAN_DETAIL_MAX];
+    cs_plan_input_t in = input(v, 1);
+    return cs_plan_item_detail(&in, it, buf, sizeof buf);
+}
+
+static const char *item_detail(const cs_plan_input_t *in, const cs_plan_t *plan, size_t i)
+{
+    static char buf[CS_PLAN_DETAIL_MAX];
+    return cs_plan_item_detail(in, &plan->items[i], buf, sizeof buf);
+}
+
 Test(plan, watermarks_decide_the_wanted_tier)
 {
     cr_expect_eq(cs_plan_wanted_tier(&spec, 5000), CS_TIER_HOT, "high watermark is inclusive");
@@ -128,7 +142,7 @@ Test(plan, promote_cold_volume_to_hot)
     cr_expect_str_eq(pools[it.source_pool].id, "cold-n1");
     cr_expect_str_neq(pools[it.target_pool].node, "n1", "never on a node that holds a replica");
     cr_expect_str_eq(pools[it.target_pool].id, "hot-n2", "most free space, then id");
-    cr_expect_str_eq(it.detail, "IOPS 7200.0 >= highWatermarkIOPS 5000: cold -> hot (pool cold-n1 -> hot-n2)");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 7200.0 >= highWatermarkIOPS 5000: cold -> hot (pool cold-n1 -> hot-n2)");
 }
 
 Test(plan, demote_hot_volume_to_cold_and_warm)
@@ -139,17 +153,17 @@ Test(plan, demote_hot_volume_to_cold_and_warm)
     cr_expect_eq(it.action, CS_PLAN_MOVE);
     cr_expect_eq(it.reason, CS_PLAN_REASON_DEMOTE);
     cr_expect_eq(it.wanted, CS_TIER_COLD);
-    cr_expect_str_eq(it.detail, "IOPS 100.0 <= lowWatermarkIOPS 500: hot -> cold (pool hot-n1 -> cold-n2)");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 100.0 <= lowWatermarkIOPS 500: hot -> cold (pool hot-n1 -> cold-n2)");
     v.iops = 1200;
     it = single(&v);
     cr_expect_eq(it.wanted, CS_TIER_WARM);
     cr_expect_eq(it.reason, CS_PLAN_REASON_DEMOTE);
-    cr_expect_str_eq(it.detail, "IOPS 1200.0 <= warmWatermarkIOPS 2000: hot -> warm (pool hot-n1 -> warm-n2)");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 1200.0 <= warmWatermarkIOPS 2000: hot -> warm (pool hot-n1 -> warm-n2)");
     cs_plan_replica_t rc = one_replica("cold-n1", "n1");
     cs_plan_volume_t vc = vol("pvc-c", &rc, 1, 1200);
     it = single(&vc);
     cr_expect_eq(it.reason, CS_PLAN_REASON_PROMOTE);
-    cr_expect_str_eq(it.detail, "IOPS 1200.0 > lowWatermarkIOPS 500: cold -> warm (pool cold-n1 -> warm-n2)");
+    cr_expect_str_eq(detail_of(&vc, &it), "IOPS 1200.0 > lowWatermarkIOPS 500: cold -> warm (pool cold-n1 -> warm-n2)");
 }
 
 Test(plan, stays_in_place_and_in_band)
@@ -163,7 +177,7 @@ Test(plan, stays_in_place_and_in_band)
     it = single(&v);
     cr_expect_eq(it.action, CS_PLAN_STAY);
     cr_expect_eq(it.reason, CS_PLAN_REASON_IN_BAND);
-    cr_expect_str_eq(it.detail, "IOPS 3000.0 is between warmWatermarkIOPS 2000 and highWatermarkIOPS 5000");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 3000.0 is between warmWatermarkIOPS 2000 and highWatermarkIOPS 5000");
 }
 
 Test(plan, unknown_iops_never_moves)
@@ -203,7 +217,7 @@ Test(plan, current_tier_is_checked)
     cs_plan_t plan;
     cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
     cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_IN_PLACE);
-    cr_expect_str_eq(plan.items[0].detail, "IOPS 9000.0 wants hot; a replica is on hot (preservation mode keeps the others)");
+    cr_expect_str_eq(item_detail(&in, &plan, 0), "IOPS 9000.0 wants hot; a replica is on hot (preservation mode keeps the others)");
     cr_expect_eq(plan.hot, 1, "counted where most replicas are, hotter on a tie");
     cs_plan_free(&plan);
 }
@@ -215,7 +229,7 @@ Test(plan, hysteresis_above_the_low_watermark)
     cs_plan_item_t it = single(&v);
     cr_expect_eq(it.action, CS_PLAN_STAY);
     cr_expect_eq(it.reason, CS_PLAN_REASON_HYSTERESIS);
-    cr_expect_str_eq(it.detail, "IOPS 550.0 is within 10% above lowWatermarkIOPS 500: stays cold");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 550.0 is within 10% above lowWatermarkIOPS 500: stays cold");
     v.iops = 551;
     cr_expect_eq(single(&v).reason, CS_PLAN_REASON_PROMOTE);
     cs_plan_replica_t w = one_replica("warm-n1", "n1");
@@ -238,14 +252,14 @@ Test(plan, skip_reasons_in_order)
     v.last_migration_end = NOW - 3600;
     cs_plan_item_t it = single(&v);
     cr_expect_eq(it.reason, CS_PLAN_REASON_COOLDOWN);
-    cr_expect_str_eq(it.detail, "IOPS 9000.0 wants hot; cooldown ends in 23h0m0s");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 9000.0 wants hot; cooldown ends in 23h0m0s");
     v.last_migration_end = NOW - 24 * 3600; /* exactly over */
     cr_expect_eq(single(&v).action, CS_PLAN_MOVE);
     v.last_migration_end = 0;
     v.retry_after = NOW + 600;
     it = single(&v);
     cr_expect_eq(it.reason, CS_PLAN_REASON_BACKOFF);
-    cr_expect_str_eq(it.detail, "IOPS 9000.0 wants hot; the last migration failed, next attempt in 10m0s");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 9000.0 wants hot; the last migration failed, next attempt in 10m0s");
     v.retry_after = NOW;
     cr_expect_eq(single(&v).action, CS_PLAN_MOVE, "the backoff is over at retry_after");
     v.retry_after = 0;
@@ -269,7 +283,7 @@ Test(plan, no_selector_for_wanted_tier)
     cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
     cs_plan_item_t it = single(&v);
     cr_expect_eq(it.reason, CS_PLAN_REASON_NO_TIER_SELECTOR);
-    cr_expect_str_eq(it.detail, "IOPS 9000.0 wants hot, but spec.hotPoolSelector is not set");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 9000.0 wants hot, but spec.hotPoolSelector is not set");
 }
 
 Test(plan, no_eligible_pool)
@@ -305,7 +319,7 @@ Test(plan, limits_and_priority)
     cr_expect_eq(plan.items[1].action, CS_PLAN_MOVE, "pvc-b 9000");
     cr_expect_eq(plan.items[3].action, CS_PLAN_MOVE, "pvc-d 7000");
     cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_POLICY_LIMIT);
-    cr_expect_str_eq(plan.items[0].detail, "IOPS 6000.0 wants hot; 2 of maxConcurrentMigrations 2 running");
+    cr_expect_str_eq(item_detail(&in, &plan, 0), "IOPS 6000.0 wants hot; 2 of maxConcurrentMigrations 2 running");
     cr_expect_eq(plan.items[2].reason, CS_PLAN_REASON_POLICY_LIMIT, "demotions come after promotions");
     /* two target pools on n2/n3 are used before doubling up: room is reserved */
     cr_expect_eq(plan.watched, 4);
@@ -352,7 +366,7 @@ Test(plan, dry_run_reports_without_moving)
     cr_expect_eq(it.action, CS_PLAN_SKIP);
     cr_expect_eq(it.reason, CS_PLAN_REASON_DRY_RUN);
     cr_expect_geq(it.target_pool, 0, "the plan still says where it would go");
-    cr_expect_str_eq(it.detail, "IOPS 9000.0 >= highWatermarkIOPS 5000: would move cold -> hot (pool cold-n1 -> hot-n2)");
+    cr_expect_str_eq(detail_of(&v, &it), "IOPS 9000.0 >= highWatermarkIOPS 5000: would move cold -> hot (pool cold-n1 -> hot-n2)");
     spec.dry_run = false;
     cs_plan_input_t in = input(&v, 1);
     in.global_dry_run = true;
@@ -392,4 +406,23 @@ Test(plan, names_and_texts)
     cr_expect_str_eq(cs_plan_action_name(CS_PLAN_MOVE), "move");
     cs_plan_t plan;
     cr_expect_eq(cs_plan_compute(NULL, &plan, NULL), CS_EINVAL);
+}
+
+Test(plan, every_reason_has_a_detail_line)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    cs_plan_input_t in = input(&v, 1);
+    for (int reason = CS_PLAN_REASON_PROMOTE; reason <= CS_PLAN_REASON_DRY_RUN; reason++) {
+        cs_plan_item_t it = {.volume = 0, .reason = (cs_plan_reason_t)reason, .current = CS_TIER_COLD,
+                             .wanted = CS_TIER_HOT, .source_pool = -1, .target_pool = -1};
+        char buf[CS_PLAN_DETAIL_MAX];
+        const char *d = cs_plan_item_detail(&in, &it, buf, sizeof buf);
+        cr_expect_eq(d, buf);
+        cr_expect_gt(strlen(d), 10, "%s: '%s'", cs_plan_reason_name(it.reason), d);
+    }
+    /* a short buffer is cut, never overrun */
+    char tiny[8];
+    cs_plan_item_t it = {.reason = CS_PLAN_REASON_IN_BAND, .source_pool = -1, .target_pool = -1};
+    cr_expect_eq(strlen(cs_plan_item_detail(&in, &it, tiny, sizeof tiny)), 7);
 }
