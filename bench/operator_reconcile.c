@@ -1046,6 +1046,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (argc == 3 && strcmp(argv[1], "--rss-floor") == 0)
         return rss_floor_main(argv[2]);
+    cs_operator_malloc_setup(); /* as the operator does */
 
     int counts[8], ncounts = 0;
     for (int i = 1; i < argc && ncounts < 8; i++)

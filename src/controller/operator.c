@@ -2,6 +2,7 @@
  * election, the StoragePolicy and ErasureCodingPolicy reconcilers, status,
  * metrics and clean shutdown. */
 #include <math.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -910,8 +911,14 @@ static void cs__teardown(cs__op_t *op)
     pthread_mutex_destroy(&op->mem_lock);
 }
 
+void cs_operator_malloc_setup(void)
+{
+    mallopt(M_ARENA_MAX, 1);
+}
+
 int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *err)
 {
+    cs_operator_malloc_setup();
     cs__op_t *op = calloc(1, sizeof *op);
     if (!op)
         return cs_err_set(err, CS_ENOMEM, "out of memory");
