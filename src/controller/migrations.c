@@ -280,14 +280,22 @@ static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_
     return rc;
 }
 
-static void cs__event(void *ctx, const char *pv, bool warning, const char *reason, const char *message)
+/* An Event about a PV, with its uid when the operator can tell it. */
+static void cs__pv_event(cs_migrations_t *m, const char *pv, bool warning, const char *reason, const char *message)
 {
-    cs_migrations_t *m = ctx;
     if (!m->o.events)
         return;
+    char uid[64];
     cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = pv};
+    if (m->o.pv_uid && m->o.pv_uid(m->o.ctx, pv, uid, sizeof uid) == 0)
+        ref.uid = uid;
     cs_event_record(m->o.events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Migrate", "%s",
                     message);
+}
+
+static void cs__event(void *ctx, const char *pv, bool warning, const char *reason, const char *message)
+{
+    cs__pv_event(ctx, pv, warning, reason, message);
 }
 
 static int64_t cs__now_ms(void *ctx)
@@ -442,10 +450,8 @@ static void *cs__run_main(void *arg)
         bool news = cs__refusal_is_news(m, run->pv, res.refusal);
         cs_log(news ? CS_LOG_WARN : CS_LOG_DEBUG, "migration refused", "pv", run->pv, "policy", run->policy,
                "reason", cs_mig_refusal_name(res.refusal), "error", err.msg, (const char *)NULL);
-        if (news && m->o.events) {
-            cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = run->pv};
-            cs_event_record(m->o.events, &ref, CS_EVENT_WARNING, "MigrationRefused", "Migrate", "%s", err.msg);
-        }
+        if (news)
+            cs__pv_event(m, run->pv, true, "MigrationRefused", err.msg);
     } else if (rc != 0) {
         /* An error mid-way (API unreachable, Lease lost): the journal on
          * the PV stays, and the next reconcile resumes it. */

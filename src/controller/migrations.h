@@ -34,6 +34,10 @@ typedef struct cs_migrations_options_s {
     /* A migration ended (not after a refusal: nothing changed, so the policy
      * is retried at its next reconcile, not at once). E.g. requeue it. */
     void (*on_finished)(void *ctx, const char *policy);
+    /* The PV's metadata.uid into uid (0), for the involvedObject of its
+     * Events: `kubectl describe pv` shows only Events whose uid matches.
+     * May be NULL (Events then carry no uid). */
+    int (*pv_uid)(void *ctx, const char *pv_name, char *uid, size_t len);
     void *ctx;
 } cs_migrations_options_t;
 

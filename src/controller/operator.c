@@ -310,12 +310,27 @@ static bool cs__reason_is_news(cs_plan_reason_t r)
            r == CS_PLAN_REASON_DRY_RUN;
 }
 
-static void cs__pv_event(cs__op_t *op, const char *pv, bool warning, const char *reason, const char *note)
+/* An Event about a PV. Its uid goes in involvedObject: `kubectl describe
+ * pv` selects Events by involvedObject.uid and shows none without it. */
+static void cs__pv_event(cs__op_t *op, const cs_pv_t *pv, bool warning, const char *reason, const char *note)
 {
     if (!op->events)
         return;
-    cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = pv};
+    cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = pv->name, .uid = pv->uid};
     cs_event_record(op->events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Plan", "%s", note);
+}
+
+/* The migration manager's way to the uid of a PV (cs_migrations_options_t). */
+static int cs__pv_uid(void *ctx, const char *pv_name, char *uid, size_t len)
+{
+    cs__op_t *op = ctx;
+    cs_kube_object_t *obj = op->pv ? cs_informer_get(op->pv, NULL, pv_name) : NULL;
+    const cs_pv_t *pv = obj ? obj->data : NULL;
+    int rc = pv && pv->uid && strlen(pv->uid) < len ? 0 : -1;
+    if (rc == 0)
+        memcpy(uid, pv->uid, strlen(pv->uid) + 1);
+    cs_kube_object_unref(obj);
+    return rc;
 }
 
 /* Resumes every journaled migration that nothing in this process runs
@@ -335,7 +350,7 @@ static int cs__resume_one(void *ctx, const cs_kube_object_t *obj)
         CS_ERROR("unreadable migration journal: check the volume's replicas and the pools' placement label, then "
                  "remove the annotation " CS_ANNOTATION_MIGRATION,
                  "pv", pv->name, "error", err.msg);
-        cs__pv_event(op, pv->name, true, "MigrationJournalInvalid", err.msg);
+        cs__pv_event(op, pv, true, "MigrationJournalInvalid", err.msg);
         return 0;
     }
     CS_INFO("resuming a journaled migration", "pv", pv->name, "step", cs_mig_step_name(j.step));
@@ -510,7 +525,7 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
                 blocked++;
             char detail[CS_PLAN_DETAIL_MAX];
             if (it->action == CS_PLAN_SKIP && cs__reason_is_news(it->reason))
-                cs__pv_event(op, v->name, it->reason != CS_PLAN_REASON_DRY_RUN, cs_plan_reason_name(it->reason),
+                cs__pv_event(op, pv, it->reason != CS_PLAN_REASON_DRY_RUN, cs_plan_reason_name(it->reason),
                              cs_plan_item_detail(&facts.in, it, detail, sizeof detail));
             if (it->action != CS_PLAN_MOVE)
                 continue;
@@ -994,7 +1009,7 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
                                    .preservation_mode = cfg->preservation_mode, .migrations_total = op->m_migrations,
                                    .refusals = op->m_refusals,
                                    .active = op->m_active, .duration = op->m_mig_seconds,
-                                   .on_finished = cs__migration_finished, .ctx = op};
+                                   .on_finished = cs__migration_finished, .pv_uid = cs__pv_uid, .ctx = op};
     if ((rc = cs_migrations_new(&mgo, &op->migrations, err)) != 0)
         goto out;
     if (op->elector)

@@ -101,6 +101,13 @@ class Demo(ow.OperatorTest):
         self.assertEqual(op.term(), 0)
         # the placement window put back every pool's placement label as it was
         self.assertEqual(w.placement_labels(), {p: "eligible" for p in w.pools()})
+        # every Event about a PV names its uid: `kubectl describe pv` selects Events by
+        # involvedObject.uid, and shows none that lack it
+        uids = {pv["metadata"]["name"]: pv["metadata"]["uid"] for pv in w.k("GET", ow.PVS)["items"]}
+        pv_events = [e for e in w.events() if (e.get("regarding") or {}).get("kind") == "PersistentVolume"]
+        self.assertTrue(any(e["reason"] == "MigrationStarted" for e in pv_events))
+        for e in pv_events:
+            self.assertEqual(e["regarding"].get("uid"), uids[e["regarding"]["name"]], (e["reason"], e["regarding"]))
 
 
 if __name__ == "__main__":
