@@ -32,14 +32,15 @@ void cs_kube_object_unref(cs_kube_object_t *obj)
     free(obj);
 }
 
-/* One allocation: the struct, then "ns\0name\0key\0rv\0". */
+/* One allocation: the struct, then "ns\0name\0key\0rv\0" ("name\0rv\0"
+ * for a cluster-scoped object, whose key is its name). */
 static cs_kube_object_t *cs__obj_new(const cs_kube_decoder_t *dec, bool namespaced, const char *ns,
                                      const char *name, const char *rv, void *data)
 {
     if (!namespaced || !ns || !*ns)
         ns = NULL;
     size_t nl = ns ? strlen(ns) + 1 : 0, ml = strlen(name) + 1, rl = strlen(rv) + 1;
-    size_t kl = (ns ? nl : 0) + ml;
+    size_t kl = ns ? nl + ml : 0;
     cs_kube_object_t *o = malloc(sizeof *o + nl + ml + kl + rl);
     if (!o)
         return NULL;
@@ -57,11 +58,11 @@ static cs_kube_object_t *cs__obj_new(const cs_kube_decoder_t *dec, bool namespac
         memcpy(p, ns, nl - 1);
         p[nl - 1] = '/';
         memcpy(p + nl, name, ml);
+        o->key = p;
+        p += kl;
     } else {
-        memcpy(p, name, ml);
+        o->key = o->name;
     }
-    o->key = p;
-    p += kl;
     memcpy(p, rv, rl);
     o->resource_version = p;
     o->data = data;
