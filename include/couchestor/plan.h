@@ -48,6 +48,7 @@ typedef struct cs_plan_volume_s {
     const cs_plan_replica_t *replicas;
     int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
     int64_t retry_after;        /* Unix seconds; a failed migration backs off until then */
+    int64_t refused_until;      /* Unix seconds; a refused migration is held until then */
     double iops;
     bool iops_known;            /* false: no series, or Prometheus unreachable */
     bool found;                 /* the Mayastor volume exists */
@@ -92,6 +93,7 @@ typedef enum cs_plan_action {
     X(ALREADY_MIGRATING, "a migration of this volume is in progress")                  \
     X(COOLDOWN, "moved recently: cooldown period not over")                            \
     X(BACKOFF, "its last migration failed: waiting before the next attempt")           \
+    X(REFUSED, "its last migration was refused before any change: waiting a while")   \
     X(NO_TIER_SELECTOR, "the policy has no pool selector for the wanted tier")         \
     X(NO_ELIGIBLE_POOL, "no Online pool of the wanted tier with room on a node without a replica") \
     X(POLICY_LIMIT, "the policy's maxConcurrentMigrations is reached")                 \

@@ -15,10 +15,14 @@
  * moment (the watch lags our own patch): such a PV is not an orphan. */
 #define CS__RECENT 64
 #define CS__RECENT_MS 30000
-/* A refused move is planned again at every reconcile while the cluster
- * calls for it; its Event is repeated only after this long. */
+/* A refused move is held for CS__REFUSED_HOLD_MS (the plan skips it with
+ * reason REFUSED, so the next candidate gets the slot instead of the same
+ * volume being refused at every reconcile), then planned again while the
+ * cluster calls for it; its Event is repeated only after
+ * CS__REFUSED_EVENT_MS. */
 #define CS__REFUSED 256
 #define CS__REFUSED_EVENT_MS (10 * 60 * 1000)
+#define CS__REFUSED_HOLD_MS (5 * 60 * 1000)
 
 typedef struct cs__run_s {
     cs_migrations_t *m;
@@ -60,8 +64,10 @@ struct cs_migrations_s {
     struct {
         char pv[254];
         cs_mig_refusal_t why;
-        int64_t at_ms;
-    } refused[CS__REFUSED];       /* MigrationRefused Events recently recorded */
+        int64_t at_ms;            /* its MigrationRefused Event */
+        int64_t last_ms;          /* the latest refusal for this reason */
+    } refused[CS__REFUSED];       /* recent refusals, by volume and reason */
+    int64_t refused_last_ms;      /* the latest of them */
     size_t refused_next;
     cs_migrator_ops_t ops;
 };
@@ -372,8 +378,9 @@ static void cs__record(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t
     pthread_mutex_unlock(&m->lock);
 }
 
-/* True when no MigrationRefused Event for this volume and reason was
- * recorded in the last 10 minutes (and remembers this one). */
+/* Remembers a refusal (which holds the move, cs_migrations_refused_until).
+ * True when no MigrationRefused Event for this volume and reason was
+ * recorded in the last 10 minutes. */
 static bool cs__refusal_is_news(cs_migrations_t *m, const char *pv, cs_mig_refusal_t why)
 {
     int64_t now = cs__now_ms(m);
@@ -381,16 +388,33 @@ static bool cs__refusal_is_news(cs_migrations_t *m, const char *pv, cs_mig_refus
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < CS__REFUSED && news; i++)
         if (m->refused[i].why == why && now - m->refused[i].at_ms < CS__REFUSED_EVENT_MS &&
-            strcmp(m->refused[i].pv, pv) == 0)
+            strcmp(m->refused[i].pv, pv) == 0) {
             news = false;
+            m->refused[i].last_ms = now;
+        }
+    m->refused_last_ms = now;
     if (news) {
         snprintf(m->refused[m->refused_next].pv, sizeof m->refused[0].pv, "%s", pv);
         m->refused[m->refused_next].why = why;
         m->refused[m->refused_next].at_ms = now;
+        m->refused[m->refused_next].last_ms = now;
         m->refused_next = (m->refused_next + 1) % CS__REFUSED;
     }
     pthread_mutex_unlock(&m->lock);
     return news;
+}
+
+int64_t cs_migrations_refused_until(cs_migrations_t *m, const char *pv)
+{
+    /* Called for every volume of a policy: only refusals still holding
+     * are compared by name. */
+    int64_t since = cs__now_ms(m) - CS__REFUSED_HOLD_MS, last = 0;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < CS__REFUSED && m->refused_last_ms > since; i++)
+        if (m->refused[i].last_ms > since && m->refused[i].last_ms > last && strcmp(m->refused[i].pv, pv) == 0)
+            last = m->refused[i].last_ms;
+    pthread_mutex_unlock(&m->lock);
+    return last ? (last + CS__REFUSED_HOLD_MS + 999) / 1000 : 0;
 }
 
 /* Backoff after a failed migration: 5 min doubling per failure in a row,

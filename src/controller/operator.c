@@ -501,10 +501,12 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
     size_t active_all = cs_migrations_active(op->migrations, NULL);
     if (rc == 0) {
         /* A migration started by an earlier reconcile may not have its
-         * journal in the cache yet. */
-        for (size_t i = 0; i < facts.in.volume_count; i++)
+         * journal in the cache yet; a refused one is held for a while. */
+        for (size_t i = 0; i < facts.in.volume_count; i++) {
             if (cs_migrations_is_active(op->migrations, facts.volumes[i].name))
                 facts.volumes[i].migrating = true;
+            facts.volumes[i].refused_until = cs_migrations_refused_until(op->migrations, facts.volumes[i].name);
+        }
         facts.in.global_dry_run = op->cfg->dry_run;
         facts.in.preservation_mode = op->cfg->preservation_mode;
         facts.in.active_migrations = cs_migrations_active(op->migrations, name);

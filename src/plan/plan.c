@@ -21,7 +21,7 @@ const char *cs_plan_reason_name(cs_plan_reason_t reason)
     /* Event reasons are CamelCase: "NO_ELIGIBLE_POOL" -> "NoEligiblePool". */
     static const char *const camel[] = {
         "Promote", "Demote", "InPlace", "Hysteresis", "InBand", "UnknownIOPS", "UnknownTier", "NotFound",
-        "Unpublished", "NotOnline", "AlreadyMigrating", "Cooldown", "Backoff", "NoTierSelector",
+        "Unpublished", "NotOnline", "AlreadyMigrating", "Cooldown", "Backoff", "Refused", "NoTierSelector",
         "NoEligiblePool", "PolicyLimit", "GlobalLimit", "DryRun",
     };
     _Static_assert(sizeof camel / sizeof camel[0] == CS__NREASONS, "one CamelCase name per reason");
@@ -322,6 +322,10 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             it->reason = CS_PLAN_REASON_BACKOFF;
             continue;
         }
+        if (v->refused_until > in->now) {
+            it->reason = CS_PLAN_REASON_REFUSED;
+            continue;
+        }
         if (!v->published) {
             it->reason = CS_PLAN_REASON_UNPUBLISHED;
             continue;
@@ -434,6 +438,11 @@ const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t 
     case CS_PLAN_REASON_BACKOFF:
         cs_duration_format((v->retry_after - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
         snprintf(buf, len, "IOPS %.1f wants %s; the last migration failed, next attempt in %s", v->iops, want, left);
+        break;
+    case CS_PLAN_REASON_REFUSED:
+        cs_duration_format((v->refused_until - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
+        snprintf(buf, len, "IOPS %.1f wants %s; its last migration was refused (see its MigrationRefused Event), "
+                 "next attempt in %s", v->iops, want, left);
         break;
     case CS_PLAN_REASON_UNPUBLISHED:
         snprintf(buf, len, "IOPS %.1f wants %s; the volume has no target", v->iops, want);

@@ -166,6 +166,7 @@ Test(migrations, writes_end_by_the_renew_deadline)
     int rc = ops->set_replica_count(ops->ctx, VOLUME, 3, &err);
     int64_t took = standin_now_ms() - t0;
     cr_expect_neq(rc, 0, "the slow write did not end in time");
+    cr_expect_geq(took, left / 2, "the write was sent and waited for (not refused): %lld ms", (long long)took);
     cr_expect_leq(took, left + 800, "replica_count write took %lld ms with %lld ms of the term left", (long long)took,
                   (long long)left);
 
@@ -177,6 +178,7 @@ Test(migrations, writes_end_by_the_renew_deadline)
     rc = ops->journal_write(ops->ctx, "pv-1", "{}", 0, &err);
     took = standin_now_ms() - t0;
     cr_expect_neq(rc, 0, "the slow journal write did not end in time");
+    cr_expect_geq(took, left / 2, "the journal write was sent and waited for (not refused): %lld ms", (long long)took);
     cr_expect_leq(took, left + 800, "journal write took %lld ms with %lld ms of the term left", (long long)took,
                   (long long)left);
     standin_raw(&S, "DELETE", "/_control/faults", NULL, NULL, NULL);
@@ -284,6 +286,10 @@ Test(migrations, a_refusal_is_not_a_failed_migration)
     cr_expect_eq(n, 0, "nothing for the status: not in totalMigrations, failedMigrations or the history");
     free(recs);
     cr_expect_eq(atomic_load(&finished_calls), 0, "no immediate requeue (it would refuse again at once)");
+    /* The move is held so that the plan gives the slot to another volume. */
+    int64_t now = (int64_t)time(NULL), until = cs_migrations_refused_until(m, "pv-1");
+    cr_expect(until >= now + 290 && until <= now + 301, "held until %lld, now %lld", (long long)until, (long long)now);
+    cr_expect_eq(cs_migrations_refused_until(m, "pv-2"), 0, "another volume is not held");
     cr_expect_not(cs_migrations_is_active(m, "pv-1"), "nothing holds the volume back from the next reconcile");
     cr_expect_eq(atomic_load(&script.writes), 0, "nothing was changed in Mayastor");
     cs_event_recorder_flush(events, 5000 * MS);

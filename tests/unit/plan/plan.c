@@ -426,3 +426,26 @@ Test(plan, every_reason_has_a_detail_line)
     cs_plan_item_t it = {.reason = CS_PLAN_REASON_IN_BAND, .source_pool = -1, .target_pool = -1};
     cr_expect_eq(strlen(cs_plan_item_detail(&in, &it, tiny, sizeof tiny)), 7);
 }
+
+Test(plan, a_refused_move_is_held_and_the_next_volume_gets_the_slot)
+{
+    cs_plan_replica_t r[2] = {one_replica("cold-n1", "n1"), one_replica("cold-n1", "n1")};
+    cs_plan_volume_t v[2] = {vol("pvc-a", &r[0], 1, 9000), vol("pvc-b", &r[1], 1, 6000)};
+    v[0].refused_until = NOW + 300;
+    spec.max_concurrent_migrations = 1;
+    cs_plan_input_t in = input(v, 2);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[0].action, CS_PLAN_SKIP);
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_REFUSED);
+    cr_expect_str_eq(cs_plan_reason_name(plan.items[0].reason), "Refused");
+    cr_expect_str_eq(item_detail(&in, &plan, 0), "IOPS 9000.0 wants hot; its last migration was refused (see its "
+                                                 "MigrationRefused Event), next attempt in 5m0s");
+    cr_expect_eq(plan.items[1].action, CS_PLAN_MOVE, "the slot goes to the next volume");
+    cs_plan_free(&plan);
+    v[0].refused_until = NOW; /* the hold is over */
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[0].action, CS_PLAN_MOVE);
+    cr_expect_eq(plan.items[1].reason, CS_PLAN_REASON_POLICY_LIMIT);
+    cs_plan_free(&plan);
+}
