@@ -27,10 +27,16 @@ static inline double cpu_s(void)
            (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* A "Field:" of /proc/self/status in kB (VmRSS, VmHWM, ...), or -1. */
-static inline long status_kb(const char *field)
+/* A "Field:" of /proc/PID/status in kB (VmRSS, VmHWM, ...) of process pid
+ * (0: this one), or -1. */
+static inline long pid_status_kb(pid_t pid, const char *field)
 {
-    FILE *f = fopen("/proc/self/status", "r");
+    char path[64];
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/status");
+    FILE *f = fopen(path, "r");
     char line[256];
     long v = -1;
     size_t n = strlen(field);
@@ -40,6 +46,12 @@ static inline long status_kb(const char *field)
     if (f)
         fclose(f);
     return v;
+}
+
+/* The same of this process. */
+static inline long status_kb(const char *field)
+{
+    return pid_status_kb(0, field);
 }
 
 /* Resets the peak-RSS mark so each phase measures its own peak. */

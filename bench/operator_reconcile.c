@@ -88,13 +88,7 @@ static void memtrace(const char *where)
     fprintf(stderr, "  mem %-28s heap in use %6.2f MiB (arena %6.2f, mmap %6.2f)  VmRSS %6.2f MiB  VmHWM %6.2f MiB\n",
             where, (double)mi.uordblks / 1048576.0, (double)mi.arena / 1048576.0, (double)mi.hblkhd / 1048576.0,
             status_kb("VmRSS:") / 1024.0, status_kb("VmHWM:") / 1024.0);
-    /* the next line's VmHWM is the peak of the next phase alone */
-    int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd >= 0) {
-        if (write(fd, "5", 1) != 1)
-            fprintf(stderr, "cannot reset VmHWM\n");
-        close(fd);
-    }
+    reset_peak(); /* the next line's VmHWM is the peak of the next phase alone */
 }
 
 typedef struct {
@@ -818,20 +812,6 @@ typedef struct {
     long hwm_kb, file_kb;
     double reconciles;
 } opproc_t;
-
-static long pid_status_kb(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, strlen(field)) == 0)
-            v = strtol(line + strlen(field) + 1, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
-}
 
 /* The value of the first line of /metrics that starts with series, or -1. */
 static double metric_value(int port, const char *series)
