@@ -110,7 +110,8 @@ Test(lease, acquires_renews_and_releases)
     cand_t a;
     cand_new(&a, "pod-a_1", false);
     cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000));
-    cr_expect_eq(atomic_load(&a.started), 1);
+    /* is_leader turns true before on_started_leading runs on the elector's thread. */
+    cr_expect(STANDIN_WAIT(atomic_load(&a.started) == 1, 2000), "on_started_leading was not called");
     json_t *l = lease_get();
     cr_assert_not_null(l);
     cr_expect_str_eq(spec_str(l, "holderIdentity"), "pod-a_1");
@@ -248,7 +249,7 @@ Test(lease, leadership_ends_at_the_renew_deadline)
     cr_assert(STANDIN_WAIT(atomic_load(&a.stopped) == 1, 3000), "on_stopped_leading was not called");
     standin_raw(&S, "DELETE", "/_control/faults", NULL, NULL, NULL);
     cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000), "leads again once the server answers");
-    cr_expect_eq(atomic_load(&a.started), 2);
+    cr_expect(STANDIN_WAIT(atomic_load(&a.started) == 2, 2000), "on_started_leading was not called again");
     cand_free(&a);
 }
 
@@ -257,7 +258,7 @@ Test(lease, a_renewal_after_the_deadline_starts_a_new_term)
     cand_t a;
     cand_new(&a, "pod-a", false);
     cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000));
-    cr_assert_eq(atomic_load(&a.started), 1);
+    cr_assert(STANDIN_WAIT(atomic_load(&a.started) == 1, 2000), "on_started_leading was not called");
     standin_fault(&S, "{\"type\":\"error\",\"code\":503,\"path\":\"/leases\",\"count\":-1}");
     cr_assert(STANDIN_WAIT(!cs_lease_elector_is_leader(a.e), 3000));
     /* The server answers again right after the renew deadline: the next
@@ -265,7 +266,7 @@ Test(lease, a_renewal_after_the_deadline_starts_a_new_term)
     standin_raw(&S, "DELETE", "/_control/faults", NULL, NULL, NULL);
     cr_assert(STANDIN_WAIT(cs_lease_elector_is_leader(a.e), 5000), "leads again once the server answers");
     cr_expect_eq(atomic_load(&a.stopped), 1, "the term that passed its renew deadline ended (on_stopped_leading)");
-    cr_expect_eq(atomic_load(&a.started), 2, "the next one began (on_started_leading)");
+    cr_expect(STANDIN_WAIT(atomic_load(&a.started) == 2, 2000), "the next one began (on_started_leading)");
     cand_free(&a);
 }
 
