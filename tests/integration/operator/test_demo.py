@@ -65,7 +65,9 @@ class Demo(ow.OperatorTest):
             ann = w.annotations(name)
             self.assertIn(ow.ANN_LAST, ann, name)
             self.assertNotIn(ow.ANN_JOURNAL, ann, name)
-            reasons = w.event_reasons(name)
+            # Events are sent from the recorder's own thread: the last may reach the API after the journal is gone.
+            reasons = ow.poll(lambda: (lambda rs: rs if "MigrationCompleted" in rs else None)(w.event_reasons(name)),
+                              10, "%s: MigrationCompleted Event" % name)
             for r in ("MigrationStarted", "MigrationReplicaAdded", "MigrationSynced", "MigrationCompleted"):
                 self.assertEqual(reasons.count(r), 1, (name, reasons))
             self.assertEqual(w.volume(name)["spec"]["num_replicas"], 1)

@@ -63,7 +63,7 @@ class Failover(ow.OperatorTest):
         t.join(5)
         self.assertGreater(samples["n"], 20)
         self.assertEqual(samples["max_leaders"], 1, samples["bad"][:5])
-        self.assertTrue(w.events("MigrationResumed", "busy"))
+        ow.poll(lambda: w.events("MigrationResumed", "busy"), 10, "the MigrationResumed Event")  # sent by its own thread
         self.assertEqual(len(w.events("MigrationStarted", "busy")), 1)     # resumed, not started again
         topo = w.volume("busy")["state"]["replica_topology"]
         self.assertEqual(len(topo), 1)

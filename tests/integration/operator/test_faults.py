@@ -47,7 +47,7 @@ class Faults(ow.OperatorTest):
                               else None)(w.sp_status()), 60, "the failed attempt in the status",
                      fail=op.assert_alive)
         self.assertEqual([h["outcome"] for h in ow.history(st)], ["Failed"], ow.history(st))
-        self.assertTrue(w.events("MigrationRollback", "busy"))
+        ow.poll(lambda: w.events("MigrationRollback", "busy"), 10, "the MigrationRollback Event")  # sent by its own thread
         self.assert_intact(w, "busy", old)
         # failed migrations back off (couchestor.io/retry-after): no retry meanwhile
         retry = w.annotations("busy").get(ANN_RETRY)

@@ -170,8 +170,8 @@ class Timeout(ow.OperatorTest):
         self.assertEqual([x["outcome"] for x in h], ["TimedOut"], h)
         self.assertIn("timeout", h[0].get("message", ""))
         self.assertEqual((st["totalMigrations"], st["failedMigrations"]), (1, 1))
-        self.assertTrue(w.events("MigrationRollback", "busy"))
-        rb = ow.rfc3339(w.events("MigrationRollback", "busy")[0]["eventTime"])
+        rb = ow.rfc3339(ow.poll(lambda: w.events("MigrationRollback", "busy"), 10,
+                                "the MigrationRollback Event")[0]["eventTime"])  # sent by its own thread
         self.assertGreaterEqual(rb - t_start, 8 - 1)
         v = w.volume("busy")
         self.assertEqual(list(v["state"]["replica_topology"]), old)        # only its old replica

@@ -161,6 +161,10 @@ Test(migrations, writes_end_by_the_renew_deadline)
     /* Mayastor takes 3 s to raise replica_count; the Lease's term has at
      * most 1.2 s left: the request is cut at the renew deadline. */
     atomic_store(&script.slow_ms, 3000);
+    /* As for the journal below: most of the term left. With little left, a
+     * renewal landing between reading `left` and the write's start lets the
+     * write take up to the full 1.2 s, more than left + 800 ms. */
+    cr_assert(STANDIN_WAIT(cs_lease_elector_remaining_ns(e) > 900 * MS, 3000));
     int64_t left = cs_lease_elector_remaining_ns(e) / MS;
     int64_t t0 = standin_now_ms();
     int rc = ops->set_replica_count(ops->ctx, VOLUME, 3, &err);
