@@ -378,7 +378,7 @@ static void cs__record(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Remembers a refusal (which holds the move, cs_migrations_refused_until).
+/* Remembers a refusal (which holds the move, cs_migrations_hold).
  * True when no MigrationRefused Event for this volume and reason was
  * recorded in the last 10 minutes. */
 static bool cs__refusal_is_news(cs_migrations_t *m, const char *pv, cs_mig_refusal_t why)
@@ -404,16 +404,16 @@ static bool cs__refusal_is_news(cs_migrations_t *m, const char *pv, cs_mig_refus
     return news;
 }
 
-int64_t cs_migrations_refused_until(cs_migrations_t *m, const char *pv)
+/* Unix seconds until which a move of pv is held after a refusal, or 0;
+ * called with the lock held. */
+static int64_t cs__refused_until(cs_migrations_t *m, const char *pv, int64_t now)
 {
     /* Called for every volume of a policy: only refusals still holding
      * are compared by name. */
-    int64_t since = cs__now_ms(m) - CS__REFUSED_HOLD_MS, last = 0;
-    pthread_mutex_lock(&m->lock);
+    int64_t since = now - CS__REFUSED_HOLD_MS, last = 0;
     for (size_t i = 0; i < CS__REFUSED && m->refused_last_ms > since; i++)
         if (m->refused[i].last_ms > since && m->refused[i].last_ms > last && strcmp(m->refused[i].pv, pv) == 0)
             last = m->refused[i].last_ms;
-    pthread_mutex_unlock(&m->lock);
     return last ? (last + CS__REFUSED_HOLD_MS + 999) / 1000 : 0;
 }
 
@@ -628,17 +628,35 @@ size_t cs_migrations_active(cs_migrations_t *m, const char *policy)
     return n;
 }
 
+/* True while a migration of pv runs, or ended less than CS__RECENT_MS ago;
+ * called with the lock held. */
+static bool cs__is_active(cs_migrations_t *m, const char *pv, int64_t now)
+{
+    for (cs__run_t *r = m->runs; r; r = r->next)
+        if (!r->done && strcmp(r->pv, pv) == 0)
+            return true;
+    for (size_t i = 0; i < CS__RECENT; i++)
+        if (m->recent[i].pv[0] && now - m->recent[i].at_ms < CS__RECENT_MS && strcmp(m->recent[i].pv, pv) == 0)
+            return true;
+    return false;
+}
+
 bool cs_migrations_is_active(cs_migrations_t *m, const char *pv)
 {
-    bool found = false;
     int64_t now = cs__now_ms(m);
     pthread_mutex_lock(&m->lock);
-    for (cs__run_t *r = m->runs; r && !found; r = r->next)
-        found = !r->done && strcmp(r->pv, pv) == 0;
-    for (size_t i = 0; i < CS__RECENT && !found; i++)
-        found = m->recent[i].pv[0] && now - m->recent[i].at_ms < CS__RECENT_MS && strcmp(m->recent[i].pv, pv) == 0;
+    bool active = cs__is_active(m, pv, now);
     pthread_mutex_unlock(&m->lock);
-    return found;
+    return active;
+}
+
+void cs_migrations_hold(cs_migrations_t *m, const char *pv, bool *active, int64_t *refused_until)
+{
+    int64_t now = cs__now_ms(m);
+    pthread_mutex_lock(&m->lock);
+    *active = cs__is_active(m, pv, now);
+    *refused_until = cs__refused_until(m, pv, now);
+    pthread_mutex_unlock(&m->lock);
 }
 
 int cs_migrations_finished(cs_migrations_t *m, const char *policy, cs_migration_record_t **out, size_t *n)

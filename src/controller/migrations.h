@@ -70,10 +70,12 @@ const cs_migrator_ops_t *cs_migrations_ops(cs_migrations_t *m);
 /* True while a migration of the PV runs here, and for 30 s after it ended
  * (the cache may still show its journal). */
 bool cs_migrations_is_active(cs_migrations_t *m, const char *pv_name);
-/* Unix seconds until which a move of this PV is held after it was refused
- * at Analyze (5 minutes after the latest refusal), or 0. The plan skips it
- * until then (CS_PLAN_REASON_REFUSED) so that another volume gets the slot. */
-int64_t cs_migrations_refused_until(cs_migrations_t *m, const char *pv_name);
+/* For each volume of a reconcile, in one lock round trip: *active as
+ * cs_migrations_is_active, and *refused_until the Unix seconds until which
+ * a move of this PV is held after it was refused at Analyze (5 minutes
+ * after the latest refusal), or 0. The plan skips it until then
+ * (CS_PLAN_REASON_REFUSED) so that another volume gets the slot. */
+void cs_migrations_hold(cs_migrations_t *m, const char *pv_name, bool *active, int64_t *refused_until);
 
 /* Copies of the finished migrations of policy not yet acknowledged (oldest
  * first); *out is malloc'd (free each with cs_migration_record_free, then

@@ -503,9 +503,10 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
         /* A migration started by an earlier reconcile may not have its
          * journal in the cache yet; a refused one is held for a while. */
         for (size_t i = 0; i < facts.in.volume_count; i++) {
-            if (cs_migrations_is_active(op->migrations, facts.volumes[i].name))
+            bool active;
+            cs_migrations_hold(op->migrations, facts.volumes[i].name, &active, &facts.volumes[i].refused_until);
+            if (active)
                 facts.volumes[i].migrating = true;
-            facts.volumes[i].refused_until = cs_migrations_refused_until(op->migrations, facts.volumes[i].name);
         }
         facts.in.global_dry_run = op->cfg->dry_run;
         facts.in.preservation_mode = op->cfg->preservation_mode;

@@ -291,10 +291,14 @@ Test(migrations, a_refusal_is_not_a_failed_migration)
     free(recs);
     cr_expect_eq(atomic_load(&finished_calls), 0, "no immediate requeue (it would refuse again at once)");
     /* The move is held so that the plan gives the slot to another volume. */
-    int64_t now = (int64_t)time(NULL), until = cs_migrations_refused_until(m, "pv-1");
+    int64_t now = (int64_t)time(NULL), until = 0, other = -1;
+    bool held_active = true, other_active = true;
+    cs_migrations_hold(m, "pv-1", &held_active, &until);
+    cs_migrations_hold(m, "pv-2", &other_active, &other);
     cr_expect(until >= now + 290 && until <= now + 301, "held until %lld, now %lld", (long long)until, (long long)now);
-    cr_expect_eq(cs_migrations_refused_until(m, "pv-2"), 0, "another volume is not held");
-    cr_expect_not(cs_migrations_is_active(m, "pv-1"), "nothing holds the volume back from the next reconcile");
+    cr_expect_eq(other, 0, "another volume is not held");
+    cr_expect_not(held_active, "nothing holds the volume back from the next reconcile");
+    cr_expect_eq(held_active, cs_migrations_is_active(m, "pv-1"));
     cr_expect_eq(atomic_load(&script.writes), 0, "nothing was changed in Mayastor");
     cs_event_recorder_flush(events, 5000 * MS);
     cr_expect_eq(standin_count_requests(&S, "PATCH", "/persistentvolumes"), 0,
