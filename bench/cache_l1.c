@@ -83,7 +83,12 @@ static inline const void *bt_get(btable_t *t, const uint8_t *key)
 static uint8_t (*keys)[KLEN];
 static uint32_t *idx[2];
 
-typedef enum { IMPL_FLOOR, IMPL_MUTEX, IMPL_L1, IMPL_L1_MIX } impl_t;
+typedef enum {
+    IMPL_FLOOR,
+    IMPL_MUTEX,
+    IMPL_L1,
+    IMPL_L1_MIX
+} impl_t;
 static const char *impl_name[] = {"floor (unlocked)", "global mutex", "L1", "L1 95/5 mix"};
 
 typedef struct ctx_s {
@@ -191,15 +196,15 @@ typedef struct result_s {
     double mops, hit_rate, p50_ns, p99_ns;
 } result_t;
 
-static result_t run(impl_t impl, btable_t *bt, cs_l1_t *l1, int threads, bool latency,
-                    const uint8_t *value, size_t vlen, double seconds)
+static result_t run(impl_t impl, btable_t *bt, cs_l1_t *l1, int threads, bool latency, const uint8_t *value,
+                    size_t vlen, double seconds)
 {
     pthread_t th[2];
     ctx_t ctx[2];
     atomic_int go = 0;
     for (int i = 0; i < threads; i++) {
-        ctx[i] = (ctx_t){.impl = impl, .bt = bt, .l1 = l1, .tid = i, .go = &go,
-                         .seconds = seconds, .value = value, .vlen = vlen};
+        ctx[i] = (ctx_t){
+            .impl = impl, .bt = bt, .l1 = l1, .tid = i, .go = &go, .seconds = seconds, .value = value, .vlen = vlen};
         if (latency)
             ctx[i].lat = malloc(sizeof(uint32_t) << 20);
         pthread_create(&th[i], NULL, worker, &ctx[i]);
@@ -258,16 +263,14 @@ static void bench_size(size_t vlen)
         cs_l1_put(l1, keys[i], KLEN, value, vlen, 0, NULL);
     }
     printf("\n== %zu-byte values: %u entries loaded in %.1f s ==\n", vlen, N_KEYS, now() - t0);
-    printf("%-18s %7s %10s %8s %8s %8s\n", "table", "threads", "Mgets/s", "hit%", "p50 ns",
-           "p99 ns");
+    printf("%-18s %7s %10s %8s %8s %8s\n", "table", "threads", "Mgets/s", "hit%", "p50 ns", "p99 ns");
     for (int threads = 1; threads <= 2; threads++) {
         double mops[3][ROUNDS], rf[ROUNDS], rm[ROUNDS];
         result_t r[3];
         for (int round = 0; round < ROUNDS; round++) {
             for (int k = 0; k < 3; k++) {
                 int impl = (k + round) % 3;
-                r[impl] = run((impl_t)impl, &bt, l1, threads, false, NULL, 0,
-                              run_seconds / ROUNDS);
+                r[impl] = run((impl_t)impl, &bt, l1, threads, false, NULL, 0, run_seconds / ROUNDS);
                 mops[impl][round] = r[impl].mops;
             }
             rf[round] = mops[2][round] / mops[0][round];
@@ -275,8 +278,8 @@ static void bench_size(size_t vlen)
         }
         for (int impl = 0; impl < 3; impl++) {
             result_t lat = run((impl_t)impl, &bt, l1, threads, true, NULL, 0, run_seconds / ROUNDS);
-            printf("%-18s %7d %10.2f %8.1f %8.0f %8.0f\n", impl_name[impl], threads,
-                   median(mops[impl], ROUNDS), r[impl].hit_rate * 100, lat.p50_ns, lat.p99_ns);
+            printf("%-18s %7d %10.2f %8.1f %8.0f %8.0f\n", impl_name[impl], threads, median(mops[impl], ROUNDS),
+                   r[impl].hit_rate * 100, lat.p50_ns, lat.p99_ns);
         }
         double mf = median(rf, ROUNDS), mm = median(rm, ROUNDS);
         printf("ratio L1/floor = %.2fx (%.2f..%.2f; target >= 0.55x on 2 threads), "
@@ -313,8 +316,7 @@ static void bench_mix(void)
     for (int threads = 1; threads <= 2; threads++) {
         double mix[ROUNDS], flo[ROUNDS], ratio[ROUNDS], hit = 0;
         for (int round = 0; round < ROUNDS; round++) {
-            result_t r = run(IMPL_L1_MIX, NULL, l1, threads, false, value, vlen,
-                             run_seconds / ROUNDS);
+            result_t r = run(IMPL_L1_MIX, NULL, l1, threads, false, value, vlen, run_seconds / ROUNDS);
             result_t f = run(IMPL_FLOOR, &bt, NULL, threads, false, NULL, 0, run_seconds / ROUNDS);
             mix[round] = r.mops;
             flo[round] = f.mops;
@@ -328,9 +330,8 @@ static void bench_mix(void)
         printf("L1 mix  threads=%d  %.2f Mops/s (target >= 15 on 2 threads); floor gets %.2f "
                "Mgets/s; mix/floor %.2fx (%.2f..%.2f); get p50 %.0f ns p99 %.0f ns; get hit%% "
                "%.1f; evictions %llu; bytes/capacity %.3f\n",
-               threads, median(mix, ROUNDS), median(flo, ROUNDS), mr, ratio[0],
-               ratio[ROUNDS - 1], lat.p50_ns, lat.p99_ns, hit * 100,
-               (unsigned long long)st.evictions, (double)st.bytes / (double)st.capacity_bytes);
+               threads, median(mix, ROUNDS), median(flo, ROUNDS), mr, ratio[0], ratio[ROUNDS - 1], lat.p50_ns,
+               lat.p99_ns, hit * 100, (unsigned long long)st.evictions, (double)st.bytes / (double)st.capacity_bytes);
     }
     cs_l1_free(&l1);
     for (uint64_t i = 0; i <= bt.mask; i++)

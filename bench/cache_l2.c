@@ -42,7 +42,11 @@ static void key_of(char *k, uint32_t i)
     snprintf(k, 24, "blk/%016u", i);
 }
 
-typedef enum { L2_GET, RAW_PREAD, RAW_DIRECT } kind_t;
+typedef enum {
+    L2_GET,
+    RAW_PREAD,
+    RAW_DIRECT
+} kind_t;
 /* One worker alternates batches of its two kinds for the whole run, timing
  * each batch, so that both see the same disk, host cache and load. */
 typedef struct ctx_s {
@@ -145,14 +149,13 @@ static void report(const char *name, kind_t raw, cs_l2_t *l2, int threads)
     qsort(ra, ROUNDS, sizeof(double), cmp_d);
     qsort(rb, ROUNDS, sizeof(double), cmp_d);
     qsort(ratio, ROUNDS, sizeof(double), cmp_d);
-    printf("%-34s %8d %12.0f %12.0f %6.2fx  (%.2f..%.2f)\n", name, threads, ra[ROUNDS / 2],
-           rb[ROUNDS / 2], ratio[ROUNDS / 2], ratio[0], ratio[ROUNDS - 1]);
+    printf("%-34s %8d %12.0f %12.0f %6.2fx  (%.2f..%.2f)\n", name, threads, ra[ROUNDS / 2], rb[ROUNDS / 2],
+           ratio[ROUNDS / 2], ratio[0], ratio[ROUNDS - 1]);
 }
 
 static cs_l2_t *open_l2(cs_l2_read_mode_t mode)
 {
-    cs_l2_config_t cfg = {.dir = dir, .capacity_bytes = 4ull << 30, .segment_size = 64u << 20,
-                          .read_mode = mode};
+    cs_l2_config_t cfg = {.dir = dir, .capacity_bytes = 4ull << 30, .segment_size = 64u << 20, .read_mode = mode};
     cs_l2_t *l2 = NULL;
     cs_err_t err = {0};
     if (cs_l2_open(&cfg, &l2, &err) != 0) {
@@ -185,12 +188,10 @@ static void index_raw(void)
             continue;
         }
         uint64_t off = CS__L2_SEG_HDR;
-        uint64_t limit = info.version == 1 || (uint64_t)st.st_size < info.log_area
-                             ? (uint64_t)st.st_size : info.log_area;
+        uint64_t limit =
+            info.version == 1 || (uint64_t)st.st_size < info.log_area ? (uint64_t)st.st_size : info.log_area;
         cs__l2_rec_t r;
-        while (off < limit &&
-               cs__l2_rec_parse(m + off, (size_t)(limit - off), info.version, &r) ==
-                   CS__L2_PARSE_OK) {
+        while (off < limit && cs__l2_rec_parse(m + off, (size_t)(limit - off), info.version, &r) == CS__L2_PARSE_OK) {
             if (r.type == CS__L2_REC_PUT) {
                 char k[24] = {0};
                 memcpy(k, r.key, r.klen < 23 ? r.klen : 23);
@@ -251,8 +252,10 @@ int main(int argc, char **argv)
            "%.1f s per run\n",
            n_entries, n_entries * 4096.0 / 1048576, wt, n_entries / wt, secs);
 
-    printf("\n%-34s %8s %12s %12s %7s  %s\n", "mode", "threads", "L2 hits/s", "raw reads/s",
-           "ratio", "(min..max of " "5" " rounds)");
+    printf("\n%-34s %8s %12s %12s %7s  %s\n", "mode", "threads", "L2 hits/s", "raw reads/s", "ratio",
+           "(min..max of "
+           "5"
+           " rounds)");
     cs_l2_read_mode_t warm_modes[] = {CS_L2_READ_MMAP, CS_L2_READ_PREAD};
     const char *warm_names[] = {"warm, mmap (default)", "warm, pread"};
     for (int m = 0; m < 2; m++) {

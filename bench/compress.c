@@ -22,8 +22,8 @@ static double now(void)
 /* Text-like data: words from a small vocabulary, compresses about 2-3x. */
 static void fill(char *b, size_t n)
 {
-    static const char *words[] = {"volume ", "replica ", "pool ", "tier ", "hot ", "cold ",
-                                  "nvme ", "stripe ", "shard ", "0x3f2a ", "rebuild ", "42 "};
+    static const char *words[] = {"volume ", "replica ", "pool ",  "tier ",   "hot ",     "cold ",
+                                  "nvme ",   "stripe ",  "shard ", "0x3f2a ", "rebuild ", "42 "};
     unsigned x = 1;
     size_t i = 0;
     while (i < n) {
@@ -49,7 +49,8 @@ int main(int argc, char **argv)
     size_t sizes[] = {4096, 65536};
     cs_compress_config_t cfg = {.algorithm = CS_COMPRESS_LZ4, .min_size = 512};
     printf("bench_compress: %.1f s per size and direction, %d rounds; ratio = median "
-           "(min..max) over rounds\n", secs, ROUNDS);
+           "(min..max) over rounds\n",
+           secs, ROUNDS);
     printf("%-8s %-10s %12s %12s %8s\n", "size", "op", "raw MB/s", "wrapper MB/s", "ratio");
     for (int s = 0; s < 2; s++) {
         size_t n = sizes[s];
@@ -76,13 +77,11 @@ int main(int argc, char **argv)
                                 sink += (size_t)LZ4_compress_default(src, dst, (int)n, cap);
                             } else if (op == 0) {
                                 size_t ol;
-                                sink += (size_t)cs_compress(&cfg, src, n, dst, (size_t)cap, &ol,
-                                                            NULL) + ol;
+                                sink += (size_t)cs_compress(&cfg, src, n, dst, (size_t)cap, &ol, NULL) + ol;
                             } else if (!wrap) {
                                 sink += (size_t)LZ4_decompress_safe(dst, out, clen, (int)n);
                             } else {
-                                sink += (size_t)cs_decompress(CS_CODEC_LZ4, dst, (size_t)clen,
-                                                              out, n, n, NULL);
+                                sink += (size_t)cs_decompress(CS_CODEC_LZ4, dst, (size_t)clen, out, n, n, NULL);
                             }
                         }
                         double t = now() - t0;
@@ -101,9 +100,8 @@ int main(int argc, char **argv)
             qsort(ratio, ROUNDS, sizeof(double), cmp_d);
             qsort(raw_rate, ROUNDS, sizeof(double), cmp_d);
             qsort(wrap_rate, ROUNDS, sizeof(double), cmp_d);
-            printf("%-8zu %-10s %12.0f %12.0f %7.3fx  (%.3f..%.3f)", n,
-                   op == 0 ? "compress" : "decompress", raw_rate[ROUNDS / 2],
-                   wrap_rate[ROUNDS / 2], ratio[ROUNDS / 2], ratio[0], ratio[ROUNDS - 1]);
+            printf("%-8zu %-10s %12.0f %12.0f %7.3fx  (%.3f..%.3f)", n, op == 0 ? "compress" : "decompress",
+                   raw_rate[ROUNDS / 2], wrap_rate[ROUNDS / 2], ratio[ROUNDS / 2], ratio[0], ratio[ROUNDS - 1]);
             if (op == 0)
                 printf("  compressed to %d bytes", clen);
             printf("\n");

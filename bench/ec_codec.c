@@ -21,19 +21,19 @@ static double now(void)
 }
 
 /* Best-of-5 seconds per iteration of fn over enough iterations to last ~0.1 s. */
-#define MEASURE(result, iters, body)                                   \
-    do {                                                               \
-        double best = 1e30;                                            \
-        for (int rep_ = 0; rep_ < 5; rep_++) {                         \
-            double t0_ = now();                                        \
-            for (int it_ = 0; it_ < (iters); it_++) {                  \
-                body;                                                  \
-            }                                                          \
-            double dt_ = (now() - t0_) / (iters);                      \
-            if (dt_ < best)                                            \
-                best = dt_;                                            \
-        }                                                              \
-        (result) = best;                                               \
+#define MEASURE(result, iters, body)                  \
+    do {                                              \
+        double best = 1e30;                           \
+        for (int rep_ = 0; rep_ < 5; rep_++) {        \
+            double t0_ = now();                       \
+            for (int it_ = 0; it_ < (iters); it_++) { \
+                body;                                 \
+            }                                         \
+            double dt_ = (now() - t0_) / (iters);     \
+            if (dt_ < best)                           \
+                best = dt_;                           \
+        }                                             \
+        (result) = best;                              \
     } while (0)
 
 static volatile uint8_t sink;

@@ -39,8 +39,8 @@ static double cpu(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int discard(void *ctx, const void *buf, size_t len, cs_err_t *err)
@@ -137,9 +137,8 @@ static double run(char *const argv[])
 int main(int argc, char **argv)
 {
     const char *base = getenv("CS_BENCH_DIR") ? getenv("CS_BENCH_DIR") : "/tmp";
-    unsigned read_threads = getenv("CS_BENCH_READ_THREADS")
-                                ? (unsigned)strtoul(getenv("CS_BENCH_READ_THREADS"), NULL, 0)
-                                : 0;
+    unsigned read_threads =
+        getenv("CS_BENCH_READ_THREADS") ? (unsigned)strtoul(getenv("CS_BENCH_READ_THREADS"), NULL, 0) : 0;
     uint64_t size = getenv("CS_BENCH_SIZE") ? strtoull(getenv("CS_BENCH_SIZE"), NULL, 0) : (1ULL << 30);
     char bin[PATH_MAX];
     if (getenv("CS_BINARY")) {
@@ -186,12 +185,11 @@ int main(int argc, char **argv)
     fsync(fd);
     close(fd);
     free(chunk);
-    printf("# ec_store: %llu MiB object, 4+2, 1 MiB stripes, in %s\n",
-           (unsigned long long)(size >> 20), root);
+    printf("# ec_store: %llu MiB object, 4+2, 1 MiB stripes, in %s\n", (unsigned long long)(size >> 20), root);
 
     /* encode through the CLI vs cp + fsync */
-    char *enc[] = {bin, "ec", "encode", "-k", "4", "-m", "2", "--stripe-size", "1Mi",
-                   "--name", "big", "--dirs", dirlist, file, NULL};
+    char *enc[] = {bin,   "ec",     "encode", "-k",     "4",     "-m", "2", "--stripe-size",
+                   "1Mi", "--name", "big",    "--dirs", dirlist, file, NULL};
     double t_enc = run(enc);
     char cmd[3 * PATH_MAX];
     snprintf(cmd, sizeof cmd, "%s/copy", root);
@@ -222,8 +220,7 @@ int main(int argc, char **argv)
     }
 
     /* get vs raw shard reads, O_DIRECT then buffered (page cache warm) */
-    const char *mode_names[3] = {"O_DIRECT, io_uring", "buffered, page cache, io_uring",
-                                 "buffered, page cache, pread"};
+    const char *mode_names[3] = {"O_DIRECT, io_uring", "buffered, page cache, io_uring", "buffered, page cache, pread"};
     unsigned mode_flags[3] = {0, CS_IO_NO_DIRECT, CS_IO_NO_DIRECT | CS_IO_NO_URING};
     for (int mode = 0; mode < 3; mode++) {
         cs_ec_store_opts_t o = {.io_flags = mode_flags[mode], .read_threads = read_threads};
@@ -254,8 +251,7 @@ int main(int argc, char **argv)
         }
         printf("get (%s) %.0f MiB/s  raw shard read %.0f MiB/s  ratio %.3f (target >= 0.8)"
                "  cpu s: get %.3f raw %.3f\n",
-               mode_names[mode], mib / best_get, mib / best_raw, best_raw / best_get, cpu_get,
-               cpu_raw);
+               mode_names[mode], mib / best_get, mib / best_raw, best_raw / best_get, cpu_get, cpu_raw);
         cs_ec_store_close(&st);
     }
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);

@@ -83,39 +83,40 @@ static void pv_json(char *buf, size_t len, int i)
     snprintf(uuid, sizeof uuid, "%08x-%04x-4%03x-8%03x-%012x", 0x5eed0000u + (unsigned)i, i & 0xffff, i & 0xfff,
              (i * 7) & 0xfff, (unsigned)i * 2654435761u);
     const char *tier = i % 3 == 0 ? "hot" : i % 3 == 1 ? "warm" : "cold";
-    snprintf(buf, len,
-             "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"pvc-%s\","
-             "\"annotations\":{\"pv.kubernetes.io/provisioned-by\":\"io.openebs.csi-mayastor\","
-             "\"volume.kubernetes.io/provisioner-deletion-secret-name\":\"\","
-             "\"volume.kubernetes.io/provisioner-deletion-secret-namespace\":\"\"},"
-             "\"finalizers\":[\"kubernetes.io/pv-protection\",\"external-attacher/io-openebs-csi-mayastor\"],"
-             "\"labels\":{\"app.kubernetes.io/name\":\"db\",\"storage-tier\":\"%s\"},"
-             "\"managedFields\":[{\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{"
-             "\"f:metadata\":{\"f:annotations\":{\".\":{},\"f:pv.kubernetes.io/provisioned-by\":{},"
-             "\"f:volume.kubernetes.io/provisioner-deletion-secret-name\":{},"
-             "\"f:volume.kubernetes.io/provisioner-deletion-secret-namespace\":{}}},"
-             "\"f:spec\":{\"f:accessModes\":{},\"f:capacity\":{\".\":{},\"f:storage\":{}},\"f:claimRef\":{\".\":{},"
-             "\"f:apiVersion\":{},\"f:kind\":{},\"f:name\":{},\"f:namespace\":{},\"f:resourceVersion\":{},\"f:uid\":{}},"
-             "\"f:csi\":{\".\":{},\"f:driver\":{},\"f:fsType\":{},\"f:volumeAttributes\":{\".\":{},"
-             "\"f:openebs.io/cas-type\":{},\"f:protocol\":{},\"f:repl\":{},"
-             "\"f:storage.kubernetes.io/csiProvisionerIdentity\":{}},\"f:volumeHandle\":{}},"
-             "\"f:nodeAffinity\":{\".\":{},\"f:required\":{}},\"f:persistentVolumeReclaimPolicy\":{},"
-             "\"f:storageClassName\":{},\"f:volumeMode\":{}}},\"manager\":\"csi-provisioner\",\"operation\":\"Update\","
-             "\"time\":\"2024-05-01T10:00:00Z\"},{\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{"
-             "\"f:status\":{\"f:phase\":{}}},\"manager\":\"kube-controller-manager\",\"operation\":\"Update\","
-             "\"subresource\":\"status\",\"time\":\"2024-05-01T10:00:01Z\"}]},"
-             "\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],\"capacity\":{\"storage\":\"%dGi\"},"
-             "\"claimRef\":{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"name\":\"data-db-%d\","
-             "\"namespace\":\"default\",\"resourceVersion\":\"%d\",\"uid\":\"%s\"},"
-             "\"csi\":{\"driver\":\"io.openebs.csi-mayastor\",\"fsType\":\"ext4\",\"volumeAttributes\":{"
-             "\"openebs.io/cas-type\":\"mayastor\",\"protocol\":\"nvmf\",\"repl\":\"3\","
-             "\"storage.kubernetes.io/csiProvisionerIdentity\":\"1714557600000-8081-io.openebs.csi-mayastor\"},"
-             "\"volumeHandle\":\"%s\"},\"nodeAffinity\":{\"required\":{\"nodeSelectorTerms\":[{\"matchExpressions\":"
-             "[{\"key\":\"openebs.io/nodename\",\"operator\":\"In\",\"values\":[\"node-%d\",\"node-%d\",\"node-%d\"]}]}]}},"
-             "\"persistentVolumeReclaimPolicy\":\"Delete\",\"storageClassName\":\"mayastor-%s\","
-             "\"volumeMode\":\"Filesystem\"},\"status\":{\"phase\":\"Bound\","
-             "\"lastPhaseTransitionTime\":\"2024-05-01T10:00:01Z\"}}",
-             uuid, tier, 1 + i % 100, i, 1000 + i, uuid, uuid, i % 16, (i + 1) % 16, (i + 2) % 16, tier);
+    snprintf(
+        buf, len,
+        "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"pvc-%s\","
+        "\"annotations\":{\"pv.kubernetes.io/provisioned-by\":\"io.openebs.csi-mayastor\","
+        "\"volume.kubernetes.io/provisioner-deletion-secret-name\":\"\","
+        "\"volume.kubernetes.io/provisioner-deletion-secret-namespace\":\"\"},"
+        "\"finalizers\":[\"kubernetes.io/pv-protection\",\"external-attacher/io-openebs-csi-mayastor\"],"
+        "\"labels\":{\"app.kubernetes.io/name\":\"db\",\"storage-tier\":\"%s\"},"
+        "\"managedFields\":[{\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{"
+        "\"f:metadata\":{\"f:annotations\":{\".\":{},\"f:pv.kubernetes.io/provisioned-by\":{},"
+        "\"f:volume.kubernetes.io/provisioner-deletion-secret-name\":{},"
+        "\"f:volume.kubernetes.io/provisioner-deletion-secret-namespace\":{}}},"
+        "\"f:spec\":{\"f:accessModes\":{},\"f:capacity\":{\".\":{},\"f:storage\":{}},\"f:claimRef\":{\".\":{},"
+        "\"f:apiVersion\":{},\"f:kind\":{},\"f:name\":{},\"f:namespace\":{},\"f:resourceVersion\":{},\"f:uid\":{}},"
+        "\"f:csi\":{\".\":{},\"f:driver\":{},\"f:fsType\":{},\"f:volumeAttributes\":{\".\":{},"
+        "\"f:openebs.io/cas-type\":{},\"f:protocol\":{},\"f:repl\":{},"
+        "\"f:storage.kubernetes.io/csiProvisionerIdentity\":{}},\"f:volumeHandle\":{}},"
+        "\"f:nodeAffinity\":{\".\":{},\"f:required\":{}},\"f:persistentVolumeReclaimPolicy\":{},"
+        "\"f:storageClassName\":{},\"f:volumeMode\":{}}},\"manager\":\"csi-provisioner\",\"operation\":\"Update\","
+        "\"time\":\"2024-05-01T10:00:00Z\"},{\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{"
+        "\"f:status\":{\"f:phase\":{}}},\"manager\":\"kube-controller-manager\",\"operation\":\"Update\","
+        "\"subresource\":\"status\",\"time\":\"2024-05-01T10:00:01Z\"}]},"
+        "\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],\"capacity\":{\"storage\":\"%dGi\"},"
+        "\"claimRef\":{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"name\":\"data-db-%d\","
+        "\"namespace\":\"default\",\"resourceVersion\":\"%d\",\"uid\":\"%s\"},"
+        "\"csi\":{\"driver\":\"io.openebs.csi-mayastor\",\"fsType\":\"ext4\",\"volumeAttributes\":{"
+        "\"openebs.io/cas-type\":\"mayastor\",\"protocol\":\"nvmf\",\"repl\":\"3\","
+        "\"storage.kubernetes.io/csiProvisionerIdentity\":\"1714557600000-8081-io.openebs.csi-mayastor\"},"
+        "\"volumeHandle\":\"%s\"},\"nodeAffinity\":{\"required\":{\"nodeSelectorTerms\":[{\"matchExpressions\":"
+        "[{\"key\":\"openebs.io/nodename\",\"operator\":\"In\",\"values\":[\"node-%d\",\"node-%d\",\"node-%d\"]}]}]}},"
+        "\"persistentVolumeReclaimPolicy\":\"Delete\",\"storageClassName\":\"mayastor-%s\","
+        "\"volumeMode\":\"Filesystem\"},\"status\":{\"phase\":\"Bound\","
+        "\"lastPhaseTransitionTime\":\"2024-05-01T10:00:01Z\"}}",
+        uuid, tier, 1 + i % 100, i, 1000 + i, uuid, uuid, i % 16, (i + 1) % 16, (i + 2) % 16, tier);
 }
 
 static int load(const char *url, int count)
@@ -134,7 +135,10 @@ static int load(const char *url, int count)
             n += (size_t)snprintf(body + n, cap - n, "%s%s", i > base ? "," : "", one);
         }
         n += (size_t)snprintf(body + n, cap - n, "]}");
-        cs_http_request_t r = {.method = "POST", .path = "/_control/load", .body = body, .body_len = n,
+        cs_http_request_t r = {.method = "POST",
+                               .path = "/_control/load",
+                               .body = body,
+                               .body_len = n,
                                .content_type = "application/json"};
         cs_http_response_t resp;
         if (cs_http_do(h, &r, &resp, &err) != 0 || resp.status != 200) {
@@ -213,13 +217,13 @@ static size_t curl_pages(const char *url, int *pages)
 /* What the operator keeps of a PV: ~64 bytes. Strings that repeat are
  * interned in a small table owned by the benchmark. */
 typedef struct pv_s {
-    uint8_t uid[16];      /* from "pvc-<uuid>" */
-    uint8_t handle[16];   /* spec.csi.volumeHandle */
+    uint8_t uid[16];    /* from "pvc-<uuid>" */
+    uint8_t handle[16]; /* spec.csi.volumeHandle */
     uint64_t rv;
     int64_t capacity;
-    const char *sc;       /* interned storageClassName */
-    const char *tier;     /* interned storage-tier label */
-    uint8_t mayastor;     /* csi driver is io.openebs.csi-mayastor */
+    const char *sc;   /* interned storageClassName */
+    const char *tier; /* interned storage-tier label */
+    uint8_t mayastor; /* csi driver is io.openebs.csi-mayastor */
     uint8_t bound;
 } pv_t;
 
@@ -241,7 +245,10 @@ static const char *intern(interns_t *t, const char *s, size_t n)
 
 static int hexv(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 static void uuid16(const char *s, size_t n, uint8_t out[16])
@@ -419,8 +426,8 @@ int main(int argc, char **argv)
            (double)dec_rss / 1024.0);
     printf("  decoding adds %.0f ms CPU (%.2fx the transfer's CPU), %.1f MiB peak RSS; compact form %zu bytes/PV "
            "(%.2f MiB)\n",
-           (best_dc - best_cc) * 1e3, best_cc > 0 ? best_dc / best_cc : 0.0,
-           (double)(dec_rss - curl_rss) / 1024.0, sizeof(pv_t), (double)(items * sizeof(pv_t)) / 1048576.0);
+           (best_dc - best_cc) * 1e3, best_cc > 0 ? best_dc / best_cc : 0.0, (double)(dec_rss - curl_rss) / 1024.0,
+           sizeof(pv_t), (double)(items * sizeof(pv_t)) / 1048576.0);
     printf("  wall ratio decode/curl %.2fx (the stand-in serializes pages in Python; CPU is the measure)\n",
            best_cw > 0 ? best_dw / best_cw : 0.0);
     cs_kube_client_free(c);

@@ -58,10 +58,16 @@ static pid_t start_sim(int count, char *url, size_t len, char *dir)
      * real cluster's (23 MB for 10,000 in DESIGN.md) */
     fprintf(f, "{\"name\":\"bench-list\",\"nodes\":[\"n1\",\"n2\",\"n3\",\"n4\",\"n5\",\"n6\"],\"pools\":[");
     for (int i = 1; i <= 6; i++)
-        fprintf(f, "%s{\"id\":\"pool-%d\",\"node\":\"n%d\",\"capacity\":\"100Ti\",\"labels\":{\"storage-tier\":\"%s\"}}",
-                i > 1 ? "," : "", i, i, i <= 2 ? "hot" : i <= 4 ? "warm" : "cold");
-    fprintf(f, "],\"volumeSets\":[{\"count\":%d,\"size\":\"1Gi\",\"replicas\":2,\"poolsCycle\":"
-               "[[\"pool-1\",\"pool-3\"],[\"pool-2\",\"pool-5\"],[\"pool-4\",\"pool-6\"]]}]}\n", count);
+        fprintf(f,
+                "%s{\"id\":\"pool-%d\",\"node\":\"n%d\",\"capacity\":\"100Ti\",\"labels\":{\"storage-tier\":\"%s\"}}",
+                i > 1 ? "," : "", i, i,
+                i <= 2   ? "hot"
+                : i <= 4 ? "warm"
+                         : "cold");
+    fprintf(f,
+            "],\"volumeSets\":[{\"count\":%d,\"size\":\"1Gi\",\"replicas\":2,\"poolsCycle\":"
+            "[[\"pool-1\",\"pool-3\"],[\"pool-2\",\"pool-5\"],[\"pool-4\",\"pool-6\"]]}]}\n",
+            count);
     fclose(f);
     pid_t pid = fork();
     if (pid == 0) {
@@ -69,8 +75,7 @@ static pid_t start_sim(int count, char *url, size_t len, char *dir)
         int fd = open("/dev/null", O_WRONLY);
         dup2(fd, 1);
         dup2(fd, 2);
-        execlp("python3", "python3", script, "--port", "0", "--port-file", portfile, "--scenario", scen,
-               (char *)NULL);
+        execlp("python3", "python3", script, "--port", "0", "--port-file", portfile, "--scenario", scen, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 24000; i++) { /* 120 s */
@@ -124,8 +129,7 @@ static int curl_pages(const char *base, int count, size_t *bytes)
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, bytes);
         long code = 0;
-        if (curl_easy_perform(h) != CURLE_OK ||
-            (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code), code != 200))
+        if (curl_easy_perform(h) != CURLE_OK || (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code), code != 200))
             rc = -1;
     }
     curl_easy_cleanup(h);
@@ -218,7 +222,8 @@ int main(int argc, char **argv)
         printf("list + decode           : wall %7.1f ms  cpu %6.1f ms  peak RSS +%.2f MiB\n", best_wall * 1e3,
                best_cpu * 1e3, dec_peak / 1024.0);
         printf("decoding adds %.1f ms CPU (%.2fx the transfer's CPU), wall ratio %.2fx; peak RSS +%.2f MiB over "
-               "the baseline\n", (best_cpu - best_curl_cpu) * 1e3, best_curl_cpu > 0 ? best_cpu / best_curl_cpu : 0,
+               "the baseline\n",
+               (best_cpu - best_curl_cpu) * 1e3, best_curl_cpu > 0 ? best_cpu / best_curl_cpu : 0,
                best_wall / best_curl_wall, (dec_peak - curl_peak) / 1024.0);
         printf("decoded list holds %.2f MiB (%.0f bytes per volume)\n", mem / 1048576.0,
                decoded ? (double)mem / (double)decoded : 0);

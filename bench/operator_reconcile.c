@@ -244,10 +244,10 @@ static json_t *policy_object(const char *window)
         "apiVersion", "storage.billyronks.io/v1", "kind", "StoragePolicy", "metadata", "name", POLICY, "spec",
         "highWatermarkIOPS", 5000, "warmWatermarkIOPS", 2000, "lowWatermarkIOPS", 500, "samplingWindow", window,
         "cooldownPeriod", "48h", "storageClassName", "mayastor", "volumeSelector", "matchLabels", "app", "database",
-        "hotPoolSelector", "matchLabels", "storage-tier", "hot", "media-type", "nvme", "warmPoolSelector", "matchLabels",
-        "storage-tier", "warm", "media-type", "ssd", "coldPoolSelector", "matchLabels", "storage-tier", "cold",
-        "matchExpressions", "key", "media-type", "operator", "In", "values", "hdd", "ssd", "maxConcurrentMigrations", 3,
-        "migrationTimeout", "45m", "enabled", 1, "dryRun", 0);
+        "hotPoolSelector", "matchLabels", "storage-tier", "hot", "media-type", "nvme", "warmPoolSelector",
+        "matchLabels", "storage-tier", "warm", "media-type", "ssd", "coldPoolSelector", "matchLabels", "storage-tier",
+        "cold", "matchExpressions", "key", "media-type", "operator", "In", "values", "hdd", "ssd",
+        "maxConcurrentMigrations", 3, "migrationTimeout", "45m", "enabled", 1, "dryRun", 0);
 }
 
 /* ---- collecting list items --------------------------------------------------------- */
@@ -283,7 +283,7 @@ static void bag_free(bag_t *b, const cs_kube_decoder_t *dec)
 /* ---- the Prometheus clock hook: phase boundary and the 60 s requeue --------------- */
 
 typedef struct {
-    int64_t base_ns;   /* + 60 s per pass */
+    int64_t base_ns; /* + 60 s per pass */
 } clock_t_;
 
 static int64_t prom_clock(void *ctx)
@@ -296,10 +296,24 @@ static int64_t prom_clock(void *ctx)
 
 /* ---- one reconcile ------------------------------------------------------------------- */
 
-enum { PH_PVLIST, PH_DPLIST, PH_WALK, PH_OBSERVE, PH_MSLIST, PH_QUERY, PH_DECIDE, PH_ENCODE, PH_PATCH, PH_TOTAL, PH_N };
+enum {
+    PH_PVLIST,
+    PH_DPLIST,
+    PH_WALK,
+    PH_OBSERVE,
+    PH_MSLIST,
+    PH_QUERY,
+    PH_DECIDE,
+    PH_ENCODE,
+    PH_PATCH,
+    PH_TOTAL,
+    PH_N
+};
 static const char *const ph_name[PH_N] = {
-    "list PVs (cs_kube_list)", "list DiskPools", "cache walk", "observe (lists || query)", "  Mayastor vols+pools",
-    "  Prometheus query (1 batch)", "decide (facts + plan)", "status build+encode", "status PATCH", "total reconcile"};
+    "list PVs (cs_kube_list)",  "list DiskPools",        "cache walk",
+    "observe (lists || query)", "  Mayastor vols+pools", "  Prometheus query (1 batch)",
+    "decide (facts + plan)",    "status build+encode",   "status PATCH",
+    "total reconcile"};
 
 typedef struct {
     cs_kube_client_t *kube;
@@ -309,7 +323,7 @@ typedef struct {
     const char *ns;
     cs_storage_policy_spec_t *spec;
     cs_kube_decoder_t pvdec, dpdec;
-    bag_t pvs, dps;     /* the "informer cache" */
+    bag_t pvs, dps; /* the "informer cache" */
     bool patch_ok;
     /* what the last pass saw */
     size_t npv, nmine, ndp, nvol, npool, unknown;
@@ -482,8 +496,8 @@ static int reconcile(ctx_t *c, bool cold, tm_t t[PH_N], cs_err_t *err)
         c->nvol = obs.volumes.count;
         c->npool = obs.pools.count;
         c->unknown = obs.unknown;
-        c->plan_copy_counts = (cs_plan_t){.watched = plan.watched, .hot = plan.hot, .warm = plan.warm,
-                                          .cold = plan.cold, .moves = plan.moves};
+        c->plan_copy_counts = (cs_plan_t){
+            .watched = plan.watched, .hot = plan.hot, .warm = plan.warm, .cold = plan.cold, .moves = plan.moves};
         memset(c->reasons, 0, sizeof c->reasons);
         for (size_t i = 0; i < plan.count; i++)
             if ((size_t)plan.items[i].reason < 32)
@@ -1114,8 +1128,8 @@ static int bench(int count, int passes, const char *window)
            klc / bkc, (klc - bkc) * 1e3);
     printf("  Mayastor list + decode / curl    : wall %.2fx, CPU %.2fx (decode adds %.1f ms CPU)\n", mlw / bmw,
            mlc / bmc, (mlc - bmc) * 1e3);
-    printf("  IOPS batch query / raw round trip: wall %.2fx, CPU %.2fx (decode adds %.1f ms CPU)\n", qw / bpw,
-           qc / bpc, (qc - bpc) * 1e3);
+    printf("  IOPS batch query / raw round trip: wall %.2fx, CPU %.2fx (decode adds %.1f ms CPU)\n", qw / bpw, qc / bpc,
+           (qc - bpc) * 1e3);
 
     printf("\npeak RSS (ru_maxrss of this process): before %.1f MiB, after %d cold passes %.1f MiB, after %d steady "
            "passes %.1f MiB (growth %.1f MiB); VmRSS now %.1f MiB (was %.1f)\n",
@@ -1129,9 +1143,10 @@ static int bench(int count, int passes, const char *window)
            "peak RSS %.1f MiB; the reconciles' peak is %.1f MiB above it (%.2fx)\n",
            rss_floor / 1024.0, (rss_steady - rss_floor) / 1024.0, (double)rss_steady / (double)rss_floor);
     if (op_ok)
-        printf("\nthe operator process (couchestor operator, dry run, after %.0f reconciles): peak RSS (VmHWM) %.1f MiB, "
-               "of which file-backed now %.1f MiB; %.1f MiB above the libcurl floor\n",
-               opp.reconciles, opp.hwm_kb / 1024.0, opp.file_kb / 1024.0, (opp.hwm_kb - rss_floor) / 1024.0);
+        printf(
+            "\nthe operator process (couchestor operator, dry run, after %.0f reconciles): peak RSS (VmHWM) %.1f MiB, "
+            "of which file-backed now %.1f MiB; %.1f MiB above the libcurl floor\n",
+            opp.reconciles, opp.hwm_kb / 1024.0, opp.file_kb / 1024.0, (opp.hwm_kb - rss_floor) / 1024.0);
     else
         printf("\nthe operator process: not measured: %s\n", operr.msg);
     if (g_memtrace)

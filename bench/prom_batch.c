@@ -144,11 +144,14 @@ int main(int argc, char **argv)
         FILE *f = fopen(scen, "w");
         if (!f)
             return 1;
-        fprintf(f, "{\"name\":\"bench-prom\",\"nodes\":[\"n1\",\"n2\",\"n3\"],\"pools\":["
-                   "{\"id\":\"p1\",\"node\":\"n1\",\"capacity\":\"100Ti\"},{\"id\":\"p2\",\"node\":\"n2\",\"capacity\":\"100Ti\"},"
-                   "{\"id\":\"p3\",\"node\":\"n3\",\"capacity\":\"100Ti\"}],\"createPVs\":false,"
-                   "\"volumeSets\":[{\"count\":%d,\"size\":\"1Gi\",\"replicas\":1,\"loadCycle\":["
-                   "{\"kind\":\"steady\",\"iops\":100},{\"kind\":\"steady\",\"iops\":1500},{\"kind\":\"steady\",\"iops\":7000}]}]}\n",
+        fprintf(f,
+                "{\"name\":\"bench-prom\",\"nodes\":[\"n1\",\"n2\",\"n3\"],\"pools\":["
+                "{\"id\":\"p1\",\"node\":\"n1\",\"capacity\":\"100Ti\"},{\"id\":\"p2\",\"node\":\"n2\",\"capacity\":"
+                "\"100Ti\"},"
+                "{\"id\":\"p3\",\"node\":\"n3\",\"capacity\":\"100Ti\"}],\"createPVs\":false,"
+                "\"volumeSets\":[{\"count\":%d,\"size\":\"1Gi\",\"replicas\":1,\"loadCycle\":["
+                "{\"kind\":\"steady\",\"iops\":100},{\"kind\":\"steady\",\"iops\":1500},{\"kind\":\"steady\",\"iops\":"
+                "7000}]}]}\n",
                 count);
         fclose(f);
         double t0 = now_s();
@@ -225,7 +228,8 @@ int main(int argc, char **argv)
     }
     double singles = now_s() - t0;
     printf("volumes: %zu (batch: %zu within 10%% of their scripted IOPS; singles: %zu known), rate window 10s, "
-           "1 s scrapes\n", n, plausible, single_known);
+           "1 s scrapes\n",
+           n, plausible, single_known);
     printf("one batch query        : median %8.1f ms (min %.1f, max %.1f over %d runs)\n", batch[BATCH_RUNS / 2] * 1e3,
            batch[0] * 1e3, batch[BATCH_RUNS - 1] * 1e3, BATCH_RUNS);
     printf("%zu single queries : %8.1f ms in sequence (%.2f ms each)\n", n, singles * 1e3, singles * 1e3 / (double)n);

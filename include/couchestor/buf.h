@@ -47,8 +47,7 @@ typedef struct cs_buf_s {
  * with a message. release() undoes alloc(); it is called once per buffer. */
 struct cs_allocator_s {
     const char *name;
-    int (*alloc)(const cs_allocator_t *self, size_t size, unsigned flags, cs_buf_t *buf,
-                 cs_err_t *err);
+    int (*alloc)(const cs_allocator_t *self, size_t size, unsigned flags, cs_buf_t *buf, cs_err_t *err);
     void (*release)(const cs_allocator_t *self, cs_buf_t *buf);
     void *ctx;
 };
@@ -63,8 +62,7 @@ const cs_allocator_t *cs_allocator_default(void);
  * reason: ..." and *out is left NULL. */
 int cs_buf_alloc(size_t size, unsigned flags, cs_buf_t **out, cs_err_t *err);
 /* Same with a given allocator (NULL = default). */
-int cs_buf_alloc_with(const cs_allocator_t *allocator, size_t size, unsigned flags, cs_buf_t **out,
-                      cs_err_t *err);
+int cs_buf_alloc_with(const cs_allocator_t *allocator, size_t size, unsigned flags, cs_buf_t **out, cs_err_t *err);
 /* Releases the buffer and sets *buf to NULL. NULL or *buf == NULL: no-op. */
 void cs_buf_free(cs_buf_t **buf);
 
@@ -73,8 +71,7 @@ void cs_buf_free(cs_buf_t **buf);
  * bounded by buf_size * max_cached. */
 typedef struct cs_bufpool_s cs_bufpool_t;
 
-int cs_bufpool_new(size_t buf_size, size_t max_cached, unsigned flags, cs_bufpool_t **out,
-                   cs_err_t *err);
+int cs_bufpool_new(size_t buf_size, size_t max_cached, unsigned flags, cs_bufpool_t **out, cs_err_t *err);
 /* A buffer of the pool's size: a cached one if any (its contents are
  * whatever its last user left), else a new allocation. */
 int cs_bufpool_get(cs_bufpool_t *pool, cs_buf_t **out, cs_err_t *err);

@@ -39,11 +39,9 @@ typedef struct cs_cache_tier_ops_s {
     /* Reads the object into a malloc'd buffer (*data, freed by the caller
      * with free(); non-NULL even when *len is 0). CS_ENOTFOUND when absent,
      * CS_ETOOBIG when larger than max_len. */
-    int (*get)(void *ctx, const void *key, size_t klen, size_t max_len, uint8_t **data,
-               size_t *len, cs_err_t *err);
+    int (*get)(void *ctx, const void *key, size_t klen, size_t max_len, uint8_t **data, size_t *len, cs_err_t *err);
     /* Stores the object durably, replacing any previous one. */
-    int (*put)(void *ctx, const void *key, size_t klen, const void *data, size_t len,
-               cs_err_t *err);
+    int (*put)(void *ctx, const void *key, size_t klen, const void *data, size_t len, cs_err_t *err);
     /* Removes the object: 0 or CS_ENOTFOUND. */
     int (*del)(void *ctx, const void *key, size_t klen, cs_err_t *err);
 } cs_cache_tier_ops_t;
@@ -74,13 +72,13 @@ typedef enum cs_cache_promote {
 #define CS_CACHE_KEY_LOCKS_DEFAULT 4096u
 
 typedef struct cs_cache_config_s {
-    cs_l1_config_t l1;           /* its on_evict is the cache's own */
-    const cs_l2_config_t *l2;    /* NULL = no L2 */
+    cs_l1_config_t l1;                 /* its on_evict is the cache's own */
+    const cs_l2_config_t *l2;          /* NULL = no L2 */
     const cs_cache_tier_ops_t *l3_ops; /* NULL = no L3 (a pure cache) */
     void *l3_ctx;
     cs_cache_promote_t promote;
-    size_t max_value;            /* largest value accepted; 0 = 64 MiB */
-    uint32_t key_locks;          /* power of two; 0 = 4096 */
+    size_t max_value;   /* largest value accepted; 0 = 64 MiB */
+    uint32_t key_locks; /* power of two; 0 = 4096 */
 } cs_cache_config_t;
 
 /* Latency histogram bucket upper bounds, seconds (then +Inf). */
@@ -112,12 +110,11 @@ void cs_cache_free(cs_cache_t **cache);
  * *len bytes (caller frees; non-NULL even for an empty value) and *tier
  * (optional) says where it was found. CS_ENOTFOUND when no tier has it;
  * L3's error when L3 fails. */
-int cs_cache_get(cs_cache_t *cache, const void *key, size_t klen, uint8_t **data, size_t *len,
-                 cs_cache_tier_t *tier, cs_err_t *err);
+int cs_cache_get(cs_cache_t *cache, const void *key, size_t klen, uint8_t **data, size_t *len, cs_cache_tier_t *tier,
+                 cs_err_t *err);
 /* Writes through to L3 (if any), then caches. On an L3 error the cache holds
  * no copy of the key (the next get asks L3). CS_EINVAL, CS_ETOOBIG. */
-int cs_cache_put(cs_cache_t *cache, const void *key, size_t klen, const void *data, size_t len,
-                 cs_err_t *err);
+int cs_cache_put(cs_cache_t *cache, const void *key, size_t klen, const void *data, size_t len, cs_err_t *err);
 /* Removes the key from every tier: 0, or CS_ENOTFOUND when no tier had it. */
 int cs_cache_delete(cs_cache_t *cache, const void *key, size_t klen, cs_err_t *err);
 

@@ -71,8 +71,7 @@ int cs_l1_get(cs_l1_t *l1, const void *key, size_t klen, cs_l1_entry_t **out);
 /* Copies the value into buf (cap bytes) and sets *vlen. CS_ENOTFOUND on a
  * miss; CS_ETOOBIG when cap < value length (then *vlen is the length and buf
  * untouched; the lookup counts as a hit). */
-int cs_l1_get_copy(cs_l1_t *l1, const void *key, size_t klen, void *buf, size_t cap,
-                   size_t *vlen);
+int cs_l1_get_copy(cs_l1_t *l1, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen);
 /* True when the key is cached; no counters change and no CLOCK bit is set. */
 bool cs_l1_contains(cs_l1_t *l1, const void *key, size_t klen);
 
@@ -80,11 +79,10 @@ bool cs_l1_contains(cs_l1_t *l1, const void *key, size_t klen);
  * bits) and links it, replacing any entry with the same key. Errors (no
  * operation is performed): CS_EINVAL (empty or too long key), CS_ETOOBIG
  * (charge larger than the capacity), CS_ENOMEM. */
-int cs_l1_put(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen,
-              uint32_t flags, cs_err_t *err);
+int cs_l1_put(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen, uint32_t flags, cs_err_t *err);
 /* Like cs_l1_put but leaves an existing entry alone: CS_EEXISTS then. */
-int cs_l1_put_if_absent(cs_l1_t *l1, const void *key, size_t klen, const void *value,
-                        size_t vlen, uint32_t flags, cs_err_t *err);
+int cs_l1_put_if_absent(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen, uint32_t flags,
+                        cs_err_t *err);
 /* Unlinks the key's entry: 0, or CS_ENOTFOUND. */
 int cs_l1_delete(cs_l1_t *l1, const void *key, size_t klen);
 

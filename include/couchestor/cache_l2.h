@@ -39,11 +39,11 @@
 #include "couchestor/compress.h"
 #include "couchestor/error.h"
 
-#define CS_L2_MIN_ENTRY_SIZE 4096u                  /* L2_MIN_ENTRY_SIZE */
-#define CS_L2_CAPACITY_DEFAULT (500ull << 30)       /* 500 GiB, the seed's default */
-#define CS_L2_SEGMENT_SIZE_DEFAULT (64u << 20)      /* 64 MiB */
-#define CS_L2_SEGMENT_SIZE_MIN (64u << 10)          /* 64 KiB */
-#define CS_L2_SEGMENT_SIZE_MAX (1u << 30)           /* 1 GiB: offsets fit 32 bits */
+#define CS_L2_MIN_ENTRY_SIZE 4096u             /* L2_MIN_ENTRY_SIZE */
+#define CS_L2_CAPACITY_DEFAULT (500ull << 30)  /* 500 GiB, the seed's default */
+#define CS_L2_SEGMENT_SIZE_DEFAULT (64u << 20) /* 64 MiB */
+#define CS_L2_SEGMENT_SIZE_MIN (64u << 10)     /* 64 KiB */
+#define CS_L2_SEGMENT_SIZE_MAX (1u << 30)      /* 1 GiB: offsets fit 32 bits */
 
 typedef enum cs_l2_read_mode {
     CS_L2_READ_MMAP = 0, /* default: copy out of a shared mapping (page cache) */
@@ -52,20 +52,20 @@ typedef enum cs_l2_read_mode {
 } cs_l2_read_mode_t;
 
 typedef struct cs_l2_config_s {
-    const char *dir;           /* required; created (0700) if missing */
-    uint64_t capacity_bytes;   /* 0 = CS_L2_CAPACITY_DEFAULT; >= 3 segments */
-    uint32_t segment_size;     /* 0 = 64 MiB, clamped to capacity / 3 */
-    uint32_t min_entry_size;   /* 0 = CS_L2_MIN_ENTRY_SIZE; values below are refused */
+    const char *dir;                  /* required; created (0700) if missing */
+    uint64_t capacity_bytes;          /* 0 = CS_L2_CAPACITY_DEFAULT; >= 3 segments */
+    uint32_t segment_size;            /* 0 = 64 MiB, clamped to capacity / 3 */
+    uint32_t min_entry_size;          /* 0 = CS_L2_MIN_ENTRY_SIZE; values below are refused */
     cs_compress_config_t compression; /* default: none */
     cs_l2_read_mode_t read_mode;
-    bool sync_writes;          /* fdatasync after each append (default off: a
+    bool sync_writes; /* fdatasync after each append (default off: a
                                   cache; the page cache survives SIGKILL) */
-    uint32_t shards;           /* index shards; 0 = 1024 */
+    uint32_t shards;  /* index shards; 0 = 1024 */
 } cs_l2_config_t;
 
 typedef struct cs_l2_stats_s {
     uint64_t hits, misses;
-    uint64_t corrupt;           /* reads that failed the checksum or decode */
+    uint64_t corrupt; /* reads that failed the checksum or decode */
     uint64_t puts, deletes;
     uint64_t evicted_segments, evicted_entries, compacted_entries;
     uint64_t recovered_entries; /* indexed by the last open */
@@ -93,8 +93,7 @@ void cs_l2_close(cs_l2_t **l2);
 /* Reads the value into buf. 0 and *vlen on a hit; CS_ENOTFOUND on a miss
  * (including a corrupt entry, which is dropped); CS_ETOOBIG when cap is too
  * small (*vlen says how much is needed); CS_EIO when the disk read fails. */
-int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen,
-              cs_err_t *err);
+int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen, cs_err_t *err);
 /* Length of the key's value without reading it; CS_ENOTFOUND. */
 int cs_l2_value_size(cs_l2_t *l2, const void *key, size_t klen, size_t *vlen);
 
@@ -102,8 +101,7 @@ int cs_l2_value_size(cs_l2_t *l2, const void *key, size_t klen, size_t *vlen);
  * replacing an older one. CS_EINVAL (bad key, value below min_entry_size),
  * CS_ETOOBIG (record larger than a segment), CS_EIO. On error the index is
  * unchanged. */
-int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size_t vlen,
-              cs_err_t *err);
+int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size_t vlen, cs_err_t *err);
 /* Logs a tombstone and drops the key: 0, CS_ENOTFOUND, or CS_EIO. */
 int cs_l2_delete(cs_l2_t *l2, const void *key, size_t klen, cs_err_t *err);
 /* fdatasync of the active segment. */

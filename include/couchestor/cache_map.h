@@ -42,8 +42,8 @@ typedef struct cs_cache_node_s {
 } cs_cache_node_t;
 
 typedef struct cs_cache_map_config_s {
-    uint32_t shards;       /* power of two, 1..CS_CACHE_MAP_SHARDS_MAX; 0 = 1024 */
-    uint64_t seed[2];      /* SipHash key; all zero = random (getrandom) */
+    uint32_t shards;        /* power of two, 1..CS_CACHE_MAP_SHARDS_MAX; 0 = 1024 */
+    uint64_t seed[2];       /* SipHash key; all zero = random (getrandom) */
     uint32_t initial_slots; /* per shard, rounded up to a power of two; 0 = 16 */
 } cs_cache_map_config_t;
 
@@ -73,16 +73,15 @@ void cs_cache_map_write_lock(cs_cache_map_t *map, uint32_t shard);
 void cs_cache_map_write_unlock(cs_cache_map_t *map, uint32_t shard);
 
 /* The node with this key in the shard (read or write lock held), or NULL. */
-cs_cache_node_t *cs_cache_map_find_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash,
-                                          const void *key, size_t klen);
+cs_cache_node_t *cs_cache_map_find_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash, const void *key,
+                                          size_t klen);
 /* Links node (write lock held). If a node with the same key is linked, it is
  * unlinked and returned in *replaced (else *replaced = NULL). CS_ENOMEM when
  * the table cannot grow: no operation is performed. */
-int cs_cache_map_insert_locked(cs_cache_map_t *map, uint32_t shard, cs_cache_node_t *node,
-                               cs_cache_node_t **replaced);
+int cs_cache_map_insert_locked(cs_cache_map_t *map, uint32_t shard, cs_cache_node_t *node, cs_cache_node_t **replaced);
 /* Unlinks and returns the node with this key (write lock held), or NULL. */
-cs_cache_node_t *cs_cache_map_remove_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash,
-                                            const void *key, size_t klen);
+cs_cache_node_t *cs_cache_map_remove_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash, const void *key,
+                                            size_t klen);
 /* Unlinks exactly this node if it is linked (write lock held). */
 bool cs_cache_map_unlink_locked(cs_cache_map_t *map, uint32_t shard, cs_cache_node_t *node);
 /* Number of nodes in the shard (any lock held). */
@@ -100,12 +99,11 @@ void cs_cache_map_clock_advance_locked(cs_cache_map_t *map, uint32_t shard);
 
 /* Unlinks every node of every shard, calling fn(node, ctx) after each is
  * unlinked (fn may free it). Takes each shard's write lock in turn. */
-void cs_cache_map_drain(cs_cache_map_t *map, void (*fn)(cs_cache_node_t *node, void *ctx),
-                        void *ctx);
+void cs_cache_map_drain(cs_cache_map_t *map, void (*fn)(cs_cache_node_t *node, void *ctx), void *ctx);
 /* Calls fn for every node of one shard (lock held by the caller); fn must not
  * link or unlink. Stops early when fn returns false. */
-void cs_cache_map_foreach_locked(cs_cache_map_t *map, uint32_t shard,
-                                 bool (*fn)(cs_cache_node_t *node, void *ctx), void *ctx);
+void cs_cache_map_foreach_locked(cs_cache_map_t *map, uint32_t shard, bool (*fn)(cs_cache_node_t *node, void *ctx),
+                                 void *ctx);
 
 /* SipHash-1-3 with a 128-bit key, exposed for tests and benchmarks. */
 uint64_t cs_siphash13(const uint64_t k[2], const void *data, size_t len);

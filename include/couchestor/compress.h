@@ -52,8 +52,8 @@ size_t cs_compress_bound(size_t n);
  *                 (*out_len = n): algorithm NONE, n < min_size, or LZ4 did
  *                 not shrink the data (or it did not fit in dst_cap).
  * CS_EINVAL for NULL arguments or n > CS_COMPRESS_MAX_INPUT. */
-int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void *dst,
-                size_t dst_cap, size_t *out_len, cs_err_t *err);
+int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void *dst, size_t dst_cap, size_t *out_len,
+                cs_err_t *err);
 
 /* Restores exactly raw_len bytes into dst (dst_cap >= raw_len) from the n
  * bytes at src stored with codec. Safe on untrusted input. Errors:
@@ -61,7 +61,7 @@ int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void
  * when the block is damaged or does not decode to raw_len bytes, or when a
  * RAW payload's length differs from raw_len; CS_EINVAL for an unknown codec
  * or dst_cap < raw_len. dst contents are unspecified after an error. */
-int cs_decompress(cs_codec_t codec, const void *src, size_t n, void *dst, size_t dst_cap,
-                  size_t raw_len, cs_err_t *err);
+int cs_decompress(cs_codec_t codec, const void *src, size_t n, void *dst, size_t dst_cap, size_t raw_len,
+                  cs_err_t *err);
 
 #endif

@@ -20,28 +20,28 @@
 #define CS_CONFIG_FILE_MAX (1024 * 1024)
 
 typedef struct cs_config_s {
-    char *prometheus_url;              /* PROMETHEUS_URL */
-    int64_t max_concurrent_migrations; /* MAX_CONCURRENT_MIGRATIONS: global limit */
-    int64_t migration_timeout_minutes; /* MIGRATION_TIMEOUT_MINUTES */
-    int64_t sync_poll_interval_seconds;/* SYNC_POLL_INTERVAL_SECONDS */
-    bool dry_run;                      /* DRY_RUN: decide and report, never migrate */
-    bool preservation_mode;            /* PRESERVATION_MODE: keep the old replica */
-    char *mayastor_namespace;          /* MAYASTOR_NAMESPACE: where DiskPools live */
-    char *metrics_addr;                /* METRICS_ADDR: host:port of /metrics */
-    char *health_addr;                 /* HEALTH_ADDR: host:port of /healthz, /readyz */
-    cs_log_level_t log_level;          /* LOG_LEVEL */
-    bool log_json;                     /* LOG_JSON */
-    char *mayastor_url;                /* MAYASTOR_URL: "" = discover the api-rest Service */
-    char *kubeconfig;                  /* KUBECONFIG: "" = in-cluster, else ~/.kube/config */
-    bool leader_election;              /* LEADER_ELECTION */
-    char *lease_name;                  /* LEASE_NAME */
-    char *lease_namespace;             /* LEASE_NAMESPACE */
-    char *prometheus_iops_metrics;     /* PROMETHEUS_IOPS_METRICS: counters summed, '+'-joined */
-    char *prometheus_iops_fallbacks;   /* PROMETHEUS_IOPS_FALLBACKS: ','-separated sets, in order */
-    char *prometheus_volume_label;     /* PROMETHEUS_VOLUME_LABEL */
-    char *prometheus_selector;         /* PROMETHEUS_SELECTOR: extra matchers, e.g. job="x" */
-    char *prometheus_bearer_token_file;/* PROMETHEUS_BEARER_TOKEN_FILE */
-    char *config_file;                 /* the file that was loaded, or NULL */
+    char *prometheus_url;                   /* PROMETHEUS_URL */
+    int64_t max_concurrent_migrations;      /* MAX_CONCURRENT_MIGRATIONS: global limit */
+    int64_t migration_timeout_minutes;      /* MIGRATION_TIMEOUT_MINUTES */
+    int64_t sync_poll_interval_seconds;     /* SYNC_POLL_INTERVAL_SECONDS */
+    bool dry_run;                           /* DRY_RUN: decide and report, never migrate */
+    bool preservation_mode;                 /* PRESERVATION_MODE: keep the old replica */
+    char *mayastor_namespace;               /* MAYASTOR_NAMESPACE: where DiskPools live */
+    char *metrics_addr;                     /* METRICS_ADDR: host:port of /metrics */
+    char *health_addr;                      /* HEALTH_ADDR: host:port of /healthz, /readyz */
+    cs_log_level_t log_level;               /* LOG_LEVEL */
+    bool log_json;                          /* LOG_JSON */
+    char *mayastor_url;                     /* MAYASTOR_URL: "" = discover the api-rest Service */
+    char *kubeconfig;                       /* KUBECONFIG: "" = in-cluster, else ~/.kube/config */
+    bool leader_election;                   /* LEADER_ELECTION */
+    char *lease_name;                       /* LEASE_NAME */
+    char *lease_namespace;                  /* LEASE_NAMESPACE */
+    char *prometheus_iops_metrics;          /* PROMETHEUS_IOPS_METRICS: counters summed, '+'-joined */
+    char *prometheus_iops_fallbacks;        /* PROMETHEUS_IOPS_FALLBACKS: ','-separated sets, in order */
+    char *prometheus_volume_label;          /* PROMETHEUS_VOLUME_LABEL */
+    char *prometheus_selector;              /* PROMETHEUS_SELECTOR: extra matchers, e.g. job="x" */
+    char *prometheus_bearer_token_file;     /* PROMETHEUS_BEARER_TOKEN_FILE */
+    char *config_file;                      /* the file that was loaded, or NULL */
     char sources[32][CS_CONFIG_SOURCE_MAX]; /* per parameter, in table order */
 } cs_config_t;
 
@@ -54,14 +54,12 @@ void cs_config_free(cs_config_t *cfg);
 int cs_config_load_file(cs_config_t *cfg, const char *path, cs_err_t *err);
 /* As cs_config_load_file, from untrusted text in memory; `path` names it in
  * messages. */
-int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const char *path,
-                        cs_err_t *err);
+int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const char *path, cs_err_t *err);
 /* Applies every known variable present in envp (NULL-terminated "K=V"). */
 int cs_config_load_env(cs_config_t *cfg, char *const *envp, cs_err_t *err);
 /* Sets one parameter by key from text; `source` is recorded and named in
  * errors ("flag --dry-run"). */
-int cs_config_set(cs_config_t *cfg, const char *key, const char *value, const char *source,
-                  cs_err_t *err);
+int cs_config_set(cs_config_t *cfg, const char *key, const char *value, const char *source, cs_err_t *err);
 
 /* The whole sequence for a command line: defaults, then the file named by
  * --config (or COUCHESTOR_CONFIG), then envp, then the flags in argv[0..argc).

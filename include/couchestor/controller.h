@@ -25,8 +25,7 @@
 #include "couchestor/selector.h"
 
 #define CS_DISKPOOL_RESOURCE CS_KUBE_RES("openebs.io", "v1beta2", "diskpools", true, "DiskPool")
-#define CS_STORAGE_POLICY_RESOURCE \
-    CS_KUBE_RES("storage.billyronks.io", "v1", "storagepolicies", false, "StoragePolicy")
+#define CS_STORAGE_POLICY_RESOURCE CS_KUBE_RES("storage.billyronks.io", "v1", "storagepolicies", false, "StoragePolicy")
 #define CS_EC_POLICY_RESOURCE \
     CS_KUBE_RES("storage.billyronks.io", "v1", "erasurecodingpolicies", false, "ErasureCodingPolicy")
 
@@ -50,10 +49,10 @@ typedef struct cs_pv_s {
     int64_t last_migration;       /* annotation couchestor.io/last-migration, Unix s; 0 = none */
     int64_t retry_after;          /* annotation couchestor.io/retry-after, Unix s; 0 = none */
     cs_mayastor_uuid_t volume;
-    int failures;                 /* annotation couchestor.io/migration-failures */
-    bool mayastor;                /* spec.csi.driver is io.openebs.csi-mayastor */
-    bool has_volume;              /* spec.csi.volumeHandle parsed as a uuid */
-    void *block;                  /* the one allocation behind the strings (private) */
+    int failures;    /* annotation couchestor.io/migration-failures */
+    bool mayastor;   /* spec.csi.driver is io.openebs.csi-mayastor */
+    bool has_volume; /* spec.csi.volumeHandle parsed as a uuid */
+    void *block;     /* the one allocation behind the strings (private) */
 } cs_pv_t;
 
 /* The part of a DiskPool the operator reads. */
@@ -90,16 +89,16 @@ typedef struct cs_cluster_view_s {
 typedef struct cs_observation_s {
     cs_mayastor_volumes_t volumes;
     cs_mayastor_pools_t pools;
-    bool mayastor_ok;          /* both lists answered */
+    bool mayastor_ok; /* both lists answered */
     cs_mayastor_err_t mayastor_err;
-    cs_prom_iops_t *iops;      /* per PV, in the order given */
-    bool metrics_ok;           /* the IOPS query answered */
+    cs_prom_iops_t *iops; /* per PV, in the order given */
+    bool metrics_ok;      /* the IOPS query answered */
     cs_err_t metrics_err;
-    size_t unknown;            /* PVs without a known IOPS */
-    double seconds;            /* wall time of the whole observation */
-    double list_seconds;       /* wall time of the Mayastor lists */
-    double query_seconds;      /* wall time of the Prometheus query (overlaps the lists) */
-    double list_cpu_seconds;   /* CPU time of each, from the thread that did it */
+    size_t unknown;          /* PVs without a known IOPS */
+    double seconds;          /* wall time of the whole observation */
+    double list_seconds;     /* wall time of the Mayastor lists */
+    double query_seconds;    /* wall time of the Prometheus query (overlaps the lists) */
+    double list_cpu_seconds; /* CPU time of each, from the thread that did it */
     double query_cpu_seconds;
 } cs_observation_t;
 
@@ -118,11 +117,11 @@ cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t
 
 /* The plan input built from a view, owning its arrays. */
 typedef struct cs_plan_facts_s {
-    cs_plan_input_t in;         /* volumes/pools point into the arrays below */
+    cs_plan_input_t in; /* volumes/pools point into the arrays below */
     cs_plan_volume_t *volumes;
-    size_t *pv_of;              /* volumes[i] describes view->pvs[pv_of[i]] */
+    size_t *pv_of; /* volumes[i] describes view->pvs[pv_of[i]] */
     cs_plan_pool_t *pools;
-    cs_labels_t *pool_labels;   /* owned copies of each pool's tier labels */
+    cs_labels_t *pool_labels; /* owned copies of each pool's tier labels */
     cs_plan_replica_t *replicas;
     const cs_mayastor_volume_t **mvol; /* per volume, NULL when not found */
 } cs_plan_facts_t;
@@ -130,14 +129,12 @@ typedef struct cs_plan_facts_s {
 /* Fills facts->in for one policy. Volumes are the PVs of the policy's
  * StorageClass (the plan applies volumeSelector); a pool's labels are its
  * DiskPool's (falling back to the Mayastor pool's labels). */
-int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
-                        const cs_storage_policy_spec_t *spec, int64_t now, cs_plan_facts_t *facts,
-                        cs_err_t *err);
+int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, const cs_storage_policy_spec_t *spec,
+                        int64_t now, cs_plan_facts_t *facts, cs_err_t *err);
 void cs_plan_facts_free(cs_plan_facts_t *facts);
 
 /* Prints a plan as a table for people or as JSON. */
-void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const char *policy, FILE *out,
-                   bool json);
+void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const char *policy, FILE *out, bool json);
 
 /* Prometheus client options from the configuration (URL, metric sets,
  * volume label, selector, bearer token file). *token receives the token read

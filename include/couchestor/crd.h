@@ -70,7 +70,7 @@
 #define CS_EC_DEFAULT_PARITY_SHARDS 2
 #define CS_EC_DEFAULT_STRIPE_SIZE_BYTES 1048576
 #define CS_EC_DEFAULT_ALGORITHM "ReedSolomon"
-#define CS_EC_MAX_TOTAL_SHARDS 255          /* Reed-Solomon over GF(2^8) */
+#define CS_EC_MAX_TOTAL_SHARDS 255           /* Reed-Solomon over GF(2^8) */
 #define CS_EC_MIN_STRIPE_SIZE_BYTES 65536    /* 64 KiB */
 #define CS_EC_MAX_STRIPE_SIZE_BYTES 67108864 /* 64 MiB */
 
@@ -139,8 +139,8 @@ const char *cs_condition_status_name(cs_condition_status_t status);
 typedef struct cs_condition_s {
     char *type;
     cs_condition_status_t status;
-    char *reason;  /* CamelCase, e.g. "InvalidSpec" */
-    char *message; /* for people; NULL when none */
+    char *reason;                 /* CamelCase, e.g. "InvalidSpec" */
+    char *message;                /* for people; NULL when none */
     int64_t last_transition_time; /* Unix seconds */
     int64_t observed_generation;
 } cs_condition_t;
@@ -160,9 +160,8 @@ const cs_condition_t *cs_conditions_find(const cs_conditions_t *conds, const cha
  * CS_CONDITION_MESSAGE_MAX - 1 bytes is cut at a UTF-8 boundary. Errors:
  * CS_EINVAL (bad type or reason; nothing changes), CS_ETOOBIG (already
  * CS_CONDITIONS_MAX types), CS_ENOMEM (nothing changes). */
-int cs_conditions_set(cs_conditions_t *conds, const char *type, cs_condition_status_t status,
-                      const char *reason, const char *message, int64_t observed_generation,
-                      int64_t now, cs_err_t *err);
+int cs_conditions_set(cs_conditions_t *conds, const char *type, cs_condition_status_t status, const char *reason,
+                      const char *message, int64_t observed_generation, int64_t now, cs_err_t *err);
 void cs_conditions_free(cs_conditions_t *conds);
 
 /* ---- StoragePolicy ------------------------------------------------------ */
@@ -246,8 +245,7 @@ typedef struct cs_migration_history_s {
 
 /* Appends a copy of rec, dropping the oldest entry when the history is
  * full. CS_EINVAL when rec has no volume name; CS_ENOMEM leaves h as it was. */
-int cs_migration_history_append(cs_migration_history_t *h, const cs_migration_record_t *rec,
-                                cs_err_t *err);
+int cs_migration_history_append(cs_migration_history_t *h, const cs_migration_record_t *rec, cs_err_t *err);
 void cs_migration_history_free(cs_migration_history_t *h);
 void cs_migration_record_free(cs_migration_record_t *rec);
 
@@ -296,19 +294,16 @@ void cs_storage_policy_free(cs_storage_policy_t *policy);
  * present; metadata.name and spec are required; status is optional).
  * Errors: CS_EPARSE with every problem listed (problems filled when not
  * NULL), CS_EINVAL when obj is not an object, CS_ENOMEM. */
-int cs_storage_policy_decode(const json_t *obj, cs_storage_policy_t *out,
-                             cs_crd_problems_t *problems, cs_err_t *err);
+int cs_storage_policy_decode(const json_t *obj, cs_storage_policy_t *out, cs_crd_problems_t *problems, cs_err_t *err);
 /* Decodes a status object alone (e.g. from a /status response). */
-int cs_storage_policy_status_decode(const json_t *status, cs_storage_policy_status_t *out,
-                                    cs_err_t *err);
+int cs_storage_policy_status_decode(const json_t *status, cs_storage_policy_status_t *out, cs_err_t *err);
 
 /* Checks the rules listed in docs/crds.md. 0 when valid; CS_EINVAL with
  * every violation listed (problems filled when not NULL). */
-int cs_storage_policy_validate(const cs_storage_policy_t *policy, cs_crd_problems_t *problems,
-                               cs_err_t *err);
+int cs_storage_policy_validate(const cs_storage_policy_t *policy, cs_crd_problems_t *problems, cs_err_t *err);
 /* As above for a spec alone; name is used in messages (may be NULL). */
-int cs_storage_policy_spec_validate(const cs_storage_policy_spec_t *spec, const char *name,
-                                    cs_crd_problems_t *problems, cs_err_t *err);
+int cs_storage_policy_spec_validate(const cs_storage_policy_spec_t *spec, const char *name, cs_crd_problems_t *problems,
+                                    cs_err_t *err);
 
 /* True when the warm tier is on: warmWatermarkIOPS > 0. */
 bool cs_storage_policy_has_warm_tier(const cs_storage_policy_spec_t *spec);
@@ -317,18 +312,15 @@ bool cs_storage_policy_has_warm_tier(const cs_storage_policy_spec_t *spec);
 int cs_storage_policy_encode(const cs_storage_policy_t *policy, json_t **out, cs_err_t *err);
 /* Every spec field, defaults included; absent selectors and ecPolicyRef are
  * left out. */
-int cs_storage_policy_spec_encode(const cs_storage_policy_spec_t *spec, json_t **out,
-                                  cs_err_t *err);
+int cs_storage_policy_spec_encode(const cs_storage_policy_spec_t *spec, json_t **out, cs_err_t *err);
 /* The status object for the status subresource. Counters, observedGeneration,
  * message ("" when none), conditions and migrationHistory are always present
  * and ecPolicy is null when absent, so that used as a merge patch it replaces
  * every field; phase and lastReconcileTime are left out while unset. */
-int cs_storage_policy_status_encode(const cs_storage_policy_status_t *status, json_t **out,
-                                    cs_err_t *err);
+int cs_storage_policy_status_encode(const cs_storage_policy_status_t *status, json_t **out, cs_err_t *err);
 /* True when both encode to equal JSON (lets a reconciler skip a no-op
  * status write). False on allocation failure. */
-bool cs_storage_policy_status_equal(const cs_storage_policy_status_t *a,
-                                    const cs_storage_policy_status_t *b);
+bool cs_storage_policy_status_equal(const cs_storage_policy_status_t *a, const cs_storage_policy_status_t *b);
 
 /* ---- ErasureCodingPolicy ------------------------------------------------ */
 
@@ -350,7 +342,7 @@ const char *cs_ec_policy_phase_name(cs_ec_policy_phase_t phase);
 
 typedef struct cs_ec_policy_status_s {
     cs_ec_policy_phase_t phase;
-    char *message; /* NULL when none */
+    char *message;             /* NULL when none */
     double storage_efficiency; /* k / (k + m); 0 while invalid */
     int64_t observed_generation;
 } cs_ec_policy_status_t;
@@ -367,13 +359,11 @@ void cs_ec_policy_status_free(cs_ec_policy_status_t *status);
 void cs_ec_policy_free(cs_ec_policy_t *policy);
 
 /* As cs_storage_policy_decode, for an ErasureCodingPolicy. */
-int cs_ec_policy_decode(const json_t *obj, cs_ec_policy_t *out, cs_crd_problems_t *problems,
-                        cs_err_t *err);
+int cs_ec_policy_decode(const json_t *obj, cs_ec_policy_t *out, cs_crd_problems_t *problems, cs_err_t *err);
 int cs_ec_policy_status_decode(const json_t *status, cs_ec_policy_status_t *out, cs_err_t *err);
-int cs_ec_policy_validate(const cs_ec_policy_t *policy, cs_crd_problems_t *problems,
-                          cs_err_t *err);
-int cs_ec_policy_spec_validate(const cs_ec_policy_spec_t *spec, const char *name,
-                               cs_crd_problems_t *problems, cs_err_t *err);
+int cs_ec_policy_validate(const cs_ec_policy_t *policy, cs_crd_problems_t *problems, cs_err_t *err);
+int cs_ec_policy_spec_validate(const cs_ec_policy_spec_t *spec, const char *name, cs_crd_problems_t *problems,
+                               cs_err_t *err);
 
 /* k / (k + m), or 0 when either is not positive. */
 double cs_ec_policy_efficiency(const cs_ec_policy_spec_t *spec);
@@ -381,8 +371,7 @@ double cs_ec_policy_efficiency(const cs_ec_policy_spec_t *spec);
 /* The status the EC reconciler writes (LLD 1.1.2): phase Ready with the
  * efficiency, or Invalid with every violation in message;
  * observedGeneration = metadata.generation. Frees *out first. CS_ENOMEM. */
-int cs_ec_policy_status_compute(const cs_ec_policy_t *policy, cs_ec_policy_status_t *out,
-                                cs_err_t *err);
+int cs_ec_policy_status_compute(const cs_ec_policy_t *policy, cs_ec_policy_status_t *out, cs_err_t *err);
 
 int cs_ec_policy_encode(const cs_ec_policy_t *policy, json_t **out, cs_err_t *err);
 int cs_ec_policy_spec_encode(const cs_ec_policy_spec_t *spec, json_t **out, cs_err_t *err);

@@ -42,8 +42,7 @@ const uint8_t *cs_ec_codec_matrix(const cs_ec_codec_t *codec);
 
 /* Computes the m parity buffers from the k data buffers, each len bytes.
  * Cannot fail. */
-void cs_ec_codec_encode(const cs_ec_codec_t *codec, size_t len, const uint8_t *const *data,
-                        uint8_t *const *parity);
+void cs_ec_codec_encode(const cs_ec_codec_t *codec, size_t len, const uint8_t *const *data, uint8_t *const *parity);
 
 /* Recomputes the rows listed in want (ascending, unique, each < k+m) into
  * out[0..nwant) from the rows that are present: shards[i] non-NULL means row
@@ -51,13 +50,11 @@ void cs_ec_codec_encode(const cs_ec_codec_t *codec, size_t len, const uint8_t *c
  * first k present rows. Buffers are len bytes; out buffers must not alias
  * shards. Fails with CS_EINSUFFICIENT_SHARDS when fewer than k rows are
  * present; nothing is written then. */
-int cs_ec_codec_reconstruct(cs_ec_codec_t *codec, size_t len, const uint8_t *const *shards,
-                            const unsigned *want, unsigned nwant, uint8_t *const *out,
-                            cs_err_t *err);
+int cs_ec_codec_reconstruct(cs_ec_codec_t *codec, size_t len, const uint8_t *const *shards, const unsigned *want,
+                            unsigned nwant, uint8_t *const *out, cs_err_t *err);
 
 /* Decode-table cache statistics (for tests and benchmarks). */
-void cs_ec_codec_cache_stats(cs_ec_codec_t *codec, uint64_t *hits, uint64_t *misses,
-                             unsigned *entries);
+void cs_ec_codec_cache_stats(cs_ec_codec_t *codec, uint64_t *hits, uint64_t *misses, unsigned *entries);
 
 /* Whole-object encoding (the seed's EncodedData). */
 typedef struct cs_ec_encoded_s {
@@ -69,15 +66,14 @@ typedef struct cs_ec_encoded_s {
 
 /* Encodes len bytes into out (allocated here; release with
  * cs_ec_encoded_free). On failure out is left empty. */
-int cs_ec_encode(const cs_ec_codec_t *codec, const void *data, size_t len, cs_ec_encoded_t *out,
-                 cs_err_t *err);
+int cs_ec_encode(const cs_ec_codec_t *codec, const void *data, size_t len, cs_ec_encoded_t *out, cs_err_t *err);
 /* Frees the shards; out is left zeroed. NULL is a no-op. */
 void cs_ec_encoded_free(cs_ec_encoded_t *enc);
 
 /* Recovers exactly original_len bytes into out from k+m shards of shard_len
  * bytes where NULL marks a missing shard. The input shards are not
  * modified. shard_len must equal ceil(original_len / k). */
-int cs_ec_decode(cs_ec_codec_t *codec, const uint8_t *const *shards, size_t shard_len,
-                 uint64_t original_len, void *out, cs_err_t *err);
+int cs_ec_decode(cs_ec_codec_t *codec, const uint8_t *const *shards, size_t shard_len, uint64_t original_len, void *out,
+                 cs_err_t *err);
 
 #endif

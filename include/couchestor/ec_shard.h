@@ -40,8 +40,7 @@
 #define CS_EC_NAME_MAX 1024u
 #define CS_EC_MAX_STRIPES (1u << 22)
 /* The largest header any valid shard can have. */
-#define CS_EC_HEADER_MAX \
-    (((CS_EC_SHARD_FIXED + CS_EC_NAME_MAX + 4u * CS_EC_MAX_STRIPES) + 4095u) / 4096u * 4096u)
+#define CS_EC_HEADER_MAX (((CS_EC_SHARD_FIXED + CS_EC_NAME_MAX + 4u * CS_EC_MAX_STRIPES) + 4095u) / 4096u * 4096u)
 
 typedef struct cs_ec_shard_header_s {
     uint32_t version;
@@ -69,9 +68,8 @@ void cs_ec_name_hex(const uint8_t hash[16], char out[33]);
  * stripe size, the effective stripe size k * chunk_size, and the stripe
  * count. CS_EEC_POLICY when the stripe size is out of range (4096 .. 1 GiB)
  * or the object needs more than CS_EC_MAX_STRIPES stripes. */
-int cs_ec_layout(unsigned k, uint64_t requested_stripe_size, uint64_t object_length,
-                 uint32_t *chunk_size, uint32_t *stripe_size, uint64_t *stripe_count,
-                 cs_err_t *err);
+int cs_ec_layout(unsigned k, uint64_t requested_stripe_size, uint64_t object_length, uint32_t *chunk_size,
+                 uint32_t *stripe_size, uint64_t *stripe_count, cs_err_t *err);
 /* header_size for a name length and stripe count. */
 uint32_t cs_ec_shard_header_size(uint32_t name_len, uint64_t stripe_count);
 /* Length of stripe j's chunk (the last one may be shorter). */
@@ -94,12 +92,11 @@ int cs_ec_shard_header_peek(const uint8_t *buf, size_t len, uint32_t *header_siz
  * of the header (128 + name_len + 4 * stripe_count bytes); out borrows name
  * and crc_table from buf. Safe on untrusted input: CS_EPARSE for a
  * malformed header, CS_ECORRUPT for a CRC mismatch. */
-int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_t *out,
-                             cs_err_t *err);
+int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_t *out, cs_err_t *err);
 /* Serialises h (its name and the given crcs, h->stripe_count of them; the
  * header's own crc_table is ignored) into buf of cap >= h->header_size
  * bytes, zero padded, computing name_hash, header_size and header_crc. */
-int cs_ec_shard_header_write(const cs_ec_shard_header_t *h, const uint32_t *crcs, uint8_t *buf,
-                             size_t cap, cs_err_t *err);
+int cs_ec_shard_header_write(const cs_ec_shard_header_t *h, const uint32_t *crcs, uint8_t *buf, size_t cap,
+                             cs_err_t *err);
 
 #endif

@@ -107,8 +107,8 @@ typedef struct cs_ec_store_s cs_ec_store_t;
 
 /* Opens a store over ndirs existing directories (1..255). Nothing is
  * written. */
-int cs_ec_store_open(const char *const *dirs, size_t ndirs, const cs_ec_store_opts_t *opts,
-                     cs_ec_store_t **out, cs_err_t *err);
+int cs_ec_store_open(const char *const *dirs, size_t ndirs, const cs_ec_store_opts_t *opts, cs_ec_store_t **out,
+                     cs_err_t *err);
 /* Closes the store and sets *store to NULL; NULL is a no-op. */
 void cs_ec_store_close(cs_ec_store_t **store);
 size_t cs_ec_store_ndirs(const cs_ec_store_t *store);
@@ -116,23 +116,22 @@ const char *cs_ec_store_dir(const cs_ec_store_t *store, size_t i);
 
 /* Stores len bytes as object name with the policy (k + m <= ndirs),
  * replacing any previous version atomically. */
-int cs_ec_store_put(cs_ec_store_t *store, const void *name, size_t name_len,
-                    const cs_ec_policy_t *policy, const void *data, size_t len, cs_err_t *err);
+int cs_ec_store_put(cs_ec_store_t *store, const void *name, size_t name_len, const cs_ec_policy_t *policy,
+                    const void *data, size_t len, cs_err_t *err);
 /* Same, with the object's len bytes pulled from a source. */
-int cs_ec_store_put_stream(cs_ec_store_t *store, const void *name, size_t name_len,
-                           const cs_ec_policy_t *policy, uint64_t len, cs_ec_read_fn read,
-                           void *ctx, cs_err_t *err);
+int cs_ec_store_put_stream(cs_ec_store_t *store, const void *name, size_t name_len, const cs_ec_policy_t *policy,
+                           uint64_t len, cs_ec_read_fn read, void *ctx, cs_err_t *err);
 
 /* Reads the object into a malloc'd buffer (*data, caller frees; non-NULL
  * even for an empty object) of *len bytes, reconstructing missing or corrupt
  * shards; report (optional) says which shards were damaged. CS_ENOTFOUND,
  * CS_EINSUFFICIENT_SHARDS, or CS_ETOOBIG for objects larger than max_len. */
-int cs_ec_store_get(cs_ec_store_t *store, const void *name, size_t name_len, size_t max_len,
-                    uint8_t **data, size_t *len, cs_ec_report_t *report, cs_err_t *err);
+int cs_ec_store_get(cs_ec_store_t *store, const void *name, size_t name_len, size_t max_len, uint8_t **data,
+                    size_t *len, cs_ec_report_t *report, cs_err_t *err);
 /* Same, streaming the bytes in order to a sink. On failure the sink may
  * have received a prefix of the object (never wrong bytes). */
-int cs_ec_store_get_stream(cs_ec_store_t *store, const void *name, size_t name_len,
-                           cs_ec_write_fn write, void *ctx, cs_ec_report_t *report, cs_err_t *err);
+int cs_ec_store_get_stream(cs_ec_store_t *store, const void *name, size_t name_len, cs_ec_write_fn write, void *ctx,
+                           cs_ec_report_t *report, cs_err_t *err);
 
 /* Deletes the object atomically (see above) and removes its files.
  * CS_ENOTFOUND when there is no object of that name (leftovers of an
@@ -162,18 +161,15 @@ int cs_ec_store_list(cs_ec_store_t *store, cs_ec_entry_t **entries, size_t *coun
 void cs_ec_entries_free(cs_ec_entry_t *entries, size_t count);
 
 /* Header-level state of every shard (no payload read): the `info` view. */
-int cs_ec_store_stat(cs_ec_store_t *store, const void *name, size_t name_len,
-                     cs_ec_report_t *report, cs_err_t *err);
+int cs_ec_store_stat(cs_ec_store_t *store, const void *name, size_t name_len, cs_ec_report_t *report, cs_err_t *err);
 /* Reads every chunk of every shard and checks its CRC; changes nothing.
  * Returns 0 when the check ran (report->damaged, stripes_unrecoverable and
  * stale_files say what was found). */
-int cs_ec_store_verify(cs_ec_store_t *store, const void *name, size_t name_len,
-                       cs_ec_report_t *report, cs_err_t *err);
+int cs_ec_store_verify(cs_ec_store_t *store, const void *name, size_t name_len, cs_ec_report_t *report, cs_err_t *err);
 /* Rewrites missing or damaged shards from the survivors (atomically per
  * shard) and removes stale files. For a deleted object with leftovers,
  * removes them (report->stale_removed) and returns CS_ENOTFOUND. CS_EINSUFFICIENT_SHARDS when some stripe
  * has fewer than k good chunks (nothing is rewritten then). */
-int cs_ec_store_repair(cs_ec_store_t *store, const void *name, size_t name_len,
-                       cs_ec_report_t *report, cs_err_t *err);
+int cs_ec_store_repair(cs_ec_store_t *store, const void *name, size_t name_len, cs_ec_report_t *report, cs_err_t *err);
 
 #endif

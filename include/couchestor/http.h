@@ -20,21 +20,21 @@
 typedef struct cs_http_client_s cs_http_client_t;
 
 typedef struct cs_http_options_s {
-    const char *base_url;        /* "https://10.0.0.1:6443" (no trailing slash needed) */
-    const char *ca_file;         /* PEM bundle file, or NULL */
-    const char *ca_pem;          /* PEM bundle in memory, or NULL */
-    bool insecure_skip_verify;   /* do not verify the server's certificate */
-    const char *client_cert_file;/* PEM client certificate (mutual TLS), or NULL */
+    const char *base_url;         /* "https://10.0.0.1:6443" (no trailing slash needed) */
+    const char *ca_file;          /* PEM bundle file, or NULL */
+    const char *ca_pem;           /* PEM bundle in memory, or NULL */
+    bool insecure_skip_verify;    /* do not verify the server's certificate */
+    const char *client_cert_file; /* PEM client certificate (mutual TLS), or NULL */
     const char *client_key_file;
     const char *client_cert_pem; /* the same, in memory */
     const char *client_key_pem;
-    const char *bearer_token;    /* "Authorization: Bearer ..." or NULL */
-    const char *basic_user;      /* basic auth, or NULL */
+    const char *bearer_token; /* "Authorization: Bearer ..." or NULL */
+    const char *basic_user;   /* basic auth, or NULL */
     const char *basic_password;
-    long connect_timeout_ms;     /* 0 = 5000 */
-    long timeout_ms;             /* whole-request default; 0 = 30000 */
-    size_t max_response_bytes;   /* buffered bodies larger than this fail; 0 = 64 MiB */
-    const char *user_agent;      /* NULL = "couchestor/<version>" */
+    long connect_timeout_ms;   /* 0 = 5000 */
+    long timeout_ms;           /* whole-request default; 0 = 30000 */
+    size_t max_response_bytes; /* buffered bodies larger than this fail; 0 = 64 MiB */
+    const char *user_agent;    /* NULL = "couchestor/<version>" */
 } cs_http_options_t;
 
 /* Receives a streamed body chunk; returning non-zero aborts the transfer and
@@ -47,18 +47,18 @@ typedef struct cs_http_request_s {
     const char *content_type; /* of body, or NULL */
     const char *body;         /* request body or NULL */
     size_t body_len;
-    long timeout_ms;          /* 0 = client default; -1 = no overall timeout (watches) */
-    cs_http_sink_fn sink;     /* stream 2xx bodies here instead of buffering */
+    long timeout_ms;      /* 0 = client default; -1 = no overall timeout (watches) */
+    cs_http_sink_fn sink; /* stream 2xx bodies here instead of buffering */
     void *sink_ctx;
-    const atomic_int *stop;   /* when set non-zero, the transfer aborts (CS_ECANCELED) */
+    const atomic_int *stop; /* when set non-zero, the transfer aborts (CS_ECANCELED) */
 } cs_http_request_t;
 
 typedef struct cs_http_response_s {
-    long status;              /* HTTP status code; 0 when no response arrived */
-    char *body;               /* NUL-terminated buffered body (always for non-2xx) */
+    long status; /* HTTP status code; 0 when no response arrived */
+    char *body;  /* NUL-terminated buffered body (always for non-2xx) */
     size_t body_len;
     char content_type[128];
-    long retry_after_s;       /* Retry-After header in seconds, or -1 */
+    long retry_after_s; /* Retry-After header in seconds, or -1 */
 } cs_http_response_t;
 
 /* Creates a client; copies every option string. Returns CS_EINVAL for a bad
@@ -78,8 +78,7 @@ const char *cs_http_client_base_url(const cs_http_client_t *c);
  * with a sink, the body is buffered (bounded) instead of streamed, so the
  * caller can decode the error. resp must be freed with
  * cs_http_response_free even on failure. */
-int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_response_t *resp,
-               cs_err_t *err);
+int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_response_t *resp, cs_err_t *err);
 void cs_http_response_free(cs_http_response_t *resp);
 
 /* A deadline for the requests the calling thread makes (CLOCK_MONOTONIC,

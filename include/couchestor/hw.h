@@ -112,37 +112,37 @@ typedef struct cs_hw_health_info_s {
 } cs_hw_health_info_t;
 
 typedef struct cs_hw_device_s {
-    char name[CS_HW_NAME_MAX];      /* "sdb", "nvme0n1" */
-    char path[CS_HW_PATH_MAX];      /* "/dev/sdb" (under dev_root) */
-    char by_id[CS_HW_PATH_MAX];     /* "/dev/disk/by-id/..." or "" */
+    char name[CS_HW_NAME_MAX];  /* "sdb", "nvme0n1" */
+    char path[CS_HW_PATH_MAX];  /* "/dev/sdb" (under dev_root) */
+    char by_id[CS_HW_PATH_MAX]; /* "/dev/disk/by-id/..." or "" */
     unsigned major, minor;
     uint64_t size_bytes;
     uint32_t logical_block_size, physical_block_size; /* 0 unknown */
-    int rotational;                 /* 1, 0, or -1 unknown */
+    int rotational;                                   /* 1, 0, or -1 unknown */
     bool removable, read_only, is_virtual;
     char model[CS_HW_TEXT_MAX], serial[CS_HW_TEXT_MAX], firmware[CS_HW_NAME_MAX];
     char wwid[CS_HW_TEXT_MAX];
-    char transport[16];             /* pcie, tcp, rdma, fc, sata, sas, usb, virtio, scsi, ... */
-    char controller[CS_HW_NAME_MAX];/* NVMe controller ("nvme0") or "" */
-    int numa_node;                  /* -1 unknown */
+    char transport[16];              /* pcie, tcp, rdma, fc, sata, sas, usb, virtio, scsi, ... */
+    char controller[CS_HW_NAME_MAX]; /* NVMe controller ("nvme0") or "" */
+    int numa_node;                   /* -1 unknown */
     char partitions[CS_HW_PARTS_MAX][CS_HW_NAME_MAX];
     int npartitions;
     cs_hw_media_t media;
-    cs_hw_tier_t tier;              /* suggested tier (after overrides) */
-    char tier_source[CS_HW_TEXT_MAX];/* "nvme", "non-rotational", "override 'PATTERN'", ... */
+    cs_hw_tier_t tier;                /* suggested tier (after overrides) */
+    char tier_source[CS_HW_TEXT_MAX]; /* "nvme", "non-rotational", "override 'PATTERN'", ... */
     cs_hw_health_info_t health;
     cs_hw_status_t status;
     bool signatures_checked;
-    cs_hw_reasons_t in_use;         /* why it is in use (or unverified) */
-    cs_hw_reasons_t excluded;       /* why it is excluded */
-    bool candidate;                 /* shown as a candidate (status available, or in use with include_in_use) */
-    bool poolable;                  /* --diskpools will write a manifest for it */
+    cs_hw_reasons_t in_use;   /* why it is in use (or unverified) */
+    cs_hw_reasons_t excluded; /* why it is excluded */
+    bool candidate;           /* shown as a candidate (status available, or in use with include_in_use) */
+    bool poolable;            /* --diskpools will write a manifest for it */
 } cs_hw_device_t;
 
 typedef struct cs_hw_inventory_s {
     cs_hw_device_t *devices; /* sorted by name */
     size_t count;
-    char **warnings;         /* "smartctl on /dev/sdb: timed out after 10s: ..." */
+    char **warnings; /* "smartctl on /dev/sdb: timed out after 10s: ..." */
     size_t nwarnings;
 } cs_hw_inventory_t;
 
@@ -158,8 +158,7 @@ int cs_hw_discover(const cs_hw_config_t *cfg, cs_hw_inventory_t *inv, cs_err_t *
 void cs_hw_inventory_free(cs_hw_inventory_t *inv);
 
 /* Adds a printf-formatted warning to inv; returns 0 or CS_ENOMEM. */
-int cs_hw_inventory_warn(cs_hw_inventory_t *inv, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int cs_hw_inventory_warn(cs_hw_inventory_t *inv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 const char *cs_hw_tier_name(cs_hw_tier_t tier);       /* "hot", ..., "none", "unknown" */
 const char *cs_hw_media_name(cs_hw_media_t media);    /* "nvme", "ssd", "hdd", "unknown" */
@@ -188,8 +187,8 @@ int cs_hw_render_json(const cs_hw_inventory_t *inv, FILE *f, cs_err_t *err);
  * device, for node in namespace. Validates node (DNS-1123 subdomain) and
  * namespace (DNS-1123 label): CS_EINVAL. *written is the number of
  * manifests (may be 0; the caller decides whether that is an error). */
-int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const char *ns,
-                           FILE *f, size_t *written, cs_err_t *err);
+int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const char *ns, FILE *f, size_t *written,
+                           cs_err_t *err);
 
 /* Checks node (DNS-1123 subdomain) and namespace (DNS-1123 label) before any
  * work is done; CS_EINVAL with a message naming the flag otherwise. */
@@ -240,13 +239,11 @@ typedef struct cs_hw_mount_s {
 
 /* Parses /proc/self/mountinfo text into out[0..cap). Malformed lines are
  * skipped; *count is the number stored, *skipped the number of bad lines. */
-int cs_hw_mountinfo_parse(const char *text, size_t len, cs_hw_mount_t *out, size_t cap,
-                          size_t *count, size_t *skipped);
+int cs_hw_mountinfo_parse(const char *text, size_t len, cs_hw_mount_t *out, size_t cap, size_t *count, size_t *skipped);
 
 /* Parses /proc/swaps: stores the first column of each entry after the
  * header into out[i] (CS_HW_PATH_MAX bytes each). */
-int cs_hw_swaps_parse(const char *text, size_t len, char (*out)[CS_HW_PATH_MAX], size_t cap,
-                      size_t *count);
+int cs_hw_swaps_parse(const char *text, size_t len, char (*out)[CS_HW_PATH_MAX], size_t cap, size_t *count);
 
 /* --- on-disk signatures (untrusted bytes: bounded, fuzzed) --- */
 
@@ -258,18 +255,17 @@ int cs_hw_swaps_parse(const char *text, size_t len, char (*out)[CS_HW_PATH_MAX],
  * BlueStore signatures. head holds the device's first head_len bytes; tail
  * holds tail_len bytes starting at tail_offset; size is the device size.
  * Writes the names found ("gpt, ext4") to out; returns how many. */
-int cs_hw_signatures_detect(const uint8_t *head, size_t head_len, const uint8_t *tail,
-                            size_t tail_len, uint64_t tail_offset, uint64_t size, char *out,
-                            size_t cap);
+int cs_hw_signatures_detect(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len,
+                            uint64_t tail_offset, uint64_t size, char *out, size_t cap);
 
 /* --- external tools --- */
 
 typedef struct cs_hw_run_result_s {
-    char *out;          /* stdout, NUL-terminated; owned, free with cs_hw_run_result_free */
+    char *out; /* stdout, NUL-terminated; owned, free with cs_hw_run_result_free */
     size_t out_len;
-    char errtext[512];  /* first bytes of stderr, trailing whitespace removed */
-    int exit_status;    /* 0..255, or -1 when killed or not started */
-    int term_signal;    /* signal that ended the child, or 0 */
+    char errtext[512]; /* first bytes of stderr, trailing whitespace removed */
+    int exit_status;   /* 0..255, or -1 when killed or not started */
+    int term_signal;   /* signal that ended the child, or 0 */
 } cs_hw_run_result_t;
 
 /* Runs argv[0] (an absolute path; no shell, no PATH search) with argv, stdin
@@ -280,8 +276,7 @@ typedef struct cs_hw_run_result_s {
  * process group is killed); CS_ETOOBIG when stdout exceeded output_max (also
  * killed); CS_EIO when it died from a signal or could not be started. err
  * names the program. res is always safe to free. */
-int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_run_result_t *res,
-              cs_err_t *err);
+int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_run_result_t *res, cs_err_t *err);
 
 /* Frees res->out and zeroes res. NULL is a no-op. */
 void cs_hw_run_result_free(cs_hw_run_result_t *res);
@@ -291,14 +286,13 @@ void cs_hw_run_result_free(cs_hw_run_result_t *res);
 typedef struct cs_hw_nvme_ns_s {
     char device[CS_HW_NAME_MAX]; /* "nvme0n1" (basename of DevicePath) */
     char model[CS_HW_TEXT_MAX], serial[CS_HW_TEXT_MAX], firmware[CS_HW_NAME_MAX];
-    uint64_t physical_size;      /* bytes, 0 unknown */
-    uint32_t sector_size;        /* bytes, 0 unknown */
+    uint64_t physical_size; /* bytes, 0 unknown */
+    uint32_t sector_size;   /* bytes, 0 unknown */
 } cs_hw_nvme_ns_t;
 
 /* Parses `nvme list -o json` (nvme-cli 1.x/2.x: {"Devices":[{...}]}) into
  * out[0..cap). Entries without a DevicePath are skipped. */
-int cs_hw_nvme_list_parse(const char *text, size_t len, cs_hw_nvme_ns_t *out, size_t cap,
-                          size_t *count, cs_err_t *err);
+int cs_hw_nvme_list_parse(const char *text, size_t len, cs_hw_nvme_ns_t *out, size_t cap, size_t *count, cs_err_t *err);
 
 /* Parses `nvme smart-log DEV -o json`: critical_warning (a number, or an
  * object with "value" in verbose output), temperature (Kelvin), percent_used,
@@ -310,11 +304,11 @@ int cs_hw_nvme_smart_parse(const char *text, size_t len, cs_hw_health_info_t *ou
 /* --- smartctl JSON (untrusted bytes: bounded, fuzzed) --- */
 
 typedef struct cs_hw_smart_s {
-    char protocol[16];           /* "ATA", "SCSI", "NVMe" */
+    char protocol[16]; /* "ATA", "SCSI", "NVMe" */
     char model[CS_HW_TEXT_MAX], serial[CS_HW_TEXT_MAX], firmware[CS_HW_NAME_MAX];
-    int rotation_rate;           /* rpm; 0 = solid state; -1 unknown */
-    cs_hw_health_info_t health;  /* source "smartctl" */
-    int json_exit_status;        /* smartctl.exit_status, -1 if absent */
+    int rotation_rate;              /* rpm; 0 = solid state; -1 unknown */
+    cs_hw_health_info_t health;     /* source "smartctl" */
+    int json_exit_status;           /* smartctl.exit_status, -1 if absent */
     char message[CS_HW_REASON_MAX]; /* first error message smartctl reported, or "" */
 } cs_hw_smart_t;
 
@@ -338,8 +332,7 @@ const char *cs_hw_smart_exit_bit_meaning(int bit);
 /* Folds exit status into health: bits 0-1 mean no data (returns CS_ESMART);
  * bit 2 adds a note (data may be partial); bits 3, 4 and 7 mark the device
  * failed (reasons appended to excluded); bits 5 and 6 add notes. */
-int cs_hw_smart_apply_exit_status(int status, cs_hw_health_info_t *health,
-                                  cs_hw_reasons_t *excluded);
+int cs_hw_smart_apply_exit_status(int status, cs_hw_health_info_t *health, cs_hw_reasons_t *excluded);
 
 /* --- classification --- */
 

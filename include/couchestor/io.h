@@ -43,13 +43,16 @@ typedef struct cs_file_s {
     bool direct;
 } cs_file_t;
 
-#define CS_FILE_INIT {.fd = -1, .direct = false}
+#define CS_FILE_INIT              \
+    {                             \
+        .fd = -1, .direct = false \
+    }
 
 /* open(2) with O_CLOEXEC; with want_direct (and the context allowing it)
  * tries O_DIRECT first and falls back to buffered I/O when the file system
  * refuses it. io may be NULL (then want_direct alone decides). */
-int cs_file_open(const cs_io_t *io, const char *path, int flags, mode_t mode, bool want_direct,
-                 cs_file_t *f, cs_err_t *err);
+int cs_file_open(const cs_io_t *io, const char *path, int flags, mode_t mode, bool want_direct, cs_file_t *f,
+                 cs_err_t *err);
 /* Closes f (fd < 0 is a no-op) and resets it to CS_FILE_INIT. */
 void cs_file_close(cs_file_t *f);
 
@@ -91,8 +94,7 @@ int cs_rename_durable(const char *from, const char *to, cs_err_t *err);
  * directory, fsyncs it, renames it over path and fsyncs the directory. A
  * reader (or a restart after a crash) sees the old content or the new one.
  * On failure the temporary file is removed and path is unchanged. */
-int cs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                         cs_err_t *err);
+int cs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, cs_err_t *err);
 /* Reads a whole file of at most max bytes into a malloc'd buffer (NUL
  * appended, not counted). CS_ETOOBIG when larger. The caller frees *out. */
 int cs_read_file_bounded(const char *path, size_t max, uint8_t **out, size_t *len, cs_err_t *err);

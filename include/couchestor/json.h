@@ -32,24 +32,21 @@ const char *cs_json_type_name(const json_t *value);
  * owns *out (json_decref). */
 int cs_json_parse(const char *text, size_t len, const char *what, json_t **out, cs_err_t *err);
 
-int cs_json_get_int(const json_t *obj, const char *path, const char *key, int flags, int64_t *out,
-                    cs_err_t *err);
+int cs_json_get_int(const json_t *obj, const char *path, const char *key, int flags, int64_t *out, cs_err_t *err);
 /* As cs_json_get_int, and the value must lie in [min, max]. */
-int cs_json_get_int_range(const json_t *obj, const char *path, const char *key, int flags,
-                          int64_t min, int64_t max, int64_t *out, cs_err_t *err);
+int cs_json_get_int_range(const json_t *obj, const char *path, const char *key, int flags, int64_t min, int64_t max,
+                          int64_t *out, cs_err_t *err);
 /* Accepts integers and reals. */
-int cs_json_get_number(const json_t *obj, const char *path, const char *key, int flags, double *out,
-                       cs_err_t *err);
-int cs_json_get_bool(const json_t *obj, const char *path, const char *key, int flags, bool *out,
-                     cs_err_t *err);
+int cs_json_get_number(const json_t *obj, const char *path, const char *key, int flags, double *out, cs_err_t *err);
+int cs_json_get_bool(const json_t *obj, const char *path, const char *key, int flags, bool *out, cs_err_t *err);
 /* *out is borrowed from obj: valid while obj lives and is not modified. */
-int cs_json_get_string(const json_t *obj, const char *path, const char *key, int flags,
-                       const char **out, cs_err_t *err);
+int cs_json_get_string(const json_t *obj, const char *path, const char *key, int flags, const char **out,
+                       cs_err_t *err);
 /* *out is borrowed from obj. */
-int cs_json_get_object(const json_t *obj, const char *path, const char *key, int flags,
-                       const json_t **out, cs_err_t *err);
-int cs_json_get_array(const json_t *obj, const char *path, const char *key, int flags,
-                      const json_t **out, cs_err_t *err);
+int cs_json_get_object(const json_t *obj, const char *path, const char *key, int flags, const json_t **out,
+                       cs_err_t *err);
+int cs_json_get_array(const json_t *obj, const char *path, const char *key, int flags, const json_t **out,
+                      cs_err_t *err);
 
 /* Joins a path and a key ("spec" + "dataShards" -> "spec.dataShards") or an
  * index ("items" + 3 -> "items[3]") into buf; truncates safely. */

@@ -18,8 +18,8 @@
 typedef enum cs_jstream_kind {
     CS_JS_NULL,
     CS_JS_BOOL,
-    CS_JS_INT,      /* integer that fits int64 */
-    CS_JS_NUMBER,   /* any other number: see .text and .d */
+    CS_JS_INT,    /* integer that fits int64 */
+    CS_JS_NUMBER, /* any other number: see .text and .d */
     CS_JS_STRING,
     CS_JS_MAP_START,
     CS_JS_MAP_END,
@@ -31,15 +31,15 @@ typedef struct cs_jstream_s cs_jstream_t;
 
 typedef struct cs_jstream_event_s {
     cs_jstream_kind_t kind;
-    size_t depth;        /* 0 for the top-level value; children of it are at 1 */
-    const char *key;     /* key of this value in its map, or NULL in an array / top level */
+    size_t depth;    /* 0 for the top-level value; children of it are at 1 */
+    const char *key; /* key of this value in its map, or NULL in an array / top level */
     size_t key_len;
-    size_t index;        /* index in its array (when key is NULL and depth > 0) */
-    const char *text;    /* STRING and NUMBER: bytes (not NUL-terminated) */
+    size_t index;     /* index in its array (when key is NULL and depth > 0) */
+    const char *text; /* STRING and NUMBER: bytes (not NUL-terminated) */
     size_t text_len;
-    int64_t i;           /* INT */
-    double d;            /* NUMBER and INT */
-    bool b;              /* BOOL */
+    int64_t i; /* INT */
+    double d;  /* NUMBER and INT */
+    bool b;    /* BOOL */
 } cs_jstream_event_t;
 
 /* Returns 0 to continue, or a negative CS_E* code to stop (the code is then
@@ -48,8 +48,8 @@ typedef int (*cs_jstream_fn)(void *ctx, cs_jstream_t *js, const cs_jstream_event
 
 /* max_depth 0 = 64; max_string 0 = 1 MiB. allow_multiple: a stream of
  * concatenated or newline-separated values (watch streams). */
-int cs_jstream_new(cs_jstream_fn fn, void *ctx, size_t max_depth, size_t max_string,
-                   bool allow_multiple, cs_jstream_t **out);
+int cs_jstream_new(cs_jstream_fn fn, void *ctx, size_t max_depth, size_t max_string, bool allow_multiple,
+                   cs_jstream_t **out);
 void cs_jstream_free(cs_jstream_t *js);
 /* Feeds bytes; on a syntax error returns CS_EPARSE with the position. */
 int cs_jstream_feed(cs_jstream_t *js, const char *data, size_t len, cs_err_t *err);
@@ -71,7 +71,6 @@ bool cs_jstream_path_is(const cs_jstream_t *js, const char *const *path, size_t 
  * events. */
 void cs_jstream_skip(cs_jstream_t *js);
 /* Lets a callback record a precise error message that feed/finish return. */
-void cs_jstream_fail(cs_jstream_t *js, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void cs_jstream_fail(cs_jstream_t *js, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

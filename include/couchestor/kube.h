@@ -45,15 +45,15 @@ typedef struct cs_kube_config_s {
     char *ca_pem;           /* PEM bundle in memory (decoded -data), or NULL */
     char *client_cert_file; /* mutual TLS: files ... */
     char *client_key_file;
-    char *client_cert_pem;  /* ... or PEM in memory */
+    char *client_cert_pem; /* ... or PEM in memory */
     char *client_key_pem;
-    char *token;            /* bearer token read at load time, or NULL */
-    char *token_file;       /* re-read when older than 1 minute or after a 401 */
-    char *username;         /* basic auth (kubeconfig only) */
+    char *token;      /* bearer token read at load time, or NULL */
+    char *token_file; /* re-read when older than 1 minute or after a 401 */
+    char *username;   /* basic auth (kubeconfig only) */
     char *password;
     bool insecure_skip_verify;
-    char *namespace;        /* default namespace; never NULL after a load ("default") */
-    char *source;           /* for messages: "in-cluster (DIR)" or "kubeconfig PATH, context NAME" */
+    char *namespace; /* default namespace; never NULL after a load ("default") */
+    char *source;    /* for messages: "in-cluster (DIR)" or "kubeconfig PATH, context NAME" */
 } cs_kube_config_t;
 
 typedef struct cs_kube_config_load_options_s {
@@ -68,8 +68,7 @@ typedef struct cs_kube_config_load_options_s {
  * $KUBERNETES_SERVICE_HOST and _PORT are set; else ~/.kube/config (from
  * $HOME). opts may be NULL. On failure *out is left zeroed and err says
  * which file and which field is wrong, and what to do. */
-int cs_kube_config_load(const cs_kube_config_load_options_t *opts, cs_kube_config_t *out,
-                        cs_err_t *err);
+int cs_kube_config_load(const cs_kube_config_load_options_t *opts, cs_kube_config_t *out, cs_err_t *err);
 
 /* In-cluster configuration: $KUBERNETES_SERVICE_HOST/_PORT (IPv6 hosts are
  * bracketed), DIR/token (required, re-read as it rotates), DIR/ca.crt
@@ -83,14 +82,13 @@ int cs_kube_config_in_cluster(const char *sa_dir, cs_kube_config_t *out, cs_err_
  * them. Supported user fields: token, tokenFile, client-certificate(-data),
  * client-key(-data), username/password; `exec` and `auth-provider` are
  * refused with a message saying so. */
-int cs_kube_config_from_files(const char *paths, const char *context, cs_kube_config_t *out,
-                              cs_err_t *err);
+int cs_kube_config_from_files(const char *paths, const char *context, cs_kube_config_t *out, cs_err_t *err);
 
 /* Parses kubeconfig text from untrusted input (bounded; fuzzed). `what`
  * names it in messages; base_dir (may be NULL = ".") resolves relative
  * paths. Does not read referenced files except to check nothing. */
-int cs_kube_config_parse(const char *text, size_t len, const char *what, const char *base_dir,
-                         const char *context, cs_kube_config_t *out, cs_err_t *err);
+int cs_kube_config_parse(const char *text, size_t len, const char *what, const char *base_dir, const char *context,
+                         cs_kube_config_t *out, cs_err_t *err);
 
 /* Frees every string and zeroes cfg. NULL is a no-op. */
 void cs_kube_config_free(cs_kube_config_t *cfg);
@@ -120,31 +118,30 @@ typedef struct cs_kube_resource_s {
 #define CS_KUBE_RES_CORE_EVENTS CS_KUBE_RES("", "v1", "events", true, "Event")
 #define CS_KUBE_RES_EVENTS CS_KUBE_RES("events.k8s.io", "v1", "events", true, "Event")
 #define CS_KUBE_RES_LEASES CS_KUBE_RES("coordination.k8s.io", "v1", "leases", true, "Lease")
-#define CS_KUBE_RES_STORAGECLASSES \
-    CS_KUBE_RES("storage.k8s.io", "v1", "storageclasses", false, "StorageClass")
+#define CS_KUBE_RES_STORAGECLASSES CS_KUBE_RES("storage.k8s.io", "v1", "storageclasses", false, "StorageClass")
 
 /* Writes the request path of a resource into buf: "/apis/G/V[/namespaces/NS]/PLURAL[/NAME[/SUB]]"
  * (core: "/api/V/..."). ns is ignored for cluster-scoped resources; a
  * namespaced resource with ns NULL addresses all namespaces (lists only).
  * Namespace and name are percent-encoded. CS_ETOOBIG when buf is short,
  * CS_EINVAL for a missing name with a subresource or an empty segment. */
-int cs_kube_path(const cs_kube_resource_t *res, const char *ns, const char *name,
-                 const char *subresource, char *buf, size_t len, cs_err_t *err);
+int cs_kube_path(const cs_kube_resource_t *res, const char *ns, const char *name, const char *subresource, char *buf,
+                 size_t len, cs_err_t *err);
 
 /* ---- Status objects and errors ------------------------------------------ */
 
 /* A decoded metav1.Status. Strings owned, may be NULL. */
 typedef struct cs_kube_status_s {
-    long code;               /* "code", 0 when absent */
-    char *status;            /* "Success" | "Failure" */
-    char *reason;            /* "NotFound", "Conflict", ... */
+    long code;    /* "code", 0 when absent */
+    char *status; /* "Success" | "Failure" */
+    char *reason; /* "NotFound", "Conflict", ... */
     char *message;
     char *details_name;
     char *details_kind;
     char *details_group;
-    char *cause_field;       /* first details.causes[] entry, if any */
+    char *cause_field; /* first details.causes[] entry, if any */
     char *cause_message;
-    long retry_after_s;      /* details.retryAfterSeconds, or -1 */
+    long retry_after_s; /* details.retryAfterSeconds, or -1 */
 } cs_kube_status_t;
 
 /* Decodes a Status object from untrusted bytes (bounded, fuzzed). A body
@@ -164,9 +161,8 @@ int cs_kube_code_for_status(long http_status, const char *reason);
  * a hint where one helps (401, 403). verb is "GET", "LIST", "WATCH",
  * "CREATE", "UPDATE", "PATCH", "DELETE". Returns the code of
  * cs_kube_code_for_status. body may be NULL. */
-int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res, const char *ns,
-                                const char *name, long http_status, const char *body, size_t len,
-                                cs_err_t *err);
+int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res, const char *ns, const char *name,
+                                long http_status, const char *body, size_t len, cs_err_t *err);
 
 /* ---- time ---------------------------------------------------------------- */
 
@@ -256,22 +252,22 @@ cs_kube_decoder_t cs_kube_meta_decoder(void);
 typedef struct cs_kube_client_s cs_kube_client_t;
 
 typedef struct cs_kube_client_options_s {
-    long timeout_ms;            /* every request but watches; 0 = 30000 */
-    long connect_timeout_ms;    /* 0 = 5000 */
-    size_t max_response_bytes;  /* buffered bodies (objects, errors); 0 = 16 MiB */
-    size_t max_json_depth;      /* 0 = 64 */
-    size_t max_string_bytes;    /* longest JSON string in a stream; 0 = 1 MiB */
-    int max_retries;            /* 429 / 5xx retries; 0 = 5; negative = none */
-    long max_retry_wait_ms;     /* cap on one Retry-After wait; 0 = 10000 */
-    int64_t token_max_age_ns;   /* token file re-read age; 0 = CS_KUBE_TOKEN_MAX_AGE_NS */
-    const char *user_agent;     /* NULL = "couchestor/kube" */
+    long timeout_ms;           /* every request but watches; 0 = 30000 */
+    long connect_timeout_ms;   /* 0 = 5000 */
+    size_t max_response_bytes; /* buffered bodies (objects, errors); 0 = 16 MiB */
+    size_t max_json_depth;     /* 0 = 64 */
+    size_t max_string_bytes;   /* longest JSON string in a stream; 0 = 1 MiB */
+    int max_retries;           /* 429 / 5xx retries; 0 = 5; negative = none */
+    long max_retry_wait_ms;    /* cap on one Retry-After wait; 0 = 10000 */
+    int64_t token_max_age_ns;  /* token file re-read age; 0 = CS_KUBE_TOKEN_MAX_AGE_NS */
+    const char *user_agent;    /* NULL = "couchestor/kube" */
 } cs_kube_client_options_t;
 
 /* Creates a client for cfg (copied: cfg may be freed afterwards). opts may
  * be NULL. Reads the token file once now (CS_EIO/CS_ENOTFOUND naming the
  * file when it cannot). Free with cs_kube_client_free. */
-int cs_kube_client_new(const cs_kube_config_t *cfg, const cs_kube_client_options_t *opts,
-                       cs_kube_client_t **out, cs_err_t *err);
+int cs_kube_client_new(const cs_kube_config_t *cfg, const cs_kube_client_options_t *opts, cs_kube_client_t **out,
+                       cs_err_t *err);
 /* The caller must have stopped every informer, elector and recorder that
  * uses c. NULL is a no-op. */
 void cs_kube_client_free(cs_kube_client_t *c);
@@ -288,24 +284,24 @@ const char *cs_kube_client_server(const cs_kube_client_t *c);
  * sent Retry-After. Where `out` is not NULL it receives the answer's object
  * (caller owns; json_decref). ns is ignored for cluster-scoped resources. */
 
-int cs_kube_get(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                const char *name, json_t **out, cs_err_t *err);
+int cs_kube_get(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name, json_t **out,
+                cs_err_t *err);
 /* GET of a raw API path with its query string ("/api/v1/namespaces/x/
  * services?labelSelector=app%3Dapi-rest"); the answer (a bounded buffered
  * body) is decoded into *out. For the few reads that are not one object. */
 int cs_kube_get_path(cs_kube_client_t *c, const char *path, json_t **out, cs_err_t *err);
 /* POST. obj must not carry metadata.resourceVersion. */
-int cs_kube_create(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                   const json_t *obj, json_t **out, cs_err_t *err);
+int cs_kube_create(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj, json_t **out,
+                   cs_err_t *err);
 /* PUT of the whole object; obj must carry metadata.resourceVersion
  * (optimistic concurrency: CS_ECONFLICT when it is stale) — CS_EINVAL
  * without it. The name is taken from obj.metadata.name. */
-int cs_kube_update(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                   const json_t *obj, json_t **out, cs_err_t *err);
+int cs_kube_update(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj, json_t **out,
+                   cs_err_t *err);
 /* PUT to the status subresource (spec and metadata changes are ignored by
  * the server; generation does not change). */
-int cs_kube_update_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                          const json_t *obj, json_t **out, cs_err_t *err);
+int cs_kube_update_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj,
+                          json_t **out, cs_err_t *err);
 
 typedef enum cs_kube_patch_type {
     CS_KUBE_PATCH_MERGE,     /* application/merge-patch+json (RFC 7386) */
@@ -315,23 +311,20 @@ typedef enum cs_kube_patch_type {
 
 /* PATCH. A metadata.resourceVersion inside a merge patch is a precondition
  * (CS_ECONFLICT when stale); wrap such a patch in cs_kube_retry_on_conflict. */
-int cs_kube_patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                  const char *name, cs_kube_patch_type_t type, const json_t *patch, json_t **out,
-                  cs_err_t *err);
-int cs_kube_patch_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                         const char *name, cs_kube_patch_type_t type, const json_t *patch,
-                         json_t **out, cs_err_t *err);
+int cs_kube_patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name,
+                  cs_kube_patch_type_t type, const json_t *patch, json_t **out, cs_err_t *err);
+int cs_kube_patch_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name,
+                         cs_kube_patch_type_t type, const json_t *patch, json_t **out, cs_err_t *err);
 /* DELETE with propagationPolicy Background; precondition_rv (may be NULL)
  * makes it conditional. Deleting a missing object is CS_ENOTFOUND. */
-int cs_kube_delete(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                   const char *name, const char *precondition_rv, cs_err_t *err);
+int cs_kube_delete(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name,
+                   const char *precondition_rv, cs_err_t *err);
 
 /* Runs fn until it returns something other than CS_ECONFLICT, at most
  * `attempts` times (0 = 5), sleeping 10 ms (+10% jitter) between tries as
  * client-go's retry.RetryOnConflict(DefaultRetry) does. fn must re-read the
  * object each time. Returns fn's last result. */
-int cs_kube_retry_on_conflict(int attempts, int (*fn)(void *ctx, cs_err_t *err), void *ctx,
-                              cs_err_t *err);
+int cs_kube_retry_on_conflict(int attempts, int (*fn)(void *ctx, cs_err_t *err), void *ctx, cs_err_t *err);
 
 /* ---- lists ---------------------------------------------------------------- */
 
@@ -352,15 +345,14 @@ typedef int (*cs_kube_item_fn)(void *ctx, void *obj);
  * the list's resourceVersion (malloc'd, caller frees). Items already
  * delivered stay delivered when a later page fails; CS_EGONE means the
  * continue token expired: list again from the start. */
-int cs_kube_list(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                 const cs_kube_list_options_t *opts, const cs_kube_decoder_t *dec,
-                 cs_kube_item_fn item_fn, void *item_ctx, char **rv_out, cs_err_t *err);
+int cs_kube_list(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const cs_kube_list_options_t *opts,
+                 const cs_kube_decoder_t *dec, cs_kube_item_fn item_fn, void *item_ctx, char **rv_out, cs_err_t *err);
 
 /* A parser for one list page, for callers that feed bytes themselves
  * (tests, fuzzing, benchmarks). Items go to item_fn as decoded. */
 typedef struct cs_kube_list_parser_s cs_kube_list_parser_t;
-int cs_kube_list_parser_new(const cs_kube_decoder_t *dec, cs_kube_item_fn item_fn, void *item_ctx,
-                            size_t max_depth, size_t max_string, cs_kube_list_parser_t **out);
+int cs_kube_list_parser_new(const cs_kube_decoder_t *dec, cs_kube_item_fn item_fn, void *item_ctx, size_t max_depth,
+                            size_t max_string, cs_kube_list_parser_t **out);
 int cs_kube_list_parser_feed(cs_kube_list_parser_t *p, const char *data, size_t len, cs_err_t *err);
 int cs_kube_list_parser_finish(cs_kube_list_parser_t *p, cs_err_t *err);
 /* metadata.resourceVersion / metadata.continue of the page ("" when absent);

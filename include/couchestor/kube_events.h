@@ -50,19 +50,19 @@ typedef struct cs_event_recorder_options_s {
 } cs_event_recorder_options_t;
 
 typedef struct cs_event_recorder_stats_s {
-    uint64_t recorded;  /* accepted by cs_event_record */
-    uint64_t dropped;   /* queue full, or recorder stopping */
-    uint64_t created;   /* Events POSTed */
-    uint64_t patched;   /* repeats written as PATCHes */
-    uint64_t failed;    /* writes the API server refused or never answered */
-    bool core_api;      /* true when falling back to core/v1 */
+    uint64_t recorded; /* accepted by cs_event_record */
+    uint64_t dropped;  /* queue full, or recorder stopping */
+    uint64_t created;  /* Events POSTed */
+    uint64_t patched;  /* repeats written as PATCHes */
+    uint64_t failed;   /* writes the API server refused or never answered */
+    bool core_api;     /* true when falling back to core/v1 */
 } cs_event_recorder_stats_t;
 
 typedef struct cs_event_recorder_s cs_event_recorder_t;
 
 /* Creates the recorder and starts its thread. The client must outlive it. */
-int cs_event_recorder_new(cs_kube_client_t *c, const cs_event_recorder_options_t *opts,
-                          cs_event_recorder_t **out, cs_err_t *err);
+int cs_event_recorder_new(cs_kube_client_t *c, const cs_event_recorder_options_t *opts, cs_event_recorder_t **out,
+                          cs_err_t *err);
 /* Writes what is queued (for at most 5 s), stops the thread and frees.
  * NULL is a no-op. */
 void cs_event_recorder_free(cs_event_recorder_t *r);
@@ -72,9 +72,9 @@ void cs_event_recorder_free(cs_event_recorder_t *r);
  * = reason); the note is printf-formatted and cut at 1 kB (at a UTF-8
  * boundary). 0; CS_EBUSY when the queue is full (the Event is dropped);
  * CS_EINVAL for a missing name, kind or reason. */
-int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding,
-                    cs_event_type_t type, const char *reason, const char *action,
-                    const char *note_fmt, ...) __attribute__((format(printf, 6, 7)));
+int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
+                    const char *reason, const char *action, const char *note_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Waits until every queued Event has been written (or failed): 0, or
  * CS_ETIMEOUT. */

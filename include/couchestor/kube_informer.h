@@ -61,10 +61,9 @@ typedef struct cs_kube_watch_parser_s cs_kube_watch_parser_t;
  * fuzzed. Each complete event goes to fn as soon as its last byte is fed.
  * An event of an unknown type, without an object, or whose object is not
  * an object with metadata.name (for ADDED/MODIFIED/DELETED) is CS_EPARSE. */
-int cs_kube_watch_parser_new(const cs_kube_decoder_t *dec, cs_kube_watch_fn fn, void *ctx,
-                             size_t max_depth, size_t max_string, cs_kube_watch_parser_t **out);
-int cs_kube_watch_parser_feed(cs_kube_watch_parser_t *p, const char *data, size_t len,
-                              cs_err_t *err);
+int cs_kube_watch_parser_new(const cs_kube_decoder_t *dec, cs_kube_watch_fn fn, void *ctx, size_t max_depth,
+                             size_t max_string, cs_kube_watch_parser_t **out);
+int cs_kube_watch_parser_feed(cs_kube_watch_parser_t *p, const char *data, size_t len, cs_err_t *err);
 /* End of stream: an event cut in the middle is CS_EPARSE. */
 int cs_kube_watch_parser_finish(cs_kube_watch_parser_t *p, cs_err_t *err);
 size_t cs_kube_watch_parser_events(const cs_kube_watch_parser_t *p);
@@ -79,10 +78,10 @@ void cs_kube_watch_parser_free(cs_kube_watch_parser_t *p);
  * immutable once cached: an update replaces the object. */
 typedef struct cs_kube_object_s {
     const char *name;
-    const char *namespace;        /* NULL for cluster-scoped objects */
-    const char *key;              /* "namespace/name", or "name" when cluster-scoped */
+    const char *namespace; /* NULL for cluster-scoped objects */
+    const char *key;       /* "namespace/name", or "name" when cluster-scoped */
     const char *resource_version;
-    void *data;                   /* the decoder's object */
+    void *data; /* the decoder's object */
     /* private */
     atomic_int refs;
     const cs_kube_decoder_t *dec;
@@ -116,26 +115,25 @@ typedef struct cs_informer_options_s {
     const char *field_selector;         /* copied */
     cs_kube_decoder_t decoder;          /* create == NULL: cs_kube_meta_decoder() */
     cs_informer_handlers_t handlers;
-    int64_t resync_period_ns;           /* 0 = no resync */
-    int64_t watch_timeout_ns;           /* timeoutSeconds asked; 0 = random in [5, 10) min */
-    size_t page_size;                   /* list limit; 0 = 500 */
-    int64_t backoff_initial_ns;         /* re-list/re-watch backoff; 0 = 800 ms */
-    int64_t backoff_max_ns;             /* 0 = 30 s */
-    const char *name;                   /* for logs; NULL = the resource's plural */
+    int64_t resync_period_ns;   /* 0 = no resync */
+    int64_t watch_timeout_ns;   /* timeoutSeconds asked; 0 = random in [5, 10) min */
+    size_t page_size;           /* list limit; 0 = 500 */
+    int64_t backoff_initial_ns; /* re-list/re-watch backoff; 0 = 800 ms */
+    int64_t backoff_max_ns;     /* 0 = 30 s */
+    const char *name;           /* for logs; NULL = the resource's plural */
 } cs_informer_options_t;
 
 typedef struct cs_informer_stats_s {
-    uint64_t lists;     /* complete lists (the first and every re-list) */
-    uint64_t watches;   /* watch requests started */
-    uint64_t relists;   /* lists caused by 410 */
-    uint64_t events;    /* ADDED/MODIFIED/DELETED applied from watches */
+    uint64_t lists;   /* complete lists (the first and every re-list) */
+    uint64_t watches; /* watch requests started */
+    uint64_t relists; /* lists caused by 410 */
+    uint64_t events;  /* ADDED/MODIFIED/DELETED applied from watches */
     uint64_t bookmarks;
-    uint64_t errors;    /* failed lists/watches (transport, HTTP, parse) */
+    uint64_t errors; /* failed lists/watches (transport, HTTP, parse) */
 } cs_informer_stats_t;
 
 /* Creates an informer (not started). The client must outlive it. */
-int cs_informer_new(cs_kube_client_t *c, const cs_informer_options_t *opts, cs_informer_t **out,
-                    cs_err_t *err);
+int cs_informer_new(cs_kube_client_t *c, const cs_informer_options_t *opts, cs_informer_t **out, cs_err_t *err);
 /* Starts the informer's thread. CS_EBUSY when already started. */
 int cs_informer_start(cs_informer_t *inf, cs_err_t *err);
 /* Stops the thread (aborting a watch in flight) and waits for it. The cache
@@ -158,8 +156,8 @@ size_t cs_informer_count(cs_informer_t *inf);
  * under the read lock: fn must be quick and must not call the informer's
  * write paths. fn returning non-zero stops the walk; that value is
  * returned. */
-int cs_informer_foreach(cs_informer_t *inf, const char *ns,
-                        int (*fn)(void *ctx, const cs_kube_object_t *obj), void *ctx);
+int cs_informer_foreach(cs_informer_t *inf, const char *ns, int (*fn)(void *ctx, const cs_kube_object_t *obj),
+                        void *ctx);
 /* The resourceVersion the next watch resumes from, copied into buf. */
 void cs_informer_resource_version(cs_informer_t *inf, char *buf, size_t len);
 void cs_informer_stats(cs_informer_t *inf, cs_informer_stats_t *out);

@@ -53,8 +53,7 @@ typedef struct cs_lease_options_s {
 /* Validates (lease duration > renew deadline > 1.2 x retry period, as
  * client-go requires) and copies the options. The client must outlive the
  * elector. */
-int cs_lease_elector_new(cs_kube_client_t *c, const cs_lease_options_t *opts,
-                         cs_lease_elector_t **out, cs_err_t *err);
+int cs_lease_elector_new(cs_kube_client_t *c, const cs_lease_options_t *opts, cs_lease_elector_t **out, cs_err_t *err);
 /* Starts campaigning on a thread of its own. CS_EBUSY when running. */
 int cs_lease_elector_start(cs_lease_elector_t *e, cs_err_t *err);
 /* Stops: leadership ends at once (is_leader is false when this returns),

@@ -161,32 +161,32 @@ typedef enum cs_mayastor_rebuild_state {
 } cs_mayastor_rebuild_state_t;
 
 /* RestJsonError.kind */
-#define CS_MAYASTOR_KIND_MAP(X)                                 \
-    X(TIMEOUT, "Timeout")                                       \
-    X(DESERIALIZE, "Deserialize")                               \
-    X(INTERNAL, "Internal")                                     \
-    X(INVALID_ARGUMENT, "InvalidArgument")                      \
-    X(DEADLINE_EXCEEDED, "DeadlineExceeded")                    \
-    X(NOT_FOUND, "NotFound")                                    \
-    X(ALREADY_EXISTS, "AlreadyExists")                          \
-    X(PERMISSION_DENIED, "PermissionDenied")                    \
-    X(RESOURCE_EXHAUSTED, "ResourceExhausted")                  \
-    X(FAILED_PRECONDITION, "FailedPrecondition")                \
-    X(NOT_SHARED, "NotShared")                                  \
-    X(NOT_PUBLISHED, "NotPublished")                            \
-    X(ALREADY_PUBLISHED, "AlreadyPublished")                    \
-    X(ALREADY_SHARED, "AlreadyShared")                          \
-    X(ABORTED, "Aborted")                                       \
-    X(OUT_OF_RANGE, "OutOfRange")                               \
-    X(UNIMPLEMENTED, "Unimplemented")                           \
-    X(UNAVAILABLE, "Unavailable")                               \
-    X(UNAUTHENTICATED, "Unauthenticated")                       \
-    X(UNAUTHORIZED, "Unauthorized")                             \
-    X(CONFLICT, "Conflict")                                     \
-    X(FAILED_PERSIST, "FailedPersist")                          \
-    X(DELETING, "Deleting")                                     \
-    X(IN_USE, "InUse")                                          \
-    X(CAPACITY_LIMIT_EXCEEDED, "CapacityLimitExceeded")         \
+#define CS_MAYASTOR_KIND_MAP(X)                         \
+    X(TIMEOUT, "Timeout")                               \
+    X(DESERIALIZE, "Deserialize")                       \
+    X(INTERNAL, "Internal")                             \
+    X(INVALID_ARGUMENT, "InvalidArgument")              \
+    X(DEADLINE_EXCEEDED, "DeadlineExceeded")            \
+    X(NOT_FOUND, "NotFound")                            \
+    X(ALREADY_EXISTS, "AlreadyExists")                  \
+    X(PERMISSION_DENIED, "PermissionDenied")            \
+    X(RESOURCE_EXHAUSTED, "ResourceExhausted")          \
+    X(FAILED_PRECONDITION, "FailedPrecondition")        \
+    X(NOT_SHARED, "NotShared")                          \
+    X(NOT_PUBLISHED, "NotPublished")                    \
+    X(ALREADY_PUBLISHED, "AlreadyPublished")            \
+    X(ALREADY_SHARED, "AlreadyShared")                  \
+    X(ABORTED, "Aborted")                               \
+    X(OUT_OF_RANGE, "OutOfRange")                       \
+    X(UNIMPLEMENTED, "Unimplemented")                   \
+    X(UNAVAILABLE, "Unavailable")                       \
+    X(UNAUTHENTICATED, "Unauthenticated")               \
+    X(UNAUTHORIZED, "Unauthorized")                     \
+    X(CONFLICT, "Conflict")                             \
+    X(FAILED_PERSIST, "FailedPersist")                  \
+    X(DELETING, "Deleting")                             \
+    X(IN_USE, "InUse")                                  \
+    X(CAPACITY_LIMIT_EXCEEDED, "CapacityLimitExceeded") \
     X(NOT_ACCEPTABLE, "NotAcceptable")
 
 typedef enum cs_mayastor_kind {
@@ -194,7 +194,7 @@ typedef enum cs_mayastor_kind {
 #define CS__MAYASTOR_KIND_ENUM(name, text) CS_MAYASTOR_KIND_##name,
     CS_MAYASTOR_KIND_MAP(CS__MAYASTOR_KIND_ENUM)
 #undef CS__MAYASTOR_KIND_ENUM
-    CS_MAYASTOR_KIND_OTHER,    /* a kind this client does not know, or an
+    CS_MAYASTOR_KIND_OTHER, /* a kind this client does not know, or an
                                   error body that is not RestJsonError */
 } cs_mayastor_kind_t;
 
@@ -221,11 +221,11 @@ const char *cs_mayastor_kind_name(cs_mayastor_kind_t v);
  * CS_EPARSE. Zero-initialise before use. */
 typedef struct cs_mayastor_err_s {
     cs_err_t err;
-    long http_status;          /* 0 when no reply arrived */
+    long http_status; /* 0 when no reply arrived */
     cs_mayastor_kind_t kind;
     char kind_text[40];
-    char details[256];         /* truncated */
-    char message[256];         /* truncated */
+    char details[256]; /* truncated */
+    char message[256]; /* truncated */
 } cs_mayastor_err_t;
 
 /* Decodes an error reply {details, message, kind} of HTTP status
@@ -233,8 +233,7 @@ typedef struct cs_mayastor_err_s {
  * CS_EMAYASTOR and fills out; a body that is not a RestJsonError gives kind
  * OTHER and the start of the body in the message. `what` names the request
  * ("PUT /v0/volumes/<id>/replica_count/3"). */
-int cs_mayastor_decode_error(long http_status, const char *body, size_t len, const char *what,
-                             cs_mayastor_err_t *out);
+int cs_mayastor_decode_error(long http_status, const char *body, size_t len, const char *what, cs_mayastor_err_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* Decoded objects. Strings are NUL-terminated and owned by the container
@@ -253,19 +252,19 @@ typedef struct cs_mayastor_label_s {
 
 /* A nexus child (GET /nexuses/{id}/children, or a volume's target). */
 typedef struct cs_mayastor_child_s {
-    const char *uri;                 /* NULL when a list was decoded without URIs */
-    cs_mayastor_uuid_t replica;      /* the URI's uuid= parameter; nil when absent */
+    const char *uri;            /* NULL when a list was decoded without URIs */
+    cs_mayastor_uuid_t replica; /* the URI's uuid= parameter; nil when absent */
     cs_mayastor_child_state_t state : 8;
     cs_mayastor_child_reason_t state_reason : 8;
-    int8_t rebuild_progress;         /* "rebuildProgress" 0..100; -1 when absent */
+    int8_t rebuild_progress; /* "rebuildProgress" 0..100; -1 when absent */
 } cs_mayastor_child_t;
 
 typedef struct cs_mayastor_nexus_s {
     cs_mayastor_uuid_t uuid;
     const char *node;
     uint64_t size;
-    cs_mayastor_child_t *children;   /* none in a list decoded without children */
-    int32_t rebuilds;                /* rebuild jobs running */
+    cs_mayastor_child_t *children; /* none in a list decoded without children */
+    int32_t rebuilds;              /* rebuild jobs running */
     cs_mayastor_nexus_state_t state : 8;
     cs_mayastor_protocol_t protocol : 8;
     uint16_t child_count;
@@ -277,30 +276,30 @@ typedef struct cs_mayastor_replica_s {
     const char *node;
     const char *pool;
     cs_mayastor_state_t state : 8;
-    cs_mayastor_child_state_t child_status : 8;          /* "child-status"; NONE without a target */
-    cs_mayastor_child_reason_t child_status_reason : 8;  /* "child-status-reason" */
-    int8_t rebuild_progress;                             /* "rebuild-progress"; -1 when absent */
+    cs_mayastor_child_state_t child_status : 8;         /* "child-status"; NONE without a target */
+    cs_mayastor_child_reason_t child_status_reason : 8; /* "child-status-reason" */
+    int8_t rebuild_progress;                            /* "rebuild-progress"; -1 when absent */
 } cs_mayastor_replica_t;
 
 typedef struct cs_mayastor_volume_s {
-    cs_mayastor_uuid_t uuid;         /* spec.uuid (state.uuid if spec has none) */
-    uint64_t size;                   /* spec.size, bytes */
-    const char *target_node;                     /* spec.target.node */
+    cs_mayastor_uuid_t uuid; /* spec.uuid (state.uuid if spec has none) */
+    uint64_t size;           /* spec.size, bytes */
+    const char *target_node; /* spec.target.node */
     /* spec.topology.pool_topology.labelled.inclusion; read-only: volumes of
      * one container with the same set share one copy */
     const cs_mayastor_label_t *inclusion;
-    cs_mayastor_replica_t *replicas;             /* state.replica_topology entries */
-    cs_mayastor_nexus_t target;                  /* state.target */
-    uint8_t num_replicas;                        /* spec.num_replicas */
-    bool self_heal : 1;                          /* spec.policy.self_heal */
-    bool thin : 1;                               /* spec.thin */
-    bool has_target : 1;                         /* state.target present */
-    uint16_t inclusion_count : 11;               /* <= 1024 */
-    uint16_t replica_count : 11;                 /* <= 1024 */
-    cs_mayastor_spec_status_t spec_status : 4;   /* spec.status */
-    cs_mayastor_operation_t operation : 4;       /* spec.operation.operation */
-    cs_mayastor_protocol_t target_protocol : 4;  /* spec.target.protocol */
-    cs_mayastor_volume_status_t status : 4;      /* state.status */
+    cs_mayastor_replica_t *replicas;            /* state.replica_topology entries */
+    cs_mayastor_nexus_t target;                 /* state.target */
+    uint8_t num_replicas;                       /* spec.num_replicas */
+    bool self_heal : 1;                         /* spec.policy.self_heal */
+    bool thin : 1;                              /* spec.thin */
+    bool has_target : 1;                        /* state.target present */
+    uint16_t inclusion_count : 11;              /* <= 1024 */
+    uint16_t replica_count : 11;                /* <= 1024 */
+    cs_mayastor_spec_status_t spec_status : 4;  /* spec.status */
+    cs_mayastor_operation_t operation : 4;      /* spec.operation.operation */
+    cs_mayastor_protocol_t target_protocol : 4; /* spec.target.protocol */
+    cs_mayastor_volume_status_t status : 4;     /* state.status */
 } cs_mayastor_volume_t;
 
 typedef struct cs__mayastor_store_s cs__mayastor_store_t;
@@ -315,8 +314,7 @@ typedef struct cs_mayastor_volumes_s {
 
 void cs_mayastor_volumes_free(cs_mayastor_volumes_t *v);
 /* The volume with this uuid, or NULL. O(1) (hashed). */
-const cs_mayastor_volume_t *cs_mayastor_volumes_find(const cs_mayastor_volumes_t *v,
-                                                     const cs_mayastor_uuid_t *uuid);
+const cs_mayastor_volume_t *cs_mayastor_volumes_find(const cs_mayastor_volumes_t *v, const cs_mayastor_uuid_t *uuid);
 /* The replica of v with this uuid, or NULL. */
 const cs_mayastor_replica_t *cs_mayastor_volume_replica(const cs_mayastor_volume_t *v,
                                                         const cs_mayastor_uuid_t *replica);
@@ -325,17 +323,17 @@ size_t cs_mayastor_volumes_memory(const cs_mayastor_volumes_t *v);
 
 typedef struct cs_mayastor_pool_s {
     const char *id;
-    const char *node;                 /* spec.node, else state.node */
+    const char *node; /* spec.node, else state.node */
     bool has_spec, has_state;
     cs_mayastor_spec_status_t spec_status;
-    uint16_t label_count;             /* spec.labels */
+    uint16_t label_count; /* spec.labels */
     cs_mayastor_label_t *labels;
-    uint16_t disk_count;              /* spec.disks, else state.disks */
+    uint16_t disk_count; /* spec.disks, else state.disks */
     const char **disks;
-    cs_mayastor_state_t status;       /* state.status */
-    uint64_t capacity, used;          /* state.capacity / used, bytes */
+    cs_mayastor_state_t status; /* state.status */
+    uint64_t capacity, used;    /* state.capacity / used, bytes */
     bool has_committed;
-    uint64_t committed;               /* state.committed */
+    uint64_t committed; /* state.committed */
 } cs_mayastor_pool_t;
 
 typedef struct cs_mayastor_pools_s {
@@ -379,9 +377,9 @@ typedef struct cs_mayastor_children_s {
 void cs_mayastor_children_free(cs_mayastor_children_t *c);
 
 typedef struct cs_mayastor_rebuild_record_s {
-    const char *child_uri;            /* childUri */
-    const char *src_uri;              /* srcUri */
-    cs_mayastor_rebuild_state_t state;/* rebuildJobState */
+    const char *child_uri;             /* childUri */
+    const char *src_uri;               /* srcUri */
+    cs_mayastor_rebuild_state_t state; /* rebuildJobState */
     uint64_t blocks_total, blocks_recovered, blocks_transferred, blocks_remaining;
     uint64_t block_size;
     bool is_partial;
@@ -389,7 +387,7 @@ typedef struct cs_mayastor_rebuild_record_s {
 } cs_mayastor_rebuild_record_t;
 
 typedef struct cs_mayastor_rebuild_history_s {
-    cs_mayastor_uuid_t target;        /* targetUuid */
+    cs_mayastor_uuid_t target; /* targetUuid */
     size_t count;
     cs_mayastor_rebuild_record_t *records;
     cs__mayastor_store_t *store;
@@ -401,23 +399,23 @@ void cs_mayastor_rebuild_history_free(cs_mayastor_rebuild_history_t *h);
 /* Client                                                                    */
 
 typedef struct cs_mayastor_options_s {
-    const char *url;             /* "http://mayastor-api-rest.mayastor.svc:8081", without /v0 */
-    const char *bearer_token;    /* the API declares JWT bearer; charts run --no-auth */
+    const char *url;          /* "http://mayastor-api-rest.mayastor.svc:8081", without /v0 */
+    const char *bearer_token; /* the API declares JWT bearer; charts run --no-auth */
     const char *ca_file;
     bool insecure_skip_verify;
-    long timeout_ms;             /* per request; default 15000 */
-    long connect_timeout_ms;     /* default 3000 */
-    unsigned page_size;          /* max_entries per page of GET /volumes; default 500 */
-    size_t max_volumes;          /* list bound; default 1,000,000 */
-    bool list_children;          /* keep the target nexus children in volume lists
+    long timeout_ms;         /* per request; default 15000 */
+    long connect_timeout_ms; /* default 3000 */
+    unsigned page_size;      /* max_entries per page of GET /volumes; default 500 */
+    size_t max_volumes;      /* list bound; default 1,000,000 */
+    bool list_children;      /* keep the target nexus children in volume lists
                                     (single GETs always keep them); default
                                     false: target.child_count is 0 in lists, and
                                     each replica still has its "child-status"
                                     and "rebuild-progress" */
-    bool list_child_uris;        /* ... and their URIs (implies list_children);
+    bool list_child_uris;    /* ... and their URIs (implies list_children);
                                     default false: a child still carries its
                                     replica uuid */
-    const atomic_int *stop;      /* raised -> requests abort with CS_ECANCELED */
+    const atomic_int *stop;  /* raised -> requests abort with CS_ECANCELED */
 } cs_mayastor_options_t;
 
 void cs_mayastor_options_default(cs_mayastor_options_t *opts);
@@ -437,52 +435,47 @@ const char *cs_mayastor_url(const cs_mayastor_t *ms);
  * absent; every page is streamed into out. */
 int cs_mayastor_volumes_list(cs_mayastor_t *ms, cs_mayastor_volumes_t *out, cs_mayastor_err_t *err);
 /* GET /v0/volumes/{id}: out->count == 1. */
-int cs_mayastor_volume_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id,
-                           cs_mayastor_volumes_t *out, cs_mayastor_err_t *err);
+int cs_mayastor_volume_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id, cs_mayastor_volumes_t *out,
+                           cs_mayastor_err_t *err);
 /* PUT /v0/volumes/{id}/replica_count/{n}, n in 1..255 (Mayastor accepts a
  * change of exactly +-1). The returned volume goes to out unless out is NULL. */
-int cs_mayastor_volume_set_replica_count(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id,
-                                         unsigned n, cs_mayastor_volumes_t *out,
-                                         cs_mayastor_err_t *err);
+int cs_mayastor_volume_set_replica_count(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id, unsigned n,
+                                         cs_mayastor_volumes_t *out, cs_mayastor_err_t *err);
 /* GET /v0/volumes/{id}/rebuild-history */
 int cs_mayastor_volume_rebuild_history(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id,
                                        cs_mayastor_rebuild_history_t *out, cs_mayastor_err_t *err);
 
 /* GET /v0/pools[?volume_id=U] (volume NULL = all). */
-int cs_mayastor_pools_list(cs_mayastor_t *ms, const cs_mayastor_uuid_t *volume,
-                           cs_mayastor_pools_t *out, cs_mayastor_err_t *err);
+int cs_mayastor_pools_list(cs_mayastor_t *ms, const cs_mayastor_uuid_t *volume, cs_mayastor_pools_t *out,
+                           cs_mayastor_err_t *err);
 /* GET /v0/pools/{id}: out->count == 1. */
-int cs_mayastor_pool_get(cs_mayastor_t *ms, const char *id, cs_mayastor_pools_t *out,
-                         cs_mayastor_err_t *err);
+int cs_mayastor_pool_get(cs_mayastor_t *ms, const char *id, cs_mayastor_pools_t *out, cs_mayastor_err_t *err);
 /* PUT /v0/pools/{id}/label/{key}={value}[?overwrite=true]; key and value are
  * percent-encoded ("openebs.io/created-by" -> "openebs.io%2Fcreated-by").
  * Without overwrite, another value for key is 412 FailedPrecondition. The
  * returned pool goes to out unless NULL. */
-int cs_mayastor_pool_label_put(cs_mayastor_t *ms, const char *id, const char *key,
-                               const char *value, bool overwrite, cs_mayastor_pools_t *out,
-                               cs_mayastor_err_t *err);
+int cs_mayastor_pool_label_put(cs_mayastor_t *ms, const char *id, const char *key, const char *value, bool overwrite,
+                               cs_mayastor_pools_t *out, cs_mayastor_err_t *err);
 /* DELETE /v0/pools/{id}/label/{key}. An absent key is 412; the key
  * openebs.io/created-by is refused (400 InvalidArgument). */
-int cs_mayastor_pool_label_delete(cs_mayastor_t *ms, const char *id, const char *key,
-                                  cs_mayastor_pools_t *out, cs_mayastor_err_t *err);
+int cs_mayastor_pool_label_delete(cs_mayastor_t *ms, const char *id, const char *key, cs_mayastor_pools_t *out,
+                                  cs_mayastor_err_t *err);
 
 /* GET /v0/nodes, GET /v0/nodes/{id}. */
 int cs_mayastor_nodes_list(cs_mayastor_t *ms, cs_mayastor_nodes_t *out, cs_mayastor_err_t *err);
-int cs_mayastor_node_get(cs_mayastor_t *ms, const char *id, cs_mayastor_nodes_t *out,
-                         cs_mayastor_err_t *err);
+int cs_mayastor_node_get(cs_mayastor_t *ms, const char *id, cs_mayastor_nodes_t *out, cs_mayastor_err_t *err);
 
 /* GET /v0/nexuses/{nexus}/children */
-int cs_mayastor_nexus_children(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus,
-                               cs_mayastor_children_t *out, cs_mayastor_err_t *err);
+int cs_mayastor_nexus_children(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus, cs_mayastor_children_t *out,
+                               cs_mayastor_err_t *err);
 /* GET /v0/nexuses/{nexus}/children/{percent-encoded child uri}: count == 1. */
-int cs_mayastor_nexus_child_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus,
-                                const char *child_uri, cs_mayastor_children_t *out,
-                                cs_mayastor_err_t *err);
+int cs_mayastor_nexus_child_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus, const char *child_uri,
+                                cs_mayastor_children_t *out, cs_mayastor_err_t *err);
 /* DELETE /v0/nexuses/{nexus}/children/{percent-encoded child uri} (204):
  * makes that replica the first victim of the next replica-count decrease
  * (reference mayastor.md 7.4). */
-int cs_mayastor_nexus_child_delete(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus,
-                                   const char *child_uri, cs_mayastor_err_t *err);
+int cs_mayastor_nexus_child_delete(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus, const char *child_uri,
+                                   cs_mayastor_err_t *err);
 
 /* ------------------------------------------------------------------------ */
 /* Decoders (advanced): bytes from outside the process, bounded and fuzzed. */
@@ -491,33 +484,27 @@ int cs_mayastor_nexus_child_delete(cs_mayastor_t *ms, const cs_mayastor_uuid_t *
  * the body is a page {"entries": [...], "next_token": n}; otherwise a single
  * Volume object. Nexus children are kept; keep_uris: with their URIs. */
 typedef struct cs_mayastor_volume_decoder_s cs_mayastor_volume_decoder_t;
-int cs_mayastor_volume_decoder_new(cs_mayastor_volumes_t *out, bool list, bool keep_uris,
-                                   size_t max_volumes, cs_mayastor_volume_decoder_t **dec);
+int cs_mayastor_volume_decoder_new(cs_mayastor_volumes_t *out, bool list, bool keep_uris, size_t max_volumes,
+                                   cs_mayastor_volume_decoder_t **dec);
 /* What a volume decoder keeps beyond the compact volume. */
-#define CS_MAYASTOR_DECODE_CHILDREN 1u  /* state.target.children (else child_count 0) */
+#define CS_MAYASTOR_DECODE_CHILDREN 1u   /* state.target.children (else child_count 0) */
 #define CS_MAYASTOR_DECODE_CHILD_URIS 2u /* their URIs (implies CHILDREN) */
-int cs_mayastor_volume_decoder_new_flags(cs_mayastor_volumes_t *out, bool list, unsigned flags,
-                                         size_t max_volumes, cs_mayastor_volume_decoder_t **dec);
-int cs_mayastor_volume_decoder_feed(cs_mayastor_volume_decoder_t *d, const char *data, size_t len,
-                                    cs_err_t *err);
+int cs_mayastor_volume_decoder_new_flags(cs_mayastor_volumes_t *out, bool list, unsigned flags, size_t max_volumes,
+                                         cs_mayastor_volume_decoder_t **dec);
+int cs_mayastor_volume_decoder_feed(cs_mayastor_volume_decoder_t *d, const char *data, size_t len, cs_err_t *err);
 /* *next_token: the page's next_token, or -1 when absent (last page). */
-int cs_mayastor_volume_decoder_finish(cs_mayastor_volume_decoder_t *d, int64_t *next_token,
-                                      cs_err_t *err);
+int cs_mayastor_volume_decoder_finish(cs_mayastor_volume_decoder_t *d, int64_t *next_token, cs_err_t *err);
 void cs_mayastor_volume_decoder_free(cs_mayastor_volume_decoder_t *d);
 
 /* One-shot forms. cs_mayastor_decode_volumes: out is initialised (append
  * to an empty container), children kept; next_token may be NULL. */
-int cs_mayastor_decode_volumes(const char *body, size_t len, bool list, bool keep_uris,
-                               cs_mayastor_volumes_t *out, int64_t *next_token, cs_err_t *err);
+int cs_mayastor_decode_volumes(const char *body, size_t len, bool list, bool keep_uris, cs_mayastor_volumes_t *out,
+                               int64_t *next_token, cs_err_t *err);
 /* list: a JSON array of Pool, else one Pool. */
-int cs_mayastor_decode_pools(const char *body, size_t len, bool list, cs_mayastor_pools_t *out,
-                             cs_err_t *err);
-int cs_mayastor_decode_nodes(const char *body, size_t len, bool list, cs_mayastor_nodes_t *out,
-                             cs_err_t *err);
-int cs_mayastor_decode_children(const char *body, size_t len, bool list,
-                                cs_mayastor_children_t *out, cs_err_t *err);
-int cs_mayastor_decode_rebuild_history(const char *body, size_t len,
-                                       cs_mayastor_rebuild_history_t *out, cs_err_t *err);
+int cs_mayastor_decode_pools(const char *body, size_t len, bool list, cs_mayastor_pools_t *out, cs_err_t *err);
+int cs_mayastor_decode_nodes(const char *body, size_t len, bool list, cs_mayastor_nodes_t *out, cs_err_t *err);
+int cs_mayastor_decode_children(const char *body, size_t len, bool list, cs_mayastor_children_t *out, cs_err_t *err);
+int cs_mayastor_decode_rebuild_history(const char *body, size_t len, cs_mayastor_rebuild_history_t *out, cs_err_t *err);
 
 /* ------------------------------------------------------------------------ */
 /* Kubernetes side: endpoint discovery, PV and DiskPool mapping.            */
@@ -536,8 +523,7 @@ typedef int (*cs_mayastor_kube_get_fn)(void *ctx, const char *path, json_t **out
 int cs_mayastor_url_from_services(const json_t *services, char **url, cs_err_t *err);
 /* Lists Services labelled app=api-rest in namespace (NULL = "mayastor") via
  * get and returns cs_mayastor_url_from_services of them. */
-int cs_mayastor_discover_url(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_,
-                             char **url, cs_err_t *err);
+int cs_mayastor_discover_url(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_, char **url, cs_err_t *err);
 
 /* PV -> Mayastor volume: the driver must be io.openebs.csi-mayastor and the
  * volumeHandle a uuid (= the REST volume_id). CS_EUNSUPPORTED when the PV
@@ -555,25 +541,24 @@ char *cs_mayastor_pv_name(const cs_mayastor_uuid_t *u, char out[41]);
 typedef struct cs_mayastor_diskpool_s {
     char *name;
     char *namespace_;
-    char *node;                 /* spec.node */
+    char *node; /* spec.node */
     size_t disk_count;
-    char **disks;               /* spec.disks */
-    cs_labels_t labels;         /* metadata.labels */
-    cs_labels_t topology;       /* spec.topology.labelled (v1beta2) */
-    char *cr_state;             /* status.cr_state: Creating|Created|Terminating, or NULL */
-    cs_mayastor_state_t pool_status; /* status.pool_status */
+    char **disks;                       /* spec.disks */
+    cs_labels_t labels;                 /* metadata.labels */
+    cs_labels_t topology;               /* spec.topology.labelled (v1beta2) */
+    char *cr_state;                     /* status.cr_state: Creating|Created|Terminating, or NULL */
+    cs_mayastor_state_t pool_status;    /* status.pool_status */
     uint64_t capacity, used, available; /* status, bytes */
 } cs_mayastor_diskpool_t;
 
 /* "/apis/openebs.io/v1beta2/namespaces/<ns>/diskpools/<pool id>" into buf
  * (id percent-encoded); CS_ETOOBIG when it does not fit. */
-int cs_mayastor_diskpool_path(const char *namespace_, const char *pool_id, char *buf, size_t len,
-                              cs_err_t *err);
+int cs_mayastor_diskpool_path(const char *namespace_, const char *pool_id, char *buf, size_t len, cs_err_t *err);
 /* Decodes a DiskPool object (untrusted). out must be freed. */
 int cs_mayastor_diskpool_decode(const json_t *obj, cs_mayastor_diskpool_t *out, cs_err_t *err);
 /* GET the DiskPool of pool_id in namespace (NULL = "mayastor") via get. */
-int cs_mayastor_diskpool_get(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_,
-                             const char *pool_id, cs_mayastor_diskpool_t *out, cs_err_t *err);
+int cs_mayastor_diskpool_get(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_, const char *pool_id,
+                             cs_mayastor_diskpool_t *out, cs_err_t *err);
 void cs_mayastor_diskpool_free(cs_mayastor_diskpool_t *d);
 
 #endif

@@ -42,7 +42,7 @@
 #include "couchestor/labels.h"
 
 /* PV annotations the migrator owns. */
-#define CS_ANNOTATION_MIGRATION "couchestor.io/migration"       /* the journal (JSON) */
+#define CS_ANNOTATION_MIGRATION "couchestor.io/migration"           /* the journal (JSON) */
 #define CS_ANNOTATION_LAST_MIGRATION "couchestor.io/last-migration" /* RFC 3339 end of the last completed one */
 /* After a failed migration: how many failed in a row, and when the next
  * attempt may start (RFC 3339); cleared by a success. */
@@ -72,10 +72,10 @@ typedef struct cs_mig_replica_s {
 typedef struct cs_mig_volume_s {
     char uuid[40];
     uint64_t size;
-    int num_replicas;     /* spec.num_replicas */
-    bool online;          /* state.status == Online */
-    bool published;       /* has a target nexus */
-    char nexus[40];       /* target nexus uuid */
+    int num_replicas; /* spec.num_replicas */
+    bool online;      /* state.status == Online */
+    bool published;   /* has a target nexus */
+    char nexus[40];   /* target nexus uuid */
     size_t replica_count;
     cs_mig_replica_t replicas[CS_MIG_MAX_REPLICAS];
     /* spec.topology.pool_topology.labelled.inclusion: a new replica only goes
@@ -110,8 +110,7 @@ typedef struct cs_migrator_ops_s {
     /* Writes (json != NULL) or removes (json == NULL) the journal annotation
      * of the PV; with last_migration_end > 0 also sets the last-migration
      * annotation. Must be durable when it returns. */
-    int (*journal_write)(void *ctx, const char *pv_name, const char *json, int64_t last_migration_end,
-                         cs_err_t *err);
+    int (*journal_write)(void *ctx, const char *pv_name, const char *json, int64_t last_migration_end, cs_err_t *err);
     /* A Kubernetes Event on the PV (never fails the migration). */
     void (*event)(void *ctx, const char *pv_name, bool warning, const char *reason, const char *message);
     int64_t (*now_ms)(void *ctx);
@@ -145,22 +144,22 @@ typedef struct cs_mig_journal_s {
     char placement_key[254];
     char placement_value[64];
     cs_mig_step_t step;
-    int replicas_before;        /* spec.num_replicas before */
-    int healthy_before;         /* healthy replicas before */
+    int replicas_before; /* spec.num_replicas before */
+    int healthy_before;  /* healthy replicas before */
     size_t before_count;
     char before[CS_MIG_MAX_REPLICAS][40]; /* replica uuids before */
-    char old_replica[40];       /* the one to replace */
-    char new_replica[40];       /* set once placed */
-    size_t steered_count;       /* pools whose placement label was removed, */
-    char steered[CS_MIG_MAX_POOLS][128];      /* with the value to put back */
+    char old_replica[40];                 /* the one to replace */
+    char new_replica[40];                 /* set once placed */
+    size_t steered_count;                 /* pools whose placement label was removed, */
+    char steered[CS_MIG_MAX_POOLS][128];  /* with the value to put back */
     char steered_value[CS_MIG_MAX_POOLS][64];
-    size_t accept_count;        /* pools the new replica may land on (target tier) */
+    size_t accept_count; /* pools the new replica may land on (target tier) */
     char accept[CS_MIG_MAX_POOLS][128];
     int64_t started_ms;
     int64_t timeout_ms;
     double trigger_iops;
     int scale_down_attempts;
-    char failure[256];          /* set when rolling back: why */
+    char failure[256]; /* set when rolling back: why */
 } cs_mig_journal_t;
 
 /* Journal <-> JSON (the annotation value). Decoding reads untrusted text. */
@@ -170,7 +169,7 @@ int cs_mig_journal_decode(const char *text, cs_mig_journal_t *out, cs_err_t *err
 typedef struct cs_mig_request_s {
     const char *policy;
     const char *pv_name;
-    const char *volume;        /* Mayastor volume uuid */
+    const char *volume; /* Mayastor volume uuid */
     const char *source_pool;
     const char *target_pool;
     const char *const *accept_pools; /* pools of the target tier, where a new */
@@ -188,16 +187,16 @@ typedef struct cs_mig_request_s {
  * refusal is not a failed migration: nothing was attempted. */
 typedef enum cs_mig_refusal {
     CS_MIG_REFUSAL_NONE = 0,
-    CS_MIG_REFUSAL_UNPUBLISHED,            /* "unpublished": no nexus, a new replica would not rebuild */
-    CS_MIG_REFUSAL_VOLUME_NOT_ONLINE,      /* "volume_not_online" */
-    CS_MIG_REFUSAL_DEGRADED,               /* "degraded": a replica is unhealthy or missing */
-    CS_MIG_REFUSAL_REPLICA_LIMIT,          /* "replica_limit": already 255 replicas */
-    CS_MIG_REFUSAL_NOT_STEERABLE,          /* "not_steerable": topology without the placement label, or too
+    CS_MIG_REFUSAL_UNPUBLISHED,             /* "unpublished": no nexus, a new replica would not rebuild */
+    CS_MIG_REFUSAL_VOLUME_NOT_ONLINE,       /* "volume_not_online" */
+    CS_MIG_REFUSAL_DEGRADED,                /* "degraded": a replica is unhealthy or missing */
+    CS_MIG_REFUSAL_REPLICA_LIMIT,           /* "replica_limit": already 255 replicas */
+    CS_MIG_REFUSAL_NOT_STEERABLE,           /* "not_steerable": topology without the placement label, or too
                                               many labelled pools to steer */
-    CS_MIG_REFUSAL_NO_SOURCE_REPLICA,      /* "no_source_replica": no replica on the source pool any more */
-    CS_MIG_REFUSAL_TARGET_MISSING,         /* "target_missing" */
-    CS_MIG_REFUSAL_TARGET_NOT_ONLINE,      /* "target_not_online" */
-    CS_MIG_REFUSAL_TARGET_FULL,            /* "target_full" */
+    CS_MIG_REFUSAL_NO_SOURCE_REPLICA,       /* "no_source_replica": no replica on the source pool any more */
+    CS_MIG_REFUSAL_TARGET_MISSING,          /* "target_missing" */
+    CS_MIG_REFUSAL_TARGET_NOT_ONLINE,       /* "target_not_online" */
+    CS_MIG_REFUSAL_TARGET_FULL,             /* "target_full" */
     CS_MIG_REFUSAL_TARGET_NODE_HAS_REPLICA, /* "target_node_has_replica" */
     CS_MIG_REFUSAL_COUNT_
 } cs_mig_refusal_t;
@@ -207,9 +206,9 @@ const char *cs_mig_refusal_name(cs_mig_refusal_t r);
 
 typedef struct cs_mig_result_s {
     cs_migration_outcome_t outcome;
-    cs_mig_step_t reached;     /* last step entered */
+    cs_mig_step_t reached; /* last step entered */
     int64_t duration_ms;
-    char message[256];         /* why, for Failed/TimedOut/Aborted */
+    char message[256]; /* why, for Failed/TimedOut/Aborted */
     /* Set when cs_migration_run returned an error because it refused (then
      * nothing was changed, err says why); NONE for every other error (the
      * API could not be read, a journal write failed, ...). */
@@ -229,7 +228,6 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
  * a restart or a leader change. poll_ms and preservation_mode come from
  * the current configuration. */
 int cs_migration_resume(const cs_migrator_ops_t *ops, const cs_mig_journal_t *journal, int64_t poll_ms,
-                        bool preservation_mode, const atomic_int *stop, cs_mig_result_t *result,
-                        cs_err_t *err);
+                        bool preservation_mode, const atomic_int *stop, cs_mig_result_t *result, cs_err_t *err);
 
 #endif

@@ -25,47 +25,47 @@
 #include "couchestor/selector.h"
 
 typedef struct cs_plan_pool_s {
-    const char *id;            /* pool id == DiskPool name */
+    const char *id; /* pool id == DiskPool name */
     const char *node;
     const cs_labels_t *labels; /* DiskPool labels */
     bool online;
-    uint64_t capacity;         /* bytes */
-    uint64_t used;             /* bytes */
+    uint64_t capacity; /* bytes */
+    uint64_t used;     /* bytes */
 } cs_plan_pool_t;
 
 typedef struct cs_plan_replica_s {
     const char *pool; /* pool id */
     const char *node;
-    bool online;      /* replica state Online */
+    bool online; /* replica state Online */
 } cs_plan_replica_t;
 
 typedef struct cs_plan_volume_s {
-    const char *name;           /* PersistentVolume name (pvc-<uuid>) */
-    const char *storage_class;  /* spec.storageClassName of the PV */
-    const cs_labels_t *labels;  /* PV labels, matched by spec.volumeSelector */
-    uint64_t size;              /* bytes */
+    const char *name;          /* PersistentVolume name (pvc-<uuid>) */
+    const char *storage_class; /* spec.storageClassName of the PV */
+    const cs_labels_t *labels; /* PV labels, matched by spec.volumeSelector */
+    uint64_t size;             /* bytes */
     size_t replica_count;
     const cs_plan_replica_t *replicas;
     int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
     int64_t retry_after;        /* Unix seconds; a failed migration backs off until then */
     int64_t refused_until;      /* Unix seconds; a refused migration is held until then */
     double iops;
-    bool iops_known;            /* false: no series, or Prometheus unreachable */
-    bool found;                 /* the Mayastor volume exists */
-    bool published;             /* has a target (nexus) */
-    bool online;                /* Mayastor volume status Online */
-    bool migrating;             /* an unfinished migration is journaled on the PV */
+    bool iops_known; /* false: no series, or Prometheus unreachable */
+    bool found;      /* the Mayastor volume exists */
+    bool published;  /* has a target (nexus) */
+    bool online;     /* Mayastor volume status Online */
+    bool migrating;  /* an unfinished migration is journaled on the PV */
 } cs_plan_volume_t;
 
 typedef struct cs_plan_input_s {
     const char *policy_name;
     const cs_storage_policy_spec_t *spec;
-    bool global_dry_run;        /* the operator's --dry-run */
-    bool preservation_mode;     /* old replicas are kept: one replica on the
+    bool global_dry_run;      /* the operator's --dry-run */
+    bool preservation_mode;   /* old replicas are kept: one replica on the
                                    wanted tier is enough */
-    size_t active_migrations;   /* already running for this policy */
-    size_t global_slots;        /* how many more may start across all policies */
-    int64_t now;                /* Unix seconds */
+    size_t active_migrations; /* already running for this policy */
+    size_t global_slots;      /* how many more may start across all policies */
+    int64_t now;              /* Unix seconds */
     size_t volume_count;
     const cs_plan_volume_t *volumes;
     size_t pool_count;
@@ -73,31 +73,31 @@ typedef struct cs_plan_input_s {
 } cs_plan_input_t;
 
 typedef enum cs_plan_action {
-    CS_PLAN_MOVE,   /* start a migration now */
-    CS_PLAN_STAY,   /* nothing to do */
-    CS_PLAN_SKIP,   /* it should move, but may not now (see reason) */
+    CS_PLAN_MOVE, /* start a migration now */
+    CS_PLAN_STAY, /* nothing to do */
+    CS_PLAN_SKIP, /* it should move, but may not now (see reason) */
 } cs_plan_action_t;
 
 /* X(NAME, text) */
-#define CS_PLAN_REASONS(X)                                                              \
-    X(PROMOTE, "IOPS at or above a hotter tier's watermark")                           \
-    X(DEMOTE, "IOPS at or below a colder tier's watermark")                            \
-    X(IN_PLACE, "already on the wanted tier")                                          \
-    X(HYSTERESIS, "IOPS just above lowWatermarkIOPS: stays cold (hysteresis)")          \
-    X(IN_BAND, "IOPS between watermarks: stays where it is")                           \
-    X(UNKNOWN_IOPS, "IOPS unknown (no series, or Prometheus unreachable): never moved") \
-    X(UNKNOWN_TIER, "its replicas are on pools no tier selector matches")              \
-    X(NOT_FOUND, "no Mayastor volume for this PersistentVolume")                       \
-    X(UNPUBLISHED, "not published: a new replica would not be rebuilt")                \
-    X(NOT_ONLINE, "volume is not Online")                                              \
-    X(ALREADY_MIGRATING, "a migration of this volume is in progress")                  \
-    X(COOLDOWN, "moved recently: cooldown period not over")                            \
-    X(BACKOFF, "its last migration failed: waiting before the next attempt")           \
-    X(REFUSED, "its last migration was refused before any change: waiting a while")   \
-    X(NO_TIER_SELECTOR, "the policy has no pool selector for the wanted tier")         \
+#define CS_PLAN_REASONS(X)                                                                         \
+    X(PROMOTE, "IOPS at or above a hotter tier's watermark")                                       \
+    X(DEMOTE, "IOPS at or below a colder tier's watermark")                                        \
+    X(IN_PLACE, "already on the wanted tier")                                                      \
+    X(HYSTERESIS, "IOPS just above lowWatermarkIOPS: stays cold (hysteresis)")                     \
+    X(IN_BAND, "IOPS between watermarks: stays where it is")                                       \
+    X(UNKNOWN_IOPS, "IOPS unknown (no series, or Prometheus unreachable): never moved")            \
+    X(UNKNOWN_TIER, "its replicas are on pools no tier selector matches")                          \
+    X(NOT_FOUND, "no Mayastor volume for this PersistentVolume")                                   \
+    X(UNPUBLISHED, "not published: a new replica would not be rebuilt")                            \
+    X(NOT_ONLINE, "volume is not Online")                                                          \
+    X(ALREADY_MIGRATING, "a migration of this volume is in progress")                              \
+    X(COOLDOWN, "moved recently: cooldown period not over")                                        \
+    X(BACKOFF, "its last migration failed: waiting before the next attempt")                       \
+    X(REFUSED, "its last migration was refused before any change: waiting a while")                \
+    X(NO_TIER_SELECTOR, "the policy has no pool selector for the wanted tier")                     \
     X(NO_ELIGIBLE_POOL, "no Online pool of the wanted tier with room on a node without a replica") \
-    X(POLICY_LIMIT, "the policy's maxConcurrentMigrations is reached")                 \
-    X(GLOBAL_LIMIT, "the operator's max_concurrent_migrations is reached")             \
+    X(POLICY_LIMIT, "the policy's maxConcurrentMigrations is reached")                             \
+    X(GLOBAL_LIMIT, "the operator's max_concurrent_migrations is reached")                         \
     X(DRY_RUN, "dry run: would move")
 
 typedef enum cs_plan_reason {
@@ -109,16 +109,16 @@ typedef enum cs_plan_reason {
 /* 32 bytes: a plan of 10,000 volumes is 320 KB (the plan caps volumes and
  * pools at INT32_MAX). */
 typedef struct cs_plan_item_s {
-    uint32_t volume;        /* index into input volumes */
-    int32_t source_pool;    /* index into input pools of the replica to replace, or -1 */
-    int32_t target_pool;    /* index into input pools, or -1 */
-    uint32_t running;       /* POLICY_LIMIT: migrations of the policy counted */
+    uint32_t volume;     /* index into input volumes */
+    int32_t source_pool; /* index into input pools of the replica to replace, or -1 */
+    int32_t target_pool; /* index into input pools, or -1 */
+    uint32_t running;    /* POLICY_LIMIT: migrations of the policy counted */
     cs_plan_action_t action;
     cs_plan_reason_t reason;
-    cs_tier_t current;      /* CS_TIER_UNKNOWN when mixed/unknown */
-    cs_tier_t wanted;       /* CS_TIER_UNKNOWN when no decision */
-    bool promote;           /* a move to a hotter tier than any replica's */
-    bool partial;           /* IN_PLACE with some replicas elsewhere */
+    cs_tier_t current; /* CS_TIER_UNKNOWN when mixed/unknown */
+    cs_tier_t wanted;  /* CS_TIER_UNKNOWN when no decision */
+    bool promote;      /* a move to a hotter tier than any replica's */
+    bool partial;      /* IN_PLACE with some replicas elsewhere */
 } cs_plan_item_t;
 
 /* One line for people with the numbers behind an item's reason, e.g.
@@ -129,7 +129,7 @@ typedef struct cs_plan_item_s {
 const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t *it, char *buf, size_t len);
 
 typedef struct cs_plan_s {
-    size_t count;           /* one item per volume of the policy */
+    size_t count; /* one item per volume of the policy */
     cs_plan_item_t *items;
     size_t watched;         /* volumes of the policy */
     size_t hot, warm, cold; /* by current tier (a volume on several tiers counts

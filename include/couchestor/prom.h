@@ -45,31 +45,31 @@
 
 /* Plain options; strings are borrowed only during cs_prom_new (copied). */
 typedef struct cs_prom_options_s {
-    const char *url;              /* base URL of Prometheus (a path prefix is kept:
+    const char *url; /* base URL of Prometheus (a path prefix is kept:
                                      "https://proxy/prometheus"); default CS_PROM_DEFAULT_URL */
     /* Auth and TLS, for Prometheus behind a proxy. All optional. */
-    const char *bearer_token;     /* "Authorization: Bearer ..." */
-    const char *basic_user;       /* basic auth user; with basic_password */
+    const char *bearer_token; /* "Authorization: Bearer ..." */
+    const char *basic_user;   /* basic auth user; with basic_password */
     const char *basic_password;
-    const char *ca_file;          /* PEM bundle to verify https:// */
-    bool insecure_skip_verify;    /* do not verify the server certificate */
-    long timeout_ms;              /* per request, also sent as the query's `timeout`;
+    const char *ca_file;       /* PEM bundle to verify https:// */
+    bool insecure_skip_verify; /* do not verify the server certificate */
+    long timeout_ms;           /* per request, also sent as the query's `timeout`;
                                      default 10000 */
-    long connect_timeout_ms;      /* default 3000 */
+    long connect_timeout_ms;   /* default 3000 */
 
     /* IOPS. */
-    const char *metrics;          /* primary metric set: counters joined by '+';
+    const char *metrics;      /* primary metric set: counters joined by '+';
                                      default CS_PROM_DEFAULT_METRICS */
-    const char *fallbacks;        /* fallback sets in order, separated by ','
+    const char *fallbacks;    /* fallback sets in order, separated by ','
                                      ("a_ops+b_ops,c_ops"); NULL or "" = none (default) */
-    const char *label;            /* label naming the volume; default "pv_name" */
-    const char *selector;         /* extra matchers ANDed into every selector, e.g.
+    const char *label;        /* label naming the volume; default "pv_name" */
+    const char *selector;     /* extra matchers ANDed into every selector, e.g.
                                      `job="mayastor",namespace="mayastor"`; NULL = none */
-    int64_t window_ns;            /* rate() window when a call passes 0; default 5m.
+    int64_t window_ns;        /* rate() window when a call passes 0; default 5m.
                                      Use >= 4 scrape intervals. */
-    int64_t cache_ttl_ns;         /* per-volume cache lifetime; 0 = no cache; default 30s */
-    size_t cache_max_entries;     /* bound of the cache; default 200,000 */
-    size_t max_series;            /* most series accepted in one response; default 1,000,000 */
+    int64_t cache_ttl_ns;     /* per-volume cache lifetime; 0 = no cache; default 30s */
+    size_t cache_max_entries; /* bound of the cache; default 200,000 */
+    size_t max_series;        /* most series accepted in one response; default 1,000,000 */
 
     /* Clock for the cache (monotonic nanoseconds); NULL = CLOCK_MONOTONIC.
      * Tests inject one. */
@@ -107,8 +107,8 @@ typedef enum cs_prom_result_type {
     CS_PROM_RESULT_NONE = 0, /* not decoded (an error) */
     CS_PROM_RESULT_VECTOR,
     CS_PROM_RESULT_SCALAR,
-    CS_PROM_RESULT_MATRIX,   /* recognised, values not kept (use instant queries) */
-    CS_PROM_RESULT_STRING,   /* recognised, value not kept */
+    CS_PROM_RESULT_MATRIX, /* recognised, values not kept (use instant queries) */
+    CS_PROM_RESULT_STRING, /* recognised, value not kept */
 } cs_prom_result_type_t;
 
 /* "vector", "scalar", "matrix", "string", "none". */
@@ -120,14 +120,14 @@ const char *cs_prom_result_type_name(cs_prom_result_type_t t);
  * cs_prom_result_free. */
 typedef struct cs_prom_result_s {
     cs_prom_result_type_t type;
-    cs_prom_vector_t *vector;   /* VECTOR: key label value -> value; never NULL for VECTOR */
-    size_t series;              /* VECTOR/MATRIX: series in the result */
-    size_t unlabeled;           /* VECTOR: series without the key label (not in vector);
+    cs_prom_vector_t *vector; /* VECTOR: key label value -> value; never NULL for VECTOR */
+    size_t series;            /* VECTOR/MATRIX: series in the result */
+    size_t unlabeled;         /* VECTOR: series without the key label (not in vector);
                                    their values are summed into unlabeled_sum */
     double unlabeled_sum;
-    double scalar;              /* SCALAR: the value (NaN/+Inf/-Inf as doubles) */
-    double time;                /* SCALAR, or VECTOR's last sample: unix seconds */
-    size_t warning_count;       /* "warnings" of the reply */
+    double scalar;                     /* SCALAR: the value (NaN/+Inf/-Inf as doubles) */
+    double time;                       /* SCALAR, or VECTOR's last sample: unix seconds */
+    size_t warning_count;              /* "warnings" of the reply */
     char warning[CS_PROM_WARNING_MAX]; /* the first warning, truncated */
 } cs_prom_result_t;
 
@@ -162,17 +162,16 @@ int cs_prom_ready(cs_prom_t *p, cs_err_t *err);
  *                        a non-JSON reply (404 page, 401 from a proxy);
  *   CS_EPROM_RESPONSE_PARSE  a 2xx reply that is not a valid query result;
  *   CS_ECANCELED         opts.stop was raised. */
-int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_prom_result_t *out,
-                  cs_err_t *err);
+int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_prom_result_t *out, cs_err_t *err);
 
 /* ------------------------------------------------------------------------ */
 /* IOPS                                                                      */
 
 typedef enum cs_prom_iops_state {
-    CS_PROM_IOPS_KNOWN = 0,    /* iops holds the rate */
-    CS_PROM_IOPS_NO_DATA,      /* no series in any metric set: unknown, not zero */
-    CS_PROM_IOPS_INVALID,      /* the value is NaN, infinite or negative: unknown */
-    CS_PROM_IOPS_UNAVAILABLE,  /* the query failed (Prometheus down, bad query): unknown */
+    CS_PROM_IOPS_KNOWN = 0,   /* iops holds the rate */
+    CS_PROM_IOPS_NO_DATA,     /* no series in any metric set: unknown, not zero */
+    CS_PROM_IOPS_INVALID,     /* the value is NaN, infinite or negative: unknown */
+    CS_PROM_IOPS_UNAVAILABLE, /* the query failed (Prometheus down, bad query): unknown */
 } cs_prom_iops_state_t;
 
 /* "known", "no-data", "invalid", "unavailable". */
@@ -180,9 +179,9 @@ const char *cs_prom_iops_state_name(cs_prom_iops_state_t s);
 
 typedef struct cs_prom_iops_s {
     cs_prom_iops_state_t state;
-    double iops;       /* KNOWN: operations per second; NaN in every other state */
-    uint8_t source;    /* KNOWN: 0 = primary metric set, k = fallback k */
-    bool cached;       /* answered from the cache */
+    double iops;    /* KNOWN: operations per second; NaN in every other state */
+    uint8_t source; /* KNOWN: 0 = primary metric set, k = fallback k */
+    bool cached;    /* answered from the cache */
 } cs_prom_iops_t;
 
 /* True only for KNOWN: the one state a tiering decision may use. */
@@ -199,8 +198,7 @@ static inline bool cs_prom_iops_known(const cs_prom_iops_t *v)
  * cs_prom_query) with out UNAVAILABLE when a query failed. NO_DATA and
  * INVALID are cached too, so a volume without metrics costs one query per
  * TTL. */
-int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_prom_iops_t *out,
-                        cs_err_t *err);
+int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_prom_iops_t *out, cs_err_t *err);
 
 /* IOPS of many volumes with one query per metric set, whatever n is: every
  * volume of a policy. Volumes answered by the cache are not queried; when
@@ -210,14 +208,13 @@ int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_
  * cache. out[i] answers volumes[i]. Returns 0 when every query succeeded; on a
  * failed query the volumes it was for are UNAVAILABLE and the code is
  * returned (volumes already answered keep their state). */
-int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns,
-                         cs_prom_iops_t *out, cs_err_t *err);
+int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns, cs_prom_iops_t *out,
+                         cs_err_t *err);
 
 /* The raw batch: one query of metric set `set` (0 = primary, k = fallback k)
  * for all volumes; *out maps label value -> IOPS (free with
  * cs_prom_vector_free). Does not use or fill the cache. */
-int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector_t **out,
-                     cs_err_t *err);
+int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector_t **out, cs_err_t *err);
 
 /* Number of metric sets (1 + fallbacks). */
 size_t cs_prom_set_count(const cs_prom_t *p);
@@ -225,8 +222,8 @@ size_t cs_prom_set_count(const cs_prom_t *p);
 /* Builds the PromQL of metric set `set` into buf: for one volume when
  * volume is non-NULL, for all volumes otherwise. CS_ETOOBIG when it does not
  * fit; CS_EINVAL for a bad set. */
-int cs_prom_iops_promql(const cs_prom_t *p, size_t set, const char *volume, int64_t window_ns,
-                        char *buf, size_t len, cs_err_t *err);
+int cs_prom_iops_promql(const cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, char *buf, size_t len,
+                        cs_err_t *err);
 
 /* Drops every cached value. */
 void cs_prom_cache_clear(cs_prom_t *p);
@@ -240,14 +237,13 @@ void cs_prom_cache_clear(cs_prom_t *p);
  * the code, errorType and error in the message; a malformed 2xx gives
  * CS_EPROM_RESPONSE_PARSE. max_series 0 = CS_PROM_DEFAULT_MAX_SERIES.
  * Safe on untrusted input. */
-int cs_prom_decode(long http_status, const char *body, size_t len, const char *key_label,
-                   size_t max_series, cs_prom_result_t *out, cs_err_t *err);
+int cs_prom_decode(long http_status, const char *body, size_t len, const char *key_label, size_t max_series,
+                   cs_prom_result_t *out, cs_err_t *err);
 
 /* The streaming form used for 2xx bodies: feed chunks as they arrive, then
  * finish. key_label is copied. */
 typedef struct cs_prom_decoder_s cs_prom_decoder_t;
-int cs_prom_decoder_new(const char *key_label, size_t max_series, cs_prom_decoder_t **out,
-                        cs_err_t *err);
+int cs_prom_decoder_new(const char *key_label, size_t max_series, cs_prom_decoder_t **out, cs_err_t *err);
 int cs_prom_decoder_feed(cs_prom_decoder_t *d, const char *data, size_t len, cs_err_t *err);
 /* Completes the document and moves the result into out (caller frees). */
 int cs_prom_decoder_finish(cs_prom_decoder_t *d, cs_prom_result_t *out, cs_err_t *err);

@@ -20,7 +20,7 @@ typedef bool (*cs_ready_fn)(void *ctx, char *reason, size_t len);
 typedef struct cs_server_options_s {
     const char *metrics_addr; /* host:port; port 0 = any free port */
     const char *health_addr;
-    cs_metrics_t *metrics;    /* borrowed; must outlive the server */
+    cs_metrics_t *metrics; /* borrowed; must outlive the server */
     cs_ready_fn ready;
     void *ready_ctx;
 } cs_server_options_t;

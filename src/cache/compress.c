@@ -26,8 +26,7 @@ int cs_compress_algo_parse(const char *text, cs_compress_algo_t *out, cs_err_t *
         *out = CS_COMPRESS_LZ4;
         return 0;
     }
-    return cs_err_set(err, CS_EINVAL, "unknown compression algorithm '%s': use none or lz4",
-                      text ? text : "(null)");
+    return cs_err_set(err, CS_EINVAL, "unknown compression algorithm '%s': use none or lz4", text ? text : "(null)");
 }
 
 size_t cs_compress_bound(size_t n)
@@ -37,8 +36,8 @@ size_t cs_compress_bound(size_t n)
     return (size_t)LZ4_COMPRESSBOUND(n);
 }
 
-int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void *dst,
-                size_t dst_cap, size_t *out_len, cs_err_t *err)
+int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void *dst, size_t dst_cap, size_t *out_len,
+                cs_err_t *err)
 {
     if (!cfg || (!src && n) || !out_len)
         return cs_err_set(err, CS_EINVAL, "compress: NULL argument");
@@ -46,8 +45,8 @@ int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void
         return cs_err_set(err, CS_ECOMPRESSION_FAILED,
                           "CompressionFailed {algorithm: %s, reason: input of %zu bytes exceeds "
                           "the limit of %u}",
-                          cs_compress_algo_name(cfg->algorithm) ? cs_compress_algo_name(cfg->algorithm) : "?",
-                          n, CS_COMPRESS_MAX_INPUT);
+                          cs_compress_algo_name(cfg->algorithm) ? cs_compress_algo_name(cfg->algorithm) : "?", n,
+                          CS_COMPRESS_MAX_INPUT);
     *out_len = n;
     if (cfg->algorithm != CS_COMPRESS_LZ4 || n < cfg->min_size || n == 0 || !dst)
         return CS_CODEC_RAW;
@@ -67,14 +66,12 @@ int cs_compress(const cs_compress_config_t *cfg, const void *src, size_t n, void
     return CS_CODEC_LZ4;
 }
 
-int cs_decompress(cs_codec_t codec, const void *src, size_t n, void *dst, size_t dst_cap,
-                  size_t raw_len, cs_err_t *err)
+int cs_decompress(cs_codec_t codec, const void *src, size_t n, void *dst, size_t dst_cap, size_t raw_len, cs_err_t *err)
 {
     if ((!src && n) || (!dst && raw_len))
         return cs_err_set(err, CS_EINVAL, "decompress: NULL buffer");
     if (dst_cap < raw_len)
-        return cs_err_set(err, CS_EINVAL,
-                          "decompress: output buffer of %zu bytes is smaller than %zu", dst_cap,
+        return cs_err_set(err, CS_EINVAL, "decompress: output buffer of %zu bytes is smaller than %zu", dst_cap,
                           raw_len);
     switch (codec) {
     case CS_CODEC_RAW:
@@ -93,8 +90,7 @@ int cs_decompress(cs_codec_t codec, const void *src, size_t n, void *dst, size_t
                               "exceeds the limit of %u}",
                               n, raw_len, CS_COMPRESS_MAX_INPUT);
         if (n == 0)
-            return cs_err_set(err, CS_EDECOMPRESSION_FAILED,
-                              "CompressionFailed {algorithm: LZ4, reason: empty block}");
+            return cs_err_set(err, CS_EDECOMPRESSION_FAILED, "CompressionFailed {algorithm: LZ4, reason: empty block}");
         int r = LZ4_decompress_safe(src, dst, (int)n, (int)raw_len);
         if (r < 0)
             return cs_err_set(err, CS_EDECOMPRESSION_FAILED,

@@ -3,8 +3,8 @@
 #include "couchestor/cache_l1.h"
 
 #include <sched.h>
-#include <stddef.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +19,7 @@ struct cs_l1_entry_s {
     _Atomic uint8_t clock; /* CLOCK reference bit, set by readers */
     uint32_t flags;
     size_t vlen;
-    uint8_t *value; /* into data[] (inline) or its own allocation */
+    uint8_t *value;             /* into data[] (inline) or its own allocation */
     _Alignas(8) uint8_t data[]; /* key, then an inline value (16-byte aligned) */
 };
 
@@ -155,13 +155,11 @@ int cs_l1_get(cs_l1_t *l1, const void *key, size_t klen, cs_l1_entry_t **out)
         *out = e;
     }
     cs_cache_map_read_unlock(l1->map, s);
-    atomic_fetch_add_explicit(n ? &l1->counters[s].hits : &l1->counters[s].misses, 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(n ? &l1->counters[s].hits : &l1->counters[s].misses, 1, memory_order_relaxed);
     return n ? 0 : CS_ENOTFOUND;
 }
 
-int cs_l1_get_copy(cs_l1_t *l1, const void *key, size_t klen, void *buf, size_t cap,
-                   size_t *vlen)
+int cs_l1_get_copy(cs_l1_t *l1, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen)
 {
     if (!cs__key_ok(key, klen))
         return CS_EINVAL;
@@ -183,8 +181,7 @@ int cs_l1_get_copy(cs_l1_t *l1, const void *key, size_t klen, void *buf, size_t 
         }
     }
     cs_cache_map_read_unlock(l1->map, s);
-    atomic_fetch_add_explicit(n ? &l1->counters[s].hits : &l1->counters[s].misses, 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(n ? &l1->counters[s].hits : &l1->counters[s].misses, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -217,12 +214,10 @@ static bool cs__evict_locked(cs_l1_t *l1, uint32_t s, cs_l1_entry_t **out)
             continue;
         }
         cs_cache_map_unlink_locked(l1->map, s, &e->node);
-        atomic_fetch_sub_explicit(&l1->size, cs_l1_charge(e->node.klen, e->vlen),
-                                  memory_order_relaxed);
+        atomic_fetch_sub_explicit(&l1->size, cs_l1_charge(e->node.klen, e->vlen), memory_order_relaxed);
         /* Only written under the shard's write lock: no RMW needed. */
         atomic_store_explicit(&l1->counters[s].evictions,
-                              atomic_load_explicit(&l1->counters[s].evictions,
-                                                   memory_order_relaxed) + 1,
+                              atomic_load_explicit(&l1->counters[s].evictions, memory_order_relaxed) + 1,
                               memory_order_relaxed);
         if (l1->on_evict)
             l1->on_evict(l1->evict_ctx, e);
@@ -238,8 +233,7 @@ static bool cs__evict_locked(cs_l1_t *l1, uint32_t s, cs_l1_entry_t **out)
 static bool cs__evict_elsewhere(cs_l1_t *l1, uint32_t skip)
 {
     for (uint32_t tries = 0; tries < l1->nshards; tries++) {
-        uint32_t s = atomic_fetch_add_explicit(&l1->evict_cursor, 1, memory_order_relaxed) &
-                     l1->shard_mask;
+        uint32_t s = atomic_fetch_add_explicit(&l1->evict_cursor, 1, memory_order_relaxed) & l1->shard_mask;
         if (s == skip && l1->nshards > 1)
             continue;
         cs_l1_entry_t *victim = NULL;
@@ -258,8 +252,8 @@ static inline bool cs__try_reserve(cs_l1_t *l1, size_t charge)
 {
     uint64_t cur = atomic_load_explicit(&l1->size, memory_order_relaxed);
     while (cur + charge <= l1->capacity)
-        if (atomic_compare_exchange_weak_explicit(&l1->size, &cur, cur + charge,
-                                                  memory_order_relaxed, memory_order_relaxed))
+        if (atomic_compare_exchange_weak_explicit(&l1->size, &cur, cur + charge, memory_order_relaxed,
+                                                  memory_order_relaxed))
             return true;
     return false;
 }
@@ -268,19 +262,17 @@ static inline bool cs__try_reserve(cs_l1_t *l1, size_t charge)
  * (cold, by CLOCK) is not touched while other threads wait for the lock. */
 #define CS__L1_VICTIMS_MAX 8
 
-static int cs__put(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen,
-                   uint32_t flags, bool if_absent, cs_err_t *err)
+static int cs__put(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen, uint32_t flags,
+                   bool if_absent, cs_err_t *err)
 {
     if (!cs__key_ok(key, klen))
-        return cs_err_set(err, CS_EINVAL, "L1 put: key length %zu must be 1..%u", klen,
-                          CS_CACHE_KEY_MAX);
+        return cs_err_set(err, CS_EINVAL, "L1 put: key length %zu must be 1..%u", klen, CS_CACHE_KEY_MAX);
     if (!value && vlen)
         return cs_err_set(err, CS_EINVAL, "L1 put: value is NULL");
     size_t charge = cs_l1_charge(klen, vlen);
     if (vlen > l1->capacity || charge > l1->capacity)
-        return cs_err_set(err, CS_ETOOBIG,
-                          "L1 put: entry of %zu bytes exceeds the L1 capacity of %llu bytes",
-                          charge, (unsigned long long)l1->capacity);
+        return cs_err_set(err, CS_ETOOBIG, "L1 put: entry of %zu bytes exceeds the L1 capacity of %llu bytes", charge,
+                          (unsigned long long)l1->capacity);
     uint64_t h = cs_cache_map_hash(l1->map, key, klen);
     uint32_t s = cs_cache_map_shard_of(l1->nshards, h);
     if (if_absent) {
@@ -348,12 +340,10 @@ static int cs__put(cs_l1_t *l1, const void *key, size_t klen, const void *value,
         rc = cs_cache_map_insert_locked(l1->map, s, &e->node, &old);
         if (rc == 0) {
             atomic_store_explicit(&l1->counters[s].inserts,
-                                  atomic_load_explicit(&l1->counters[s].inserts,
-                                                       memory_order_relaxed) + 1,
+                                  atomic_load_explicit(&l1->counters[s].inserts, memory_order_relaxed) + 1,
                                   memory_order_relaxed);
             if (old)
-                atomic_fetch_sub_explicit(&l1->size,
-                                          cs_l1_charge(old->klen, CS__ENTRY(old)->vlen),
+                atomic_fetch_sub_explicit(&l1->size, cs_l1_charge(old->klen, CS__ENTRY(old)->vlen),
                                           memory_order_relaxed);
         }
     }
@@ -372,14 +362,13 @@ static int cs__put(cs_l1_t *l1, const void *key, size_t klen, const void *value,
     return 0;
 }
 
-int cs_l1_put(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen,
-              uint32_t flags, cs_err_t *err)
+int cs_l1_put(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen, uint32_t flags, cs_err_t *err)
 {
     return cs__put(l1, key, klen, value, vlen, flags, false, err);
 }
 
-int cs_l1_put_if_absent(cs_l1_t *l1, const void *key, size_t klen, const void *value,
-                        size_t vlen, uint32_t flags, cs_err_t *err)
+int cs_l1_put_if_absent(cs_l1_t *l1, const void *key, size_t klen, const void *value, size_t vlen, uint32_t flags,
+                        cs_err_t *err)
 {
     return cs__put(l1, key, klen, value, vlen, flags, true, err);
 }
@@ -393,8 +382,7 @@ int cs_l1_delete(cs_l1_t *l1, const void *key, size_t klen)
     cs_cache_map_write_lock(l1->map, s);
     cs_cache_node_t *n = cs_cache_map_remove_locked(l1->map, s, h, key, klen);
     if (n)
-        atomic_fetch_sub_explicit(&l1->size, cs_l1_charge(n->klen, CS__ENTRY(n)->vlen),
-                                  memory_order_relaxed);
+        atomic_fetch_sub_explicit(&l1->size, cs_l1_charge(n->klen, CS__ENTRY(n)->vlen), memory_order_relaxed);
     cs_cache_map_write_unlock(l1->map, s);
     if (!n)
         return CS_ENOTFOUND;

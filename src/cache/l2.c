@@ -41,7 +41,7 @@ typedef struct cs__seg_s {
     uint64_t size;     /* bytes counted against the capacity */
     uint64_t log_end;  /* end of the last record in the log */
     uint64_t data_end; /* v2: end of the payload area */
-    cs__item_t **sum; /* items whose record is in this segment (NULL = gone) */
+    cs__item_t **sum;  /* items whose record is in this segment (NULL = gone) */
     size_t nsum, capsum;
     struct cs__seg_s *next;
 } cs__seg_t;
@@ -49,8 +49,8 @@ typedef struct cs__seg_s {
 struct cs__item_s {
     cs_cache_node_t node;
     cs__seg_t *seg; /* changed only under the writer lock and shard write lock */
-    uint32_t off;  /* the record in the log: identifies this version of the entry */
-    uint32_t poff; /* the payload */
+    uint32_t off;   /* the record in the log: identifies this version of the entry */
+    uint32_t poff;  /* the payload */
     uint32_t plen, vlen, vcrc;
     uint32_t sum_idx;
     uint8_t codec;
@@ -157,22 +157,20 @@ static int cs__pread_all(int fd, void *buf, size_t len, uint64_t off)
 }
 
 /* Opens the read descriptors and mapping of a segment file already open as fd. */
-static int cs__seg_setup(cs_l2_t *l2, cs__seg_t *s, const char *name, uint64_t file_size,
-                         cs_err_t *err)
+static int cs__seg_setup(cs_l2_t *l2, cs__seg_t *s, const char *name, uint64_t file_size, cs_err_t *err)
 {
     s->map_len = file_size > l2->seg_size ? (size_t)file_size : l2->seg_size;
     /* Mapped to its full length up front: pages become readable as appends
      * extend the file; only offsets below the written size are ever read. */
     void *m = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, s->fd, 0);
     if (m == MAP_FAILED)
-        return cs_err_set(err, cs_err_from_errno(errno), "L2 %s/%s: mmap: %s", l2->dir, name,
-                          strerror(errno));
+        return cs_err_set(err, cs_err_from_errno(errno), "L2 %s/%s: mmap: %s", l2->dir, name, strerror(errno));
     s->map = m;
     if (l2->read_mode == CS_L2_READ_DIRECT) {
         s->dfd = openat(l2->dirfd, name, O_RDONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
         if (s->dfd < 0)
-            CS_WARN("L2: O_DIRECT refused, reading through the page cache", "dir", l2->dir,
-                    "file", name, "error", strerror(errno));
+            CS_WARN("L2: O_DIRECT refused, reading through the page cache", "dir", l2->dir, "file", name, "error",
+                    strerror(errno));
     }
     return 0;
 }
@@ -192,8 +190,7 @@ static int cs__seg_create(cs_l2_t *l2, cs__seg_t **out, cs_err_t *err)
     if (s->fd < 0) {
         int e = errno;
         free(s);
-        return cs_err_set(err, cs_err_from_errno(e), "L2 %s/%s: create: %s", l2->dir, name,
-                          strerror(e));
+        return cs_err_set(err, cs_err_from_errno(e), "L2 %s/%s: create: %s", l2->dir, name, strerror(e));
     }
     s->version = CS__L2_SEG_VERSION;
     s->log_area = cs__l2_log_area(l2->seg_size);
@@ -201,8 +198,7 @@ static int cs__seg_create(cs_l2_t *l2, cs__seg_t **out, cs_err_t *err)
     cs__l2_seg_header(hdr, id, s->version, s->log_area);
     int rc = cs__pwrite_all(s->fd, hdr, sizeof hdr, 0);
     if (rc != 0) {
-        rc = cs_err_set(err, cs_err_from_errno(-rc), "L2 %s/%s: write header: %s", l2->dir,
-                        name, strerror(-rc));
+        rc = cs_err_set(err, cs_err_from_errno(-rc), "L2 %s/%s: write header: %s", l2->dir, name, strerror(-rc));
         goto fail;
     }
     rc = cs__seg_setup(l2, s, name, CS__L2_SEG_HDR, err);
@@ -252,8 +248,8 @@ static void cs__item_forget(cs_l2_t *l2, cs__item_t *it)
 /* Whether v2 segment s has room for a record of loglen bytes with a payload
  * of plen bytes (0: none), then one of rlog/rplen bytes. A v1 segment never
  * takes appends. */
-static bool cs__seg_fits(const cs_l2_t *l2, const cs__seg_t *s, size_t loglen, uint32_t plen,
-                         size_t rlog, uint32_t rplen)
+static bool cs__seg_fits(const cs_l2_t *l2, const cs__seg_t *s, size_t loglen, uint32_t plen, size_t rlog,
+                         uint32_t rplen)
 {
     if (s->version != 2 || s->log_end + loglen + rlog > s->log_area)
         return false;
@@ -287,17 +283,23 @@ static int cs__seg_write_log(cs_l2_t *l2, cs__seg_t *s, const uint8_t *rec, size
 /* Writer lock held, room checked (cs__seg_fits): writes a put of key to
  * segment s, the payload first so that a record never points at a payload
  * that was not written. Sets *off (record) and *poff (payload). */
-static int cs__seg_write_put(cs_l2_t *l2, cs__seg_t *s, const uint8_t *key, size_t klen,
-                             uint8_t codec, const void *payload, uint32_t plen, uint32_t vlen,
-                             uint32_t vcrc, uint64_t seq, uint32_t *off, uint32_t *poff)
+static int cs__seg_write_put(cs_l2_t *l2, cs__seg_t *s, const uint8_t *key, size_t klen, uint8_t codec,
+                             const void *payload, uint32_t plen, uint32_t vlen, uint32_t vcrc, uint64_t seq,
+                             uint32_t *off, uint32_t *poff)
 {
     uint8_t rec[CS__L2_REC_HDR_V2 + CS_CACHE_KEY_MAX + 8];
     uint64_t p = cs__l2_payload_place(s->data_end, plen);
     int rc = cs__pwrite_all(s->fd, payload, plen, p);
     if (rc != 0)
         return rc;
-    cs__l2_rec_t r = {.type = CS__L2_REC_PUT, .codec = codec, .klen = (uint16_t)klen,
-                      .plen = plen, .vlen = vlen, .seq = seq, .vcrc = vcrc, .poff = (uint32_t)p,
+    cs__l2_rec_t r = {.type = CS__L2_REC_PUT,
+                      .codec = codec,
+                      .klen = (uint16_t)klen,
+                      .plen = plen,
+                      .vlen = vlen,
+                      .seq = seq,
+                      .vcrc = vcrc,
+                      .poff = (uint32_t)p,
                       .key = key};
     size_t len = cs__l2_rec_size(2, klen, plen);
     size_t h = cs__l2_rec_header(rec, 2, &r);
@@ -329,13 +331,12 @@ static void cs__evict_oldest(cs_l2_t *l2, cs__seg_t *dst, size_t rlog, uint32_t 
         uint32_t shard = cs_cache_map_shard_of(l2->nshards, it->node.hash);
         bool copied = false;
         if (dst && atomic_load_explicit(&it->accessed, memory_order_relaxed) &&
-            cs__seg_fits(l2, dst, cs__l2_rec_size(2, it->node.klen, it->plen), it->plen, rlog,
-                         rplen) &&
+            cs__seg_fits(l2, dst, cs__l2_rec_size(2, it->node.klen, it->plen), it->plen, rlog, rplen) &&
             cs__sum_reserve(dst) == 0) {
             uint64_t seq = ++l2->seq;
             uint32_t off, poff;
-            if (cs__seg_write_put(l2, dst, it->key, it->node.klen, it->codec, v->map + it->poff,
-                                  it->plen, it->vlen, it->vcrc, seq, &off, &poff) == 0) {
+            if (cs__seg_write_put(l2, dst, it->key, it->node.klen, it->codec, v->map + it->poff, it->plen, it->vlen,
+                                  it->vcrc, seq, &off, &poff) == 0) {
                 cs_cache_map_write_lock(l2->index, shard);
                 it->seg = dst;
                 it->off = off;
@@ -408,8 +409,7 @@ static int cs__write_tombstone(cs_l2_t *l2, const uint8_t *key, size_t klen, cs_
     int rc = cs__ensure_room(l2, len, 0, err);
     if (rc != 0)
         return rc;
-    cs__l2_rec_t r = {.type = CS__L2_REC_DEL, .klen = (uint16_t)klen, .seq = ++l2->seq,
-                      .key = key};
+    cs__l2_rec_t r = {.type = CS__L2_REC_DEL, .klen = (uint16_t)klen, .seq = ++l2->seq, .key = key};
     size_t h = cs__l2_rec_header(rec, 2, &r);
     memcpy(rec + h, key, klen);
     memset(rec + h + klen, 0, len - h - klen);
@@ -418,8 +418,7 @@ static int cs__write_tombstone(cs_l2_t *l2, const uint8_t *key, size_t klen, cs_
     if (rc == 0)
         rc = cs__sync_if(l2, s);
     if (rc != 0)
-        return cs_err_set(err, cs_err_from_errno(-rc),
-                          "L2 %s: append to segment %016" PRIx64 ": %s", l2->dir, s->id,
+        return cs_err_set(err, cs_err_from_errno(-rc), "L2 %s: append to segment %016" PRIx64 ": %s", l2->dir, s->id,
                           strerror(-rc));
     return 0;
 }
@@ -464,8 +463,7 @@ static int cs__id_cmp(const void *a, const void *b)
 
 static bool cs__parse_seg_name(const char *name, uint64_t *id)
 {
-    if (strlen(name) != 4 + 16 + 3 || strncmp(name, "seg-", 4) != 0 ||
-        strcmp(name + 20, ".l2") != 0)
+    if (strlen(name) != 4 + 16 + 3 || strncmp(name, "seg-", 4) != 0 || strcmp(name + 20, ".l2") != 0)
         return false;
     uint64_t v = 0;
     for (int i = 4; i < 20; i++) {
@@ -627,8 +625,7 @@ static int cs__scan_segment(cs_l2_t *l2, cs__seg_t *s, uint64_t file_size)
         if (vrc != 0) {
             uint64_t h = cs_cache_map_hash(l2->index, last_put.key, last_put.klen);
             uint32_t shard = cs_cache_map_shard_of(l2->nshards, h);
-            cs__item_t *cur = CS__ITEM(
-                cs_cache_map_find_locked(l2->index, shard, h, last_put.key, last_put.klen));
+            cs__item_t *cur = CS__ITEM(cs_cache_map_find_locked(l2->index, shard, h, last_put.key, last_put.klen));
             if (cur && cur->seg == s && cur->off == last_put_off) {
                 cs_cache_map_unlink_locked(l2->index, shard, &cur->node);
                 cs__item_forget(l2, cur);
@@ -673,20 +670,18 @@ static int cs__open_segment(cs_l2_t *l2, uint64_t id, cs_err_t *err)
     if (s->fd < 0 || fstat(s->fd, &st) != 0) {
         int e = errno;
         cs__seg_unref(s);
-        return cs_err_set(err, cs_err_from_errno(e), "L2 %s/%s: open: %s", l2->dir, name,
-                          strerror(e));
+        return cs_err_set(err, cs_err_from_errno(e), "L2 %s/%s: open: %s", l2->dir, name, strerror(e));
     }
     cs__l2_seg_info_t info = {0};
     uint8_t hdr[CS__L2_SEG_HDR];
     int hrc = CS_ECORRUPT;
     bool ok = S_ISREG(st.st_mode) && (uint64_t)st.st_size <= CS_L2_SEGMENT_SIZE_MAX &&
-              st.st_size >= (off_t)CS__L2_SEG_HDR &&
-              cs__pread_all(s->fd, hdr, sizeof hdr, 0) == 0 &&
+              st.st_size >= (off_t)CS__L2_SEG_HDR && cs__pread_all(s->fd, hdr, sizeof hdr, 0) == 0 &&
               (hrc = cs__l2_seg_header_check(hdr, sizeof hdr, &info)) == 0 && info.id == id;
     if (hrc == CS_EINVAL) {
         /* Written by a newer build: do not destroy what it may still read. */
-        uint32_t v = (uint32_t)hdr[16] | ((uint32_t)hdr[17] << 8) | ((uint32_t)hdr[18] << 16) |
-                     ((uint32_t)hdr[19] << 24);
+        uint32_t v =
+            (uint32_t)hdr[16] | ((uint32_t)hdr[17] << 8) | ((uint32_t)hdr[18] << 16) | ((uint32_t)hdr[19] << 24);
         cs__seg_unref(s);
         return cs_err_set(err, CS_EINVAL,
                           "L2 %s/%s: segment format version %u is not known to this build "
@@ -711,8 +706,7 @@ static int cs__open_segment(cs_l2_t *l2, uint64_t id, cs_err_t *err)
     rc = cs__scan_segment(l2, s, (uint64_t)st.st_size);
     if (rc != 0) {
         /* Items already linked point at s; keep it listed so close frees them. */
-        rc = cs_err_set(err, rc, "L2 %s/%s: rebuilding the index: %s", l2->dir, name,
-                        cs_strerror(rc));
+        rc = cs_err_set(err, rc, "L2 %s/%s: rebuilding the index: %s", l2->dir, name, cs_strerror(rc));
     }
     if (l2->active)
         l2->active->next = s;
@@ -731,8 +725,7 @@ static int cs__rebuild(cs_l2_t *l2, cs_err_t *err)
     if (!d) {
         if (dfd >= 0)
             close(dfd);
-        return cs_err_set(err, cs_err_from_errno(errno), "L2 %s: list: %s", l2->dir,
-                          strerror(errno));
+        return cs_err_set(err, cs_err_from_errno(errno), "L2 %s: list: %s", l2->dir, strerror(errno));
     }
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -743,8 +736,7 @@ static int cs__rebuild(cs_l2_t *l2, cs_err_t *err)
         if (!cs__parse_seg_name(e->d_name, &id))
             continue;
         if (n == CS__L2_MAX_FILES) {
-            rc = cs_err_set(err, CS_ETOOBIG, "L2 %s: more than %u segment files", l2->dir,
-                            CS__L2_MAX_FILES);
+            rc = cs_err_set(err, CS_ETOOBIG, "L2 %s: more than %u segment files", l2->dir, CS__L2_MAX_FILES);
             break;
         }
         if (n == cap) {
@@ -823,8 +815,8 @@ int cs_l2_open(const cs_l2_config_t *cfg, cs_l2_t **out, cs_err_t *err)
         return cs_err_set(err, CS_EINVAL,
                           "L2 %s: capacity %llu bytes with segments of %llu bytes: segments must "
                           "be %u..%u bytes and the capacity at least 3 segments",
-                          cfg->dir, (unsigned long long)capacity, (unsigned long long)seg,
-                          CS_L2_SEGMENT_SIZE_MIN, CS_L2_SEGMENT_SIZE_MAX);
+                          cfg->dir, (unsigned long long)capacity, (unsigned long long)seg, CS_L2_SEGMENT_SIZE_MIN,
+                          CS_L2_SEGMENT_SIZE_MAX);
     if (cfg->read_mode > CS_L2_READ_DIRECT || cfg->compression.algorithm > CS_COMPRESS_LZ4)
         return cs_err_set(err, CS_EINVAL, "L2 %s: unknown read mode or compression", cfg->dir);
 
@@ -849,25 +841,21 @@ int cs_l2_open(const cs_l2_config_t *cfg, cs_l2_t **out, cs_err_t *err)
         goto fail;
     }
     if (mkdir(cfg->dir, 0700) != 0 && errno != EEXIST) {
-        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s: mkdir: %s", cfg->dir,
-                        strerror(errno));
+        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s: mkdir: %s", cfg->dir, strerror(errno));
         goto fail;
     }
     l2->dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (l2->dirfd < 0) {
-        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s: open: %s", cfg->dir,
-                        strerror(errno));
+        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s: open: %s", cfg->dir, strerror(errno));
         goto fail;
     }
     l2->lockfd = openat(l2->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (l2->lockfd < 0) {
-        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s/LOCK: %s", cfg->dir,
-                        strerror(errno));
+        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s/LOCK: %s", cfg->dir, strerror(errno));
         goto fail;
     }
     if (flock(l2->lockfd, LOCK_EX | LOCK_NB) != 0) {
-        rc = cs_err_set(err, CS_EBUSY, "L2 %s: in use by another process (LOCK is held)",
-                        cfg->dir);
+        rc = cs_err_set(err, CS_EBUSY, "L2 %s: in use by another process (LOCK is held)", cfg->dir);
         goto fail;
     }
     cs_cache_map_config_t mc = {.shards = cfg->shards};
@@ -892,21 +880,18 @@ static inline bool cs__key_ok(const void *key, size_t klen)
     return key && klen > 0 && klen <= CS_CACHE_KEY_MAX;
 }
 
-int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size_t vlen,
-              cs_err_t *err)
+int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size_t vlen, cs_err_t *err)
 {
     if (!cs__key_ok(key, klen))
-        return cs_err_set(err, CS_EINVAL, "L2 put: key length %zu must be 1..%u", klen,
-                          CS_CACHE_KEY_MAX);
+        return cs_err_set(err, CS_EINVAL, "L2 put: key length %zu must be 1..%u", klen, CS_CACHE_KEY_MAX);
     if (!value || vlen < l2->min_entry)
         return cs_err_set(err, CS_EINVAL,
                           "L2 put: a value of %zu bytes is below the L2 minimum entry size of "
                           "%u bytes (it stays in L1)",
                           vlen, l2->min_entry);
     if (vlen > CS__L2_VALUE_MAX || vlen > l2->seg_size - cs__l2_log_area(l2->seg_size))
-        return cs_err_set(err, CS_ETOOBIG,
-                          "L2 put: a value of %zu bytes does not fit in a segment of %u bytes",
-                          vlen, l2->seg_size);
+        return cs_err_set(err, CS_ETOOBIG, "L2 put: a value of %zu bytes does not fit in a segment of %u bytes", vlen,
+                          l2->seg_size);
     /* Raw payloads are written straight from the caller's buffer. */
     uint8_t *cbuf = NULL;
     const uint8_t *payload = value;
@@ -972,16 +957,15 @@ int cs_l2_put(cs_l2_t *l2, const void *key, size_t klen, const void *value, size
         goto out;
     }
     seq = ++l2->seq;
-    rc = cs__seg_write_put(l2, s, key, klen, (uint8_t)codec, payload, (uint32_t)plen,
-                           (uint32_t)vlen, vcrc, seq, &off, &poff);
+    rc = cs__seg_write_put(l2, s, key, klen, (uint8_t)codec, payload, (uint32_t)plen, (uint32_t)vlen, vcrc, seq, &off,
+                           &poff);
     if (rc == 0 && (rc = cs__sync_if(l2, s)) != 0) {
         /* Not durable, not acknowledged: the next append overwrites it. */
         s->log_end = off;
         cs__seg_account(l2, s);
     }
     if (rc != 0) {
-        rc = cs_err_set(err, cs_err_from_errno(-rc),
-                        "L2 %s: append to segment %016" PRIx64 ": %s", l2->dir, s->id,
+        rc = cs_err_set(err, cs_err_from_errno(-rc), "L2 %s: append to segment %016" PRIx64 ": %s", l2->dir, s->id,
                         strerror(-rc));
         goto out;
     }
@@ -1000,8 +984,7 @@ out:
 }
 
 /* Drops the entry at (seg, off) after a failed check, unless it has moved. */
-static void cs__drop_corrupt(cs_l2_t *l2, const void *key, size_t klen, uint64_t h,
-                             const cs__seg_t *seg, uint32_t off)
+static void cs__drop_corrupt(cs_l2_t *l2, const void *key, size_t klen, uint64_t h, const cs__seg_t *seg, uint32_t off)
 {
     uint32_t shard = cs_cache_map_shard_of(l2->nshards, h);
     pthread_mutex_lock(&l2->wlock);
@@ -1019,12 +1002,10 @@ static void cs__drop_corrupt(cs_l2_t *l2, const void *key, size_t klen, uint64_t
     pthread_mutex_unlock(&l2->wlock);
 }
 
-int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen,
-              cs_err_t *err)
+int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen, cs_err_t *err)
 {
     if (!cs__key_ok(key, klen))
-        return cs_err_set(err, CS_EINVAL, "L2 get: key length %zu must be 1..%u", klen,
-                          CS_CACHE_KEY_MAX);
+        return cs_err_set(err, CS_EINVAL, "L2 get: key length %zu must be 1..%u", klen, CS_CACHE_KEY_MAX);
     uint64_t h = cs_cache_map_hash(l2->index, key, klen);
     uint32_t shard = cs_cache_map_shard_of(l2->nshards, h);
     cs_cache_map_read_lock(l2->index, shard);
@@ -1102,8 +1083,8 @@ int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, 
     if (rc != 0) {
         free(tmp);
         cs__seg_unref(seg);
-        return cs_err_set(err, cs_err_from_errno(-rc), "L2 get: read of segment %016" PRIx64
-                          " at %u: %s", seg->id, off, strerror(-rc));
+        return cs_err_set(err, cs_err_from_errno(-rc), "L2 get: read of segment %016" PRIx64 " at %u: %s", seg->id, off,
+                          strerror(-rc));
     }
     if (src == buf)
         rc = 0; /* raw bytes were read straight into place */
@@ -1142,8 +1123,7 @@ int cs_l2_value_size(cs_l2_t *l2, const void *key, size_t klen, size_t *vlen)
 int cs_l2_delete(cs_l2_t *l2, const void *key, size_t klen, cs_err_t *err)
 {
     if (!cs__key_ok(key, klen))
-        return cs_err_set(err, CS_EINVAL, "L2 delete: key length %zu must be 1..%u", klen,
-                          CS_CACHE_KEY_MAX);
+        return cs_err_set(err, CS_EINVAL, "L2 delete: key length %zu must be 1..%u", klen, CS_CACHE_KEY_MAX);
     uint64_t h = cs_cache_map_hash(l2->index, key, klen);
     uint32_t shard = cs_cache_map_shard_of(l2->nshards, h);
     pthread_mutex_lock(&l2->wlock);
@@ -1172,8 +1152,7 @@ int cs_l2_sync(cs_l2_t *l2, cs_err_t *err)
     pthread_mutex_lock(&l2->wlock);
     int rc = 0;
     if (l2->active && fdatasync(l2->active->fd) != 0)
-        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s: fdatasync: %s", l2->dir,
-                        strerror(errno));
+        rc = cs_err_set(err, cs_err_from_errno(errno), "L2 %s: fdatasync: %s", l2->dir, strerror(errno));
     pthread_mutex_unlock(&l2->wlock);
     return rc;
 }

@@ -7,17 +7,23 @@
 #include "couchestor/compress.h"
 #include "couchestor/crc32c.h"
 
-static inline uint16_t cs__rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t cs__rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
 static inline uint32_t cs__rd32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 static inline uint64_t cs__rd64(const uint8_t *p)
 {
     return (uint64_t)cs__rd32(p) | ((uint64_t)cs__rd32(p + 4) << 32);
 }
-static inline void cs__wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void cs__wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
 static inline void cs__wr32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -107,20 +113,17 @@ int cs__l2_rec_parse(const uint8_t *buf, size_t len, uint32_t version, cs__l2_re
 
 int cs__l2_rec_verify(const cs__l2_rec_t *rec, uint8_t *out, size_t out_cap, cs_err_t *err)
 {
-    int rc = cs_decompress((cs_codec_t)rec->codec, rec->payload, rec->plen, out, out_cap,
-                           rec->vlen, err);
+    int rc = cs_decompress((cs_codec_t)rec->codec, rec->payload, rec->plen, out, out_cap, rec->vlen, err);
     if (rc != 0)
         return rc;
     uint32_t crc = cs_crc32c(cs_crc32c(0, rec->key, rec->klen), out, rec->vlen);
     if (crc != rec->vcrc)
-        return cs_err_set(err, CS_ECORRUPT,
-                          "L2 record seq %llu: value CRC32C %08x does not match the recorded %08x",
+        return cs_err_set(err, CS_ECORRUPT, "L2 record seq %llu: value CRC32C %08x does not match the recorded %08x",
                           (unsigned long long)rec->seq, crc, rec->vcrc);
     return 0;
 }
 
-void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t version,
-                       uint32_t log_area)
+void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t version, uint32_t log_area)
 {
     memset(hdr, 0, CS__L2_SEG_HDR);
     memcpy(hdr, CS__L2_SEG_MAGIC, 8);
@@ -132,8 +135,7 @@ void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t versio
 
 int cs__l2_seg_header_check(const uint8_t *buf, size_t len, cs__l2_seg_info_t *out)
 {
-    if (len < CS__L2_SEG_HDR || memcmp(buf, CS__L2_SEG_MAGIC, 8) != 0 ||
-        cs__rd32(buf + 28) != cs_crc32c(0, buf, 28))
+    if (len < CS__L2_SEG_HDR || memcmp(buf, CS__L2_SEG_MAGIC, 8) != 0 || cs__rd32(buf + 28) != cs_crc32c(0, buf, 28))
         return CS_ECORRUPT;
     uint32_t version = cs__rd32(buf + 16), log_area = cs__rd32(buf + 20);
     if (version == 1) {
@@ -141,8 +143,7 @@ int cs__l2_seg_header_check(const uint8_t *buf, size_t len, cs__l2_seg_info_t *o
             return CS_ECORRUPT;
     } else if (version == 2) {
         /* Whole blocks, and bounded by the largest segment. */
-        if (log_area < CS__L2_BLOCK || (log_area & (CS__L2_BLOCK - 1u)) != 0 ||
-            log_area > CS__L2_VALUE_MAX)
+        if (log_area < CS__L2_BLOCK || (log_area & (CS__L2_BLOCK - 1u)) != 0 || log_area > CS__L2_VALUE_MAX)
             return CS_ECORRUPT;
     } else {
         return CS_EINVAL;

@@ -128,8 +128,7 @@ size_t cs__l2_rec_header(uint8_t *hdr, uint32_t version, const cs__l2_rec_t *rec
 /* Segment header encode (log_area is 0 for version 1) and check. The check
  * returns CS_ECORRUPT for a damaged header and CS_EINVAL for a version it
  * does not know. */
-void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t version,
-                       uint32_t log_area);
+void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t version, uint32_t log_area);
 int cs__l2_seg_header_check(const uint8_t *buf, size_t len, cs__l2_seg_info_t *out);
 
 #endif

@@ -17,7 +17,7 @@ typedef struct cs__slot_s {
 typedef struct cs__shard_s {
     pthread_rwlock_t lock;
     cs__slot_t *slots;
-    uint32_t mask;  /* slots - 1 */
+    uint32_t mask; /* slots - 1 */
     uint32_t count;
     uint32_t hand;
 } __attribute__((aligned(128))) cs__shard_t;
@@ -31,12 +31,22 @@ struct cs_cache_map_s {
 /* ---- SipHash-1-3 ---- */
 
 #define CS__ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define CS__SIPROUND                                                                    \
-    do {                                                                               \
-        v0 += v1; v1 = CS__ROTL(v1, 13); v1 ^= v0; v0 = CS__ROTL(v0, 32);              \
-        v2 += v3; v3 = CS__ROTL(v3, 16); v3 ^= v2;                                     \
-        v0 += v3; v3 = CS__ROTL(v3, 21); v3 ^= v0;                                     \
-        v2 += v1; v1 = CS__ROTL(v1, 17); v1 ^= v2; v2 = CS__ROTL(v2, 32);              \
+#define CS__SIPROUND           \
+    do {                       \
+        v0 += v1;              \
+        v1 = CS__ROTL(v1, 13); \
+        v1 ^= v0;              \
+        v0 = CS__ROTL(v0, 32); \
+        v2 += v3;              \
+        v3 = CS__ROTL(v3, 16); \
+        v3 ^= v2;              \
+        v0 += v3;              \
+        v3 = CS__ROTL(v3, 21); \
+        v3 ^= v0;              \
+        v2 += v1;              \
+        v1 = CS__ROTL(v1, 17); \
+        v1 ^= v2;              \
+        v2 = CS__ROTL(v2, 32); \
     } while (0)
 
 static inline uint64_t cs__load64(const uint8_t *p)
@@ -62,14 +72,23 @@ uint64_t cs_siphash13(const uint64_t k[2], const void *data, size_t len)
     }
     uint64_t b = ((uint64_t)len) << 56;
     switch (len & 7) {
-    case 7: b |= ((uint64_t)in[6]) << 48; /* fall through */
-    case 6: b |= ((uint64_t)in[5]) << 40; /* fall through */
-    case 5: b |= ((uint64_t)in[4]) << 32; /* fall through */
-    case 4: b |= ((uint64_t)in[3]) << 24; /* fall through */
-    case 3: b |= ((uint64_t)in[2]) << 16; /* fall through */
-    case 2: b |= ((uint64_t)in[1]) << 8;  /* fall through */
-    case 1: b |= ((uint64_t)in[0]);       break;
-    case 0: break;
+    case 7:
+        b |= ((uint64_t)in[6]) << 48; /* fall through */
+    case 6:
+        b |= ((uint64_t)in[5]) << 40; /* fall through */
+    case 5:
+        b |= ((uint64_t)in[4]) << 32; /* fall through */
+    case 4:
+        b |= ((uint64_t)in[3]) << 24; /* fall through */
+    case 3:
+        b |= ((uint64_t)in[2]) << 16; /* fall through */
+    case 2:
+        b |= ((uint64_t)in[1]) << 8; /* fall through */
+    case 1:
+        b |= ((uint64_t)in[0]);
+        break;
+    case 0:
+        break;
     }
     v3 ^= b;
     CS__SIPROUND;
@@ -102,9 +121,8 @@ int cs_cache_map_new(const cs_cache_map_config_t *cfg, cs_cache_map_t **out, cs_
     if (c.shards == 0)
         c.shards = CS_CACHE_MAP_SHARDS_DEFAULT;
     if (c.shards > CS_CACHE_MAP_SHARDS_MAX || (c.shards & (c.shards - 1)) != 0)
-        return cs_err_set(err, CS_EINVAL,
-                          "cache map: shard count %u must be a power of two between 1 and %u",
-                          c.shards, CS_CACHE_MAP_SHARDS_MAX);
+        return cs_err_set(err, CS_EINVAL, "cache map: shard count %u must be a power of two between 1 and %u", c.shards,
+                          CS_CACHE_MAP_SHARDS_MAX);
     uint32_t slots = cs__pow2_at_least(c.initial_slots ? c.initial_slots : 16);
     if (slots < 4)
         slots = 4;
@@ -115,8 +133,7 @@ int cs_cache_map_new(const cs_cache_map_config_t *cfg, cs_cache_map_t **out, cs_
     if (c.seed[0] == 0 && c.seed[1] == 0) {
         if (getrandom(c.seed, sizeof c.seed, 0) != (ssize_t)sizeof c.seed) {
             free(m);
-            return cs_err_set(err, CS_EIO, "cache map: getrandom for the hash seed failed: %s",
-                              strerror(errno));
+            return cs_err_set(err, CS_EIO, "cache map: getrandom for the hash seed failed: %s", strerror(errno));
         }
     }
     m->seed[0] = c.seed[0];
@@ -218,8 +235,8 @@ static inline bool cs__match(const cs__slot_t *sl, uint64_t hash, const void *ke
     return sl->hash == hash && sl->node->klen == klen && memcmp(sl->node->key, key, klen) == 0;
 }
 
-cs_cache_node_t *cs_cache_map_find_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash,
-                                          const void *key, size_t klen)
+cs_cache_node_t *cs_cache_map_find_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash, const void *key,
+                                          size_t klen)
 {
     cs__shard_t *s = &map->shards[shard];
     uint32_t i = cs__home(s, hash);
@@ -259,8 +276,7 @@ static int cs__grow(cs__shard_t *s)
     return 0;
 }
 
-int cs_cache_map_insert_locked(cs_cache_map_t *map, uint32_t shard, cs_cache_node_t *node,
-                               cs_cache_node_t **replaced)
+int cs_cache_map_insert_locked(cs_cache_map_t *map, uint32_t shard, cs_cache_node_t *node, cs_cache_node_t **replaced)
 {
     cs__shard_t *s = &map->shards[shard];
     *replaced = NULL;
@@ -314,8 +330,8 @@ done:
     s->count--;
 }
 
-cs_cache_node_t *cs_cache_map_remove_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash,
-                                            const void *key, size_t klen)
+cs_cache_node_t *cs_cache_map_remove_locked(cs_cache_map_t *map, uint32_t shard, uint64_t hash, const void *key,
+                                            size_t klen)
 {
     cs__shard_t *s = &map->shards[shard];
     uint32_t i = cs__home(s, hash);
@@ -381,8 +397,7 @@ void cs_cache_map_clock_advance_locked(cs_cache_map_t *map, uint32_t shard)
     s->hand = (s->hand + 1) & s->mask;
 }
 
-void cs_cache_map_drain(cs_cache_map_t *map, void (*fn)(cs_cache_node_t *node, void *ctx),
-                        void *ctx)
+void cs_cache_map_drain(cs_cache_map_t *map, void (*fn)(cs_cache_node_t *node, void *ctx), void *ctx)
 {
     for (uint32_t i = 0; i < map->nshards; i++) {
         cs__shard_t *s = &map->shards[i];
@@ -401,8 +416,8 @@ void cs_cache_map_drain(cs_cache_map_t *map, void (*fn)(cs_cache_node_t *node, v
     }
 }
 
-void cs_cache_map_foreach_locked(cs_cache_map_t *map, uint32_t shard,
-                                 bool (*fn)(cs_cache_node_t *node, void *ctx), void *ctx)
+void cs_cache_map_foreach_locked(cs_cache_map_t *map, uint32_t shard, bool (*fn)(cs_cache_node_t *node, void *ctx),
+                                 void *ctx)
 {
     cs__shard_t *s = &map->shards[shard];
     for (uint32_t j = 0; j <= s->mask; j++)

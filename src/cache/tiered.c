@@ -14,8 +14,7 @@
 /* L1 entry flag: L2 holds these exact bytes, so eviction need not demote. */
 #define CS__F_IN_L2 1u
 
-const double cs_cache_latency_bounds[CS_CACHE_LAT_BUCKETS] = {1e-6, 1e-5, 1e-4, 1e-3,
-                                                              1e-2, 1e-1, 1.0,  10.0};
+const double cs_cache_latency_bounds[CS_CACHE_LAT_BUCKETS] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0};
 
 typedef struct cs__tier_ctr_s {
     _Atomic uint64_t hits, misses, errors, lat_count, lat_sum_ns;
@@ -48,7 +47,7 @@ static void cs__count(cs_cache_t *c, cs_cache_tier_t t, int outcome, uint64_t t0
 {
     cs__tier_ctr_t *ctr = &c->tier[t];
     uint64_t ns = cs__now_ns() - t0;
-    atomic_fetch_add_explicit(outcome == 0 ? &ctr->hits
+    atomic_fetch_add_explicit(outcome == 0              ? &ctr->hits
                               : outcome == CS_ENOTFOUND ? &ctr->misses
                                                         : &ctr->errors,
                               1, memory_order_relaxed);
@@ -85,11 +84,9 @@ int cs_cache_new(const cs_cache_config_t *cfg, cs_cache_t **out, cs_err_t *err)
     *out = NULL;
     uint32_t nlocks = cfg->key_locks ? cfg->key_locks : CS_CACHE_KEY_LOCKS_DEFAULT;
     if ((nlocks & (nlocks - 1)) != 0 || nlocks > (1u << 20))
-        return cs_err_set(err, CS_EINVAL, "cache: key_locks %u must be a power of two <= 2^20",
-                          nlocks);
+        return cs_err_set(err, CS_EINVAL, "cache: key_locks %u must be a power of two <= 2^20", nlocks);
     if (cfg->promote > CS_CACHE_PROMOTE_NONE)
-        return cs_err_set(err, CS_EINVAL, "cache: unknown promotion policy %d",
-                          (int)cfg->promote);
+        return cs_err_set(err, CS_EINVAL, "cache: unknown promotion policy %d", (int)cfg->promote);
     if (cfg->l3_ops && (!cfg->l3_ops->get || !cfg->l3_ops->put || !cfg->l3_ops->del))
         return cs_err_set(err, CS_EINVAL, "cache: L3 ops need get, put and del");
     cs_cache_t *c = aligned_alloc(64, (sizeof *c + 63) & ~(size_t)63);
@@ -157,8 +154,7 @@ static pthread_mutex_t *cs__key_lock(cs_cache_t *c, const void *key, size_t klen
 static int cs__check_key(const void *key, size_t klen, cs_err_t *err)
 {
     if (!key || klen == 0 || klen > CS_CACHE_KEY_MAX)
-        return cs_err_set(err, CS_EINVAL, "cache: key length %zu must be 1..%u", klen,
-                          CS_CACHE_KEY_MAX);
+        return cs_err_set(err, CS_EINVAL, "cache: key length %zu must be 1..%u", klen, CS_CACHE_KEY_MAX);
     return 0;
 }
 
@@ -183,8 +179,7 @@ static int cs__l1_copy(cs_cache_t *c, const void *key, size_t klen, uint8_t **da
 }
 
 /* Key lock held. */
-static int cs__l2_read(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, size_t *len,
-                       cs_err_t *err)
+static int cs__l2_read(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, size_t *len, cs_err_t *err)
 {
     for (int attempt = 0; attempt < 3; attempt++) {
         size_t n = 0;
@@ -209,8 +204,8 @@ static int cs__l2_read(cs_cache_t *c, const void *key, size_t klen, uint8_t **da
     return CS_ENOTFOUND;
 }
 
-int cs_cache_get(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, size_t *len,
-                 cs_cache_tier_t *tier, cs_err_t *err)
+int cs_cache_get(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, size_t *len, cs_cache_tier_t *tier,
+                 cs_err_t *err)
 {
     int rc = cs__check_key(key, klen, err);
     if (rc != 0)
@@ -266,8 +261,7 @@ int cs_cache_get(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, si
             flags = CS__F_IN_L2;
             atomic_fetch_add_explicit(&c->promotions_l2, 1, memory_order_relaxed);
         }
-        if (c->promote != CS_CACHE_PROMOTE_NONE &&
-            cs_l1_put_if_absent(c->l1, key, klen, *data, *len, flags, NULL) == 0)
+        if (c->promote != CS_CACHE_PROMOTE_NONE && cs_l1_put_if_absent(c->l1, key, klen, *data, *len, flags, NULL) == 0)
             atomic_fetch_add_explicit(&c->promotions_l1, 1, memory_order_relaxed);
         goto unlock;
     }
@@ -285,8 +279,7 @@ out:
     return rc;
 }
 
-int cs_cache_put(cs_cache_t *c, const void *key, size_t klen, const void *data, size_t len,
-                 cs_err_t *err)
+int cs_cache_put(cs_cache_t *c, const void *key, size_t klen, const void *data, size_t len, cs_err_t *err)
 {
     int rc = cs__check_key(key, klen, err);
     if (rc != 0)
@@ -294,8 +287,7 @@ int cs_cache_put(cs_cache_t *c, const void *key, size_t klen, const void *data, 
     if (!data && len)
         return cs_err_set(err, CS_EINVAL, "cache put: data is NULL");
     if (len > c->max_value)
-        return cs_err_set(err, CS_ETOOBIG, "cache put: value of %zu bytes exceeds max_value %zu",
-                          len, c->max_value);
+        return cs_err_set(err, CS_ETOOBIG, "cache put: value of %zu bytes exceeds max_value %zu", len, c->max_value);
     pthread_mutex_t *lock = cs__key_lock(c, key, klen);
     pthread_mutex_lock(lock);
     /* Out of L1 first, so that the old value can no longer be demoted;
@@ -417,21 +409,17 @@ int cs_cache_metrics_text(cs_cache_t *c, char *buf, size_t cap, size_t *len)
         const char *name, *help;
         size_t off;
     } per_tier[] = {
-        {"couchestor_cache_hits_total", "Cache gets answered by the tier.",
-         offsetof(cs_cache_tier_stats_t, hits)},
+        {"couchestor_cache_hits_total", "Cache gets answered by the tier.", offsetof(cs_cache_tier_stats_t, hits)},
         {"couchestor_cache_misses_total", "Cache gets the tier could not answer.",
          offsetof(cs_cache_tier_stats_t, misses)},
-        {"couchestor_cache_errors_total", "Cache gets the tier failed.",
-         offsetof(cs_cache_tier_stats_t, errors)},
+        {"couchestor_cache_errors_total", "Cache gets the tier failed.", offsetof(cs_cache_tier_stats_t, errors)},
     };
     for (size_t m = 0; m < sizeof per_tier / sizeof per_tier[0]; m++) {
-        cs__emit(&o, "# HELP %s %s\n# TYPE %s counter\n", per_tier[m].name, per_tier[m].help,
-                 per_tier[m].name);
+        cs__emit(&o, "# HELP %s %s\n# TYPE %s counter\n", per_tier[m].name, per_tier[m].help, per_tier[m].name);
         for (int t = 1; t <= 3; t++) {
             uint64_t v;
             memcpy(&v, (const char *)&st.tier[t] + per_tier[m].off, sizeof v);
-            cs__emit(&o, "%s{tier=\"%s\"} %llu\n", per_tier[m].name, names[t],
-                     (unsigned long long)v);
+            cs__emit(&o, "%s{tier=\"%s\"} %llu\n", per_tier[m].name, names[t], (unsigned long long)v);
         }
     }
     cs__emit(&o, "# HELP couchestor_cache_get_duration_seconds Time a tier took to answer a "
@@ -441,12 +429,14 @@ int cs_cache_metrics_text(cs_cache_t *c, char *buf, size_t cap, size_t *len)
         for (int b = 0; b <= CS_CACHE_LAT_BUCKETS; b++) {
             cum += st.tier[t].lat_bucket[b];
             if (b < CS_CACHE_LAT_BUCKETS)
-                cs__emit(&o, "couchestor_cache_get_duration_seconds_bucket{tier=\"%s\",le=\"%g\"} "
-                             "%llu\n",
+                cs__emit(&o,
+                         "couchestor_cache_get_duration_seconds_bucket{tier=\"%s\",le=\"%g\"} "
+                         "%llu\n",
                          names[t], cs_cache_latency_bounds[b], (unsigned long long)cum);
             else
-                cs__emit(&o, "couchestor_cache_get_duration_seconds_bucket{tier=\"%s\",le=\"+Inf\"} "
-                             "%llu\n",
+                cs__emit(&o,
+                         "couchestor_cache_get_duration_seconds_bucket{tier=\"%s\",le=\"+Inf\"} "
+                         "%llu\n",
                          names[t], (unsigned long long)cum);
         }
         cs__emit(&o, "couchestor_cache_get_duration_seconds_sum{tier=\"%s\"} %.9f\n", names[t],
@@ -454,45 +444,39 @@ int cs_cache_metrics_text(cs_cache_t *c, char *buf, size_t cap, size_t *len)
         cs__emit(&o, "couchestor_cache_get_duration_seconds_count{tier=\"%s\"} %llu\n", names[t],
                  (unsigned long long)st.tier[t].lat_count);
     }
-#define CS__GAUGE2(name, help, type, v1, v2)                                                 \
-    cs__emit(&o, "# HELP " name " " help "\n# TYPE " name " " type "\n" name                 \
-                 "{tier=\"l1\"} %llu\n" name "{tier=\"l2\"} %llu\n",                         \
+#define CS__GAUGE2(name, help, type, v1, v2)                                                         \
+    cs__emit(&o,                                                                                     \
+             "# HELP " name " " help "\n# TYPE " name " " type "\n" name "{tier=\"l1\"} %llu\n" name \
+             "{tier=\"l2\"} %llu\n",                                                                 \
              (unsigned long long)(v1), (unsigned long long)(v2))
-#define CS__ONE(name, help, type, v)                                                         \
-    cs__emit(&o, "# HELP " name " " help "\n# TYPE " name " " type "\n" name " %llu\n",      \
-             (unsigned long long)(v))
-    CS__GAUGE2("couchestor_cache_bytes", "Bytes held by the tier.", "gauge", st.l1.bytes,
-               st.l2.bytes);
-    CS__GAUGE2("couchestor_cache_capacity_bytes", "Configured capacity of the tier.", "gauge",
-               st.l1.capacity_bytes, st.l2.capacity_bytes);
-    CS__GAUGE2("couchestor_cache_entries", "Entries held by the tier.", "gauge", st.l1.entries,
-               st.l2.entries);
+#define CS__ONE(name, help, type, v) \
+    cs__emit(&o, "# HELP " name " " help "\n# TYPE " name " " type "\n" name " %llu\n", (unsigned long long)(v))
+    CS__GAUGE2("couchestor_cache_bytes", "Bytes held by the tier.", "gauge", st.l1.bytes, st.l2.bytes);
+    CS__GAUGE2("couchestor_cache_capacity_bytes", "Configured capacity of the tier.", "gauge", st.l1.capacity_bytes,
+               st.l2.capacity_bytes);
+    CS__GAUGE2("couchestor_cache_entries", "Entries held by the tier.", "gauge", st.l1.entries, st.l2.entries);
     CS__GAUGE2("couchestor_cache_evictions_total",
-               "Entries evicted for capacity (L1 entries, L2 entries of evicted segments).",
-               "counter", st.l1.evictions, st.l2.evicted_entries);
-    CS__ONE("couchestor_cache_l1_inserts_total", "Entries linked into L1.", "counter",
-            st.l1.inserts);
-    CS__ONE("couchestor_cache_l2_corrupt_total",
-            "L2 reads that failed their checksum; the entry was dropped.", "counter",
-            st.l2.corrupt);
+               "Entries evicted for capacity (L1 entries, L2 entries of evicted segments).", "counter", st.l1.evictions,
+               st.l2.evicted_entries);
+    CS__ONE("couchestor_cache_l1_inserts_total", "Entries linked into L1.", "counter", st.l1.inserts);
+    CS__ONE("couchestor_cache_l2_corrupt_total", "L2 reads that failed their checksum; the entry was dropped.",
+            "counter", st.l2.corrupt);
     CS__ONE("couchestor_cache_l2_evicted_segments_total", "L2 segment files evicted.", "counter",
             st.l2.evicted_segments);
-    CS__ONE("couchestor_cache_l2_compacted_entries_total",
-            "L2 entries copied forward out of an evicted segment.", "counter",
-            st.l2.compacted_entries);
+    CS__ONE("couchestor_cache_l2_compacted_entries_total", "L2 entries copied forward out of an evicted segment.",
+            "counter", st.l2.compacted_entries);
     CS__ONE("couchestor_cache_l2_segments", "L2 segment files.", "gauge", st.l2.segments);
-    CS__ONE("couchestor_cache_demotions_total", "L1 evictions written to L2.", "counter",
-            st.demotions);
-    CS__ONE("couchestor_cache_demotion_failures_total", "L1 evictions L2 could not take.",
-            "counter", st.demotion_failures);
-    cs__emit(&o, "# HELP couchestor_cache_promotions_total Lower-tier hits copied into a "
-                 "higher tier.\n# TYPE couchestor_cache_promotions_total counter\n"
-                 "couchestor_cache_promotions_total{to=\"l1\"} %llu\n"
-                 "couchestor_cache_promotions_total{to=\"l2\"} %llu\n",
+    CS__ONE("couchestor_cache_demotions_total", "L1 evictions written to L2.", "counter", st.demotions);
+    CS__ONE("couchestor_cache_demotion_failures_total", "L1 evictions L2 could not take.", "counter",
+            st.demotion_failures);
+    cs__emit(&o,
+             "# HELP couchestor_cache_promotions_total Lower-tier hits copied into a "
+             "higher tier.\n# TYPE couchestor_cache_promotions_total counter\n"
+             "couchestor_cache_promotions_total{to=\"l1\"} %llu\n"
+             "couchestor_cache_promotions_total{to=\"l2\"} %llu\n",
              (unsigned long long)st.promotions_l1, (unsigned long long)st.promotions_l2);
     CS__ONE("couchestor_cache_puts_total", "Cache puts completed.", "counter", st.puts);
-    CS__ONE("couchestor_cache_deletes_total", "Cache deletes that removed a key.", "counter",
-            st.deletes);
+    CS__ONE("couchestor_cache_deletes_total", "Cache deletes that removed a key.", "counter", st.deletes);
 #undef CS__GAUGE2
 #undef CS__ONE
     *len = o.len;

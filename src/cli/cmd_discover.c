@@ -72,9 +72,21 @@ static const char *cs__env_or(const char *name, const char *fallback)
 int cs_cmd_discover(int argc, char **argv)
 {
     enum {
-        OPT_JSON = 256, OPT_DISKPOOLS, OPT_NODE, OPT_NAMESPACE, OPT_INCLUDE_IN_USE, OPT_ALL,
-        OPT_SYSFS, OPT_PROC, OPT_DEV, OPT_NVME, OPT_SMARTCTL, OPT_TIMEOUT, OPT_OVERRIDE,
-        OPT_MEDIA_ERRORS, OPT_PERCENT_USED,
+        OPT_JSON = 256,
+        OPT_DISKPOOLS,
+        OPT_NODE,
+        OPT_NAMESPACE,
+        OPT_INCLUDE_IN_USE,
+        OPT_ALL,
+        OPT_SYSFS,
+        OPT_PROC,
+        OPT_DEV,
+        OPT_NVME,
+        OPT_SMARTCTL,
+        OPT_TIMEOUT,
+        OPT_OVERRIDE,
+        OPT_MEDIA_ERRORS,
+        OPT_PERCENT_USED,
     };
     static const struct option opts[] = {
         {"json", no_argument, NULL, OPT_JSON},
@@ -165,8 +177,7 @@ int cs_cmd_discover(int argc, char **argv)
         case OPT_MEDIA_ERRORS: {
             uint64_t v;
             if (cs_hw_attr_parse_u64(optarg, strlen(optarg), &v) != 0)
-                return cs__discover_usage("--media-error-threshold '%s' must be a whole number >= 0",
-                                          optarg);
+                return cs__discover_usage("--media-error-threshold '%s' must be a whole number >= 0", optarg);
             cfg.media_error_threshold = v;
             break;
         }

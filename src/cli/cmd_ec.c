@@ -16,31 +16,31 @@
 #include "couchestor/ec_store.h"
 #include "couchestor/io.h"
 
-#define CS__EC_USAGE                                                                        \
-    "Usage:\n"                                                                              \
+#define CS__EC_USAGE                                                                              \
+    "Usage:\n"                                                                                    \
     "  couchestor ec encode -k K -m M [--stripe-size SIZE] [--name NAME] --dirs D1,...,Dn FILE\n" \
-    "  couchestor ec decode --dirs D1,...,Dn NAME -o OUT\n"                                 \
-    "  couchestor ec verify --dirs D1,...,Dn [NAME...]\n"                                   \
-    "  couchestor ec repair --dirs D1,...,Dn [NAME...]\n"                                   \
-    "  couchestor ec info --dirs D1,...,Dn [NAME...]\n"                                     \
-    "  couchestor ec delete --dirs D1,...,Dn NAME...\n"                                     \
-    "\n"                                                                                    \
-    "Each directory stands for one disk (a failure domain); N >= k+m directories.\n"       \
-    "Object names are any strings; they are never used as paths. repair without NAME\n"     \
-    "also finishes deletes interrupted by a crash.\n"                                        \
-    "\n"                                                                                    \
-    "Flags:\n"                                                                              \
-    "  -k K               data shards (1..254)\n"                                          \
-    "  -m M               parity shards (1..254, k+m <= 255 and <= number of directories)\n" \
-    "  --stripe-size SIZE object bytes per stripe, e.g. 1Mi, 64Ki, 4M (default 1Mi)\n"     \
-    "  --name NAME        object name (default: the file's base name)\n"                    \
-    "  --dirs D1,...,Dn   the directories, comma separated\n"                              \
-    "  -o OUT             decode output file ('-' for standard output)\n"                  \
-    "  --json             one JSON document on standard output (strings are UTF-8; a\n"   \
-    "                     name that is not valid UTF-8 has its invalid bytes shown as\n"  \
-    "                     U+FFFD and its exact bytes in \"name_hex\")\n"                  \
-    "  --no-progress      no progress bar (it is only shown when stderr is a terminal)\n"  \
-    "\n"                                                                                    \
+    "  couchestor ec decode --dirs D1,...,Dn NAME -o OUT\n"                                       \
+    "  couchestor ec verify --dirs D1,...,Dn [NAME...]\n"                                         \
+    "  couchestor ec repair --dirs D1,...,Dn [NAME...]\n"                                         \
+    "  couchestor ec info --dirs D1,...,Dn [NAME...]\n"                                           \
+    "  couchestor ec delete --dirs D1,...,Dn NAME...\n"                                           \
+    "\n"                                                                                          \
+    "Each directory stands for one disk (a failure domain); N >= k+m directories.\n"              \
+    "Object names are any strings; they are never used as paths. repair without NAME\n"           \
+    "also finishes deletes interrupted by a crash.\n"                                             \
+    "\n"                                                                                          \
+    "Flags:\n"                                                                                    \
+    "  -k K               data shards (1..254)\n"                                                 \
+    "  -m M               parity shards (1..254, k+m <= 255 and <= number of directories)\n"      \
+    "  --stripe-size SIZE object bytes per stripe, e.g. 1Mi, 64Ki, 4M (default 1Mi)\n"            \
+    "  --name NAME        object name (default: the file's base name)\n"                          \
+    "  --dirs D1,...,Dn   the directories, comma separated\n"                                     \
+    "  -o OUT             decode output file ('-' for standard output)\n"                         \
+    "  --json             one JSON document on standard output (strings are UTF-8; a\n"           \
+    "                     name that is not valid UTF-8 has its invalid bytes shown as\n"          \
+    "                     U+FFFD and its exact bytes in \"name_hex\")\n"                          \
+    "  --no-progress      no progress bar (it is only shown when stderr is a terminal)\n"         \
+    "\n"                                                                                          \
     "Exit status: 0 ok, 1 failure or damage found, 2 usage error.\n"
 
 typedef struct cs__ec_args {
@@ -126,10 +126,20 @@ static int cs__parse_size(const char *s, uint64_t *out)
             return -1;
         uint64_t base = bin ? 1024 : 1000;
         switch (u) {
-        case 'k': case 'K': mult = base; break;
-        case 'm': case 'M': mult = base * base; break;
-        case 'g': case 'G': mult = base * base * base; break;
-        default: return -1;
+        case 'k':
+        case 'K':
+            mult = base;
+            break;
+        case 'm':
+        case 'M':
+            mult = base * base;
+            break;
+        case 'g':
+        case 'G':
+            mult = base * base * base;
+            break;
+        default:
+            return -1;
         }
     }
     if (v > UINT64_MAX / mult)
@@ -312,24 +322,21 @@ static void cs__print_shards(const cs_ec_report_t *rep, cs_ec_store_t *st, bool 
         if (!all && s->state == CS_EC_SHARD_OK)
             continue;
         printf("  shard %-3u %-10s %s%s%s\n", i, cs_ec_shard_state_name(s->state),
-               s->dir >= 0 ? cs_ec_store_dir(st, (size_t)s->dir) : "-", s->detail[0] ? ": " : "",
-               s->detail);
+               s->dir >= 0 ? cs_ec_store_dir(st, (size_t)s->dir) : "-", s->detail[0] ? ": " : "", s->detail);
     }
 }
 
 static void cs__json_report(const cs_ec_report_t *rep, cs_ec_store_t *st)
 {
-    printf("\"k\":%u,\"m\":%u,\"length\":%" PRIu64 ",\"generation\":%" PRIu64
-           ",\"stripe_size\":%u,\"stripes\":%" PRIu64 ",\"damaged\":%u,"
+    printf("\"k\":%u,\"m\":%u,\"length\":%" PRIu64 ",\"generation\":%" PRIu64 ",\"stripe_size\":%u,\"stripes\":%" PRIu64
+           ",\"damaged\":%u,"
            "\"stripes_reconstructed\":%" PRIu64 ",\"stripes_unrecoverable\":%" PRIu64
            ",\"repaired\":%u,\"stale_files\":%u,\"stale_removed\":%u,\"shards\":[",
-           rep->k, rep->m, rep->length, rep->generation, rep->stripe_size, rep->stripe_count,
-           rep->damaged, rep->stripes_reconstructed, rep->stripes_unrecoverable, rep->repaired,
-           rep->stale_files, rep->stale_removed);
+           rep->k, rep->m, rep->length, rep->generation, rep->stripe_size, rep->stripe_count, rep->damaged,
+           rep->stripes_reconstructed, rep->stripes_unrecoverable, rep->repaired, rep->stale_files, rep->stale_removed);
     for (unsigned i = 0; i < rep->k + rep->m; i++) {
         const cs_ec_shard_report_t *s = &rep->shard[i];
-        printf("%s{\"index\":%u,\"state\":\"%s\",\"dir\":", i ? "," : "", i,
-               cs_ec_shard_state_name(s->state));
+        printf("%s{\"index\":%u,\"state\":\"%s\",\"dir\":", i ? "," : "", i, cs_ec_shard_state_name(s->state));
         if (s->dir >= 0) {
             const char *d = cs_ec_store_dir(st, (size_t)s->dir);
             cs__json_str(stdout, d, strlen(d));
@@ -375,8 +382,7 @@ static int cs__ec_encode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pr->what = "encode";
-    int rc = cs_ec_store_put_stream(st, name, strlen(name), &pol, (uint64_t)sb.st_size,
-                                    cs__fd_read, &src, &err);
+    int rc = cs_ec_store_put_stream(st, name, strlen(name), &pol, (uint64_t)sb.st_size, cs__fd_read, &src, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     close(fd);
     if (rc != 0) {
@@ -398,10 +404,9 @@ static int cs__ec_encode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
         char h[32], r[32];
         cs__human((double)sb.st_size, h, sizeof h);
         cs__human(secs > 0 ? (double)sb.st_size / secs : 0, r, sizeof r);
-        printf("encoded '%s': %s (%lld bytes) as %u+%u, stripe %u bytes, %" PRIu64
-               " stripes, generation %016" PRIx64 ", %s/s\n",
-               name, h, (long long)sb.st_size, rep->k, rep->m, rep->stripe_size,
-               rep->stripe_count, rep->generation, r);
+        printf("encoded '%s': %s (%lld bytes) as %u+%u, stripe %u bytes, %" PRIu64 " stripes, generation %016" PRIx64
+               ", %s/s\n",
+               name, h, (long long)sb.st_size, rep->k, rep->m, rep->stripe_size, rep->stripe_count, rep->generation, r);
     }
     free(rep);
     return 0;
@@ -467,8 +472,8 @@ static int cs__ec_decode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
                     rep->stripes_reconstructed, rep->stripe_count, rep->damaged);
             for (unsigned i = 0; i < rep->k + rep->m; i++)
                 if (rep->shard[i].state != CS_EC_SHARD_OK)
-                    fprintf(msg, "  shard %u %s %s\n", i,
-                            cs_ec_shard_state_name(rep->shard[i].state), rep->shard[i].detail);
+                    fprintf(msg, "  shard %u %s %s\n", i, cs_ec_shard_state_name(rep->shard[i].state),
+                            rep->shard[i].detail);
         }
     }
     free(rep);
@@ -486,8 +491,7 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
     if (del && a->npos == 0)
         return cs__usage_error("delete takes one or more NAMEs%s", "");
     unsigned purged = 0;
-    if (a->npos == 0 && strcmp(a->op, "repair") == 0 &&
-        cs_ec_store_purge(st, &purged, &err) != 0) {
+    if (a->npos == 0 && strcmp(a->op, "repair") == 0 && cs_ec_store_purge(st, &purged, &err) != 0) {
         fprintf(stderr, "couchestor ec %s: %s\n", a->op, err.msg);
         return 1;
     }
@@ -521,8 +525,8 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
         cs_err_clear(&err);
         pr->what = a->op;
         if (!name) {
-            rc = cs_err_set(&err, CS_EINSUFFICIENT_SHARDS,
-                            "object directory %s: no readable shard header", ents[i].hex);
+            rc =
+                cs_err_set(&err, CS_EINSUFFICIENT_SHARDS, "object directory %s: no readable shard header", ents[i].hex);
             memset(rep, 0, sizeof *rep);
         } else if (del) {
             rc = cs_ec_store_delete(st, name, len, &err);
@@ -534,8 +538,8 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
         } else {
             rc = cs_ec_store_stat(st, name, len, rep, &err);
         }
-        bool damaged = rc != 0 || (strcmp(a->op, "repair") != 0 &&
-                                   (rep->damaged > 0 || rep->stripes_unrecoverable > 0));
+        bool damaged =
+            rc != 0 || (strcmp(a->op, "repair") != 0 && (rep->damaged > 0 || rep->stripes_unrecoverable > 0));
         if (strcmp(a->op, "info") == 0 || del)
             damaged = rc != 0;
         if (damaged) {
@@ -569,15 +573,15 @@ static int cs__ec_each(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr)
         if (del) {
             printf("%s: deleted\n", shown);
         } else if (strcmp(a->op, "info") == 0) {
-            printf("%s: %" PRIu64 " bytes, %u+%u, stripe %u bytes, %" PRIu64
-                   " stripes, generation %016" PRIx64 ", %u damaged, %u stale file(s)\n",
-                   shown, rep->length, rep->k, rep->m, rep->stripe_size, rep->stripe_count,
-                   rep->generation, rep->damaged, rep->stale_files);
+            printf("%s: %" PRIu64 " bytes, %u+%u, stripe %u bytes, %" PRIu64 " stripes, generation %016" PRIx64
+                   ", %u damaged, %u stale file(s)\n",
+                   shown, rep->length, rep->k, rep->m, rep->stripe_size, rep->stripe_count, rep->generation,
+                   rep->damaged, rep->stale_files);
             cs__print_shards(rep, st, true);
         } else if (strcmp(a->op, "verify") == 0) {
             if (!damaged)
-                printf("%s: ok (%u+%u, %" PRIu64 " stripes%s)\n", shown, rep->k, rep->m,
-                       rep->stripe_count, rep->stale_files ? ", stale files present" : "");
+                printf("%s: ok (%u+%u, %" PRIu64 " stripes%s)\n", shown, rep->k, rep->m, rep->stripe_count,
+                       rep->stale_files ? ", stale files present" : "");
             else
                 printf("%s: DAMAGED: %u shard(s)%s\n", shown, rep->damaged,
                        rep->stripes_unrecoverable ? ", some stripes UNRECOVERABLE" : "");
@@ -630,9 +634,8 @@ int cs_cmd_ec(int argc, char **argv)
     for (int i = 2; i < argc && rc == 0; i++) {
         const char *o = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = strcmp(o, "-k") == 0 || strcmp(o, "-m") == 0 ||
-                     strcmp(o, "--stripe-size") == 0 || strcmp(o, "--name") == 0 ||
-                     strcmp(o, "--dirs") == 0 || strcmp(o, "-o") == 0;
+        bool takes = strcmp(o, "-k") == 0 || strcmp(o, "-m") == 0 || strcmp(o, "--stripe-size") == 0 ||
+                     strcmp(o, "--name") == 0 || strcmp(o, "--dirs") == 0 || strcmp(o, "-o") == 0;
         if (takes && !val) {
             rc = cs__usage_error("%s needs a value", o);
             break;
@@ -692,8 +695,7 @@ int cs_cmd_ec(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &pr.start);
     pr.last = pr.start;
     if (rc == 0) {
-        cs_ec_store_opts_t opts = {.io_flags = a.io_flags, .progress = cs__progress_cb,
-                                   .progress_ctx = &pr};
+        cs_ec_store_opts_t opts = {.io_flags = a.io_flags, .progress = cs__progress_cb, .progress_ctx = &pr};
         cs_err_t err = {0};
         if (cs_ec_store_open((const char *const *)dirv, nd, &opts, &st, &err) != 0) {
             fprintf(stderr, "couchestor ec %s: %s\n", a.op, err.msg);

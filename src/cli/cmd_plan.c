@@ -41,13 +41,14 @@ static void cs__bag_free(cs__bag_t *b, const cs_kube_decoder_t *dec)
 
 static void cs__usage(FILE *out)
 {
-    fprintf(out, "Usage: couchestor plan [--policy NAME] [--json] [FLAGS]\n\n"
-                 "Prints, for each StoragePolicy (or the one named), what the operator would\n"
-                 "do now and why: per volume its IOPS, current tier, wanted tier, and the\n"
-                 "action or the reason for none. It reads the same cluster the operator reads\n"
-                 "(Kubernetes, Mayastor, Prometheus) and changes nothing.\n\n"
-                 "Flags:\n  %-36s %s\n  %-36s %s\n", "--policy NAME", "only this StoragePolicy",
-            "--json", "one JSON document per policy");
+    fprintf(out,
+            "Usage: couchestor plan [--policy NAME] [--json] [FLAGS]\n\n"
+            "Prints, for each StoragePolicy (or the one named), what the operator would\n"
+            "do now and why: per volume its IOPS, current tier, wanted tier, and the\n"
+            "action or the reason for none. It reads the same cluster the operator reads\n"
+            "(Kubernetes, Mayastor, Prometheus) and changes nothing.\n\n"
+            "Flags:\n  %-36s %s\n  %-36s %s\n",
+            "--policy NAME", "only this StoragePolicy", "--json", "one JSON document per policy");
     cs_config_print_flags(out);
 }
 
@@ -99,8 +100,8 @@ int cs_cmd_plan(int argc, char **argv)
         goto fail;
     if (*cfg.mayastor_url)
         ms_url = strdup(cfg.mayastor_url);
-    else if (cs_mayastor_discover_url((cs_mayastor_kube_get_fn)cs_kube_get_path, kube, cfg.mayastor_namespace,
-                                      &ms_url, &err) != 0)
+    else if (cs_mayastor_discover_url((cs_mayastor_kube_get_fn)cs_kube_get_path, kube, cfg.mayastor_namespace, &ms_url,
+                                      &err) != 0)
         goto fail;
     cs_mayastor_options_t mo;
     cs_mayastor_options_default(&mo);
@@ -157,9 +158,11 @@ int cs_cmd_plan(int argc, char **argv)
         cs_observation_t obs;
         cs_observe(ms, prom, mine, nmine, pol.spec.sampling_window_ns, &obs);
         if (!obs.mayastor_ok)
-            fprintf(stderr, "couchestor plan: Mayastor unreachable, no volume would move: %s\n", obs.mayastor_err.err.msg);
+            fprintf(stderr, "couchestor plan: Mayastor unreachable, no volume would move: %s\n",
+                    obs.mayastor_err.err.msg);
         if (!obs.metrics_ok)
-            fprintf(stderr, "couchestor plan: Prometheus query failed, no volume would move: %s\n", obs.metrics_err.msg);
+            fprintf(stderr, "couchestor plan: Prometheus query failed, no volume would move: %s\n",
+                    obs.metrics_err.msg);
         cs_cluster_view_t view =
             cs_observation_view(&obs, mine, nmine, (const cs_diskpool_ref_t *const *)dps.items, dps.n);
         cs_plan_facts_t facts;

@@ -51,7 +51,8 @@ static int cs__cmd_config(int argc, char **argv)
             printf("Usage: couchestor config [--json] [FLAGS]\n\n"
                    "Prints the effective configuration: built-in defaults, overridden by the\n"
                    "config file, then environment variables, then flags; each value with its\n"
-                   "source.\n\nFlags:\n  %-36s %s\n", "--json", "print a JSON object");
+                   "source.\n\nFlags:\n  %-36s %s\n",
+                   "--json", "print a JSON object");
             cs_config_print_flags(stdout);
             return 0;
         }

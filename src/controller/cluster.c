@@ -89,8 +89,18 @@ typedef struct {
     cs__span_t key, value;
 } cs__pv_label_t;
 
-typedef enum { CS__SEC_NONE, CS__SEC_META, CS__SEC_SPEC } cs__pv_sec1_t;
-typedef enum { CS__SEC2_NONE, CS__SEC2_LABELS, CS__SEC2_ANNOTATIONS, CS__SEC2_CSI, CS__SEC2_CAPACITY } cs__pv_sec2_t;
+typedef enum {
+    CS__SEC_NONE,
+    CS__SEC_META,
+    CS__SEC_SPEC
+} cs__pv_sec1_t;
+typedef enum {
+    CS__SEC2_NONE,
+    CS__SEC2_LABELS,
+    CS__SEC2_ANNOTATIONS,
+    CS__SEC2_CSI,
+    CS__SEC2_CAPACITY
+} cs__pv_sec2_t;
 
 /* What one PV needs while it is decoded; freed (or turned into the PV's
  * one block) at finish. */
@@ -101,9 +111,9 @@ typedef struct {
     size_t label_count, label_cap;
     size_t annotation_count;
     cs__span_t name, uid, rv, sc, journal;
-    uint8_t sec1, sec2;       /* the containers open at item depths 1 and 2 */
+    uint8_t sec1, sec2; /* the containers open at item depths 1 and 2 */
     bool driver_mayastor, handle_ok;
-    cs_kube_meta_t meta;      /* namespace, generation, timestamps: checked as ObjectMeta */
+    cs_kube_meta_t meta; /* namespace, generation, timestamps: checked as ObjectMeta */
     char inline_buf[448];
     cs__pv_label_t inline_labels[4];
 } cs__pv_scratch_t;
@@ -224,8 +234,8 @@ static int cs__pv_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t 
         }
         if (s->label_count == s->label_cap) {
             size_t cap = s->label_cap * 2;
-            cs__pv_label_t *l = s->labels == s->inline_labels ? malloc(cap * sizeof *l)
-                                                               : realloc(s->labels, cap * sizeof *l);
+            cs__pv_label_t *l =
+                s->labels == s->inline_labels ? malloc(cap * sizeof *l) : realloc(s->labels, cap * sizeof *l);
             if (!l)
                 return CS_ENOMEM;
             if (s->labels == s->inline_labels)
@@ -369,7 +379,8 @@ static int cs__pv_field(void *ctx, void *obj, const cs_kube_field_t *f)
                 return 0;
             if (CS__KEY(ev, "driver")) {
                 size_t n = strnlen(ev->text, ev->text_len);
-                s->driver_mayastor = n == strlen(CS_MAYASTOR_CSI_DRIVER) && memcmp(ev->text, CS_MAYASTOR_CSI_DRIVER, n) == 0;
+                s->driver_mayastor =
+                    n == strlen(CS_MAYASTOR_CSI_DRIVER) && memcmp(ev->text, CS_MAYASTOR_CSI_DRIVER, n) == 0;
             } else if (CS__KEY(ev, "volumeHandle")) {
                 s->handle_ok = cs_mayastor_uuid_parse(ev->text, strnlen(ev->text, ev->text_len), &pv->volume) == 0;
             }
@@ -476,8 +487,8 @@ static void cs__pv_destroy(void *ctx, void *obj)
 
 cs_kube_decoder_t cs_pv_decoder(void)
 {
-    return (cs_kube_decoder_t){.create = cs__pv_create, .field = cs__pv_field, .finish = cs__pv_finish,
-                               .destroy = cs__pv_destroy};
+    return (cs_kube_decoder_t){
+        .create = cs__pv_create, .field = cs__pv_field, .finish = cs__pv_finish, .destroy = cs__pv_destroy};
 }
 
 /* ---- DiskPool projection ---- */
@@ -534,8 +545,8 @@ static void cs__dp_destroy(void *ctx, void *obj)
 
 cs_kube_decoder_t cs_diskpool_decoder(void)
 {
-    return (cs_kube_decoder_t){.create = cs__dp_create, .field = cs__dp_field, .finish = cs__dp_finish,
-                               .destroy = cs__dp_destroy};
+    return (cs_kube_decoder_t){
+        .create = cs__dp_create, .field = cs__dp_field, .finish = cs__dp_finish, .destroy = cs__dp_destroy};
 }
 
 /* ---- JSON tree projection (small objects: policies) ---- */
@@ -639,8 +650,8 @@ const json_t *cs_json_tree_root(const void *data)
 
 cs_kube_decoder_t cs_json_tree_decoder(void)
 {
-    return (cs_kube_decoder_t){.create = cs__tree_create, .field = cs__tree_field, .finish = cs__tree_finish,
-                               .destroy = cs__tree_destroy};
+    return (cs_kube_decoder_t){
+        .create = cs__tree_create, .field = cs__tree_field, .finish = cs__tree_finish, .destroy = cs__tree_destroy};
 }
 
 /* ---- the plan input ---- */
@@ -669,8 +680,8 @@ static const cs_diskpool_ref_t *cs__diskpool(const cs_cluster_view_t *view, cons
     return NULL;
 }
 
-int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
-                        const cs_storage_policy_spec_t *spec, int64_t now, cs_plan_facts_t *f, cs_err_t *err)
+int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, const cs_storage_policy_spec_t *spec,
+                        int64_t now, cs_plan_facts_t *f, cs_err_t *err)
 {
     memset(f, 0, sizeof *f);
     size_t npools = view->pools ? view->pools->count : 0;
@@ -710,9 +721,12 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
             cs_plan_facts_free(f);
             return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory gathering facts", policy_name);
         }
-        f->pools[i] = (cs_plan_pool_t){.id = mp->id, .node = mp->node, .labels = &f->pool_labels[i],
+        f->pools[i] = (cs_plan_pool_t){.id = mp->id,
+                                       .node = mp->node,
+                                       .labels = &f->pool_labels[i],
                                        .online = mp->status == CS_MAYASTOR_STATE_ONLINE,
-                                       .capacity = mp->capacity, .used = mp->used};
+                                       .capacity = mp->capacity,
+                                       .used = mp->used};
     }
     size_t v = 0, r = 0;
     for (size_t i = 0; i < view->pv_count; i++) {
@@ -734,8 +748,8 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
         pvv->replicas = &f->replicas[r];
         for (size_t k = 0; mv && k < mv->replica_count; k++) {
             const cs_mayastor_replica_t *rep = &mv->replicas[k];
-            f->replicas[r++] = (cs_plan_replica_t){.pool = rep->pool, .node = rep->node,
-                                                    .online = rep->state == CS_MAYASTOR_STATE_ONLINE};
+            f->replicas[r++] = (cs_plan_replica_t){
+                .pool = rep->pool, .node = rep->node, .online = rep->state == CS_MAYASTOR_STATE_ONLINE};
             pvv->replica_count++;
         }
         pvv->migrating = pv->journal != NULL;
@@ -747,8 +761,13 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name,
         }
         v++;
     }
-    f->in = (cs_plan_input_t){.policy_name = policy_name, .spec = spec, .now = now, .volume_count = nvol,
-                              .volumes = f->volumes, .pool_count = npools, .pools = f->pools,
+    f->in = (cs_plan_input_t){.policy_name = policy_name,
+                              .spec = spec,
+                              .now = now,
+                              .volume_count = nvol,
+                              .volumes = f->volumes,
+                              .pool_count = npools,
+                              .pools = f->pools,
                               .global_slots = SIZE_MAX};
     return 0;
 }
@@ -761,11 +780,11 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
         for (size_t i = 0; i < plan->count; i++) {
             const cs_plan_item_t *it = &plan->items[i];
             const cs_plan_volume_t *v = &f->in.volumes[it->volume];
-            json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s}", "volume", v->name,
-                                  "iops", v->iops_known ? json_real(v->iops) : json_null(), "currentTier",
+            json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s}", "volume", v->name, "iops",
+                                  v->iops_known ? json_real(v->iops) : json_null(), "currentTier",
                                   cs_tier_name(it->current), "wantedTier", cs_tier_name(it->wanted), "action",
-                                  cs_plan_action_name(it->action), "reason", cs_plan_reason_name(it->reason),
-                                  "detail", cs_plan_item_detail(&f->in, it, detail, sizeof detail));
+                                  cs_plan_action_name(it->action), "reason", cs_plan_reason_name(it->reason), "detail",
+                                  cs_plan_item_detail(&f->in, it, detail, sizeof detail));
             if (it->source_pool >= 0)
                 json_object_set_new(o, "sourcePool", json_string(f->in.pools[it->source_pool].id));
             if (it->target_pool >= 0)
@@ -773,9 +792,8 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
             json_array_append_new(items, o);
         }
         json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "policy", policy, "watched",
-                                (json_int_t)plan->watched, "hot", (json_int_t)plan->hot, "warm",
-                                (json_int_t)plan->warm, "cold", (json_int_t)plan->cold, "moves",
-                                (json_int_t)plan->moves, "volumes", items);
+                                (json_int_t)plan->watched, "hot", (json_int_t)plan->hot, "warm", (json_int_t)plan->warm,
+                                "cold", (json_int_t)plan->cold, "moves", (json_int_t)plan->moves, "volumes", items);
         char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text)
             fprintf(out, "%s\n", text);
@@ -888,9 +906,13 @@ void cs_observation_free(cs_observation_t *obs)
 cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t *const *pvs, size_t npvs,
                                       const cs_diskpool_ref_t *const *dps, size_t ndps)
 {
-    return (cs_cluster_view_t){.pv_count = npvs, .pvs = pvs, .diskpool_count = ndps, .diskpools = dps,
+    return (cs_cluster_view_t){.pv_count = npvs,
+                               .pvs = pvs,
+                               .diskpool_count = ndps,
+                               .diskpools = dps,
                                .volumes = obs->mayastor_ok ? &obs->volumes : NULL,
-                               .pools = obs->mayastor_ok ? &obs->pools : NULL, .iops = obs->iops};
+                               .pools = obs->mayastor_ok ? &obs->pools : NULL,
+                               .iops = obs->iops};
 }
 
 int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, char **token, cs_err_t *err)

@@ -64,10 +64,10 @@ struct cs_migrations_s {
     struct {
         char pv[254];
         cs_mig_refusal_t why;
-        int64_t at_ms;            /* its MigrationRefused Event */
-        int64_t last_ms;          /* the latest refusal for this reason */
-    } refused[CS__REFUSED];       /* recent refusals, by volume and reason */
-    int64_t refused_last_ms;      /* the latest of them */
+        int64_t at_ms;       /* its MigrationRefused Event */
+        int64_t last_ms;     /* the latest refusal for this reason */
+    } refused[CS__REFUSED];  /* recent refusals, by volume and reason */
+    int64_t refused_last_ms; /* the latest of them */
     size_t refused_next;
     cs_migrator_ops_t ops;
 };
@@ -278,9 +278,9 @@ static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_
         json_object_set_new(ann, CS_ANNOTATION_LAST_MIGRATION, json_string(cs_crd_time_format(last_end, t, sizeof t)));
     }
     json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
-    int rc = patch ? cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, pv, CS_KUBE_PATCH_MERGE, patch,
-                                   NULL, err)
-                   : cs_err_set(err, CS_ENOMEM, "out of memory");
+    int rc =
+        patch ? cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, pv, CS_KUBE_PATCH_MERGE, patch, NULL, err)
+              : cs_err_set(err, CS_ENOMEM, "out of memory");
     cs__write_end(gate);
     json_decref(patch);
     return rc;
@@ -295,8 +295,7 @@ static void cs__pv_event(cs_migrations_t *m, const char *pv, bool warning, const
     cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = pv};
     if (m->o.pv_uid && m->o.pv_uid(m->o.ctx, pv, uid, sizeof uid) == 0)
         ref.uid = uid;
-    cs_event_record(m->o.events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Migrate", "%s",
-                    message);
+    cs_event_record(m->o.events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Migrate", "%s", message);
 }
 
 static void cs__event(void *ctx, const char *pv, bool warning, const char *reason, const char *message)
@@ -447,8 +446,8 @@ static void cs__stamp_outcome(cs_migrations_t *m, cs__run_t *run, const cs_mig_r
     if (cs__write_begin(m, &gate, &err) != 0) {
         CS_WARN("the migration outcome is not recorded on the PV", "pv", run->pv, "error", err.msg);
     } else {
-        if (!patch || cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, run->pv, CS_KUBE_PATCH_MERGE,
-                                    patch, NULL, &err) != 0)
+        if (!patch || cs_kube_patch(m->o.kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, run->pv, CS_KUBE_PATCH_MERGE, patch,
+                                    NULL, &err) != 0)
             CS_WARN("cannot record the migration outcome on the PV", "pv", run->pv, "error", err.msg);
         cs__write_end(gate);
     }
@@ -461,8 +460,8 @@ static void *cs__run_main(void *arg)
     cs_migrations_t *m = run->m;
     cs_mig_result_t res = {0};
     cs_err_t err = {0};
-    int rc = run->resume ? cs_migration_resume(&m->ops, &run->journal, m->o.poll_ms, m->o.preservation_mode,
-                                               &m->stop, &res, &err)
+    int rc = run->resume ? cs_migration_resume(&m->ops, &run->journal, m->o.poll_ms, m->o.preservation_mode, &m->stop,
+                                               &res, &err)
                          : cs_migration_run(&m->ops, &run->req, &m->stop, &res, &err);
     bool refused = rc != 0 && !run->resume && res.refusal != CS_MIG_REFUSAL_NONE;
     if (refused) {
@@ -472,8 +471,8 @@ static void *cs__run_main(void *arg)
         const char *labels[] = {cs_mig_refusal_name(res.refusal)};
         cs_metric_inc(m->o.refusals, labels, 1);
         bool news = cs__refusal_is_news(m, run->pv, res.refusal);
-        cs_log(news ? CS_LOG_WARN : CS_LOG_DEBUG, "migration refused", "pv", run->pv, "policy", run->policy,
-               "reason", cs_mig_refusal_name(res.refusal), "error", err.msg, (const char *)NULL);
+        cs_log(news ? CS_LOG_WARN : CS_LOG_DEBUG, "migration refused", "pv", run->pv, "policy", run->policy, "reason",
+               cs_mig_refusal_name(res.refusal), "error", err.msg, (const char *)NULL);
         if (news)
             cs__pv_event(m, run->pv, true, "MigrationRefused", err.msg);
     } else if (rc != 0) {
@@ -714,11 +713,18 @@ int cs_migrations_new(const cs_migrations_options_t *opts, cs_migrations_t **out
     pthread_mutex_init(&m->lock, NULL);
     pthread_mutex_init(&m->placement, NULL);
     pthread_cond_init(&m->cond, NULL);
-    m->ops = (cs_migrator_ops_t){.ctx = m, .get_volume = cs__get_volume, .list_pools = cs__list_pools,
-                                 .set_replica_count = cs__set_replica_count, .pool_label_put = cs__label_put,
-                                 .pool_label_delete = cs__label_delete, .nexus_child_delete = cs__child_delete,
-                                 .journal_write = cs__journal_write, .event = cs__event, .now_ms = cs__now_ms,
-                                 .sleep_ms = cs__sleep_ms, .placement_lock = cs__placement_lock,
+    m->ops = (cs_migrator_ops_t){.ctx = m,
+                                 .get_volume = cs__get_volume,
+                                 .list_pools = cs__list_pools,
+                                 .set_replica_count = cs__set_replica_count,
+                                 .pool_label_put = cs__label_put,
+                                 .pool_label_delete = cs__label_delete,
+                                 .nexus_child_delete = cs__child_delete,
+                                 .journal_write = cs__journal_write,
+                                 .event = cs__event,
+                                 .now_ms = cs__now_ms,
+                                 .sleep_ms = cs__sleep_ms,
+                                 .placement_lock = cs__placement_lock,
                                  .placement_unlock = cs__placement_unlock};
     *out = m;
     return 0;

@@ -19,18 +19,18 @@
 typedef struct cs_migrations_s cs_migrations_t;
 
 typedef struct cs_migrations_options_s {
-    cs_mayastor_t *mayastor;         /* borrowed, thread-safe */
-    cs_kube_client_t *kube;          /* borrowed, thread-safe */
-    cs_event_recorder_t *events;     /* borrowed; may be NULL */
-    cs_lease_elector_t *elector;     /* borrowed; NULL = no leader election */
-    const char *placement_key;       /* NULL = CS_DEFAULT_PLACEMENT_KEY */
-    int64_t poll_ms;                 /* syncPollInterval */
+    cs_mayastor_t *mayastor;     /* borrowed, thread-safe */
+    cs_kube_client_t *kube;      /* borrowed, thread-safe */
+    cs_event_recorder_t *events; /* borrowed; may be NULL */
+    cs_lease_elector_t *elector; /* borrowed; NULL = no leader election */
+    const char *placement_key;   /* NULL = CS_DEFAULT_PLACEMENT_KEY */
+    int64_t poll_ms;             /* syncPollInterval */
     bool preservation_mode;
-    int64_t min_write_margin_ns;     /* the write gate's minimum; 0 = CS_LEASE_MIN_WRITE_MARGIN_NS */
-    cs_metric_t *migrations_total;   /* {status}: success|failed|aborted */
-    cs_metric_t *refusals;           /* {reason} (cs_mig_refusal_name); may be NULL */
-    cs_metric_t *active;             /* gauge, no labels */
-    cs_metric_t *duration;           /* histogram, seconds */
+    int64_t min_write_margin_ns;   /* the write gate's minimum; 0 = CS_LEASE_MIN_WRITE_MARGIN_NS */
+    cs_metric_t *migrations_total; /* {status}: success|failed|aborted */
+    cs_metric_t *refusals;         /* {reason} (cs_mig_refusal_name); may be NULL */
+    cs_metric_t *active;           /* gauge, no labels */
+    cs_metric_t *duration;         /* histogram, seconds */
     /* A migration ended (not after a refusal: nothing changed, so the policy
      * is retried at its next reconcile, not at once). E.g. requeue it. */
     void (*on_finished)(void *ctx, const char *policy);

@@ -1,8 +1,8 @@
 /* operator.c: `couchestor operator`: informers, work queue, leader
  * election, the StoragePolicy and ErasureCodingPolicy reconcilers, status,
  * metrics and clean shutdown. */
-#include <math.h>
 #include <malloc.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +23,8 @@
 #include "migrations.h"
 
 #define CS__WORKERS 2
-#define CS__REQUEUE_NS (INT64_C(60) * CS_NSEC_PER_SEC)       /* the seed's periodic requeue */
-#define CS__COALESCE_NS (INT64_C(2) * CS_NSEC_PER_SEC)       /* PV/DiskPool churn -> one reconcile */
+#define CS__REQUEUE_NS (INT64_C(60) * CS_NSEC_PER_SEC) /* the seed's periodic requeue */
+#define CS__COALESCE_NS (INT64_C(2) * CS_NSEC_PER_SEC) /* PV/DiskPool churn -> one reconcile */
 #define CS__MAX_POLICIES 256
 
 typedef struct {
@@ -53,8 +53,8 @@ typedef struct cs__op_s {
     size_t nworkers;
     pthread_t prober;
     bool prober_started;
-    atomic_int api_ok;        /* the last probe of the API server answered */
-    atomic_int quit;          /* ends the probe thread */
+    atomic_int api_ok; /* the last probe of the API server answered */
+    atomic_int quit;   /* ends the probe thread */
     cs_kube_client_t *probe_kube;
     atomic_int leading;
     pthread_mutex_t mem_lock;
@@ -539,11 +539,17 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
             for (size_t p = 0; p < facts.in.pool_count && naccept < 32; p++)
                 if (cs_plan_pool_tier(&pol.spec, facts.in.pools[p].labels) == it->wanted)
                     accept[naccept++] = facts.in.pools[p].id;
-            cs_mig_request_t req = {.policy = name, .pv_name = v->name, .volume = uuid,
+            cs_mig_request_t req = {.policy = name,
+                                    .pv_name = v->name,
+                                    .volume = uuid,
                                     .source_pool = it->source_pool >= 0 ? facts.in.pools[it->source_pool].id : "",
-                                    .target_pool = facts.in.pools[it->target_pool].id, .accept_pools = accept,
-                                    .accept_count = naccept, .from_tier = it->current, .to_tier = it->wanted,
-                                    .trigger_iops = v->iops, .timeout_ms = pol.spec.migration_timeout_ns / 1000000};
+                                    .target_pool = facts.in.pools[it->target_pool].id,
+                                    .accept_pools = accept,
+                                    .accept_count = naccept,
+                                    .from_tier = it->current,
+                                    .to_tier = it->wanted,
+                                    .trigger_iops = v->iops,
+                                    .timeout_ms = pol.spec.migration_timeout_ns / 1000000};
             cs_err_t merr = {0};
             CS_INFO("starting a migration", "policy", name, "pv", v->name, "detail",
                     cs_plan_item_detail(&facts.in, it, detail, sizeof detail));
@@ -592,7 +598,8 @@ static int cs__reconcile_sp(cs__op_t *op, const char *name)
             snprintf(why, sizeof why, "%zu of %zu volumes have no IOPS series; they are not moved", obs.unknown, pvs.n);
             cs__set_cond(&st, "MetricsAvailable", true, "SomeSeriesMissing", why, generation, now);
         } else {
-            cs__set_cond(&st, "MetricsAvailable", true, "Available", "every volume has an IOPS series", generation, now);
+            cs__set_cond(&st, "MetricsAvailable", true, "Available", "every volume has an IOPS series", generation,
+                         now);
         }
         if (!mayastor_ok) {
             snprintf(why, sizeof why, "Mayastor API unavailable, no volume is moved: %s", obs.mayastor_err.err.msg);
@@ -680,8 +687,8 @@ static int cs__reconcile_ec(cs__op_t *op, const char *name)
             int64_t gate;
             rc = cs_lease_write_begin(op->elector, 0, &gate, &err);
             if (rc == 0) {
-                rc = cs_kube_patch_status(op->kube, CS_EC_POLICY_RESOURCE, NULL, name, CS_KUBE_PATCH_MERGE, patch,
-                                          NULL, &err);
+                rc = cs_kube_patch_status(op->kube, CS_EC_POLICY_RESOURCE, NULL, name, CS_KUBE_PATCH_MERGE, patch, NULL,
+                                          &err);
                 cs_lease_write_end(gate);
                 if (rc != 0)
                     cs__count_error(op, "kubernetes");
@@ -831,24 +838,25 @@ static int cs__metrics_setup(cs__op_t *op, cs_err_t *err)
                *ph[] = {"phase"};
     double rb[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
     double mb[] = {10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200};
-    op->m_reconcile = cs_metrics_counter(op->metrics, "couchestor_reconcile_total", "Reconciles by kind and result.", 2,
-                                         kr, err);
+    op->m_reconcile =
+        cs_metrics_counter(op->metrics, "couchestor_reconcile_total", "Reconciles by kind and result.", 2, kr, err);
     op->m_reconcile_seconds = cs_metrics_histogram(op->metrics, "couchestor_reconcile_duration_seconds",
                                                    "Wall time of a StoragePolicy reconcile.", 0, NULL, 10, rb, err);
-    op->m_phase_seconds = cs_metrics_histogram(op->metrics, "couchestor_reconcile_phase_duration_seconds",
-                                               "Wall time of each reconcile phase (list, query, decide, status; list and query overlap).", 1,
-                                               ph, 10, rb, err);
+    op->m_phase_seconds = cs_metrics_histogram(
+        op->metrics, "couchestor_reconcile_phase_duration_seconds",
+        "Wall time of each reconcile phase (list, query, decide, status; list and query overlap).", 1, ph, 10, rb, err);
     op->m_migrations = cs_metrics_counter(op->metrics, "couchestor_migrations_total",
                                           "Migrations by outcome (aborted = suspended, resumed later).", 1, st, err);
-    op->m_active = cs_metrics_gauge(op->metrics, "couchestor_active_migrations", "Migrations running now.", 0, NULL, err);
+    op->m_active =
+        cs_metrics_gauge(op->metrics, "couchestor_active_migrations", "Migrations running now.", 0, NULL, err);
     op->m_mig_seconds = cs_metrics_histogram(op->metrics, "couchestor_migration_duration_seconds",
                                              "Wall time of a migration.", 0, NULL, 10, mb, err);
-    op->m_volumes = cs_metrics_gauge(op->metrics, "couchestor_volumes", "Volumes of a policy per current tier.", 2, pt,
-                                     err);
+    op->m_volumes =
+        cs_metrics_gauge(op->metrics, "couchestor_volumes", "Volumes of a policy per current tier.", 2, pt, err);
     op->m_errors = cs_metrics_counter(op->metrics, "couchestor_request_errors_total",
                                       "Failed requests to Prometheus, Kubernetes and Mayastor.", 1, tg, err);
-    op->m_leader = cs_metrics_gauge(op->metrics, "couchestor_leader", "1 while this replica holds the Lease.", 0, NULL,
-                                    err);
+    op->m_leader =
+        cs_metrics_gauge(op->metrics, "couchestor_leader", "1 while this replica holds the Lease.", 0, NULL, err);
     const char *rs[] = {"reason"};
     op->m_refusals = cs_metrics_counter(op->metrics, "couchestor_migration_refusals_total",
                                         "Migrations refused before any change, by reason (not failures).", 1, rs, err);
@@ -884,8 +892,8 @@ static int cs__metrics_setup(cs__op_t *op, cs_err_t *err)
 static int cs__informer(cs__op_t *op, const cs_kube_resource_t *res, const char *ns, cs_kube_decoder_t dec,
                         cs_informer_handlers_t h, int64_t resync, cs_informer_t **out, cs_err_t *err)
 {
-    cs_informer_options_t o = {.resource = res, .namespace = ns, .decoder = dec, .handlers = h,
-                               .resync_period_ns = resync};
+    cs_informer_options_t o = {
+        .resource = res, .namespace = ns, .decoder = dec, .handlers = h, .resync_period_ns = resync};
     int rc = cs_informer_new(op->kube, &o, out, err);
     if (rc == 0)
         rc = cs_informer_start(*out, err);
@@ -1001,18 +1009,28 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
         goto out;
 
     if (cfg->leader_election) {
-        cs_lease_options_t lopt = {.namespace = cfg->lease_namespace, .name = cfg->lease_name, .identity = op->identity,
+        cs_lease_options_t lopt = {.namespace = cfg->lease_namespace,
+                                   .name = cfg->lease_name,
+                                   .identity = op->identity,
                                    .on_started_leading = cs__started_leading,
-                                   .on_stopped_leading = cs__stopped_leading, .ctx = op};
+                                   .on_stopped_leading = cs__stopped_leading,
+                                   .ctx = op};
         if ((rc = cs_lease_elector_new(op->kube, &lopt, &op->elector, err)) != 0)
             goto out;
     }
-    cs_migrations_options_t mgo = {.mayastor = op->ms, .kube = op->kube, .events = op->events, .elector = op->elector,
+    cs_migrations_options_t mgo = {.mayastor = op->ms,
+                                   .kube = op->kube,
+                                   .events = op->events,
+                                   .elector = op->elector,
                                    .poll_ms = cfg->sync_poll_interval_seconds * 1000,
-                                   .preservation_mode = cfg->preservation_mode, .migrations_total = op->m_migrations,
+                                   .preservation_mode = cfg->preservation_mode,
+                                   .migrations_total = op->m_migrations,
                                    .refusals = op->m_refusals,
-                                   .active = op->m_active, .duration = op->m_mig_seconds,
-                                   .on_finished = cs__migration_finished, .pv_uid = cs__pv_uid, .ctx = op};
+                                   .active = op->m_active,
+                                   .duration = op->m_mig_seconds,
+                                   .on_finished = cs__migration_finished,
+                                   .pv_uid = cs__pv_uid,
+                                   .ctx = op};
     if ((rc = cs_migrations_new(&mgo, &op->migrations, err)) != 0)
         goto out;
     if (op->elector)
@@ -1024,8 +1042,11 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
         goto out;
     }
     op->prober_started = true;
-    cs_server_options_t so = {.metrics_addr = cfg->metrics_addr, .health_addr = cfg->health_addr,
-                              .metrics = op->metrics, .ready = cs__ready, .ready_ctx = op};
+    cs_server_options_t so = {.metrics_addr = cfg->metrics_addr,
+                              .health_addr = cfg->health_addr,
+                              .metrics = op->metrics,
+                              .ready = cs__ready,
+                              .ready_ctx = op};
     if ((rc = cs_server_start(&so, &op->server, err)) != 0)
         goto out;
     char mport[16], hport[16];
@@ -1040,8 +1061,8 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
                            err)) != 0 ||
         (rc = cs__informer(op, CS_EC_POLICY_RESOURCE, NULL, cs_json_tree_decoder(), ec_h, 0, &op->ec, err)) != 0 ||
         (rc = cs__informer(op, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, cs_pv_decoder(), churn_h, 0, &op->pv, err)) != 0 ||
-        (rc = cs__informer(op, CS_DISKPOOL_RESOURCE, cfg->mayastor_namespace, cs_diskpool_decoder(), churn_h, 0, &op->dp,
-                           err)) != 0)
+        (rc = cs__informer(op, CS_DISKPOOL_RESOURCE, cfg->mayastor_namespace, cs_diskpool_decoder(), churn_h, 0,
+                           &op->dp, err)) != 0)
         goto out;
     for (; op->nworkers < CS__WORKERS; op->nworkers++)
         if (pthread_create(&op->workers[op->nworkers], NULL, cs__worker, op) != 0) {

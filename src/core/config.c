@@ -41,31 +41,26 @@ typedef struct {
 
 static const cs__param_t cs__params[] = {
     {"prometheus_url", "PROMETHEUS_URL", "--prometheus-url", CS__T_URL, F(prometheus_url),
-     "http://prometheus.monitoring.svc.cluster.local:9090", 0, 0,
-     "Prometheus server the IOPS are read from"},
-    {"max_concurrent_migrations", "MAX_CONCURRENT_MIGRATIONS", "--max-concurrent-migrations",
-     CS__T_INT, F(max_concurrent_migrations), "2", 1, 1000,
-     "migrations running at once across all policies"},
-    {"migration_timeout_minutes", "MIGRATION_TIMEOUT_MINUTES", "--migration-timeout-minutes",
-     CS__T_INT, F(migration_timeout_minutes), "30", 1, 10080,
-     "a migration still syncing after this long is abandoned"},
-    {"sync_poll_interval_seconds", "SYNC_POLL_INTERVAL_SECONDS", "--sync-poll-interval-seconds",
-     CS__T_INT, F(sync_poll_interval_seconds), "10", 1, 3600,
-     "how often a migration checks its new replica's rebuild"},
+     "http://prometheus.monitoring.svc.cluster.local:9090", 0, 0, "Prometheus server the IOPS are read from"},
+    {"max_concurrent_migrations", "MAX_CONCURRENT_MIGRATIONS", "--max-concurrent-migrations", CS__T_INT,
+     F(max_concurrent_migrations), "2", 1, 1000, "migrations running at once across all policies"},
+    {"migration_timeout_minutes", "MIGRATION_TIMEOUT_MINUTES", "--migration-timeout-minutes", CS__T_INT,
+     F(migration_timeout_minutes), "30", 1, 10080, "a migration still syncing after this long is abandoned"},
+    {"sync_poll_interval_seconds", "SYNC_POLL_INTERVAL_SECONDS", "--sync-poll-interval-seconds", CS__T_INT,
+     F(sync_poll_interval_seconds), "10", 1, 3600, "how often a migration checks its new replica's rebuild"},
     {"dry_run", "DRY_RUN", "--dry-run", CS__T_BOOL, F(dry_run), "false", 0, 0,
      "decide and report, never change a volume"},
-    {"preservation_mode", "PRESERVATION_MODE", "--preservation-mode", CS__T_BOOL,
-     F(preservation_mode), "false", 0, 0, "keep the old replica after a migration"},
-    {"mayastor_namespace", "MAYASTOR_NAMESPACE", "--mayastor-namespace", CS__T_DNS_LABEL,
-     F(mayastor_namespace), "mayastor", 0, 0, "namespace of Mayastor and its DiskPools"},
-    {"metrics_addr", "METRICS_ADDR", "--metrics-addr", CS__T_ADDR, F(metrics_addr),
-     "0.0.0.0:8080", 0, 0, "listen address of /metrics"},
-    {"health_addr", "HEALTH_ADDR", "--health-addr", CS__T_ADDR, F(health_addr), "0.0.0.0:8081", 0,
-     0, "listen address of /healthz and /readyz"},
+    {"preservation_mode", "PRESERVATION_MODE", "--preservation-mode", CS__T_BOOL, F(preservation_mode), "false", 0, 0,
+     "keep the old replica after a migration"},
+    {"mayastor_namespace", "MAYASTOR_NAMESPACE", "--mayastor-namespace", CS__T_DNS_LABEL, F(mayastor_namespace),
+     "mayastor", 0, 0, "namespace of Mayastor and its DiskPools"},
+    {"metrics_addr", "METRICS_ADDR", "--metrics-addr", CS__T_ADDR, F(metrics_addr), "0.0.0.0:8080", 0, 0,
+     "listen address of /metrics"},
+    {"health_addr", "HEALTH_ADDR", "--health-addr", CS__T_ADDR, F(health_addr), "0.0.0.0:8081", 0, 0,
+     "listen address of /healthz and /readyz"},
     {"log_level", "LOG_LEVEL", "--log-level", CS__T_LOG_LEVEL, F(log_level), "info", 0, 0,
      "trace, debug, info, warn or error"},
-    {"log_json", "LOG_JSON", "--log-json", CS__T_BOOL, F(log_json), "false", 0, 0,
-     "log JSON lines instead of text"},
+    {"log_json", "LOG_JSON", "--log-json", CS__T_BOOL, F(log_json), "false", 0, 0, "log JSON lines instead of text"},
     {"mayastor_url", "MAYASTOR_URL", "--mayastor-url", CS__T_OPT_URL, F(mayastor_url), "", 0, 0,
      "Mayastor REST API base URL; empty = the api-rest Service in mayastor_namespace"},
     {"kubeconfig", "KUBECONFIG", "--kubeconfig", CS__T_PATH, F(kubeconfig), "", 0, 0,
@@ -78,16 +73,16 @@ static const cs__param_t cs__params[] = {
      "metric sets tried in order for volumes without a series, separated by ','"},
     {"prometheus_volume_label", "PROMETHEUS_VOLUME_LABEL", "--prometheus-volume-label", CS__T_STRING,
      F(prometheus_volume_label), "pv_name", 0, 0, "the label naming the volume (its PV name) in those series"},
-    {"prometheus_selector", "PROMETHEUS_SELECTOR", "--prometheus-selector", CS__T_PATH, F(prometheus_selector), "",
-     0, 0, "extra label matchers for every series, e.g. job=\"mayastor\""},
+    {"prometheus_selector", "PROMETHEUS_SELECTOR", "--prometheus-selector", CS__T_PATH, F(prometheus_selector), "", 0,
+     0, "extra label matchers for every series, e.g. job=\"mayastor\""},
     {"prometheus_bearer_token_file", "PROMETHEUS_BEARER_TOKEN_FILE", "--prometheus-bearer-token-file", CS__T_PATH,
      F(prometheus_bearer_token_file), "", 0, 0, "file holding a bearer token for Prometheus behind a proxy"},
-    {"leader_election", "LEADER_ELECTION", "--leader-election", CS__T_BOOL, F(leader_election),
-     "true", 0, 0, "take a Lease before acting, so only one replica migrates"},
-    {"lease_name", "LEASE_NAME", "--lease-name", CS__T_DNS_NAME, F(lease_name),
-     "couchestor-operator", 0, 0, "name of the leader-election Lease"},
-    {"lease_namespace", "LEASE_NAMESPACE", "--lease-namespace", CS__T_DNS_LABEL,
-     F(lease_namespace), "couchestor-system", 0, 0, "namespace of the leader-election Lease"},
+    {"leader_election", "LEADER_ELECTION", "--leader-election", CS__T_BOOL, F(leader_election), "true", 0, 0,
+     "take a Lease before acting, so only one replica migrates"},
+    {"lease_name", "LEASE_NAME", "--lease-name", CS__T_DNS_NAME, F(lease_name), "couchestor-operator", 0, 0,
+     "name of the leader-election Lease"},
+    {"lease_namespace", "LEASE_NAMESPACE", "--lease-namespace", CS__T_DNS_LABEL, F(lease_namespace),
+     "couchestor-system", 0, 0, "namespace of the leader-election Lease"},
 };
 
 #undef F
@@ -129,8 +124,7 @@ static const char *cs__check_dns_label(const char *s, size_t max)
         return max == 63 ? "must be at most 63 characters" : "must be at most 253 characters";
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                 (max > 63 && c == '.');
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (max > 63 && c == '.');
         if (!ok)
             return max == 63 ? "must consist of lower-case letters, digits and '-'"
                              : "must consist of lower-case letters, digits, '-' and '.'";
@@ -183,8 +177,7 @@ static const char *cs__check_addr(const char *s)
 }
 
 /* Parses value for p into cfg; on error, message names source. */
-static int cs__apply(cs_config_t *cfg, const cs__param_t *p, const char *value, const char *source,
-                     cs_err_t *err)
+static int cs__apply(cs_config_t *cfg, const cs__param_t *p, const char *value, const char *source, cs_err_t *err)
 {
     char *field = (char *)cfg + p->offset;
     const char *problem = NULL;
@@ -235,8 +228,7 @@ static int cs__apply(cs_config_t *cfg, const cs__param_t *p, const char *value, 
         break;
     }
     if (problem)
-        return cs_err_set(err, CS_EINVAL, "%s: invalid %s \"%.200s\": %s", source, p->key, value,
-                          problem);
+        return cs_err_set(err, CS_EINVAL, "%s: invalid %s \"%.200s\": %s", source, p->key, value, problem);
     if (p->type != CS__T_INT && p->type != CS__T_BOOL && p->type != CS__T_LOG_LEVEL) {
         char *copy = strdup(value);
         if (!copy)
@@ -248,8 +240,7 @@ static int cs__apply(cs_config_t *cfg, const cs__param_t *p, const char *value, 
     return 0;
 }
 
-int cs_config_set(cs_config_t *cfg, const char *key, const char *value, const char *source,
-                  cs_err_t *err)
+int cs_config_set(cs_config_t *cfg, const char *key, const char *value, const char *source, cs_err_t *err)
 {
     const cs__param_t *p = cs__find_key(key);
     if (!p)
@@ -302,8 +293,7 @@ int cs_config_load_file(cs_config_t *cfg, const char *path, cs_err_t *err)
     return rc;
 }
 
-int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const char *path,
-                        cs_err_t *err)
+int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const char *path, cs_err_t *err)
 {
     int rc;
     yaml_parser_t parser;
@@ -318,9 +308,8 @@ int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const ch
     while (rc == 0) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            rc = cs_err_set(err, CS_EPARSE, "config file %s:%zu:%zu: %s", path,
-                            parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                            parser.problem ? parser.problem : "YAML syntax error");
+            rc = cs_err_set(err, CS_EPARSE, "config file %s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+                            parser.problem_mark.column + 1, parser.problem ? parser.problem : "YAML syntax error");
             break;
         }
         size_t line = ev.start_mark.line + 1;
@@ -329,8 +318,7 @@ int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const ch
             yaml_event_delete(&ev);
             break;
         }
-        if (t == YAML_STREAM_START_EVENT || t == YAML_DOCUMENT_START_EVENT ||
-            t == YAML_DOCUMENT_END_EVENT) {
+        if (t == YAML_STREAM_START_EVENT || t == YAML_DOCUMENT_START_EVENT || t == YAML_DOCUMENT_END_EVENT) {
             yaml_event_delete(&ev);
             continue;
         }
@@ -338,8 +326,7 @@ int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const ch
             if (t == YAML_MAPPING_START_EVENT)
                 state = 1;
             else if (!(t == YAML_SCALAR_EVENT && ev.data.scalar.length == 0))
-                rc = cs_err_set(err, CS_EPARSE,
-                                "config file %s:%zu: expected a mapping of parameter: value lines",
+                rc = cs_err_set(err, CS_EPARSE, "config file %s:%zu: expected a mapping of parameter: value lines",
                                 path, line);
         } else if (state == 1) {
             if (t == YAML_MAPPING_END_EVENT) {
@@ -355,8 +342,7 @@ int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const ch
                                     path, line, key);
                 state = 2;
             } else {
-                rc = cs_err_set(err, CS_EPARSE, "config file %s:%zu: expected a parameter name",
-                                path, line);
+                rc = cs_err_set(err, CS_EPARSE, "config file %s:%zu: expected a parameter name", path, line);
             }
         } else if (state == 2) {
             if (t == YAML_SCALAR_EVENT) {
@@ -368,16 +354,15 @@ int cs_config_load_text(cs_config_t *cfg, const char *text, size_t len, const ch
                 else
                     rc = cs_config_set(cfg, key, value, source, err);
             } else {
-                rc = cs_err_set(err, CS_EPARSE,
-                                "config file %s:%zu: %s must have a single value, not a list or mapping",
-                                path, line, key);
+                rc =
+                    cs_err_set(err, CS_EPARSE, "config file %s:%zu: %s must have a single value, not a list or mapping",
+                               path, line, key);
             }
             free(key);
             key = NULL;
             state = 1;
         } else {
-            rc = cs_err_set(err, CS_EPARSE, "config file %s:%zu: only one document is allowed",
-                            path, line);
+            rc = cs_err_set(err, CS_EPARSE, "config file %s:%zu: only one document is allowed", path, line);
         }
         yaml_event_delete(&ev);
     }

@@ -65,21 +65,18 @@ int cs_duration_parse(const char *text, int64_t *out_ns, cs_err_t *err)
             }
         }
         if (digits == 0 && frac_digits == 0)
-            return cs_err_set(err, CS_EPARSE,
-                              "invalid duration \"%.*s\": expected a number at \"%.*s\"",
+            return cs_err_set(err, CS_EPARSE, "invalid duration \"%.*s\": expected a number at \"%.*s\"",
                               CS__DURATION_SHOW, text, 16, s);
         const char *unit_start = s;
         while (*s && !(*s >= '0' && *s <= '9') && *s != '.')
             s++;
         size_t unit_len = (size_t)(s - unit_start);
         if (unit_len == 0)
-            return cs_err_set(err, CS_EPARSE,
-                              "invalid duration \"%.*s\": missing unit (use ns, us, ms, s, m or h)",
+            return cs_err_set(err, CS_EPARSE, "invalid duration \"%.*s\": missing unit (use ns, us, ms, s, m or h)",
                               CS__DURATION_SHOW, text);
         int64_t unit = 0;
         for (size_t i = 0; i < sizeof cs__units / sizeof cs__units[0]; i++) {
-            if (strlen(cs__units[i].name) == unit_len &&
-                memcmp(cs__units[i].name, unit_start, unit_len) == 0) {
+            if (strlen(cs__units[i].name) == unit_len && memcmp(cs__units[i].name, unit_start, unit_len) == 0) {
                 unit = cs__units[i].ns;
                 break;
             }
@@ -103,8 +100,7 @@ int cs_duration_parse(const char *text, int64_t *out_ns, cs_err_t *err)
     *out_ns = (int64_t)total;
     return 0;
 too_big:
-    return cs_err_set(err, CS_EPARSE,
-                      "duration \"%.*s\" is too large (the maximum is 2562047h47m16.854775807s)",
+    return cs_err_set(err, CS_EPARSE, "duration \"%.*s\" is too large (the maximum is 2562047h47m16.854775807s)",
                       CS__DURATION_SHOW, text);
 }
 

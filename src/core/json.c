@@ -102,25 +102,22 @@ int cs_json_parse(const char *text, size_t len, const char *what, json_t **out, 
     if (!text)
         return cs_err_set(err, CS_EINVAL, "%s: no input", what);
     if (!cs__json_prescan_depth(text, len))
-        return cs_err_set(err, CS_EPARSE, "%s: nesting deeper than %d levels", what,
-                          CS_JSON_MAX_DEPTH);
+        return cs_err_set(err, CS_EPARSE, "%s: nesting deeper than %d levels", what, CS_JSON_MAX_DEPTH);
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root)
-        return cs_err_set(err, CS_EPARSE, "%s: line %d column %d: %s", what, jerr.line,
-                          jerr.column, jerr.text);
+        return cs_err_set(err, CS_EPARSE, "%s: line %d column %d: %s", what, jerr.line, jerr.column, jerr.text);
     if (!cs__json_depth_ok(root, 1)) {
         json_decref(root);
-        return cs_err_set(err, CS_EPARSE, "%s: nesting deeper than %d levels", what,
-                          CS_JSON_MAX_DEPTH);
+        return cs_err_set(err, CS_EPARSE, "%s: nesting deeper than %d levels", what, CS_JSON_MAX_DEPTH);
     }
     *out = root;
     return 0;
 }
 
 /* Looks up obj[key]; returns 1 when absent/null and optional, <0 on error. */
-static int cs__field(const json_t *obj, const char *path, const char *key, int flags,
-                     const json_t **value, cs_err_t *err)
+static int cs__field(const json_t *obj, const char *path, const char *key, int flags, const json_t **value,
+                     cs_err_t *err)
 {
     char full[256];
     if (!obj || !json_is_object(obj)) {
@@ -140,17 +137,14 @@ static int cs__field(const json_t *obj, const char *path, const char *key, int f
     return 0;
 }
 
-static int cs__type_error(const char *path, const char *key, const char *want, const json_t *got,
-                          cs_err_t *err)
+static int cs__type_error(const char *path, const char *key, const char *want, const json_t *got, cs_err_t *err)
 {
     char full[256];
-    return cs_err_set(err, CS_EPARSE, "%s: expected %s, got %s",
-                      cs_json_path_join(full, sizeof full, path, key), want,
+    return cs_err_set(err, CS_EPARSE, "%s: expected %s, got %s", cs_json_path_join(full, sizeof full, path, key), want,
                       cs_json_type_name(got));
 }
 
-int cs_json_get_int(const json_t *obj, const char *path, const char *key, int flags, int64_t *out,
-                    cs_err_t *err)
+int cs_json_get_int(const json_t *obj, const char *path, const char *key, int flags, int64_t *out, cs_err_t *err)
 {
     const json_t *v;
     int rc = cs__field(obj, path, key, flags, &v, err);
@@ -172,8 +166,8 @@ int cs_json_get_int(const json_t *obj, const char *path, const char *key, int fl
     return cs__type_error(path, key, "integer", v, err);
 }
 
-int cs_json_get_int_range(const json_t *obj, const char *path, const char *key, int flags,
-                          int64_t min, int64_t max, int64_t *out, cs_err_t *err)
+int cs_json_get_int_range(const json_t *obj, const char *path, const char *key, int flags, int64_t min, int64_t max,
+                          int64_t *out, cs_err_t *err)
 {
     int64_t value;
     int rc = cs_json_get_int(obj, path, key, flags, &value, err);
@@ -188,8 +182,7 @@ int cs_json_get_int_range(const json_t *obj, const char *path, const char *key, 
     return 0;
 }
 
-int cs_json_get_number(const json_t *obj, const char *path, const char *key, int flags, double *out,
-                       cs_err_t *err)
+int cs_json_get_number(const json_t *obj, const char *path, const char *key, int flags, double *out, cs_err_t *err)
 {
     const json_t *v;
     int rc = cs__field(obj, path, key, flags, &v, err);
@@ -201,8 +194,7 @@ int cs_json_get_number(const json_t *obj, const char *path, const char *key, int
     return 0;
 }
 
-int cs_json_get_bool(const json_t *obj, const char *path, const char *key, int flags, bool *out,
-                     cs_err_t *err)
+int cs_json_get_bool(const json_t *obj, const char *path, const char *key, int flags, bool *out, cs_err_t *err)
 {
     const json_t *v;
     int rc = cs__field(obj, path, key, flags, &v, err);
@@ -214,8 +206,7 @@ int cs_json_get_bool(const json_t *obj, const char *path, const char *key, int f
     return 0;
 }
 
-int cs_json_get_string(const json_t *obj, const char *path, const char *key, int flags,
-                       const char **out, cs_err_t *err)
+int cs_json_get_string(const json_t *obj, const char *path, const char *key, int flags, const char **out, cs_err_t *err)
 {
     const json_t *v;
     int rc = cs__field(obj, path, key, flags, &v, err);
@@ -227,8 +218,8 @@ int cs_json_get_string(const json_t *obj, const char *path, const char *key, int
     return 0;
 }
 
-int cs_json_get_object(const json_t *obj, const char *path, const char *key, int flags,
-                       const json_t **out, cs_err_t *err)
+int cs_json_get_object(const json_t *obj, const char *path, const char *key, int flags, const json_t **out,
+                       cs_err_t *err)
 {
     const json_t *v;
     int rc = cs__field(obj, path, key, flags, &v, err);
@@ -240,8 +231,8 @@ int cs_json_get_object(const json_t *obj, const char *path, const char *key, int
     return 0;
 }
 
-int cs_json_get_array(const json_t *obj, const char *path, const char *key, int flags,
-                      const json_t **out, cs_err_t *err)
+int cs_json_get_array(const json_t *obj, const char *path, const char *key, int flags, const json_t **out,
+                      cs_err_t *err)
 {
     const json_t *v;
     int rc = cs__field(obj, path, key, flags, &v, err);

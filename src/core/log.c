@@ -55,8 +55,7 @@ int cs_log_level_parse(const char *text, cs_log_level_t *out, cs_err_t *err)
             return 0;
         }
     }
-    return cs_err_set(err, CS_EINVAL,
-                      "unknown log level '%s': use one of trace, debug, info, warn, error, off",
+    return cs_err_set(err, CS_EINVAL, "unknown log level '%s': use one of trace, debug, info, warn, error, off",
                       text ? text : "(null)");
 }
 

@@ -7,12 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { CS__COUNTER, CS__GAUGE, CS__HISTOGRAM } cs__kind_t;
+typedef enum {
+    CS__COUNTER,
+    CS__GAUGE,
+    CS__HISTOGRAM
+} cs__kind_t;
 
 typedef struct cs__series_s {
     char *values[CS_METRICS_MAX_LABELS];
-    double value;                                /* counter/gauge */
-    double sum;                                  /* histogram */
+    double value; /* counter/gauge */
+    double sum;   /* histogram */
     unsigned long long count;
     unsigned long long buckets[CS_METRICS_MAX_BUCKETS];
     struct cs__series_s *next;
@@ -89,9 +93,8 @@ static int cs__valid_name(const char *s, int metric)
     return metric || strncmp(s, "__", 2) != 0;
 }
 
-static cs_metric_t *cs__register(cs_metrics_t *reg, cs__kind_t kind, const char *name, const char *help,
-                                 size_t nlabels, const char *const *label_names, size_t nbuckets,
-                                 const double *bounds, cs_err_t *err)
+static cs_metric_t *cs__register(cs_metrics_t *reg, cs__kind_t kind, const char *name, const char *help, size_t nlabels,
+                                 const char *const *label_names, size_t nbuckets, const double *bounds, cs_err_t *err)
 {
     if (!cs__valid_name(name, 1)) {
         cs_err_set(err, CS_EINVAL, "metric name \"%s\" is not valid ([a-zA-Z_:][a-zA-Z0-9_:]*)", name ? name : "");

@@ -25,7 +25,8 @@ static int cs__pow10(int e, cs__i128 *out)
 int cs_quantity_parse(const char *text, int64_t *out, cs_err_t *err)
 {
     if (!text || !*text)
-        return cs_err_set(err, CS_EPARSE, "empty quantity: use a number with an optional suffix, e.g. \"10Gi\" or \"500M\"");
+        return cs_err_set(err, CS_EPARSE,
+                          "empty quantity: use a number with an optional suffix, e.g. \"10Gi\" or \"500M\"");
     const char *s = text;
     int negative = 0;
     if (*s == '+' || *s == '-') {
@@ -56,10 +57,9 @@ int cs_quantity_parse(const char *text, int64_t *out, cs_err_t *err)
         }
     }
     if (digits == 0 && frac_digits == 0)
-        return cs_err_set(err, CS_EPARSE, "invalid quantity \"%.*s\": expected a number",
-                          CS__Q_SHOW, text);
+        return cs_err_set(err, CS_EPARSE, "invalid quantity \"%.*s\": expected a number", CS__Q_SHOW, text);
 
-    int dec_exp = 0;  /* value = mantissa * 10^dec_exp * 2^bin_exp / 10^frac_digits */
+    int dec_exp = 0; /* value = mantissa * 10^dec_exp * 2^bin_exp / 10^frac_digits */
     int bin_exp = 0;
     const char *suffix = s;
     if ((*s == 'e' || *s == 'E') && s[1] != 'i') {
@@ -93,9 +93,8 @@ int cs_quantity_parse(const char *text, int64_t *out, cs_err_t *err)
             const char *name;
             int dec, bin;
         } sfx[] = {
-            {"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50},
-            {"Ei", 0, 60}, {"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"k", 3, 0},
-            {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},
+            {"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60}, {"n", -9, 0},
+            {"u", -6, 0},  {"m", -3, 0},  {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},
         };
         size_t i;
         for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
@@ -128,8 +127,8 @@ int cs_quantity_parse(const char *text, int64_t *out, cs_err_t *err)
         cs__i128 den;
         if (den_exp > CS__Q_MAX_EXP || cs__pow10(den_exp, &den) || num % den != 0)
             return cs_err_set(err, CS_EPARSE,
-                              "quantity \"%.*s\" is not a whole number; use a larger unit or no fraction",
-                              CS__Q_SHOW, text);
+                              "quantity \"%.*s\" is not a whole number; use a larger unit or no fraction", CS__Q_SHOW,
+                              text);
         num /= den;
     }
     if (num > (cs__i128)INT64_MAX)
@@ -139,13 +138,13 @@ int cs_quantity_parse(const char *text, int64_t *out, cs_err_t *err)
 
 bad_suffix:
     return cs_err_set(err, CS_EPARSE,
-                      "invalid quantity \"%.*s\": unknown suffix \"%.*s\" (use Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E, m or an exponent like e3)",
+                      "invalid quantity \"%.*s\": unknown suffix \"%.*s\" (use Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, "
+                      "E, m or an exponent like e3)",
                       CS__Q_SHOW, text, 16, suffix);
 too_long:
     return cs_err_set(err, CS_EPARSE, "invalid quantity \"%.*s\": too many digits", CS__Q_SHOW, text);
 too_big:
-    return cs_err_set(err, CS_EPARSE, "quantity \"%.*s\" is too large (the maximum is 2^63-1)",
-                      CS__Q_SHOW, text);
+    return cs_err_set(err, CS_EPARSE, "quantity \"%.*s\" is too large (the maximum is 2^63-1)", CS__Q_SHOW, text);
 }
 
 const char *cs_quantity_format(int64_t value, char *buf, size_t len)

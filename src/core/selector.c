@@ -163,8 +163,8 @@ int cs_labels_from_json(const json_t *obj, const char *path, cs_labels_t *out, c
     {
         int rc;
         if (!json_is_string(value)) {
-            rc = cs_err_set(err, CS_EPARSE, "%s.%s: expected string, got %s", path ? path : "labels",
-                            key, cs_json_type_name(value));
+            rc = cs_err_set(err, CS_EPARSE, "%s.%s: expected string, got %s", path ? path : "labels", key,
+                            cs_json_type_name(value));
             goto fail;
         }
         if ((rc = cs_label_key_validate(key, err)) != 0 ||
@@ -221,8 +221,7 @@ bool cs_selector_is_empty(const cs_selector_t *sel)
     return !sel || sel->count == 0;
 }
 
-static cs_requirement_t *cs__sel_add(cs_selector_t *sel, const char *key, size_t key_len,
-                                     cs_selector_op_t op)
+static cs_requirement_t *cs__sel_add(cs_selector_t *sel, const char *key, size_t key_len, cs_selector_op_t op)
 {
     cs_requirement_t *reqs = realloc(sel->reqs, (sel->count + 1) * sizeof *reqs);
     if (!reqs)
@@ -257,13 +256,13 @@ static int cs__req_add_value(cs_requirement_t *r, const char *v, size_t len)
 typedef enum {
     T_END,
     T_IDENT,
-    T_NOT,       /* ! */
-    T_NEQ,       /* != */
-    T_EQ,        /* = or == */
+    T_NOT, /* ! */
+    T_NEQ, /* != */
+    T_EQ,  /* = or == */
     T_LPAREN,
     T_RPAREN,
     T_COMMA,
-    T_CMP,       /* > or < (not supported here) */
+    T_CMP, /* > or < (not supported here) */
 } cs__tok_t;
 
 typedef struct {
@@ -357,8 +356,7 @@ static int cs__parse_req(cs__lex_t *lx, cs_selector_t *sel, cs_err_t *err)
         return 0;
     }
     if (t != T_IDENT)
-        return cs_err_set(err, CS_EPARSE, "expected a label key at position %zu",
-                          (size_t)(lx->tok - lx->s) + 1);
+        return cs_err_set(err, CS_EPARSE, "expected a label key at position %zu", (size_t)(lx->tok - lx->s) + 1);
     const char *key = lx->tok;
     size_t key_len = lx->len;
     if ((rc = cs__check_key(key, key_len, err)) != 0)
@@ -372,7 +370,8 @@ static int cs__parse_req(cs__lex_t *lx, cs_selector_t *sel, cs_err_t *err)
         return 0;
     }
     if (t == T_CMP)
-        return cs_err_set(err, CS_EPARSE, "operator '%c' (key \"%.*s\") is not supported: use =, ==, !=, in, notin, exists or !",
+        return cs_err_set(err, CS_EPARSE,
+                          "operator '%c' (key \"%.*s\") is not supported: use =, ==, !=, in, notin, exists or !",
                           *lx->tok, (int)key_len, key);
     if (t == T_EQ || t == T_NEQ) {
         cs_requirement_t *r = cs__sel_add(sel, key, key_len, t == T_EQ ? CS_SEL_IN : CS_SEL_NOT_IN);
@@ -388,8 +387,8 @@ static int cs__parse_req(cs__lex_t *lx, cs_selector_t *sel, cs_err_t *err)
         } else if (t == T_END || t == T_COMMA) {
             lx->pos = save; /* "a=" means the empty value */
         } else {
-            return cs_err_set(err, CS_EPARSE, "expected a value for key \"%.*s\" at position %zu",
-                              (int)key_len, key, (size_t)(lx->tok - lx->s) + 1);
+            return cs_err_set(err, CS_EPARSE, "expected a value for key \"%.*s\" at position %zu", (int)key_len, key,
+                              (size_t)(lx->tok - lx->s) + 1);
         }
         if ((rc = cs__check_value(v, vlen, err)) != 0)
             return rc;
@@ -397,8 +396,8 @@ static int cs__parse_req(cs__lex_t *lx, cs_selector_t *sel, cs_err_t *err)
             return cs_err_set(err, rc, "out of memory parsing a selector");
         return 0;
     }
-    if (t == T_IDENT && ((lx->len == 2 && memcmp(lx->tok, "in", 2) == 0) ||
-                         (lx->len == 5 && memcmp(lx->tok, "notin", 5) == 0))) {
+    if (t == T_IDENT &&
+        ((lx->len == 2 && memcmp(lx->tok, "in", 2) == 0) || (lx->len == 5 && memcmp(lx->tok, "notin", 5) == 0))) {
         cs_selector_op_t op = lx->len == 2 ? CS_SEL_IN : CS_SEL_NOT_IN;
         const char *opname = lx->len == 2 ? "in" : "notin";
         if (cs__next(lx) != T_LPAREN)
@@ -409,8 +408,8 @@ static int cs__parse_req(cs__lex_t *lx, cs_selector_t *sel, cs_err_t *err)
         for (;;) {
             t = cs__next(lx);
             if (t == T_RPAREN && r->value_count == 0)
-                return cs_err_set(err, CS_EPARSE, "\"%.*s %s ()\": the set of values must not be empty",
-                                  (int)key_len, key, opname);
+                return cs_err_set(err, CS_EPARSE, "\"%.*s %s ()\": the set of values must not be empty", (int)key_len,
+                                  key, opname);
             const char *v = "";
             size_t vlen = 0;
             if (t == T_IDENT) {
@@ -425,12 +424,11 @@ static int cs__parse_req(cs__lex_t *lx, cs_selector_t *sel, cs_err_t *err)
             if (t == T_RPAREN)
                 return 0;
             if (t != T_COMMA)
-                return cs_err_set(err, CS_EPARSE, "expected ',' or ')' in the values of \"%.*s %s\"",
-                                  (int)key_len, key, opname);
+                return cs_err_set(err, CS_EPARSE, "expected ',' or ')' in the values of \"%.*s %s\"", (int)key_len, key,
+                                  opname);
         }
     }
-    return cs_err_set(err, CS_EPARSE,
-                      "expected an operator (=, ==, !=, in, notin) after key \"%.*s\" at position %zu",
+    return cs_err_set(err, CS_EPARSE, "expected an operator (=, ==, !=, in, notin) after key \"%.*s\" at position %zu",
                       (int)key_len, key, (size_t)(lx->tok - lx->s) + 1);
 }
 
@@ -459,8 +457,8 @@ int cs_selector_parse(const char *text, cs_selector_t *out, cs_err_t *err)
             return 0;
         if (t != T_COMMA) {
             cs_selector_free(out);
-            return cs_err_set(err, CS_EPARSE, "label selector \"%.100s\": expected ',' at position %zu",
-                              text, (size_t)(lx.tok - text) + 1);
+            return cs_err_set(err, CS_EPARSE, "label selector \"%.100s\": expected ',' at position %zu", text,
+                              (size_t)(lx.tok - text) + 1);
         }
     }
 }
@@ -481,7 +479,8 @@ int cs_selector_from_json(const json_t *obj, const char *path, cs_selector_t *ou
     json_object_foreach((json_t *)obj, field, v)
     {
         if (strcmp(field, "matchLabels") != 0 && strcmp(field, "matchExpressions") != 0) {
-            rc = cs_err_set(err, CS_EPARSE, "%s: unknown field \"%s\" (expected matchLabels or matchExpressions)", p, field);
+            rc = cs_err_set(err, CS_EPARSE, "%s: unknown field \"%s\" (expected matchLabels or matchExpressions)", p,
+                            field);
             goto fail;
         }
     }
@@ -547,7 +546,8 @@ int cs_selector_from_json(const json_t *obj, const char *path, cs_selector_t *ou
                 sop = CS_SEL_DOES_NOT_EXIST;
                 want_values = 0;
             } else {
-                rc = cs_err_set(err, CS_EPARSE, "%s.operator: \"%.40s\" is not one of In, NotIn, Exists, DoesNotExist", sub, op);
+                rc = cs_err_set(err, CS_EPARSE, "%s.operator: \"%.40s\" is not one of In, NotIn, Exists, DoesNotExist",
+                                sub, op);
                 goto fail;
             }
             size_t nvalues = values ? json_array_size(values) : 0;
@@ -567,7 +567,8 @@ int cs_selector_from_json(const json_t *obj, const char *path, cs_selector_t *ou
             for (size_t j = 0; j < nvalues; j++) {
                 const json_t *jv = json_array_get(values, j);
                 if (!json_is_string(jv)) {
-                    rc = cs_err_set(err, CS_EPARSE, "%s.values[%zu]: expected string, got %s", sub, j, cs_json_type_name(jv));
+                    rc = cs_err_set(err, CS_EPARSE, "%s.values[%zu]: expected string, got %s", sub, j,
+                                    cs_json_type_name(jv));
                     goto fail;
                 }
                 if ((rc = cs_label_value_validate(json_string_value(jv), err)) != 0) {

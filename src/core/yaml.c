@@ -102,8 +102,7 @@ static int cs__match(const char *pattern, const char *s)
 /* YAML 1.2 core schema resolution of a plain scalar. */
 static json_t *cs__plain_scalar(const char *s)
 {
-    if (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
-        strcmp(s, "NULL") == 0)
+    if (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
         return json_null();
     if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0)
         return json_true();
@@ -158,8 +157,8 @@ static int cs__yaml_children(cs__yaml_t *y, json_t *container, int is_map, int d
             if (!key)
                 return cs_err_set(y->err, CS_ENOMEM, "%s: out of memory", y->what);
             if (json_object_get(container, key)) {
-                cs_err_set(y->err, CS_EPARSE, "%s:%zu:%zu: duplicate key \"%.80s\"", y->what,
-                           mark.line + 1, mark.column + 1, key);
+                cs_err_set(y->err, CS_EPARSE, "%s:%zu:%zu: duplicate key \"%.80s\"", y->what, mark.line + 1,
+                           mark.column + 1, key);
                 free(key);
                 return CS_EPARSE;
             }

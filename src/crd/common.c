@@ -16,8 +16,8 @@ void cs__put(json_t *obj, const char *key, json_t *value, bool *oom)
         *oom = true;
 }
 
-void cs__get_int(cs__dec_t *d, const json_t *obj, const char *path, const char *key, int64_t min,
-                 int64_t max, int64_t *out)
+void cs__get_int(cs__dec_t *d, const json_t *obj, const char *path, const char *key, int64_t min, int64_t max,
+                 int64_t *out)
 {
     cs_err_t e = {0};
     int rc = cs_json_get_int_range(obj, path, key, CS_JSON_OPTIONAL, min, max, out, &e);
@@ -41,13 +41,12 @@ void cs__get_bool(cs__dec_t *d, const json_t *obj, const char *path, const char 
         cs__problem_rc(d, rc, &e);
 }
 
-void cs__get_str(cs__dec_t *d, const json_t *obj, const char *path, const char *key, bool required,
-                 bool empty_is_null, char **out)
+void cs__get_str(cs__dec_t *d, const json_t *obj, const char *path, const char *key, bool required, bool empty_is_null,
+                 char **out)
 {
     cs_err_t e = {0};
     const char *v = NULL;
-    int rc = cs_json_get_string(obj, path, key, required ? CS_JSON_REQUIRED : CS_JSON_OPTIONAL, &v,
-                                &e);
+    int rc = cs_json_get_string(obj, path, key, required ? CS_JSON_REQUIRED : CS_JSON_OPTIONAL, &v, &e);
     if (rc < 0) {
         cs__problem_rc(d, rc, &e);
         return;
@@ -80,8 +79,7 @@ void cs__get_time(cs__dec_t *d, const json_t *obj, const char *path, const char 
     *out = t;
 }
 
-void cs__reject_unknown(cs__dec_t *d, const json_t *obj, const char *path,
-                        const char *const *known, size_t n_known)
+void cs__reject_unknown(cs__dec_t *d, const json_t *obj, const char *path, const char *const *known, size_t n_known)
 {
     const char *key;
     json_t *value;
@@ -106,8 +104,7 @@ void cs__reject_unknown(cs__dec_t *d, const json_t *obj, const char *path,
     }
 }
 
-void cs__get_selector(cs__dec_t *d, const json_t *obj, const char *path, const char *key,
-                      cs_selector_t **out)
+void cs__get_selector(cs__dec_t *d, const json_t *obj, const char *path, const char *key, cs_selector_t **out)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
@@ -182,8 +179,7 @@ void cs__decode_header(cs__dec_t *d, const json_t *obj, const char *kind, cs_obj
     if (rc < 0)
         cs__problem_rc(d, rc, &e);
     else if (rc == 0 && strcmp(s, kind) != 0)
-        cs__problem(d, "kind: expected %s, got \"%s\"", kind,
-                    cs__printable(s, 64, shown, sizeof shown));
+        cs__problem(d, "kind: expected %s, got \"%s\"", kind, cs__printable(s, 64, shown, sizeof shown));
 
     const json_t *m = NULL;
     rc = cs_json_get_object(obj, "", "metadata", CS_JSON_REQUIRED, &m, &e);
@@ -241,8 +237,7 @@ bool cs__encode_header(json_t *obj, const char *kind, const cs_object_meta_t *me
         cs__put(m, "generation", json_integer(meta->generation), &oom);
     if (meta->creation_timestamp) {
         char t[32];
-        cs__put(m, "creationTimestamp",
-                json_string(cs_crd_time_format(meta->creation_timestamp, t, sizeof t)), &oom);
+        cs__put(m, "creationTimestamp", json_string(cs_crd_time_format(meta->creation_timestamp, t, sizeof t)), &oom);
     }
     if (meta->labels.count)
         cs__put(m, "labels", cs_labels_to_json(&meta->labels), &oom);

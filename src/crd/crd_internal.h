@@ -34,23 +34,19 @@ int cs__problems_finish(cs__dec_t *d, cs_crd_problems_t *out, int code, cs_err_t
 
 /* Optional-field readers: absent or null leaves *out untouched; a wrong
  * type or range becomes a problem. */
-void cs__get_int(cs__dec_t *d, const json_t *obj, const char *path, const char *key, int64_t min,
-                 int64_t max, int64_t *out);
-void cs__get_number(cs__dec_t *d, const json_t *obj, const char *path, const char *key,
-                    double *out);
+void cs__get_int(cs__dec_t *d, const json_t *obj, const char *path, const char *key, int64_t min, int64_t max,
+                 int64_t *out);
+void cs__get_number(cs__dec_t *d, const json_t *obj, const char *path, const char *key, double *out);
 void cs__get_bool(cs__dec_t *d, const json_t *obj, const char *path, const char *key, bool *out);
 /* Stores a copy in *out (replacing what was there). empty_is_null: "" -> NULL. */
-void cs__get_str(cs__dec_t *d, const json_t *obj, const char *path, const char *key, bool required,
-                 bool empty_is_null, char **out);
-void cs__get_time(cs__dec_t *d, const json_t *obj, const char *path, const char *key,
-                  int64_t *out);
+void cs__get_str(cs__dec_t *d, const json_t *obj, const char *path, const char *key, bool required, bool empty_is_null,
+                 char **out);
+void cs__get_time(cs__dec_t *d, const json_t *obj, const char *path, const char *key, int64_t *out);
 /* Rejects keys of obj that are not in known[] (with a "did you mean" hint
  * for a case-insensitive match). */
-void cs__reject_unknown(cs__dec_t *d, const json_t *obj, const char *path,
-                        const char *const *known, size_t n_known);
+void cs__reject_unknown(cs__dec_t *d, const json_t *obj, const char *path, const char *const *known, size_t n_known);
 /* Reads a structured LabelSelector; null or absent leaves *out NULL. */
-void cs__get_selector(cs__dec_t *d, const json_t *obj, const char *path, const char *key,
-                      cs_selector_t **out);
+void cs__get_selector(cs__dec_t *d, const json_t *obj, const char *path, const char *key, cs_selector_t **out);
 
 /* Checks apiVersion/kind (when present) and decodes metadata. */
 void cs__decode_header(cs__dec_t *d, const json_t *obj, const char *kind, cs_object_meta_t *meta);
@@ -64,8 +60,7 @@ int cs__encode_object(const char *kind, const cs_object_meta_t *meta, json_t *sp
  * have_status, nothing to encode otherwise. */
 int cs__encode_status(const char *kind, bool have_status, json_t *status_json, json_t **out, cs_err_t *err);
 
-void cs__decode_conditions(cs__dec_t *d, const json_t *status, const char *path,
-                           cs_conditions_t *out);
+void cs__decode_conditions(cs__dec_t *d, const json_t *status, const char *path, cs_conditions_t *out);
 json_t *cs__encode_conditions(const cs_conditions_t *conds);
 
 /* json_object_set_new that records failure (NULL value or no memory). */

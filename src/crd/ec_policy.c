@@ -8,8 +8,7 @@
 #include "couchestor/json.h"
 #include "crd/crd_internal.h"
 
-static const char *const cs__ec_spec_fields[] = {"dataShards", "parityShards", "stripeSizeBytes",
-                                                 "algorithm"};
+static const char *const cs__ec_spec_fields[] = {"dataShards", "parityShards", "stripeSizeBytes", "algorithm"};
 
 const char *cs_ec_policy_phase_name(cs_ec_policy_phase_t phase)
 {
@@ -63,8 +62,8 @@ void cs_ec_policy_free(cs_ec_policy_t *policy)
 
 double cs_ec_policy_efficiency(const cs_ec_policy_spec_t *spec)
 {
-    if (!spec || spec->data_shards <= 0 || spec->parity_shards <= 0 ||
-        spec->data_shards > CS_EC_MAX_TOTAL_SHARDS || spec->parity_shards > CS_EC_MAX_TOTAL_SHARDS)
+    if (!spec || spec->data_shards <= 0 || spec->parity_shards <= 0 || spec->data_shards > CS_EC_MAX_TOTAL_SHARDS ||
+        spec->parity_shards > CS_EC_MAX_TOTAL_SHARDS)
         return 0;
     return (double)spec->data_shards / (double)(spec->data_shards + spec->parity_shards);
 }
@@ -96,8 +95,7 @@ static void cs__ec_status_decode(cs__dec_t *d, const json_t *j, cs_ec_policy_sta
     cs__get_int(d, j, "status", "observedGeneration", 0, INT64_MAX, &st->observed_generation);
 }
 
-int cs_ec_policy_decode(const json_t *obj, cs_ec_policy_t *out, cs_crd_problems_t *problems,
-                        cs_err_t *err)
+int cs_ec_policy_decode(const json_t *obj, cs_ec_policy_t *out, cs_crd_problems_t *problems, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (problems)
@@ -123,10 +121,8 @@ int cs_ec_policy_decode(const json_t *obj, cs_ec_policy_t *out, cs_crd_problems_
         cs__reject_unknown(&d, spec, "spec", cs__ec_spec_fields,
                            sizeof cs__ec_spec_fields / sizeof cs__ec_spec_fields[0]);
         cs__get_int(&d, spec, "spec", "dataShards", INT64_MIN, INT64_MAX, &out->spec.data_shards);
-        cs__get_int(&d, spec, "spec", "parityShards", INT64_MIN, INT64_MAX,
-                    &out->spec.parity_shards);
-        cs__get_int(&d, spec, "spec", "stripeSizeBytes", INT64_MIN, INT64_MAX,
-                    &out->spec.stripe_size_bytes);
+        cs__get_int(&d, spec, "spec", "parityShards", INT64_MIN, INT64_MAX, &out->spec.parity_shards);
+        cs__get_int(&d, spec, "spec", "stripeSizeBytes", INT64_MIN, INT64_MAX, &out->spec.stripe_size_bytes);
         cs__get_str(&d, spec, "spec", "algorithm", false, false, &out->spec.algorithm);
     }
 
@@ -147,8 +143,7 @@ int cs_ec_policy_status_decode(const json_t *status, cs_ec_policy_status_t *out,
 {
     memset(out, 0, sizeof *out);
     if (!status || !json_is_object(status))
-        return cs_err_set(err, CS_EPARSE, "status: expected object, got %s",
-                          cs_json_type_name(status));
+        return cs_err_set(err, CS_EPARSE, "status: expected object, got %s", cs_json_type_name(status));
     cs_crd_problems_t local = {0};
     cs__dec_t d = {&local, false};
     cs__ec_status_decode(&d, status, out);
@@ -160,8 +155,8 @@ int cs_ec_policy_status_decode(const json_t *status, cs_ec_policy_status_t *out,
 
 /* ---- validate ----------------------------------------------------------- */
 
-int cs_ec_policy_spec_validate(const cs_ec_policy_spec_t *spec, const char *name,
-                               cs_crd_problems_t *problems, cs_err_t *err)
+int cs_ec_policy_spec_validate(const cs_ec_policy_spec_t *spec, const char *name, cs_crd_problems_t *problems,
+                               cs_err_t *err)
 {
     if (problems)
         cs_crd_problems_free(problems);
@@ -181,18 +176,15 @@ int cs_ec_policy_spec_validate(const cs_ec_policy_spec_t *spec, const char *name
                     "spec.dataShards + spec.parityShards (%" PRId64 " + %" PRId64 ") must be at "
                     "most %d: Reed-Solomon over GF(2^8) has %d distinct shard positions",
                     k, m, CS_EC_MAX_TOTAL_SHARDS, CS_EC_MAX_TOTAL_SHARDS);
-    if (spec->stripe_size_bytes < CS_EC_MIN_STRIPE_SIZE_BYTES ||
-        spec->stripe_size_bytes > CS_EC_MAX_STRIPE_SIZE_BYTES)
+    if (spec->stripe_size_bytes < CS_EC_MIN_STRIPE_SIZE_BYTES || spec->stripe_size_bytes > CS_EC_MAX_STRIPE_SIZE_BYTES)
         cs__problem(&d,
                     "spec.stripeSizeBytes (%" PRId64 ") must be between %d (64 KiB) and %d "
                     "(64 MiB)",
-                    spec->stripe_size_bytes, CS_EC_MIN_STRIPE_SIZE_BYTES,
-                    CS_EC_MAX_STRIPE_SIZE_BYTES);
+                    spec->stripe_size_bytes, CS_EC_MIN_STRIPE_SIZE_BYTES, CS_EC_MAX_STRIPE_SIZE_BYTES);
     if (!spec->algorithm || strcmp(spec->algorithm, CS_EC_DEFAULT_ALGORITHM) != 0) {
         char shown[80];
         cs__problem(&d, "spec.algorithm (\"%s\") is not supported: the only algorithm is %s",
-                    cs__printable(spec->algorithm, 40, shown, sizeof shown),
-                    CS_EC_DEFAULT_ALGORITHM);
+                    cs__printable(spec->algorithm, 40, shown, sizeof shown), CS_EC_DEFAULT_ALGORITHM);
     }
     return cs__problems_finish(&d, problems, CS_EINVAL, err);
 }
@@ -207,8 +199,7 @@ int cs_ec_policy_validate(const cs_ec_policy_t *policy, cs_crd_problems_t *probl
     return cs_ec_policy_spec_validate(&policy->spec, policy->meta.name, problems, err);
 }
 
-int cs_ec_policy_status_compute(const cs_ec_policy_t *policy, cs_ec_policy_status_t *out,
-                                cs_err_t *err)
+int cs_ec_policy_status_compute(const cs_ec_policy_t *policy, cs_ec_policy_status_t *out, cs_err_t *err)
 {
     cs_ec_policy_status_free(out);
     if (!policy)

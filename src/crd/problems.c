@@ -51,8 +51,7 @@ int cs__problems_set_subject(cs_crd_problems_t *p, const char *kind, const char 
 {
     char shown[300], subject[400];
     if (name && *name)
-        snprintf(subject, sizeof subject, "%s '%s'", kind,
-                 cs__printable(name, 253, shown, sizeof shown));
+        snprintf(subject, sizeof subject, "%s '%s'", kind, cs__printable(name, 253, shown, sizeof shown));
     else
         snprintf(subject, sizeof subject, "%s", kind);
     return cs__set_str(&p->subject, subject) ? 0 : CS_ENOMEM;
@@ -102,8 +101,7 @@ char *cs_crd_problems_join(const cs_crd_problems_t *problems)
         len += strlen(problems->items[i]) + 2;
     char tail[64] = "";
     if (problems->dropped)
-        snprintf(tail, sizeof tail, " (and %zu more problem%s)", problems->dropped,
-                 problems->dropped == 1 ? "" : "s");
+        snprintf(tail, sizeof tail, " (and %zu more problem%s)", problems->dropped, problems->dropped == 1 ? "" : "s");
     len += strlen(tail);
     char *out = malloc(len);
     if (!out)

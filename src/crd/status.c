@@ -106,8 +106,8 @@ static bool cs__condition_type_ok(const char *type)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = type[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.' || c == '/'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == '/'))
             return false;
     }
     return true;
@@ -148,18 +148,15 @@ static char *cs__message_copy(const char *message)
     return copy;
 }
 
-int cs_conditions_set(cs_conditions_t *conds, const char *type, cs_condition_status_t status,
-                      const char *reason, const char *message, int64_t observed_generation,
-                      int64_t now, cs_err_t *err)
+int cs_conditions_set(cs_conditions_t *conds, const char *type, cs_condition_status_t status, const char *reason,
+                      const char *message, int64_t observed_generation, int64_t now, cs_err_t *err)
 {
     char shown[80];
     if (!conds || !cs__condition_type_ok(type))
         return cs_err_set(err, CS_EINVAL, "condition type \"%s\" is not a valid name",
                           cs__printable(type, 64, shown, sizeof shown));
-    if (status != CS_CONDITION_TRUE && status != CS_CONDITION_FALSE &&
-        status != CS_CONDITION_UNKNOWN)
-        return cs_err_set(err, CS_EINVAL, "condition %s: status %d is not True, False or Unknown",
-                          type, (int)status);
+    if (status != CS_CONDITION_TRUE && status != CS_CONDITION_FALSE && status != CS_CONDITION_UNKNOWN)
+        return cs_err_set(err, CS_EINVAL, "condition %s: status %d is not True, False or Unknown", type, (int)status);
     if (!cs__reason_ok(reason))
         return cs_err_set(err, CS_EINVAL,
                           "condition %s: reason \"%s\" must be CamelCase (a letter, then letters, "
@@ -175,18 +172,16 @@ int cs_conditions_set(cs_conditions_t *conds, const char *type, cs_condition_sta
     cs_condition_t *c = (cs_condition_t *)cs_conditions_find(conds, type);
     if (!c) {
         char *new_type = cs__strdup(type);
-        cs_condition_t *items =
-            conds->count < CS_CONDITIONS_MAX && new_type
-                ? realloc(conds->items, (conds->count + 1) * sizeof *items)
-                : NULL;
+        cs_condition_t *items = conds->count < CS_CONDITIONS_MAX && new_type
+                                    ? realloc(conds->items, (conds->count + 1) * sizeof *items)
+                                    : NULL;
         if (!items) {
             int full = conds->count >= CS_CONDITIONS_MAX;
             free(new_type);
             free(new_reason);
             free(new_message);
             if (full)
-                return cs_err_set(err, CS_ETOOBIG, "condition %s: already %d condition types",
-                                  type, CS_CONDITIONS_MAX);
+                return cs_err_set(err, CS_ETOOBIG, "condition %s: already %d condition types", type, CS_CONDITIONS_MAX);
             return cs_err_set(err, CS_ENOMEM, "out of memory setting condition %s", type);
         }
         conds->items = items;
@@ -207,8 +202,7 @@ int cs_conditions_set(cs_conditions_t *conds, const char *type, cs_condition_sta
     return 0;
 }
 
-void cs__decode_conditions(cs__dec_t *d, const json_t *status, const char *path,
-                           cs_conditions_t *out)
+void cs__decode_conditions(cs__dec_t *d, const json_t *status, const char *path, cs_conditions_t *out)
 {
     cs_err_t e = {0};
     const json_t *arr = NULL;
@@ -222,8 +216,7 @@ void cs__decode_conditions(cs__dec_t *d, const json_t *status, const char *path,
     if (rc > 0)
         return;
     if (json_array_size(arr) > CS_CONDITIONS_MAX) {
-        cs__problem(d, "%s: %zu conditions, at most %d are allowed", base, json_array_size(arr),
-                    CS_CONDITIONS_MAX);
+        cs__problem(d, "%s: %zu conditions, at most %d are allowed", base, json_array_size(arr), CS_CONDITIONS_MAX);
         return;
     }
     out->items = calloc(json_array_size(arr) ? json_array_size(arr) : 1, sizeof *out->items);
@@ -285,8 +278,8 @@ json_t *cs__encode_conditions(const cs_conditions_t *conds)
         cs__put(o, "message", json_string(c->message ? c->message : ""), &oom);
         if (c->last_transition_time) {
             char t[32];
-            cs__put(o, "lastTransitionTime",
-                    json_string(cs_crd_time_format(c->last_transition_time, t, sizeof t)), &oom);
+            cs__put(o, "lastTransitionTime", json_string(cs_crd_time_format(c->last_transition_time, t, sizeof t)),
+                    &oom);
         }
         cs__put(o, "observedGeneration", json_integer(c->observed_generation), &oom);
     }
@@ -318,29 +311,27 @@ void cs_migration_history_free(cs_migration_history_t *h)
     memset(h, 0, sizeof *h);
 }
 
-int cs_migration_history_append(cs_migration_history_t *h, const cs_migration_record_t *rec,
-                                cs_err_t *err)
+int cs_migration_history_append(cs_migration_history_t *h, const cs_migration_record_t *rec, cs_err_t *err)
 {
     if (!h || !rec || !rec->volume_name || !*rec->volume_name)
         return cs_err_set(err, CS_EINVAL, "migration record without a volume name");
     if (!isfinite(rec->trigger_iops) || rec->trigger_iops < 0 || rec->duration_ns < 0)
         return cs_err_set(err, CS_EINVAL,
                           "migration record of volume %s: triggerIOPS and duration must be finite "
-                          "and not negative", rec->volume_name);
+                          "and not negative",
+                          rec->volume_name);
     cs_migration_record_t copy = *rec;
     copy.volume_name = cs__strdup(rec->volume_name);
     copy.message = rec->message && *rec->message ? cs__strdup(rec->message) : NULL;
     if (!copy.volume_name || (rec->message && *rec->message && !copy.message)) {
         cs_migration_record_free(&copy);
-        return cs_err_set(err, CS_ENOMEM, "out of memory recording a migration of %s",
-                          rec->volume_name);
+        return cs_err_set(err, CS_ENOMEM, "out of memory recording a migration of %s", rec->volume_name);
     }
     if (!h->items) {
         h->items = calloc(CS_SP_MIGRATION_HISTORY_MAX, sizeof *h->items);
         if (!h->items) {
             cs_migration_record_free(&copy);
-            return cs_err_set(err, CS_ENOMEM, "out of memory recording a migration of %s",
-                              rec->volume_name);
+            return cs_err_set(err, CS_ENOMEM, "out of memory recording a migration of %s", rec->volume_name);
         }
         h->count = 0;
     }

@@ -11,10 +11,9 @@
 #include "crd/crd_internal.h"
 
 static const char *const cs__sp_spec_fields[] = {
-    "highWatermarkIOPS", "warmWatermarkIOPS",       "lowWatermarkIOPS", "samplingWindow",
-    "cooldownPeriod",    "storageClassName",        "hotPoolSelector",  "warmPoolSelector",
-    "coldPoolSelector",  "volumeSelector",          "maxConcurrentMigrations",
-    "migrationTimeout",  "enabled",                 "dryRun",           "ecPolicyRef",
+    "highWatermarkIOPS",       "warmWatermarkIOPS", "lowWatermarkIOPS", "samplingWindow",   "cooldownPeriod",
+    "storageClassName",        "hotPoolSelector",   "warmPoolSelector", "coldPoolSelector", "volumeSelector",
+    "maxConcurrentMigrations", "migrationTimeout",  "enabled",          "dryRun",           "ecPolicyRef",
     "ecMinVolumeSizeBytes",
 };
 
@@ -82,8 +81,7 @@ int cs_storage_policy_spec_init(cs_storage_policy_spec_t *spec, cs_err_t *err)
     spec->cooldown_period = cs__strdup(CS_SP_DEFAULT_COOLDOWN_PERIOD);
     spec->storage_class_name = cs__strdup(CS_SP_DEFAULT_STORAGE_CLASS_NAME);
     spec->migration_timeout = cs__strdup(CS_SP_DEFAULT_MIGRATION_TIMEOUT);
-    if (!spec->sampling_window || !spec->cooldown_period || !spec->storage_class_name ||
-        !spec->migration_timeout) {
+    if (!spec->sampling_window || !spec->cooldown_period || !spec->storage_class_name || !spec->migration_timeout) {
         cs_storage_policy_spec_free(spec);
         return cs_err_set(err, CS_ENOMEM, "out of memory setting StoragePolicy defaults");
     }
@@ -123,8 +121,7 @@ bool cs_storage_policy_has_warm_tier(const cs_storage_policy_spec_t *spec)
 
 static void cs__sp_spec_decode(cs__dec_t *d, const json_t *j, cs_storage_policy_spec_t *s)
 {
-    cs__reject_unknown(d, j, "spec", cs__sp_spec_fields,
-                       sizeof cs__sp_spec_fields / sizeof cs__sp_spec_fields[0]);
+    cs__reject_unknown(d, j, "spec", cs__sp_spec_fields, sizeof cs__sp_spec_fields / sizeof cs__sp_spec_fields[0]);
     cs__get_int(d, j, "spec", "highWatermarkIOPS", INT64_MIN, INT64_MAX, &s->high_watermark_iops);
     cs__get_int(d, j, "spec", "warmWatermarkIOPS", INT64_MIN, INT64_MAX, &s->warm_watermark_iops);
     cs__get_int(d, j, "spec", "lowWatermarkIOPS", INT64_MIN, INT64_MAX, &s->low_watermark_iops);
@@ -135,21 +132,18 @@ static void cs__sp_spec_decode(cs__dec_t *d, const json_t *j, cs_storage_policy_
     cs__get_selector(d, j, "spec", "warmPoolSelector", &s->warm_pool_selector);
     cs__get_selector(d, j, "spec", "coldPoolSelector", &s->cold_pool_selector);
     cs__get_selector(d, j, "spec", "volumeSelector", &s->volume_selector);
-    cs__get_int(d, j, "spec", "maxConcurrentMigrations", INT64_MIN, INT64_MAX,
-                &s->max_concurrent_migrations);
+    cs__get_int(d, j, "spec", "maxConcurrentMigrations", INT64_MIN, INT64_MAX, &s->max_concurrent_migrations);
     cs__get_str(d, j, "spec", "migrationTimeout", false, false, &s->migration_timeout);
     cs__get_bool(d, j, "spec", "enabled", &s->enabled);
     cs__get_bool(d, j, "spec", "dryRun", &s->dry_run);
     cs__get_str(d, j, "spec", "ecPolicyRef", false, true, &s->ec_policy_ref);
-    cs__get_int(d, j, "spec", "ecMinVolumeSizeBytes", INT64_MIN, INT64_MAX,
-                &s->ec_min_volume_size_bytes);
+    cs__get_int(d, j, "spec", "ecMinVolumeSizeBytes", INT64_MIN, INT64_MAX, &s->ec_min_volume_size_bytes);
     s->sampling_window_ns = cs__duration_ns(s->sampling_window);
     s->cooldown_period_ns = cs__duration_ns(s->cooldown_period);
     s->migration_timeout_ns = cs__duration_ns(s->migration_timeout);
 }
 
-static bool cs__enum_lookup(const char *text, const char *(*name)(int), int first, int last,
-                            int *out)
+static bool cs__enum_lookup(const char *text, const char *(*name)(int), int first, int last, int *out)
 {
     for (int v = first; v <= last; v++) {
         if (strcmp(text, name(v)) == 0) {
@@ -174,9 +168,8 @@ static const char *cs__outcome_name_int(int v)
 }
 
 /* Reads a string field that must be one of an enum's names. */
-static void cs__get_enum(cs__dec_t *d, const json_t *obj, const char *path, const char *key,
-                         const char *(*name)(int), int first, int last, const char *choices,
-                         int *out)
+static void cs__get_enum(cs__dec_t *d, const json_t *obj, const char *path, const char *key, const char *(*name)(int),
+                         int first, int last, const char *choices, int *out)
 {
     char *text = NULL;
     cs__get_str(d, obj, path, key, false, false, &text);
@@ -226,8 +219,8 @@ static void cs__history_decode(cs__dec_t *d, const json_t *status, cs_migration_
                      "hot, warm, cold, unknown", &v);
         rec->from_tier = (cs_tier_t)v;
         v = CS_TIER_UNKNOWN;
-        cs__get_enum(d, r, sub, "toTier", cs__tier_name_int, CS_TIER_UNKNOWN, CS_TIER_COLD,
-                     "hot, warm, cold, unknown", &v);
+        cs__get_enum(d, r, sub, "toTier", cs__tier_name_int, CS_TIER_UNKNOWN, CS_TIER_COLD, "hot, warm, cold, unknown",
+                     &v);
         rec->to_tier = (cs_tier_t)v;
         cs__get_number(d, r, sub, "triggerIOPS", &rec->trigger_iops);
         if (rec->trigger_iops < 0) {
@@ -240,8 +233,8 @@ static void cs__history_decode(cs__dec_t *d, const json_t *status, cs_migration_
             cs__problem(d, "%s.duration: %s", sub, e.msg);
         free(dur);
         v = CS_MIGRATION_SUCCEEDED;
-        cs__get_enum(d, r, sub, "outcome", cs__outcome_name_int, CS_MIGRATION_SUCCEEDED,
-                     CS_MIGRATION_DRY_RUN, "Succeeded, Failed, TimedOut, Aborted, DryRun", &v);
+        cs__get_enum(d, r, sub, "outcome", cs__outcome_name_int, CS_MIGRATION_SUCCEEDED, CS_MIGRATION_DRY_RUN,
+                     "Succeeded, Failed, TimedOut, Aborted, DryRun", &v);
         rec->outcome = (cs_migration_outcome_t)v;
         cs__get_str(d, r, sub, "message", false, true, &rec->message);
     }
@@ -250,8 +243,8 @@ static void cs__history_decode(cs__dec_t *d, const json_t *status, cs_migration_
 static void cs__sp_status_decode(cs__dec_t *d, const json_t *j, cs_storage_policy_status_t *st)
 {
     int v = CS_SP_PHASE_NONE;
-    cs__get_enum(d, j, "status", "phase", cs__phase_name_int, CS_SP_PHASE_PENDING,
-                 CS_SP_PHASE_ERROR, "Pending, Active, Disabled, Error", &v);
+    cs__get_enum(d, j, "status", "phase", cs__phase_name_int, CS_SP_PHASE_PENDING, CS_SP_PHASE_ERROR,
+                 "Pending, Active, Disabled, Error", &v);
     st->phase = (cs_storage_policy_phase_t)v;
     cs__get_str(d, j, "status", "message", false, true, &st->message);
     cs__get_int(d, j, "status", "watchedVolumes", 0, INT64_MAX, &st->watched_volumes);
@@ -279,15 +272,13 @@ static void cs__sp_status_decode(cs__dec_t *d, const json_t *j, cs_storage_polic
     }
 }
 
-int cs_storage_policy_decode(const json_t *obj, cs_storage_policy_t *out,
-                             cs_crd_problems_t *problems, cs_err_t *err)
+int cs_storage_policy_decode(const json_t *obj, cs_storage_policy_t *out, cs_crd_problems_t *problems, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (problems)
         cs_crd_problems_free(problems);
     if (!obj || !json_is_object(obj))
-        return cs_err_set(err, CS_EINVAL, "StoragePolicy: expected a JSON object, got %s",
-                          cs_json_type_name(obj));
+        return cs_err_set(err, CS_EINVAL, "StoragePolicy: expected a JSON object, got %s", cs_json_type_name(obj));
     cs_crd_problems_t local = {0};
     cs__dec_t d = {&local, false};
     const json_t *name = json_object_get(json_object_get(obj, "metadata"), "name");
@@ -318,13 +309,11 @@ int cs_storage_policy_decode(const json_t *obj, cs_storage_policy_t *out,
     return rc;
 }
 
-int cs_storage_policy_status_decode(const json_t *status, cs_storage_policy_status_t *out,
-                                    cs_err_t *err)
+int cs_storage_policy_status_decode(const json_t *status, cs_storage_policy_status_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (!status || !json_is_object(status))
-        return cs_err_set(err, CS_EPARSE, "status: expected object, got %s",
-                          cs_json_type_name(status));
+        return cs_err_set(err, CS_EPARSE, "status: expected object, got %s", cs_json_type_name(status));
     cs_crd_problems_t local = {0};
     cs__dec_t d = {&local, false};
     cs__sp_status_decode(&d, status, out);
@@ -351,8 +340,7 @@ static void cs__check_duration(cs__dec_t *d, const char *field, const char *text
     }
 }
 
-static void cs__check_pool_selector(cs__dec_t *d, const char *field, const cs_selector_t *sel,
-                                    const char *tier)
+static void cs__check_pool_selector(cs__dec_t *d, const char *field, const cs_selector_t *sel, const char *tier)
 {
     char msg[CS_ERR_MSG_MAX];
     if (!sel)
@@ -361,16 +349,14 @@ static void cs__check_pool_selector(cs__dec_t *d, const char *field, const cs_se
                     "matchLabels {storage-tier: %s}",
                     field, tier, tier);
     else if (cs_selector_is_empty(sel))
-        cs__problem(d, "spec.%s must not be empty: an empty selector matches every DiskPool",
-                    field);
+        cs__problem(d, "spec.%s must not be empty: an empty selector matches every DiskPool", field);
     else if (!cs__selector_check(sel, msg, sizeof msg))
         cs__problem(d, "spec.%s: %s", field, msg);
 }
 
 static void cs__sp_spec_validate(cs__dec_t *d, const cs_storage_policy_spec_t *s)
 {
-    int64_t high = s->high_watermark_iops, warm = s->warm_watermark_iops,
-            low = s->low_watermark_iops;
+    int64_t high = s->high_watermark_iops, warm = s->warm_watermark_iops, low = s->low_watermark_iops;
     char msg[CS_ERR_MSG_MAX], shown[300];
 
     if (low < 0)
@@ -417,11 +403,10 @@ static void cs__sp_spec_validate(cs__dec_t *d, const cs_storage_policy_spec_t *s
                     cs__printable(s->storage_class_name, 253, shown, sizeof shown));
 
     if (s->max_concurrent_migrations < 1)
-        cs__problem(d, "spec.maxConcurrentMigrations (%" PRId64 ") must be at least 1",
-                    s->max_concurrent_migrations);
+        cs__problem(d, "spec.maxConcurrentMigrations (%" PRId64 ") must be at least 1", s->max_concurrent_migrations);
     else if (s->max_concurrent_migrations > CS_SP_MAX_CONCURRENT_MIGRATIONS_MAX)
-        cs__problem(d, "spec.maxConcurrentMigrations (%" PRId64 ") must be at most %d",
-                    s->max_concurrent_migrations, CS_SP_MAX_CONCURRENT_MIGRATIONS_MAX);
+        cs__problem(d, "spec.maxConcurrentMigrations (%" PRId64 ") must be at most %d", s->max_concurrent_migrations,
+                    CS_SP_MAX_CONCURRENT_MIGRATIONS_MAX);
 
     if (s->ec_policy_ref && !cs__object_name_ok(s->ec_policy_ref))
         cs__problem(d,
@@ -430,12 +415,11 @@ static void cs__sp_spec_validate(cs__dec_t *d, const cs_storage_policy_spec_t *s
                     "253 characters",
                     cs__printable(s->ec_policy_ref, 253, shown, sizeof shown));
     if (s->ec_min_volume_size_bytes < 0)
-        cs__problem(d, "spec.ecMinVolumeSizeBytes (%" PRId64 ") must be at least 0",
-                    s->ec_min_volume_size_bytes);
+        cs__problem(d, "spec.ecMinVolumeSizeBytes (%" PRId64 ") must be at least 0", s->ec_min_volume_size_bytes);
 }
 
-int cs_storage_policy_spec_validate(const cs_storage_policy_spec_t *spec, const char *name,
-                                    cs_crd_problems_t *problems, cs_err_t *err)
+int cs_storage_policy_spec_validate(const cs_storage_policy_spec_t *spec, const char *name, cs_crd_problems_t *problems,
+                                    cs_err_t *err)
 {
     if (problems)
         cs_crd_problems_free(problems);
@@ -449,8 +433,7 @@ int cs_storage_policy_spec_validate(const cs_storage_policy_spec_t *spec, const 
     return cs__problems_finish(&d, problems, CS_EINVAL, err);
 }
 
-int cs_storage_policy_validate(const cs_storage_policy_t *policy, cs_crd_problems_t *problems,
-                               cs_err_t *err)
+int cs_storage_policy_validate(const cs_storage_policy_t *policy, cs_crd_problems_t *problems, cs_err_t *err)
 {
     if (!policy) {
         if (problems)
@@ -514,17 +497,13 @@ static json_t *cs__history_json(const cs_migration_history_t *h)
         char t[32], dur[32];
         cs__put(o, "volumeName", json_string(r->volume_name ? r->volume_name : ""), &oom);
         if (r->timestamp)
-            cs__put(o, "timestamp", json_string(cs_crd_time_format(r->timestamp, t, sizeof t)),
-                    &oom);
+            cs__put(o, "timestamp", json_string(cs_crd_time_format(r->timestamp, t, sizeof t)), &oom);
         cs__put(o, "fromTier", json_string(cs_tier_name(r->from_tier)), &oom);
         cs__put(o, "toTier", json_string(cs_tier_name(r->to_tier)), &oom);
-        cs__put(o, "triggerIOPS",
-                json_real(isfinite(r->trigger_iops) && r->trigger_iops >= 0 ? r->trigger_iops : 0),
+        cs__put(o, "triggerIOPS", json_real(isfinite(r->trigger_iops) && r->trigger_iops >= 0 ? r->trigger_iops : 0),
                 &oom);
         cs__put(o, "duration",
-                json_string(cs_duration_format(r->duration_ns > 0 ? r->duration_ns : 0, dur,
-                                               sizeof dur)),
-                &oom);
+                json_string(cs_duration_format(r->duration_ns > 0 ? r->duration_ns : 0, dur, sizeof dur)), &oom);
         cs__put(o, "outcome", json_string(cs_migration_outcome_name(r->outcome)), &oom);
         if (r->message)
             cs__put(o, "message", json_string(r->message), &oom);
@@ -554,8 +533,7 @@ static json_t *cs__sp_status_json(const cs_storage_policy_status_t *st)
     cs__put(o, "failedMigrations", json_integer(st->failed_migrations), &oom);
     if (st->last_reconcile_time) {
         char t[32];
-        cs__put(o, "lastReconcileTime",
-                json_string(cs_crd_time_format(st->last_reconcile_time, t, sizeof t)), &oom);
+        cs__put(o, "lastReconcileTime", json_string(cs_crd_time_format(st->last_reconcile_time, t, sizeof t)), &oom);
     }
     cs__put(o, "observedGeneration", json_integer(st->observed_generation), &oom);
     cs__put(o, "conditions", cs__encode_conditions(&st->conditions), &oom);
@@ -565,8 +543,7 @@ static json_t *cs__sp_status_json(const cs_storage_policy_status_t *st)
         if (ec) {
             cs__put(ec, "name", json_string(st->ec_policy.name ? st->ec_policy.name : ""), &oom);
             cs__put(ec, "resolved", json_boolean(st->ec_policy.resolved), &oom);
-            cs__put(ec, "message",
-                    json_string(st->ec_policy.message ? st->ec_policy.message : ""), &oom);
+            cs__put(ec, "message", json_string(st->ec_policy.message ? st->ec_policy.message : ""), &oom);
         }
         cs__put(o, "ecPolicy", ec, &oom);
     } else {
@@ -579,8 +556,7 @@ static json_t *cs__sp_status_json(const cs_storage_policy_status_t *st)
     return o;
 }
 
-int cs_storage_policy_spec_encode(const cs_storage_policy_spec_t *spec, json_t **out,
-                                  cs_err_t *err)
+int cs_storage_policy_spec_encode(const cs_storage_policy_spec_t *spec, json_t **out, cs_err_t *err)
 {
     *out = spec ? cs__sp_spec_json(spec) : NULL;
     if (!*out)
@@ -604,8 +580,7 @@ int cs_storage_policy_encode(const cs_storage_policy_t *policy, json_t **out, cs
                              cs__sp_status_json(&policy->status), out, err);
 }
 
-bool cs_storage_policy_status_equal(const cs_storage_policy_status_t *a,
-                                    const cs_storage_policy_status_t *b)
+bool cs_storage_policy_status_equal(const cs_storage_policy_status_t *a, const cs_storage_policy_status_t *b)
 {
     if (!a || !b)
         return a == b;

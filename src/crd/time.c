@@ -53,16 +53,14 @@ int cs_crd_time_parse(const char *text, int64_t *out, cs_err_t *err)
     const char *s = text;
     int64_t y, mo, d, h, mi, sec;
     size_t n = strnlen(s, 64);
-    if (n < 20 || !cs__digits(s, 4, &y) || s[4] != '-' || !cs__digits(s + 5, 2, &mo) ||
-        s[7] != '-' || !cs__digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !cs__digits(s + 11, 2, &h) || s[13] != ':' || !cs__digits(s + 14, 2, &mi) ||
-        s[16] != ':' || !cs__digits(s + 17, 2, &sec))
-        return cs_err_set(err, CS_EPARSE,
-                          "time \"%s\" is not RFC 3339 (expected e.g. \"2024-05-01T10:00:00Z\")", shown);
+    if (n < 20 || !cs__digits(s, 4, &y) || s[4] != '-' || !cs__digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !cs__digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !cs__digits(s + 11, 2, &h) || s[13] != ':' ||
+        !cs__digits(s + 14, 2, &mi) || s[16] != ':' || !cs__digits(s + 17, 2, &sec))
+        return cs_err_set(err, CS_EPARSE, "time \"%s\" is not RFC 3339 (expected e.g. \"2024-05-01T10:00:00Z\")",
+                          shown);
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 ||
-        mi > 59 || sec > 59)
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 || sec > 59)
         return cs_err_set(err, CS_EPARSE, "time \"%s\": date or time of day out of range", shown);
     s += 19;
     if (*s == '.') {

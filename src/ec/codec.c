@@ -14,8 +14,8 @@ typedef struct cs__bits {
 } cs__bits_t;
 
 typedef struct cs__dtab {
-    cs__bits_t src;   /* the k rows read */
-    cs__bits_t want;  /* the rows produced, ascending */
+    cs__bits_t src;  /* the k rows read */
+    cs__bits_t want; /* the rows produced, ascending */
     unsigned nwant;
     uint64_t last_use;
     atomic_uint refs; /* the cache holds one while listed */
@@ -48,8 +48,7 @@ int cs_ec_codec_new(unsigned k, unsigned m, cs_ec_codec_t **out, cs_err_t *err)
         return cs_err_set(err, CS_EINVAL, "cs_ec_codec_new: out is NULL");
     *out = NULL;
     if (k < 1 || m < 1 || k + m > CS_EC_MAX_SHARDS)
-        return cs_err_set(err, CS_EEC_CONFIG,
-                          "invalid erasure code %u+%u: need k >= 1, m >= 1 and k + m <= %d", k, m,
+        return cs_err_set(err, CS_EEC_CONFIG, "invalid erasure code %u+%u: need k >= 1, m >= 1 and k + m <= %d", k, m,
                           CS_EC_MAX_SHARDS);
     cs_ec_codec_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -106,14 +105,13 @@ const uint8_t *cs_ec_codec_matrix(const cs_ec_codec_t *codec)
     return codec->matrix;
 }
 
-void cs_ec_codec_encode(const cs_ec_codec_t *codec, size_t len, const uint8_t *const *data,
-                        uint8_t *const *parity)
+void cs_ec_codec_encode(const cs_ec_codec_t *codec, size_t len, const uint8_t *const *data, uint8_t *const *parity)
 {
     /* ISA-L takes int lengths and non-const pointer arrays. */
     while (len > 0) {
         int n = len > (1u << 30) ? (1 << 30) : (int)len;
-        ec_encode_data(n, (int)codec->k, (int)codec->m, codec->enc_tables,
-                       (unsigned char **)(uintptr_t)data, (unsigned char **)(uintptr_t)parity);
+        ec_encode_data(n, (int)codec->k, (int)codec->m, codec->enc_tables, (unsigned char **)(uintptr_t)data,
+                       (unsigned char **)(uintptr_t)parity);
         len -= (size_t)n;
         if (len > 0) {
             /* Only objects > 1 GiB per shard get here; advance copies. */
@@ -131,8 +129,8 @@ void cs_ec_codec_encode(const cs_ec_codec_t *codec, size_t len, const uint8_t *c
 
 /* Builds decode tables for: sources = rows in src_rows (k of them, in
  * ascending order), outputs = want rows. */
-static int cs__build_dtab(const cs_ec_codec_t *c, const unsigned *src_rows, const unsigned *want,
-                          unsigned nwant, cs__dtab_t *t, cs_err_t *err)
+static int cs__build_dtab(const cs_ec_codec_t *c, const unsigned *src_rows, const unsigned *want, unsigned nwant,
+                          cs__dtab_t *t, cs_err_t *err)
 {
     unsigned k = c->k;
     uint8_t *b = malloc((size_t)k * k);
@@ -169,9 +167,8 @@ out:
 }
 
 /* Finds or builds the tables; returns them with a reference held. */
-static int cs__get_dtab(cs_ec_codec_t *c, const cs__bits_t *src, const unsigned *src_rows,
-                        const cs__bits_t *want_bits, const unsigned *want, unsigned nwant,
-                        cs__dtab_t **out, cs_err_t *err)
+static int cs__get_dtab(cs_ec_codec_t *c, const cs__bits_t *src, const unsigned *src_rows, const cs__bits_t *want_bits,
+                        const unsigned *want, unsigned nwant, cs__dtab_t **out, cs_err_t *err)
 {
     pthread_mutex_lock(&c->lock);
     for (unsigned i = 0; i < c->ncache; i++) {
@@ -220,9 +217,8 @@ static int cs__get_dtab(cs_ec_codec_t *c, const cs__bits_t *src, const unsigned 
     return 0;
 }
 
-int cs_ec_codec_reconstruct(cs_ec_codec_t *codec, size_t len, const uint8_t *const *shards,
-                            const unsigned *want, unsigned nwant, uint8_t *const *out,
-                            cs_err_t *err)
+int cs_ec_codec_reconstruct(cs_ec_codec_t *codec, size_t len, const uint8_t *const *shards, const unsigned *want,
+                            unsigned nwant, uint8_t *const *out, cs_err_t *err)
 {
     if (!codec || !shards || (nwant > 0 && (!want || !out)))
         return cs_err_set(err, CS_EINVAL, "cs_ec_codec_reconstruct: NULL argument");
@@ -255,8 +251,7 @@ int cs_ec_codec_reconstruct(cs_ec_codec_t *codec, size_t len, const uint8_t *con
         }
     }
     if (nsrc < k)
-        return cs_err_set(err, CS_EINSUFFICIENT_SHARDS,
-                          "InsufficientShards: available %u, required %u", available, k);
+        return cs_err_set(err, CS_EINSUFFICIENT_SHARDS, "InsufficientShards: available %u, required %u", available, k);
     cs__dtab_t *t = NULL;
     int rc = cs__get_dtab(codec, &src, src_rows, &want_bits, want, nwant, &t, err);
     if (rc != 0)
@@ -278,8 +273,7 @@ int cs_ec_codec_reconstruct(cs_ec_codec_t *codec, size_t len, const uint8_t *con
     return 0;
 }
 
-void cs_ec_codec_cache_stats(cs_ec_codec_t *codec, uint64_t *hits, uint64_t *misses,
-                             unsigned *entries)
+void cs_ec_codec_cache_stats(cs_ec_codec_t *codec, uint64_t *hits, uint64_t *misses, unsigned *entries)
 {
     pthread_mutex_lock(&codec->lock);
     if (hits)
@@ -303,8 +297,7 @@ void cs_ec_encoded_free(cs_ec_encoded_t *enc)
     memset(enc, 0, sizeof *enc);
 }
 
-int cs_ec_encode(const cs_ec_codec_t *codec, const void *data, size_t len, cs_ec_encoded_t *out,
-                 cs_err_t *err)
+int cs_ec_encode(const cs_ec_codec_t *codec, const void *data, size_t len, cs_ec_encoded_t *out, cs_err_t *err)
 {
     if (!codec || !out || (len > 0 && !data))
         return cs_err_set(err, CS_EINVAL, "cs_ec_encode: NULL argument");
@@ -336,13 +329,12 @@ int cs_ec_encode(const cs_ec_codec_t *codec, const void *data, size_t len, cs_ec
     return 0;
 nomem:
     cs_ec_encoded_free(out);
-    return cs_err_set(err, CS_EEC_ENCODING_FAILED,
-                      "EcEncodingFailed: out of memory for %u+%u shards of %zu bytes", k, m,
-                      shard_len);
+    return cs_err_set(err, CS_EEC_ENCODING_FAILED, "EcEncodingFailed: out of memory for %u+%u shards of %zu bytes", k,
+                      m, shard_len);
 }
 
-int cs_ec_decode(cs_ec_codec_t *codec, const uint8_t *const *shards, size_t shard_len,
-                 uint64_t original_len, void *out, cs_err_t *err)
+int cs_ec_decode(cs_ec_codec_t *codec, const uint8_t *const *shards, size_t shard_len, uint64_t original_len, void *out,
+                 cs_err_t *err)
 {
     if (!codec || !shards || (original_len > 0 && !out))
         return cs_err_set(err, CS_EINVAL, "cs_ec_decode: NULL argument");
@@ -352,8 +344,7 @@ int cs_ec_decode(cs_ec_codec_t *codec, const uint8_t *const *shards, size_t shar
         return cs_err_set(err, CS_EEC_RECONSTRUCTION_FAILED,
                           "EcReconstructionFailed: shard length %zu does not match original "
                           "length %llu with k=%u (expected %llu)",
-                          shard_len, (unsigned long long)original_len, k,
-                          (unsigned long long)expect);
+                          shard_len, (unsigned long long)original_len, k, (unsigned long long)expect);
     unsigned available = 0, want[CS_EC_MAX_SHARDS], nwant = 0;
     for (unsigned i = 0; i < n; i++) {
         if (shards[i])
@@ -362,8 +353,7 @@ int cs_ec_decode(cs_ec_codec_t *codec, const uint8_t *const *shards, size_t shar
             want[nwant++] = i;
     }
     if (available < k)
-        return cs_err_set(err, CS_EINSUFFICIENT_SHARDS,
-                          "InsufficientShards: available %u, required %u", available, k);
+        return cs_err_set(err, CS_EINSUFFICIENT_SHARDS, "InsufficientShards: available %u, required %u", available, k);
     uint8_t *rebuilt[CS_EC_MAX_SHARDS] = {0};
     int rc = 0;
     for (unsigned i = 0; i < nwant; i++) {

@@ -78,30 +78,27 @@ void cs_ec_name_hex(const uint8_t hash[16], char out[33])
     out[32] = '\0';
 }
 
-int cs_ec_layout(unsigned k, uint64_t requested_stripe_size, uint64_t object_length,
-                 uint32_t *chunk_size, uint32_t *stripe_size, uint64_t *stripe_count,
-                 cs_err_t *err)
+int cs_ec_layout(unsigned k, uint64_t requested_stripe_size, uint64_t object_length, uint32_t *chunk_size,
+                 uint32_t *stripe_size, uint64_t *stripe_count, cs_err_t *err)
 {
     if (k < 1 || k >= CS_EC_MAX_SHARDS)
         return cs_err_set(err, CS_EEC_POLICY, "invalid k %u", k);
     if (requested_stripe_size < CS_EC_CHUNK_ALIGN || requested_stripe_size > (1ULL << 30))
-        return cs_err_set(err, CS_EEC_POLICY,
-                          "stripe size %llu is out of range: use 4096 bytes .. 1 GiB",
+        return cs_err_set(err, CS_EEC_POLICY, "stripe size %llu is out of range: use 4096 bytes .. 1 GiB",
                           (unsigned long long)requested_stripe_size);
     uint64_t c = (requested_stripe_size + k - 1) / k;
     c = (c + CS_EC_CHUNK_ALIGN - 1) / CS_EC_CHUNK_ALIGN * CS_EC_CHUNK_ALIGN;
     uint64_t s = c * k;
     if (s > UINT32_MAX)
-        return cs_err_set(err, CS_EEC_POLICY,
-                          "stripe size %llu with k=%u rounds up to %llu bytes, above 4 GiB",
+        return cs_err_set(err, CS_EEC_POLICY, "stripe size %llu with k=%u rounds up to %llu bytes, above 4 GiB",
                           (unsigned long long)requested_stripe_size, k, (unsigned long long)s);
     uint64_t n = object_length / s + (object_length % s != 0);
     if (n > CS_EC_MAX_STRIPES)
         return cs_err_set(err, CS_EEC_POLICY,
                           "object of %llu bytes needs %llu stripes of %llu bytes, above the "
                           "limit of %u: use a larger stripe size",
-                          (unsigned long long)object_length, (unsigned long long)n,
-                          (unsigned long long)s, CS_EC_MAX_STRIPES);
+                          (unsigned long long)object_length, (unsigned long long)n, (unsigned long long)s,
+                          CS_EC_MAX_STRIPES);
     *chunk_size = (uint32_t)c;
     *stripe_size = (uint32_t)s;
     *stripe_count = n;
@@ -141,8 +138,7 @@ uint64_t cs_ec_shard_file_size(const cs_ec_shard_header_t *h)
 {
     if (h->stripe_count == 0)
         return h->header_size;
-    return cs_ec_shard_chunk_offset(h, h->stripe_count - 1) +
-           cs_ec_shard_chunk_len(h, h->stripe_count - 1);
+    return cs_ec_shard_chunk_offset(h, h->stripe_count - 1) + cs_ec_shard_chunk_len(h, h->stripe_count - 1);
 }
 
 uint32_t cs_ec_shard_stripe_crc(const cs_ec_shard_header_t *h, uint64_t stripe)
@@ -153,14 +149,13 @@ uint32_t cs_ec_shard_stripe_crc(const cs_ec_shard_header_t *h, uint64_t stripe)
 int cs_ec_shard_header_peek(const uint8_t *buf, size_t len, uint32_t *header_size, cs_err_t *err)
 {
     if (!buf || len < CS_EC_SHARD_FIXED)
-        return cs_err_set(err, CS_EPARSE, "shard header: %zu bytes, need at least %u", len,
-                          CS_EC_SHARD_FIXED);
+        return cs_err_set(err, CS_EPARSE, "shard header: %zu bytes, need at least %u", len, CS_EC_SHARD_FIXED);
     if (memcmp(buf, CS_EC_SHARD_MAGIC, 8) != 0)
         return cs_err_set(err, CS_EPARSE, "shard header: bad magic (not a CoucheStor shard)");
     uint32_t version = cs__rd32(buf + 8);
     if (version != CS_EC_SHARD_VERSION)
-        return cs_err_set(err, CS_EPARSE, "shard header: format version %u, this build reads %u",
-                          version, CS_EC_SHARD_VERSION);
+        return cs_err_set(err, CS_EPARSE, "shard header: format version %u, this build reads %u", version,
+                          CS_EC_SHARD_VERSION);
     uint32_t hs = cs__rd32(buf + 12);
     if (hs < 4096 || hs % 4096 != 0 || hs > CS_EC_HEADER_MAX)
         return cs_err_set(err, CS_EPARSE, "shard header: header size %u out of range", hs);
@@ -168,8 +163,7 @@ int cs_ec_shard_header_peek(const uint8_t *buf, size_t len, uint32_t *header_siz
     return 0;
 }
 
-int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_t *out,
-                             cs_err_t *err)
+int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_t *out, cs_err_t *err)
 {
     uint32_t hs;
     int rc = cs_ec_shard_header_peek(buf, len, &hs, err);
@@ -211,13 +205,11 @@ int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_
     c = cs_crc32c(c, zero4, 4);
     c = cs_crc32c(c, buf + 128, used - 128);
     if (c != crc)
-        return cs_err_set(err, CS_ECORRUPT,
-                          "shard header: CRC32C mismatch (stored %08x, computed %08x)", crc, c);
+        return cs_err_set(err, CS_ECORRUPT, "shard header: CRC32C mismatch (stored %08x, computed %08x)", crc, c);
     if (h.k < 1 || h.m < 1 || (unsigned)h.k + h.m > CS_EC_MAX_SHARDS)
         return cs_err_set(err, CS_EPARSE, "shard header: invalid code %u+%u", h.k, h.m);
     if (h.index >= h.k + h.m)
-        return cs_err_set(err, CS_EPARSE, "shard header: index %u out of range for %u+%u", h.index,
-                          h.k, h.m);
+        return cs_err_set(err, CS_EPARSE, "shard header: index %u out of range for %u+%u", h.index, h.k, h.m);
     if (h.flags != 0)
         return cs_err_set(err, CS_EPARSE, "shard header: unknown flags 0x%x", h.flags);
     if (h.generation == 0)
@@ -225,17 +217,13 @@ int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_
     for (unsigned i = 76; i < 124; i++)
         if (buf[i] != 0)
             return cs_err_set(err, CS_EPARSE, "shard header: reserved byte %u is not zero", i);
-    if (h.chunk_size == 0 || h.chunk_size % CS_EC_CHUNK_ALIGN != 0 ||
-        (uint64_t)h.chunk_size * h.k != h.stripe_size)
-        return cs_err_set(err, CS_EPARSE,
-                          "shard header: chunk size %u and stripe size %u do not agree with k=%u",
+    if (h.chunk_size == 0 || h.chunk_size % CS_EC_CHUNK_ALIGN != 0 || (uint64_t)h.chunk_size * h.k != h.stripe_size)
+        return cs_err_set(err, CS_EPARSE, "shard header: chunk size %u and stripe size %u do not agree with k=%u",
                           h.chunk_size, h.stripe_size, h.k);
     uint64_t n = h.object_length / h.stripe_size + (h.object_length % h.stripe_size != 0);
     if (h.stripe_count != n)
-        return cs_err_set(err, CS_EPARSE,
-                          "shard header: stripe count %llu does not match length %llu / stripe %u",
-                          (unsigned long long)h.stripe_count, (unsigned long long)h.object_length,
-                          h.stripe_size);
+        return cs_err_set(err, CS_EPARSE, "shard header: stripe count %llu does not match length %llu / stripe %u",
+                          (unsigned long long)h.stripe_count, (unsigned long long)h.object_length, h.stripe_size);
     h.name = buf + CS_EC_SHARD_FIXED;
     h.crc_table = h.name + h.name_len;
     uint8_t hash[16];
@@ -246,8 +234,8 @@ int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_
     return 0;
 }
 
-int cs_ec_shard_header_write(const cs_ec_shard_header_t *h, const uint32_t *crcs, uint8_t *buf,
-                             size_t cap, cs_err_t *err)
+int cs_ec_shard_header_write(const cs_ec_shard_header_t *h, const uint32_t *crcs, uint8_t *buf, size_t cap,
+                             cs_err_t *err)
 {
     if (h->name_len < 1 || h->name_len > CS_EC_NAME_MAX || !h->name)
         return cs_err_set(err, CS_EINVAL, "shard header: name length %u out of range", h->name_len);

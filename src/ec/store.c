@@ -55,8 +55,7 @@ const char *cs_ec_shard_state_name(cs_ec_shard_state_t state)
 }
 
 /* snprintf into a fixed message field; truncation is acceptable there. */
-static void cs__detail(char *dst, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void cs__detail(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void cs__detail(char *dst, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -106,8 +105,7 @@ static uint64_t cs__now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int cs__get_codec(cs_ec_store_t *st, unsigned k, unsigned m, cs_ec_codec_t **out,
-                         bool *owned, cs_err_t *err)
+static int cs__get_codec(cs_ec_store_t *st, unsigned k, unsigned m, cs_ec_codec_t **out, bool *owned, cs_err_t *err)
 {
     *owned = false;
     pthread_mutex_lock(&st->lock);
@@ -131,26 +129,23 @@ static int cs__get_codec(cs_ec_store_t *st, unsigned k, unsigned m, cs_ec_codec_
 
 /* ----------------------------------------------------------- open / close */
 
-int cs_ec_store_open(const char *const *dirs, size_t ndirs, const cs_ec_store_opts_t *opts,
-                     cs_ec_store_t **out, cs_err_t *err)
+int cs_ec_store_open(const char *const *dirs, size_t ndirs, const cs_ec_store_opts_t *opts, cs_ec_store_t **out,
+                     cs_err_t *err)
 {
     if (!out)
         return cs_err_set(err, CS_EINVAL, "cs_ec_store_open: out is NULL");
     *out = NULL;
     if (!dirs || ndirs < 1 || ndirs > CS_EC_MAX_DIRS)
-        return cs_err_set(err, CS_EINVAL, "ec store: %zu directories given, need 1..%d", ndirs,
-                          CS_EC_MAX_DIRS);
+        return cs_err_set(err, CS_EINVAL, "ec store: %zu directories given, need 1..%d", ndirs, CS_EC_MAX_DIRS);
     for (size_t i = 0; i < ndirs; i++) {
         struct stat sb;
         if (!dirs[i] || !dirs[i][0])
             return cs_err_set(err, CS_EINVAL, "ec store: directory %zu is empty", i + 1);
         if (stat(dirs[i], &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return cs_err_set(err, CS_ENOTFOUND,
-                              "ec store: %s is not a directory: create it (one per disk)", dirs[i]);
+            return cs_err_set(err, CS_ENOTFOUND, "ec store: %s is not a directory: create it (one per disk)", dirs[i]);
         for (size_t j = 0; j < i; j++)
             if (strcmp(dirs[i], dirs[j]) == 0)
-                return cs_err_set(err, CS_EINVAL, "ec store: directory %s is listed twice",
-                                  dirs[i]);
+                return cs_err_set(err, CS_EINVAL, "ec store: directory %s is listed twice", dirs[i]);
     }
     cs_ec_store_t *st = calloc(1, sizeof *st);
     if (!st)
@@ -350,8 +345,7 @@ static int cs__scan(cs__obj_t *o, cs_err_t *err)
             uint64_t gen;
             unsigned idx;
             bool tmp, tomb;
-            if (strlen(e->d_name) >= sizeof o->files[0].fname ||
-                !cs__parse_fname(e->d_name, &gen, &idx, &tmp, &tomb))
+            if (strlen(e->d_name) >= sizeof o->files[0].fname || !cs__parse_fname(e->d_name, &gen, &idx, &tmp, &tomb))
                 continue;
             if (o->nfiles == cap) {
                 cap *= 2;
@@ -378,8 +372,7 @@ static int cs__scan(cs__obj_t *o, cs_err_t *err)
 
 /* Opens one shard file and validates its header against what the file name
  * and the rest of the generation say. Fills s (valid or state/detail). */
-static void cs__open_shard(cs__obj_t *o, const cs__file_t *f, const void *name, size_t name_len,
-                           cs__shard_t *s)
+static void cs__open_shard(cs__obj_t *o, const cs__file_t *f, const void *name, size_t name_len, cs__shard_t *s)
 {
     cs_err_t e = {0};
     s->dir = f->dir;
@@ -402,8 +395,7 @@ static void cs__open_shard(cs__obj_t *o, const cs__file_t *f, const void *name, 
     ssize_t n = pread(s->f.fd, s->hdr->data, 4096, 0);
     uint32_t hs = 0;
     if (n < 0 || cs_ec_shard_header_peek(s->hdr->data, (size_t)n, &hs, &e) != 0) {
-        cs__detail(s->detail, sizeof s->detail, "%s: %s", s->path,
-                 n < 0 ? strerror(errno) : e.msg);
+        cs__detail(s->detail, sizeof s->detail, "%s: %s", s->path, n < 0 ? strerror(errno) : e.msg);
         return;
     }
     if (hs > 4096) {
@@ -428,33 +420,30 @@ static void cs__open_shard(cs__obj_t *o, const cs__file_t *f, const void *name, 
         return;
     }
     const cs_ec_shard_header_t *h = &s->h;
-    if (memcmp(h->name_hash, o->hash, 16) != 0 || (name && (h->name_len != name_len ||
-                                                            memcmp(h->name, name, name_len) != 0))) {
+    if (memcmp(h->name_hash, o->hash, 16) != 0 ||
+        (name && (h->name_len != name_len || memcmp(h->name, name, name_len) != 0))) {
         cs__detail(s->detail, sizeof s->detail, "%s: belongs to another object", s->path);
         return;
     }
     if (h->generation != f->gen || h->index != f->idx) {
-        cs__detail(s->detail, sizeof s->detail,
-                 "%s: header says generation %016" PRIx64 " shard %u (misplaced file)", s->path,
-                 h->generation, h->index);
+        cs__detail(s->detail, sizeof s->detail, "%s: header says generation %016" PRIx64 " shard %u (misplaced file)",
+                   s->path, h->generation, h->index);
         return;
     }
     if (o->ref.k) {
         const cs_ec_shard_header_t *r = &o->ref;
-        if (h->k != r->k || h->m != r->m || h->object_length != r->object_length ||
-            h->stripe_size != r->stripe_size || h->name_len != r->name_len ||
-            memcmp(h->name, r->name, r->name_len) != 0) {
+        if (h->k != r->k || h->m != r->m || h->object_length != r->object_length || h->stripe_size != r->stripe_size ||
+            h->name_len != r->name_len || memcmp(h->name, r->name, r->name_len) != 0) {
             cs__detail(s->detail, sizeof s->detail,
-                     "%s: header disagrees with the other shards of generation %016" PRIx64,
-                     s->path, f->gen);
+                       "%s: header disagrees with the other shards of generation %016" PRIx64, s->path, f->gen);
             return;
         }
     }
     struct stat sb;
     if (fstat(s->f.fd, &sb) != 0 || (uint64_t)sb.st_size < cs_ec_shard_file_size(h)) {
         s->state = CS_EC_SHARD_TRUNCATED;
-        cs__detail(s->detail, sizeof s->detail, "%s: %lld bytes, header says %" PRIu64, s->path,
-                 (long long)sb.st_size, cs_ec_shard_file_size(h));
+        cs__detail(s->detail, sizeof s->detail, "%s: %lld bytes, header says %" PRIu64, s->path, (long long)sb.st_size,
+                   cs_ec_shard_file_size(h));
         return;
     }
     s->valid = true;
@@ -545,15 +534,13 @@ static int cs__select(cs__obj_t *o, const void *name, size_t name_len, cs_err_t 
     if (o->deleted)
         return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found (deleted)", shown);
     if (ng == 0)
-        return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found in %zu directories", shown,
-                          o->st->ndirs);
+        return cs_err_set(err, CS_ENOTFOUND, "object '%s' not found in %zu directories", shown, o->st->ndirs);
     if (best_k == 0)
         return cs_err_set(err, CS_EINSUFFICIENT_SHARDS,
                           "object '%s': InsufficientShards: available 0, required k (no shard "
                           "header is readable)",
                           shown);
-    return cs_err_set(err, CS_EINSUFFICIENT_SHARDS,
-                      "object '%s': InsufficientShards: available %u, required %u", shown,
+    return cs_err_set(err, CS_EINSUFFICIENT_SHARDS, "object '%s': InsufficientShards: available %u, required %u", shown,
                       best_avail, best_k);
 }
 
@@ -585,8 +572,7 @@ static void cs__report_fill(const cs__obj_t *o, cs_ec_report_t *rep)
         }
         if (s->valid) {
             r->state = CS_EC_SHARD_CORRUPT;
-            cs__detail(r->detail, sizeof r->detail, "%s: %" PRIu64 " chunk(s) fail CRC32C",
-                     s->path, s->bad_stripes);
+            cs__detail(r->detail, sizeof r->detail, "%s: %" PRIu64 " chunk(s) fail CRC32C", s->path, s->bad_stripes);
         } else if (s->state == CS_EC_SHARD_OK && !s->path) {
             r->state = CS_EC_SHARD_MISSING;
             cs__detail(r->detail, sizeof r->detail, "no file of generation %016" PRIx64, o->gen);
@@ -598,13 +584,12 @@ static void cs__report_fill(const cs__obj_t *o, cs_ec_report_t *rep)
     }
 }
 
-static int cs__open_object(cs_ec_store_t *st, const void *name, size_t name_len, cs__obj_t **out,
-                           cs_err_t *err)
+static int cs__open_object(cs_ec_store_t *st, const void *name, size_t name_len, cs__obj_t **out, cs_err_t *err)
 {
     *out = NULL;
     if (!st || !name || name_len < 1 || name_len > CS_EC_NAME_MAX)
-        return cs_err_set(err, CS_EINVAL, "object name must be 1..%u bytes (got %zu)",
-                          CS_EC_NAME_MAX, name ? name_len : 0);
+        return cs_err_set(err, CS_EINVAL, "object name must be 1..%u bytes (got %zu)", CS_EC_NAME_MAX,
+                          name ? name_len : 0);
     uint8_t hash[16];
     cs_ec_name_hash(name, name_len, hash);
     cs__obj_t *o = NULL;
@@ -627,16 +612,15 @@ static int cs__open_object(cs_ec_store_t *st, const void *name, size_t name_len,
  * checks each against its CRC; ok[row] says which are good. Touches no
  * shared state of o except the (read-only) headers and file descriptors, so
  * several threads may call it at once, each with its own io. */
-static void cs__read_chunks(cs__obj_t *o, cs_io_t *io, uint64_t stripe, const unsigned *rows,
-                            unsigned nrows, uint8_t *const *bufs, bool *ok)
+static void cs__read_chunks(cs__obj_t *o, cs_io_t *io, uint64_t stripe, const unsigned *rows, unsigned nrows,
+                            uint8_t *const *bufs, bool *ok)
 {
     cs_io_req_t reqs[CS_EC_MAX_SHARDS];
     uint32_t len = cs_ec_shard_chunk_len(&o->ref, stripe);
     uint64_t off = cs_ec_shard_chunk_offset(&o->ref, stripe);
     for (unsigned i = 0; i < nrows; i++) {
         cs__shard_t *s = &o->shard[rows[i]];
-        reqs[i] = (cs_io_req_t){.op = CS_IO_READ, .file = &s->f, .buf = bufs[rows[i]],
-                                .len = len, .offset = off};
+        reqs[i] = (cs_io_req_t){.op = CS_IO_READ, .file = &s->f, .buf = bufs[rows[i]], .len = len, .offset = off};
     }
     bool direct = false;
     for (unsigned i = 0; i < nrows; i++)
@@ -658,8 +642,8 @@ static void cs__read_chunks(cs__obj_t *o, cs_io_t *io, uint64_t stripe, const un
 
 /* cs__read_chunks for the single-threaded passes (verify, repair): bad
  * chunks are counted against their shard. */
-static void cs__read_chunks_count(cs__obj_t *o, uint64_t stripe, const unsigned *rows,
-                                  unsigned nrows, uint8_t *const *bufs, bool *ok)
+static void cs__read_chunks_count(cs__obj_t *o, uint64_t stripe, const unsigned *rows, unsigned nrows,
+                                  uint8_t *const *bufs, bool *ok)
 {
     cs__read_chunks(o, o->io, stripe, rows, nrows, bufs, ok);
     for (unsigned i = 0; i < nrows; i++)
@@ -683,7 +667,11 @@ static void cs__progress(cs_ec_store_t *st, uint64_t done, uint64_t total)
 #define CS__GET_MAX_SLOTS 16
 #define CS__GET_SLOT_BUDGET (64u << 20)
 
-enum { CS__SLOT_FREE, CS__SLOT_BUSY, CS__SLOT_DONE };
+enum {
+    CS__SLOT_FREE,
+    CS__SLOT_BUSY,
+    CS__SLOT_DONE
+};
 
 typedef struct cs__slot {
     int state;
@@ -821,8 +809,8 @@ static unsigned cs__get_workers(const cs_ec_store_t *st, uint64_t stripes)
     return w;
 }
 
-int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len,
-                           cs_ec_write_fn write, void *ctx, cs_ec_report_t *rep, cs_err_t *err)
+int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_write_fn write, void *ctx,
+                           cs_ec_report_t *rep, cs_err_t *err)
 {
     cs__report_init(rep);
     if (!write)
@@ -939,8 +927,8 @@ static int cs__mem_write(void *ctx, const void *buf, size_t len, cs_err_t *err)
     return 0;
 }
 
-int cs_ec_store_get(cs_ec_store_t *st, const void *name, size_t name_len, size_t max_len,
-                    uint8_t **data, size_t *len, cs_ec_report_t *rep, cs_err_t *err)
+int cs_ec_store_get(cs_ec_store_t *st, const void *name, size_t name_len, size_t max_len, uint8_t **data, size_t *len,
+                    cs_ec_report_t *rep, cs_err_t *err)
 {
     if (!data || !len)
         return cs_err_set(err, CS_EINVAL, "cs_ec_store_get: NULL argument");
@@ -957,8 +945,7 @@ int cs_ec_store_get(cs_ec_store_t *st, const void *name, size_t name_len, size_t
     cs__obj_free(o);
     if (olen > max_len || olen > SIZE_MAX - 1) {
         cs__report_init(rep);
-        return cs_err_set(err, CS_ETOOBIG, "object is %" PRIu64 " bytes, above the limit of %zu",
-                          olen, max_len);
+        return cs_err_set(err, CS_ETOOBIG, "object is %" PRIu64 " bytes, above the limit of %zu", olen, max_len);
     }
     cs__membuf_t mb = {.data = malloc(olen ? (size_t)olen : 1), .len = 0, .cap = (size_t)olen};
     if (!mb.data)
@@ -1034,8 +1021,7 @@ static void cs__writers_free(cs__writer_t *w, unsigned n, bool unlink_tmp)
 }
 
 /* Creates the temporary file of shard w->idx of generation gen in w->dir. */
-static int cs__writer_open(cs__obj_t *o, cs__writer_t *w, uint64_t gen, uint64_t stripes,
-                           cs_err_t *err)
+static int cs__writer_open(cs__obj_t *o, cs__writer_t *w, uint64_t gen, uint64_t stripes, cs_err_t *err)
 {
     char tname[48], fname[48];
     snprintf(tname, sizeof tname, ".g%016" PRIx64 "-%u.tmp", gen, w->idx);
@@ -1058,8 +1044,8 @@ static int cs__writer_open(cs__obj_t *o, cs__writer_t *w, uint64_t gen, uint64_t
 }
 
 /* Writes the headers, fsyncs, renames into place and fsyncs directories. */
-static int cs__writers_commit(cs__obj_t *o, cs__writer_t *w, unsigned nw,
-                              const cs_ec_shard_header_t *proto, cs_err_t *err)
+static int cs__writers_commit(cs__obj_t *o, cs__writer_t *w, unsigned nw, const cs_ec_shard_header_t *proto,
+                              cs_err_t *err)
 {
     cs_buf_t *hb = NULL;
     int rc = cs_buf_alloc((size_t)proto->header_size * nw, 0, &hb, err);
@@ -1075,8 +1061,7 @@ static int cs__writers_commit(cs__obj_t *o, cs__writer_t *w, unsigned nw,
         h.index = (uint16_t)w[i].idx;
         uint8_t *b = hb->data + (size_t)i * proto->header_size;
         rc = cs_ec_shard_header_write(&h, w[i].crcs, b, proto->header_size, err);
-        reqs[i] = (cs_io_req_t){.op = CS_IO_WRITE, .file = &w[i].f, .buf = b,
-                                .len = proto->header_size, .offset = 0};
+        reqs[i] = (cs_io_req_t){.op = CS_IO_WRITE, .file = &w[i].f, .buf = b, .len = proto->header_size, .offset = 0};
     }
     if (rc == 0)
         rc = cs_io_run(o->io, reqs, nw, err);
@@ -1095,8 +1080,8 @@ static int cs__writers_commit(cs__obj_t *o, cs__writer_t *w, unsigned nw,
     bool touched[CS_EC_MAX_DIRS] = {0};
     for (unsigned i = 0; i < nw; i++) {
         if (rename(w[i].tmp, w[i].final) != 0)
-            return cs_err_set(err, cs_err_from_errno(errno), "rename %s -> %s: %s", w[i].tmp,
-                              w[i].final, strerror(errno));
+            return cs_err_set(err, cs_err_from_errno(errno), "rename %s -> %s: %s", w[i].tmp, w[i].final,
+                              strerror(errno));
         free(w[i].tmp);
         w[i].tmp = NULL;
         touched[w[i].dir] = true;
@@ -1113,25 +1098,22 @@ static int cs__writers_commit(cs__obj_t *o, cs__writer_t *w, unsigned nw,
     return 0;
 }
 
-int cs_ec_store_put_stream(cs_ec_store_t *st, const void *name, size_t name_len,
-                           const cs_ec_policy_t *policy, uint64_t len, cs_ec_read_fn read,
-                           void *ctx, cs_err_t *err)
+int cs_ec_store_put_stream(cs_ec_store_t *st, const void *name, size_t name_len, const cs_ec_policy_t *policy,
+                           uint64_t len, cs_ec_read_fn read, void *ctx, cs_err_t *err)
 {
     if (!st || !name || name_len < 1 || name_len > CS_EC_NAME_MAX)
-        return cs_err_set(err, CS_EINVAL, "object name must be 1..%u bytes (got %zu)",
-                          CS_EC_NAME_MAX, name ? name_len : 0);
+        return cs_err_set(err, CS_EINVAL, "object name must be 1..%u bytes (got %zu)", CS_EC_NAME_MAX,
+                          name ? name_len : 0);
     if (!policy || !read)
         return cs_err_set(err, CS_EINVAL, "cs_ec_store_put: NULL policy or source");
     char pn[96];
     cs__pname(name, name_len, pn, sizeof pn);
     unsigned k = policy->k, m = policy->m, n = k + m;
     if (k < 1 || m < 1 || n > CS_EC_MAX_SHARDS)
-        return cs_err_set(err, CS_EEC_POLICY,
-                          "invalid erasure code %u+%u: need k >= 1, m >= 1, k + m <= %d", k, m,
+        return cs_err_set(err, CS_EEC_POLICY, "invalid erasure code %u+%u: need k >= 1, m >= 1, k + m <= %d", k, m,
                           CS_EC_MAX_SHARDS);
     if (n > st->ndirs)
-        return cs_err_set(err, CS_EEC_POLICY,
-                          "%u+%u needs %u directories (one per shard), only %zu given", k, m, n,
+        return cs_err_set(err, CS_EEC_POLICY, "%u+%u needs %u directories (one per shard), only %zu given", k, m, n,
                           st->ndirs);
     cs_ec_shard_header_t h = {0};
     uint64_t req = policy->stripe_size ? policy->stripe_size : CS_EC_DEFAULT_STRIPE_SIZE;
@@ -1217,7 +1199,10 @@ int cs_ec_store_put_stream(cs_ec_store_t *st, const void *name, size_t name_len,
         cs_io_req_t reqs[CS_EC_MAX_SHARDS];
         for (unsigned i = 0; i < n; i++) {
             w[i].crcs[j] = cs_crc32c(0, ptr[i], cl);
-            reqs[i] = (cs_io_req_t){.op = CS_IO_WRITE, .file = &w[i].f, .buf = ptr[i], .len = cl,
+            reqs[i] = (cs_io_req_t){.op = CS_IO_WRITE,
+                                    .file = &w[i].f,
+                                    .buf = ptr[i],
+                                    .len = cl,
                                     .offset = cs_ec_shard_chunk_offset(&h, j)};
         }
         rc = cs_io_run(o->io, reqs, n, err);
@@ -1253,8 +1238,8 @@ static int cs__mem_read(void *ctx, void *buf, size_t len, cs_err_t *err)
     return 0;
 }
 
-int cs_ec_store_put(cs_ec_store_t *st, const void *name, size_t name_len,
-                    const cs_ec_policy_t *policy, const void *data, size_t len, cs_err_t *err)
+int cs_ec_store_put(cs_ec_store_t *st, const void *name, size_t name_len, const cs_ec_policy_t *policy,
+                    const void *data, size_t len, cs_err_t *err)
 {
     if (len > 0 && !data)
         return cs_err_set(err, CS_EINVAL, "cs_ec_store_put: data is NULL");
@@ -1266,8 +1251,7 @@ int cs_ec_store_put(cs_ec_store_t *st, const void *name, size_t name_len,
 
 static unsigned cs__purge_if_deleted(cs_ec_store_t *st, const uint8_t hash[16]);
 
-int cs_ec_store_stat(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_report_t *rep,
-                     cs_err_t *err)
+int cs_ec_store_stat(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_report_t *rep, cs_err_t *err)
 {
     cs__report_init(rep);
     cs__obj_t *o;
@@ -1313,8 +1297,7 @@ static int cs__verify_pass(cs__obj_t *o, uint64_t *unrecoverable, cs_err_t *err)
     return 0;
 }
 
-int cs_ec_store_verify(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_report_t *rep,
-                       cs_err_t *err)
+int cs_ec_store_verify(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_report_t *rep, cs_err_t *err)
 {
     cs__report_init(rep);
     cs__obj_t *o;
@@ -1353,8 +1336,7 @@ static int cs__repair_dir(const cs__obj_t *o, unsigned i)
     return -1;
 }
 
-int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_report_t *rep,
-                       cs_err_t *err)
+int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_report_t *rep, cs_err_t *err)
 {
     cs__report_init(rep);
     cs__obj_t *o;
@@ -1401,8 +1383,7 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
             w[t].f.fd = -1;
             w[t].dir = cs__repair_dir(o, targets[t]);
             if (w[t].dir < 0)
-                rc = cs_err_set(err, CS_EUNAVAILABLE,
-                                "object '%s': no directory free for shard %u", pn, targets[t]);
+                rc = cs_err_set(err, CS_EUNAVAILABLE, "object '%s': no directory free for shard %u", pn, targets[t]);
             else
                 rc = cs__writer_open(o, &w[t], o->gen, o->ref.stripe_count, err);
         }
@@ -1433,7 +1414,10 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
                 want[nwant] = i;
                 outp[nwant++] = dst;
             }
-            reqs[t] = (cs_io_req_t){.op = CS_IO_WRITE, .file = &w[t].f, .buf = dst, .len = cl,
+            reqs[t] = (cs_io_req_t){.op = CS_IO_WRITE,
+                                    .file = &w[t].f,
+                                    .buf = dst,
+                                    .len = cl,
                                     .offset = cs_ec_shard_chunk_offset(&o->ref, j)};
         }
         rc = cs_ec_codec_reconstruct(codec, cl, src, want, nwant, outp, err);
@@ -1453,8 +1437,8 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
         for (unsigned t = 0; t < nt; t++) {
             /* The new files replace the damaged ones; no longer stale. */
             for (size_t i = 0; i < o->nfiles; i++)
-                if (o->files[i].dir == w[t].dir && !o->files[i].tmp && !o->files[i].tomb &&
-                    o->files[i].gen == o->gen && o->files[i].idx == targets[t])
+                if (o->files[i].dir == w[t].dir && !o->files[i].tmp && !o->files[i].tomb && o->files[i].gen == o->gen &&
+                    o->files[i].idx == targets[t])
                     o->files[i].used = true;
             if (rep) {
                 rep->shard[targets[t]].state = CS_EC_SHARD_REPAIRED;
@@ -1575,8 +1559,8 @@ static int cs__write_tombstones(cs__obj_t *o, uint64_t gen, const char *pn, cs_e
 int cs_ec_store_delete(cs_ec_store_t *st, const void *name, size_t name_len, cs_err_t *err)
 {
     if (!st || !name || name_len < 1 || name_len > CS_EC_NAME_MAX)
-        return cs_err_set(err, CS_EINVAL, "object name must be 1..%u bytes (got %zu)",
-                          CS_EC_NAME_MAX, name ? name_len : 0);
+        return cs_err_set(err, CS_EINVAL, "object name must be 1..%u bytes (got %zu)", CS_EC_NAME_MAX,
+                          name ? name_len : 0);
     char pn[96];
     cs__pname(name, name_len, pn, sizeof pn);
     uint8_t hash[16];
@@ -1770,12 +1754,12 @@ int cs_ec_store_purge(cs_ec_store_t *st, unsigned *removed, cs_err_t *err)
             continue;
         /* Collect first: purging removes entries from the directory. */
         size_t n = 0, cap = 16;
-        uint8_t (*hashes)[16] = malloc(cap * sizeof *hashes);
+        uint8_t(*hashes)[16] = malloc(cap * sizeof *hashes);
         struct dirent *e;
         while (hashes && (e = readdir(dh)) != NULL) {
             if (n == cap) {
                 cap *= 2;
-                uint8_t (*nh)[16] = realloc(hashes, cap * sizeof *nh);
+                uint8_t(*nh)[16] = realloc(hashes, cap * sizeof *nh);
                 if (!nh)
                     break;
                 hashes = nh;

@@ -136,7 +136,7 @@ typedef struct {
     const cs_http_request_t *req;
     cs_http_response_t *resp;
     size_t cap;
-    int sink_rc;   /* non-zero when the sink aborted */
+    int sink_rc; /* non-zero when the sink aborted */
     int too_big;
     int streaming; /* decided on the first body byte from the status */
     int decided;
@@ -216,8 +216,7 @@ static size_t cs__header_cb(char *data, size_t size, size_t nmemb, void *userdat
     return len;
 }
 
-static int cs__progress_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                           curl_off_t ulnow)
+static int cs__progress_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     const cs__xfer_t *x = userdata;
     return x->req->stop && atomic_load(x->req->stop) ? 1 : 0;
@@ -241,8 +240,7 @@ int64_t cs_http_thread_deadline(int64_t deadline_mono_ns)
     return prev;
 }
 
-int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_response_t *resp,
-               cs_err_t *err)
+int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_response_t *resp, cs_err_t *err)
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
@@ -342,8 +340,7 @@ int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_respon
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        if (req->body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-            strcmp(method, "PATCH") == 0) {
+        if (req->body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
         }
@@ -368,12 +365,10 @@ int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_respon
         } else if (cr == CURLE_OPERATION_TIMEDOUT) {
             rc = cs_err_set(err, CS_ETIMEOUT, "%s %s: timed out: %s", method, url,
                             *errbuf ? errbuf : curl_easy_strerror(cr));
-        } else if (cr == CURLE_COULDNT_CONNECT || cr == CURLE_COULDNT_RESOLVE_HOST ||
-                   cr == CURLE_RECV_ERROR || cr == CURLE_SEND_ERROR || cr == CURLE_GOT_NOTHING ||
-                   cr == CURLE_SSL_CONNECT_ERROR || cr == CURLE_PEER_FAILED_VERIFICATION ||
-                   cr == CURLE_PARTIAL_FILE) {
-            rc = cs_err_set(err, CS_EUNAVAILABLE, "%s %s: %s", method, url,
-                            *errbuf ? errbuf : curl_easy_strerror(cr));
+        } else if (cr == CURLE_COULDNT_CONNECT || cr == CURLE_COULDNT_RESOLVE_HOST || cr == CURLE_RECV_ERROR ||
+                   cr == CURLE_SEND_ERROR || cr == CURLE_GOT_NOTHING || cr == CURLE_SSL_CONNECT_ERROR ||
+                   cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_PARTIAL_FILE) {
+            rc = cs_err_set(err, CS_EUNAVAILABLE, "%s %s: %s", method, url, *errbuf ? errbuf : curl_easy_strerror(cr));
         } else if (cr == CURLE_OUT_OF_MEMORY) {
             rc = cs_err_set(err, CS_ENOMEM, "%s %s: out of memory", method, url);
         } else {
@@ -399,8 +394,8 @@ char *cs_http_escape(const char *s)
         return NULL;
     char *p = out;
     for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
-            *q == '-' || *q == '_' || *q == '.' || *q == '~') {
+        if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '-' ||
+            *q == '_' || *q == '.' || *q == '~') {
             *p++ = (char)*q;
         } else {
             *p++ = '%';

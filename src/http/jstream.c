@@ -22,10 +22,10 @@ struct cs_jstream_s {
     size_t max_depth, max_string;
     cs__level_t *levels; /* levels[0..depth) are the open containers */
     size_t depth;
-    size_t skip_to;      /* > 0: skipping the container levels[skip_to - 1] */
-    bool skip_asked;     /* cs_jstream_skip() during a START callback */
+    size_t skip_to;  /* > 0: skipping the container levels[skip_to - 1] */
+    bool skip_asked; /* cs_jstream_skip() during a START callback */
     size_t fed;
-    int rc;              /* error from a callback or a bound */
+    int rc; /* error from a callback or a bound */
     char msg[CS_ERR_MSG_MAX];
 };
 
@@ -152,8 +152,7 @@ static int cs__string(void *ctx, const unsigned char *s, size_t len)
 {
     cs_jstream_t *js = ctx;
     if (len > js->max_string) {
-        cs_jstream_fail(js, CS_ETOOBIG, "JSON string of %zu bytes exceeds the limit of %zu", len,
-                        js->max_string);
+        cs_jstream_fail(js, CS_ETOOBIG, "JSON string of %zu bytes exceeds the limit of %zu", len, js->max_string);
         return 0;
     }
     if (CS__SKIPPING(js))
@@ -264,8 +263,8 @@ static const yajl_callbacks cs__callbacks = {
     .yajl_end_array = cs__end_array,
 };
 
-int cs_jstream_new(cs_jstream_fn fn, void *ctx, size_t max_depth, size_t max_string,
-                   bool allow_multiple, cs_jstream_t **out)
+int cs_jstream_new(cs_jstream_fn fn, void *ctx, size_t max_depth, size_t max_string, bool allow_multiple,
+                   cs_jstream_t **out)
 {
     *out = NULL;
     cs_jstream_t *js = calloc(1, sizeof *js);
@@ -300,8 +299,7 @@ void cs_jstream_free(cs_jstream_t *js)
     free(js);
 }
 
-static int cs__status(cs_jstream_t *js, yajl_status st, const unsigned char *data, size_t len,
-                      cs_err_t *err)
+static int cs__status(cs_jstream_t *js, yajl_status st, const unsigned char *data, size_t len, cs_err_t *err)
 {
     if (st == yajl_status_ok)
         return 0;

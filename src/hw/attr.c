@@ -90,8 +90,8 @@ int cs_hw_attr_parse_devnum(const char *text, size_t len, unsigned *major, unsig
         return CS_EPARSE;
     uint64_t a, b;
     size_t alen = (size_t)(colon - text);
-    if (cs_hw_attr_parse_u64(text, alen, &a) != 0 ||
-        cs_hw_attr_parse_u64(colon + 1, len - alen - 1, &b) != 0 || a > 0xfffff || b > 0xfffff)
+    if (cs_hw_attr_parse_u64(text, alen, &a) != 0 || cs_hw_attr_parse_u64(colon + 1, len - alen - 1, &b) != 0 ||
+        a > 0xfffff || b > 0xfffff)
         return CS_EPARSE;
     *major = (unsigned)a;
     *minor = (unsigned)b;
@@ -140,8 +140,8 @@ static void cs__unescape(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < len && o + 1 < cap; i++) {
-        if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-            s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+        if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
+            s[i + 3] >= '0' && s[i + 3] <= '7') {
             int v = (s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0');
             out[o++] = v ? (char)v : '?';
             i += 3;
@@ -172,8 +172,7 @@ static size_t cs__fields(const char *line, size_t len, const char **f, size_t *f
     return n;
 }
 
-int cs_hw_mountinfo_parse(const char *text, size_t len, cs_hw_mount_t *out, size_t cap,
-                          size_t *count, size_t *skipped)
+int cs_hw_mountinfo_parse(const char *text, size_t len, cs_hw_mount_t *out, size_t cap, size_t *count, size_t *skipped)
 {
     size_t n = 0, bad = 0;
     size_t pos = 0;
@@ -196,8 +195,7 @@ int cs_hw_mountinfo_parse(const char *text, size_t len, cs_hw_mount_t *out, size
             }
         }
         unsigned maj, min;
-        if (nf < 10 || sep == 0 || sep + 2 >= nf ||
-            cs_hw_attr_parse_devnum(f[2], fl[2], &maj, &min) != 0) {
+        if (nf < 10 || sep == 0 || sep + 2 >= nf || cs_hw_attr_parse_devnum(f[2], fl[2], &maj, &min) != 0) {
             bad++;
             continue;
         }
@@ -219,8 +217,7 @@ int cs_hw_mountinfo_parse(const char *text, size_t len, cs_hw_mount_t *out, size
     return 0;
 }
 
-int cs_hw_swaps_parse(const char *text, size_t len, char (*out)[CS_HW_PATH_MAX], size_t cap,
-                      size_t *count)
+int cs_hw_swaps_parse(const char *text, size_t len, char (*out)[CS_HW_PATH_MAX], size_t cap, size_t *count)
 {
     size_t n = 0, pos = 0;
     bool header = true;

@@ -40,8 +40,7 @@ int cs_hw_tier_parse(const char *text, cs_hw_tier_t *out, cs_err_t *err)
             return 0;
         }
     }
-    return cs_err_set(err, CS_EINVAL, "unknown tier '%s': use hot, warm, cold or none",
-                      text ? text : "(null)");
+    return cs_err_set(err, CS_EINVAL, "unknown tier '%s': use hot, warm, cold or none", text ? text : "(null)");
 }
 
 int cs_hw_tier_override_parse(char *text, cs_hw_tier_override_t *out, cs_err_t *err)
@@ -98,8 +97,7 @@ void cs_hw_classify_tier(cs_hw_device_t *dev, const cs_hw_tier_override_t *overr
         const char *p = overrides[i].pattern;
         if (!p)
             continue;
-        if (fnmatch(p, dev->name, 0) == 0 ||
-            (dev->model[0] && fnmatch(p, dev->model, FNM_CASEFOLD) == 0)) {
+        if (fnmatch(p, dev->name, 0) == 0 || (dev->model[0] && fnmatch(p, dev->model, FNM_CASEFOLD) == 0)) {
             dev->tier = overrides[i].tier;
             snprintf(dev->tier_source, sizeof dev->tier_source, "override '%s'", p);
             return;
@@ -132,10 +130,12 @@ void cs_hw_classify_health(cs_hw_device_t *dev, const cs_hw_config_t *cfg)
     if (h->smart_passed == 0)
         cs_hw_reason_add(&dev->excluded, "SMART overall-health self-assessment FAILED");
     if (h->critical_warning > 0) {
-        static const char *const bits[] = {
-            "available spare below threshold", "temperature outside threshold",
-            "reliability degraded by media or internal errors", "media is read-only",
-            "volatile memory backup failed", "persistent memory region is read-only"};
+        static const char *const bits[] = {"available spare below threshold",
+                                           "temperature outside threshold",
+                                           "reliability degraded by media or internal errors",
+                                           "media is read-only",
+                                           "volatile memory backup failed",
+                                           "persistent memory region is read-only"};
         char what[CS_HW_REASON_MAX] = "";
         size_t used = 0;
         for (int b = 0; b < 6; b++)
@@ -148,11 +148,9 @@ void cs_hw_classify_health(cs_hw_device_t *dev, const cs_hw_config_t *cfg)
                          used ? what : "reserved bits");
     }
     if (h->percent_used >= 0 && h->percent_used >= cfg->percent_used_limit)
-        cs_hw_reason_add(&dev->excluded, "endurance %d%% used (limit %d%%)", h->percent_used,
-                         cfg->percent_used_limit);
+        cs_hw_reason_add(&dev->excluded, "endurance %d%% used (limit %d%%)", h->percent_used, cfg->percent_used_limit);
     if (h->media_errors != UINT64_MAX && h->media_errors > cfg->media_error_threshold)
-        cs_hw_reason_add(&dev->excluded, "%llu media errors (threshold %llu)",
-                         (unsigned long long)h->media_errors,
+        cs_hw_reason_add(&dev->excluded, "%llu media errors (threshold %llu)", (unsigned long long)h->media_errors,
                          (unsigned long long)cfg->media_error_threshold);
     if (dev->excluded.count > before || h->smart_passed == 0)
         h->state = CS_HW_HEALTH_FAILED;

@@ -69,8 +69,7 @@ int cs_hw_inventory_warn(cs_hw_inventory_t *inv, const char *fmt, ...)
 /* snprintf that truncates silently: every use here has a bounded output
  * where truncation only shortens a name, path or message. Returns false
  * when it truncated. */
-__attribute__((format(printf, 3, 4))) static bool cs__fmt(char *out, size_t cap, const char *fmt,
-                                                          ...)
+__attribute__((format(printf, 3, 4))) static bool cs__fmt(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -97,8 +96,8 @@ static bool cs__has_prefix(const char *s, const char *p)
 
 static bool cs__is_virtual(const char *name)
 {
-    return cs__has_prefix(name, "loop") || cs__has_prefix(name, "ram") ||
-           cs__has_prefix(name, "zram") || cs__has_prefix(name, "dm-");
+    return cs__has_prefix(name, "loop") || cs__has_prefix(name, "ram") || cs__has_prefix(name, "zram") ||
+           cs__has_prefix(name, "dm-");
 }
 
 static int cs__name_cmp(const void *a, const void *b)
@@ -178,11 +177,9 @@ static bool cs__attr_u64(cs__ctx_t *c, const char *dir, const char *name, uint64
         char shown[32];
         cs_hw_attr_clean(buf, n > 0 ? (size_t)n : 0, shown, sizeof shown);
         if (n < 0)
-            cs_hw_inventory_warn(c->inv, "sysfs: %s/%s: cannot read (%s); ignored", dir, name,
-                                 cs_strerror(n));
+            cs_hw_inventory_warn(c->inv, "sysfs: %s/%s: cannot read (%s); ignored", dir, name, cs_strerror(n));
         else
-            cs_hw_inventory_warn(c->inv, "sysfs: %s/%s: not a number: '%s'; ignored", dir, name,
-                                 shown);
+            cs_hw_inventory_warn(c->inv, "sysfs: %s/%s: not a number: '%s'; ignored", dir, name, shown);
         return false;
     }
     return true;
@@ -201,10 +198,12 @@ static void cs__transport_from_path(const char *real, char *out, size_t cap)
     static const struct {
         const char *needle, *transport;
     } rules[] = {
-        {"/usb", "usb"},         {"/ata", "sata"},        {"/end_device-", "sas"},
-        {"/expander-", "sas"},   {"/rport-", "fc"},       {"/session", "iscsi"},
-        {"/virtio", "virtio"},   {"/mmc_host", "mmc"},    {"/nvme", "nvme"},
-        {"/devices/virtual/", "virtual"}, {"/host", "scsi"},
+        {"/usb", "usb"},         {"/ata", "sata"},
+        {"/end_device-", "sas"}, {"/expander-", "sas"},
+        {"/rport-", "fc"},       {"/session", "iscsi"},
+        {"/virtio", "virtio"},   {"/mmc_host", "mmc"},
+        {"/nvme", "nvme"},       {"/devices/virtual/", "virtual"},
+        {"/host", "scsi"},
     };
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         if (strstr(real, rules[i].needle)) {
@@ -259,8 +258,7 @@ static int cs__scan_block(cs__ctx_t *c, cs_err_t *err)
             continue;
         char real[PATH_MAX];
         if (!realpath(devdir, real)) {
-            cs_hw_inventory_warn(c->inv, "sysfs: %s: cannot resolve (%s); device skipped", devdir,
-                                 strerror(errno));
+            cs_hw_inventory_warn(c->inv, "sysfs: %s: cannot resolve (%s); device skipped", devdir, strerror(errno));
             continue;
         }
         struct stat st;
@@ -289,8 +287,10 @@ static int cs__scan_block(cs__ctx_t *c, cs_err_t *err)
         char buf[64];
         int len = cs_hw_attr_read(devdir, "dev", buf, sizeof buf);
         if (len < 0 || cs_hw_attr_parse_devnum(buf, (size_t)len, &dev->major, &dev->minor) != 0)
-            cs_hw_inventory_warn(c->inv, "sysfs: %s/dev: missing or malformed; mount checks by "
-                                 "device number are skipped for %s", devdir, name);
+            cs_hw_inventory_warn(c->inv,
+                                 "sysfs: %s/dev: missing or malformed; mount checks by "
+                                 "device number are skipped for %s",
+                                 devdir, name);
         uint64_t v;
         if (cs__attr_u64(c, devdir, "size", &v))
             dev->size_bytes = v > UINT64_MAX / 512 ? UINT64_MAX : v * 512;
@@ -302,8 +302,10 @@ static int cs__scan_block(cs__ctx_t *c, cs_err_t *err)
             if (v <= 1)
                 dev->rotational = (int)v;
             else
-                cs_hw_inventory_warn(c->inv, "sysfs: %s/queue/rotational: unexpected value %llu; "
-                                     "rotation unknown", devdir, (unsigned long long)v);
+                cs_hw_inventory_warn(c->inv,
+                                     "sysfs: %s/queue/rotational: unexpected value %llu; "
+                                     "rotation unknown",
+                                     devdir, (unsigned long long)v);
         }
         if (cs__attr_u64(c, devdir, "removable", &v))
             dev->removable = v != 0;
@@ -359,8 +361,7 @@ static void cs__scan_nvme(cs__ctx_t *c)
     for (int i = 0; i < n; i++) {
         char cdir[CS_HW_PATH_MAX + 64];
         cs__fmt(cdir, sizeof cdir, "%s/%s", classdir, ctrls[i]);
-        char model[CS_HW_TEXT_MAX] = "", serial[CS_HW_TEXT_MAX] = "", fw[CS_HW_NAME_MAX] = "",
-             transport[16] = "";
+        char model[CS_HW_TEXT_MAX] = "", serial[CS_HW_TEXT_MAX] = "", fw[CS_HW_NAME_MAX] = "", transport[16] = "";
         cs__attr_text(cdir, "model", model, sizeof model);
         cs__attr_text(cdir, "serial", serial, sizeof serial);
         cs__attr_text(cdir, "firmware_rev", fw, sizeof fw);
@@ -408,8 +409,8 @@ static void cs__scan_nvme(cs__ctx_t *c)
  * people expect in a manifest; then world-wide names. */
 static int cs__by_id_rank(const char *link)
 {
-    static const char *const prefixes[] = {"nvme-eui.", "nvme-uuid.", "nvme-nvme.", "nvme-",
-                                           "ata-", "scsi-S", "wwn-", "scsi-", "usb-", "virtio-"};
+    static const char *const prefixes[] = {"nvme-eui.", "nvme-uuid.", "nvme-nvme.", "nvme-", "ata-",
+                                           "scsi-S",    "wwn-",       "scsi-",      "usb-",  "virtio-"};
     static const int ranks[] = {5, 6, 7, 1, 1, 2, 4, 8, 9, 3};
     for (size_t i = 0; i < sizeof ranks / sizeof ranks[0]; i++)
         if (cs__has_prefix(link, prefixes[i]))
@@ -497,8 +498,10 @@ static void cs__load_proc(cs__ctx_t *c)
     char *text = cs__slurp(path, CS__HW_PROC_MAX, &len);
     if (!text) {
         /* Without it nothing can be proven unmounted: every device is unverified. */
-        cs_hw_inventory_warn(c->inv, "cannot read %s (%s): mounted devices cannot be recognised, "
-                             "so no device is offered for a pool", path, strerror(errno));
+        cs_hw_inventory_warn(c->inv,
+                             "cannot read %s (%s): mounted devices cannot be recognised, "
+                             "so no device is offered for a pool",
+                             path, strerror(errno));
     } else {
         c->mounts = calloc(CS__HW_MAX_MOUNTS, sizeof *c->mounts);
         size_t skipped = 0;
@@ -557,7 +560,9 @@ static void cs__check_holders(cs__ctx_t *c, cs_hw_device_t *dev, const char *nam
     }
     bool md = cs__has_prefix(h[0], "md");
     cs_hw_reason_add(&dev->in_use, "%s is held by %s (%s member)", name, list,
-                     md ? "md RAID" : cs__has_prefix(h[0], "dm-") ? "device-mapper/LVM" : "kernel");
+                     md                            ? "md RAID"
+                     : cs__has_prefix(h[0], "dm-") ? "device-mapper/LVM"
+                                                   : "kernel");
     cs__free_list(h, n);
     (void)c;
 }
@@ -604,8 +609,7 @@ static int cs__check_signatures(cs__ctx_t *c, cs_hw_device_t *dev)
     int fd = open(dev->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
-        cs_hw_reason_add(&dev->in_use, "cannot read %s to check for signatures (%s)%s", dev->path,
-                         strerror(e),
+        cs_hw_reason_add(&dev->in_use, "cannot read %s to check for signatures (%s)%s", dev->path, strerror(e),
                          (e == EACCES || e == EPERM) && geteuid() != 0 ? ": run as root" : "");
         return -1;
     }
@@ -624,8 +628,7 @@ static int cs__check_signatures(cs__ctx_t *c, cs_hw_device_t *dev)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            cs_hw_reason_add(&dev->in_use, "cannot read %s to check for signatures (%s)",
-                             dev->path, strerror(errno));
+            cs_hw_reason_add(&dev->in_use, "cannot read %s to check for signatures (%s)", dev->path, strerror(errno));
             ok = false;
         }
         if (r <= 0)
@@ -649,8 +652,7 @@ static int cs__check_signatures(cs__ctx_t *c, cs_hw_device_t *dev)
         char found[CS_HW_REASON_MAX];
         /* A regular file standing in for a device (tests) reads short:
          * the rest of the device is treated as zeros, i.e. no signature. */
-        result = cs_hw_signatures_detect(head, hl, tail, tl, toff, dev->size_bytes, found,
-                                         sizeof found - 64) > 0;
+        result = cs_hw_signatures_detect(head, hl, tail, tl, toff, dev->size_bytes, found, sizeof found - 64) > 0;
         if (result)
             cs_hw_reason_add(&dev->in_use, "signatures found: %s", found);
     } else if (!head || !tail) {
@@ -683,8 +685,7 @@ static void cs__check_in_use(cs__ctx_t *c, cs_hw_device_t *dev)
     cs__check_holders(c, dev, dev->name, devdir);
     bool in_use = dev->in_use.count > 0;
     if (!c->mounts)
-        cs_hw_reason_add(&dev->in_use, "mount table unreadable; cannot prove %s is unmounted",
-                         dev->name);
+        cs_hw_reason_add(&dev->in_use, "mount table unreadable; cannot prove %s is unmounted", dev->name);
     int sig = cs__check_signatures(c, dev);
     dev->signatures_checked = sig >= 0;
     if (in_use || sig > 0)
@@ -728,8 +729,10 @@ static void cs__nvme_list(cs__ctx_t *c)
         rc = ns ? cs_hw_nvme_list_parse(res.out, res.out_len, ns, 256, &n, &e) : CS_ENOMEM;
     }
     if (rc != 0) {
-        cs_hw_inventory_warn(c->inv, "nvme-cli: `nvme list` failed: %s; NVMe model, serial and "
-                             "firmware come from sysfs", e.msg[0] ? e.msg : cs_strerror(rc));
+        cs_hw_inventory_warn(c->inv,
+                             "nvme-cli: `nvme list` failed: %s; NVMe model, serial and "
+                             "firmware come from sysfs",
+                             e.msg[0] ? e.msg : cs_strerror(rc));
     }
     for (size_t i = 0; i < n; i++) {
         cs_hw_device_t *dev = cs__find(c->inv, ns[i].device);
@@ -765,8 +768,8 @@ static void cs__nvme_health(cs__ctx_t *c, cs_hw_device_t *dev)
             dev->health = h;
     }
     if (rc != 0)
-        cs_hw_inventory_warn(c->inv, "nvme-cli on %s (%s): %s; health of %s unknown", path,
-                             dev->name, e.msg[0] ? e.msg : cs_strerror(rc), dev->name);
+        cs_hw_inventory_warn(c->inv, "nvme-cli on %s (%s): %s; health of %s unknown", path, dev->name,
+                             e.msg[0] ? e.msg : cs_strerror(rc), dev->name);
     cs_hw_run_result_free(&res);
 }
 
@@ -778,8 +781,7 @@ static int cs__smart_rotation(cs__ctx_t *c, cs_hw_device_t *dev)
     int rotation = -1;
     int rc = cs_hw_run(argv, c->cfg->tool_timeout_ns, c->cfg->tool_output_max, &res, &e);
     if (rc != 0) {
-        cs_hw_inventory_warn(c->inv, "smartctl on %s: %s; health of %s unknown", dev->path, e.msg,
-                             dev->name);
+        cs_hw_inventory_warn(c->inv, "smartctl on %s: %s; health of %s unknown", dev->path, e.msg, dev->name);
         cs_hw_run_result_free(&res);
         return -1;
     }
@@ -793,14 +795,13 @@ static int cs__smart_rotation(cs__ctx_t *c, cs_hw_device_t *dev)
         for (int b = 0; b < 2; b++)
             if (status & (1 << b)) {
                 size_t used = strlen(bits);
-                cs__fmt(bits + used, sizeof bits - used, "%s%s", used ? "; " : "",
-                         cs_hw_smart_exit_bit_meaning(b));
+                cs__fmt(bits + used, sizeof bits - used, "%s%s", used ? "; " : "", cs_hw_smart_exit_bit_meaning(b));
             }
-        cs_hw_inventory_warn(c->inv, "smartctl on %s: exit status %d (%s)%s%s; health of %s unknown",
-                             dev->path, status, bits, s.message[0] ? ": " : "", s.message, dev->name);
+        cs_hw_inventory_warn(c->inv, "smartctl on %s: exit status %d (%s)%s%s; health of %s unknown", dev->path, status,
+                             bits, s.message[0] ? ": " : "", s.message, dev->name);
     } else if (prc != 0) {
-        cs_hw_inventory_warn(c->inv, "smartctl on %s: exit status %d, %s; health of %s unknown",
-                             dev->path, status, pe.msg, dev->name);
+        cs_hw_inventory_warn(c->inv, "smartctl on %s: exit status %d, %s; health of %s unknown", dev->path, status,
+                             pe.msg, dev->name);
     } else {
         s.health.smartctl_exit_status = status;
         dev->health = s.health;
@@ -843,12 +844,12 @@ static void cs__health(cs__ctx_t *c)
     char names[512];
     if (have_nvme && !nvme_ok && cfg->nvme_path && cfg->nvme_path[0]) {
         cs__names_of(c->inv, true, names, sizeof names);
-        cs_hw_inventory_warn(c->inv, "nvme-cli not found at %s (install package nvme-cli, or "
-                             "give --nvme PATH): %s%s", cfg->nvme_path,
-                             smart_ok ? "using smartctl for " : "health unknown for ", names);
+        cs_hw_inventory_warn(c->inv,
+                             "nvme-cli not found at %s (install package nvme-cli, or "
+                             "give --nvme PATH): %s%s",
+                             cfg->nvme_path, smart_ok ? "using smartctl for " : "health unknown for ", names);
     }
-    if ((have_other || (have_nvme && !nvme_ok)) && !smart_ok && cfg->smartctl_path &&
-        cfg->smartctl_path[0]) {
+    if ((have_other || (have_nvme && !nvme_ok)) && !smart_ok && cfg->smartctl_path && cfg->smartctl_path[0]) {
         cs__names_of(c->inv, false, names, sizeof names);
         if (have_nvme && !nvme_ok) {
             char more[512];
@@ -856,7 +857,8 @@ static void cs__health(cs__ctx_t *c)
             size_t used = strlen(names);
             cs__fmt(names + used, sizeof names - used, "%s%s", used && more[0] ? ", " : "", more);
         }
-        cs_hw_inventory_warn(c->inv, "smartctl not found at %s (install package smartmontools, "
+        cs_hw_inventory_warn(c->inv,
+                             "smartctl not found at %s (install package smartmontools, "
                              "or give --smartctl PATH): health unknown for %s",
                              cfg->smartctl_path, names);
     }
@@ -891,15 +893,13 @@ static void cs__decide(cs__ctx_t *c, cs_hw_device_t *dev)
     if (dev->tier == CS_HW_TIER_NONE)
         cs_hw_reason_add(&dev->excluded, "tier set to none by %s", dev->tier_source);
     if (dev->tier == CS_HW_TIER_UNKNOWN)
-        cs_hw_reason_add(&dev->excluded, "media type unknown: give --tier-override %s=TIER",
-                         dev->name);
+        cs_hw_reason_add(&dev->excluded, "media type unknown: give --tier-override %s=TIER", dev->name);
     /* In use says the most (data is at stake), then excluded, then unverified. */
     if (dev->status != CS_HW_STATUS_IN_USE && dev->excluded.count)
         dev->status = CS_HW_STATUS_EXCLUDED;
     dev->poolable = dev->status == CS_HW_STATUS_AVAILABLE;
     dev->candidate = dev->poolable || (cfg->include_in_use && dev->excluded.count == 0 &&
-                                       (dev->status == CS_HW_STATUS_IN_USE ||
-                                        dev->status == CS_HW_STATUS_UNVERIFIED));
+                                       (dev->status == CS_HW_STATUS_IN_USE || dev->status == CS_HW_STATUS_UNVERIFIED));
 }
 
 int cs_hw_discover(const cs_hw_config_t *cfg_in, cs_hw_inventory_t *inv, cs_err_t *err)
@@ -921,8 +921,7 @@ int cs_hw_discover(const cs_hw_config_t *cfg_in, cs_hw_inventory_t *inv, cs_err_
     const char *roots[] = {cfg.sysfs_root, cfg.proc_root, cfg.dev_root};
     for (size_t i = 0; i < 3; i++)
         if (strlen(roots[i]) > 256)
-            return cs_err_set(err, CS_EINVAL, "root directory '%.64s...' is longer than 256 bytes",
-                              roots[i]);
+            return cs_err_set(err, CS_EINVAL, "root directory '%.64s...' is longer than 256 bytes", roots[i]);
     cs__ctx_t c = {.cfg = &cfg, .inv = inv};
     int rc = cs__scan_block(&c, err);
     if (rc != 0) {

@@ -14,16 +14,14 @@ json_t *cs__hw_json_load(const char *text, size_t len, const char *what, cs_err_
     if (!text || len == 0)
         return cs_err_set(err, CS_EPARSE, "%s: empty output", what), NULL;
     if (len > CS__HW_JSON_MAX)
-        return cs_err_set(err, CS_ETOOBIG, "%s: output of %zu bytes is larger than %d", what, len,
-                          CS__HW_JSON_MAX),
+        return cs_err_set(err, CS_ETOOBIG, "%s: output of %zu bytes is larger than %d", what, len, CS__HW_JSON_MAX),
                NULL;
     json_error_t je;
     /* Integers as reals: 128-bit NVMe counters must not fail the whole
      * document; the fields we keep fit a double's exact range in practice. */
     json_t *root = json_loadb(text, len, JSON_DECODE_INT_AS_REAL, &je);
     if (!root)
-        return cs_err_set(err, CS_EPARSE, "%s: not JSON (line %d, column %d: %s)", what, je.line,
-                          je.column, je.text),
+        return cs_err_set(err, CS_EPARSE, "%s: not JSON (line %d, column %d: %s)", what, je.line, je.column, je.text),
                NULL;
     if (!json_is_object(root)) {
         json_decref(root);
@@ -87,8 +85,7 @@ void cs__hw_json_str(const json_t *obj, const char *key, char *out, size_t cap)
         cs_hw_attr_clean(json_string_value(v), json_string_length(v), out, cap);
 }
 
-int cs_hw_nvme_list_parse(const char *text, size_t len, cs_hw_nvme_ns_t *out, size_t cap,
-                          size_t *count, cs_err_t *err)
+int cs_hw_nvme_list_parse(const char *text, size_t len, cs_hw_nvme_ns_t *out, size_t cap, size_t *count, cs_err_t *err)
 {
     *count = 0;
     json_t *root = cs__hw_json_load(text, len, "nvme list", err);
@@ -101,7 +98,8 @@ int cs_hw_nvme_list_parse(const char *text, size_t len, cs_hw_nvme_ns_t *out, si
     }
     size_t i;
     json_t *d;
-    json_array_foreach(devs, i, d) {
+    json_array_foreach(devs, i, d)
+    {
         if (*count >= cap)
             break;
         const json_t *path = json_object_get(d, "DevicePath");

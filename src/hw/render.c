@@ -43,9 +43,10 @@ static const char *cs__or_dash(const char *s)
 
 int cs_hw_render_table(const cs_hw_inventory_t *inv, FILE *f)
 {
-    enum { NCOL = 8 };
-    static const char *const head[NCOL] = {"DEVICE", "SIZE",   "MEDIA", "TRANSPORT",
-                                           "MODEL",  "SERIAL", "HEALTH", "TIER"};
+    enum {
+        NCOL = 8
+    };
+    static const char *const head[NCOL] = {"DEVICE", "SIZE", "MEDIA", "TRANSPORT", "MODEL", "SERIAL", "HEALTH", "TIER"};
     size_t w[NCOL];
     for (int i = 0; i < NCOL; i++)
         w[i] = strlen(head[i]);
@@ -53,9 +54,13 @@ int cs_hw_render_table(const cs_hw_inventory_t *inv, FILE *f)
     for (size_t i = 0; i < inv->count; i++) {
         const cs_hw_device_t *d = &inv->devices[i];
         cs__human(d->size_bytes, size, sizeof size);
-        size_t l[NCOL] = {strlen(d->name), strlen(size), strlen(cs_hw_media_name(d->media)),
-                          strlen(cs__or_dash(d->transport)), strlen(cs__or_dash(d->model)),
-                          strlen(cs__or_dash(d->serial)), strlen(cs_hw_health_name(d->health.state)),
+        size_t l[NCOL] = {strlen(d->name),
+                          strlen(size),
+                          strlen(cs_hw_media_name(d->media)),
+                          strlen(cs__or_dash(d->transport)),
+                          strlen(cs__or_dash(d->model)),
+                          strlen(cs__or_dash(d->serial)),
+                          strlen(cs_hw_health_name(d->health.state)),
                           strlen(cs_hw_tier_name(d->tier))};
         for (int c = 0; c < NCOL; c++)
             if (l[c] > w[c])
@@ -99,9 +104,8 @@ int cs_hw_render_table(const cs_hw_inventory_t *inv, FILE *f)
                 counts[d->tier]++;
         }
     }
-    fprintf(f, "\n%zu of %zu device%s can hold a pool (hot %zu, warm %zu, cold %zu).\n", poolable,
-            inv->count, inv->count == 1 ? "" : "s", counts[CS_HW_TIER_HOT],
-            counts[CS_HW_TIER_WARM], counts[CS_HW_TIER_COLD]);
+    fprintf(f, "\n%zu of %zu device%s can hold a pool (hot %zu, warm %zu, cold %zu).\n", poolable, inv->count,
+            inv->count == 1 ? "" : "s", counts[CS_HW_TIER_HOT], counts[CS_HW_TIER_WARM], counts[CS_HW_TIER_COLD]);
     fflush(f);
     return ferror(f) ? CS_EIO : 0;
 }
@@ -123,20 +127,15 @@ static json_t *cs__device_json(const cs_hw_device_t *d)
 {
     const cs_hw_health_info_t *h = &d->health;
     json_t *health = json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "state", cs_hw_health_name(h->state),
-        "source", cs__str_or_null(h->source), "smart_passed",
-        h->smart_passed < 0 ? json_null() : json_boolean(h->smart_passed),
-        "smartctl_exit_status",
-        h->smartctl_exit_status < 0 ? json_null() : json_integer(h->smartctl_exit_status),
-        "critical_warning", h->critical_warning < 0 ? json_null() : json_integer(h->critical_warning),
-        "percent_used", h->percent_used < 0 ? json_null() : json_integer(h->percent_used),
-        "media_errors",
-        h->media_errors == UINT64_MAX ? json_null() : json_integer((json_int_t)h->media_errors),
-        "temperature_celsius",
-        h->temperature_c == INT_MIN ? json_null() : json_integer(h->temperature_c),
-        "power_on_hours",
-        h->power_on_hours == UINT64_MAX ? json_null() : json_integer((json_int_t)h->power_on_hours),
-        "notes", cs__reasons_json(&h->notes));
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "state", cs_hw_health_name(h->state), "source",
+        cs__str_or_null(h->source), "smart_passed", h->smart_passed < 0 ? json_null() : json_boolean(h->smart_passed),
+        "smartctl_exit_status", h->smartctl_exit_status < 0 ? json_null() : json_integer(h->smartctl_exit_status),
+        "critical_warning", h->critical_warning < 0 ? json_null() : json_integer(h->critical_warning), "percent_used",
+        h->percent_used < 0 ? json_null() : json_integer(h->percent_used), "media_errors",
+        h->media_errors == UINT64_MAX ? json_null() : json_integer((json_int_t)h->media_errors), "temperature_celsius",
+        h->temperature_c == INT_MIN ? json_null() : json_integer(h->temperature_c), "power_on_hours",
+        h->power_on_hours == UINT64_MAX ? json_null() : json_integer((json_int_t)h->power_on_hours), "notes",
+        cs__reasons_json(&h->notes));
     json_t *parts = json_array();
     for (int i = 0; parts && i < d->npartitions; i++)
         json_array_append_new(parts, json_string(d->partitions[i]));
@@ -145,22 +144,18 @@ static json_t *cs__device_json(const cs_hw_device_t *d)
     return json_pack(
         "{s:s, s:s, s:o, s:s, s:I, s:i, s:i, s:o, s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, "
         "s:o, s:o, s:s, s:s, s:s, s:o, s:s, s:b, s:b, s:o, s:o, s:o}",
-        "name", d->name, "path", d->path, "stable_path", cs__str_or_null(d->by_id), "devnum", devnum,
-        "size_bytes", (json_int_t)(d->size_bytes > (uint64_t)INT64_MAX ? INT64_MAX : d->size_bytes),
-        "logical_block_size", (int)d->logical_block_size, "physical_block_size",
-        (int)d->physical_block_size, "rotational",
-        d->rotational < 0 ? json_null() : json_boolean(d->rotational), "removable", d->removable,
-        "read_only", d->read_only, "virtual", d->is_virtual, "model", cs__str_or_null(d->model),
-        "serial", cs__str_or_null(d->serial), "firmware", cs__str_or_null(d->firmware), "wwid",
-        cs__str_or_null(d->wwid), "transport", cs__str_or_null(d->transport), "controller",
-        cs__str_or_null(d->controller), "numa_node",
-        d->numa_node < 0 ? json_null() : json_integer(d->numa_node), "partitions",
-        parts ? parts : json_array(), "media_type", cs_hw_media_name(d->media), "suggested_tier",
-        cs_hw_tier_name(d->tier), "tier_source", d->tier_source, "health",
-        health ? health : json_null(), "status", cs_hw_status_name(d->status), "candidate",
-        d->candidate, "poolable", d->poolable, "signatures_checked",
-        json_boolean(d->signatures_checked), "in_use_reasons", cs__reasons_json(&d->in_use),
-        "excluded_reasons", cs__reasons_json(&d->excluded));
+        "name", d->name, "path", d->path, "stable_path", cs__str_or_null(d->by_id), "devnum", devnum, "size_bytes",
+        (json_int_t)(d->size_bytes > (uint64_t)INT64_MAX ? INT64_MAX : d->size_bytes), "logical_block_size",
+        (int)d->logical_block_size, "physical_block_size", (int)d->physical_block_size, "rotational",
+        d->rotational < 0 ? json_null() : json_boolean(d->rotational), "removable", d->removable, "read_only",
+        d->read_only, "virtual", d->is_virtual, "model", cs__str_or_null(d->model), "serial",
+        cs__str_or_null(d->serial), "firmware", cs__str_or_null(d->firmware), "wwid", cs__str_or_null(d->wwid),
+        "transport", cs__str_or_null(d->transport), "controller", cs__str_or_null(d->controller), "numa_node",
+        d->numa_node < 0 ? json_null() : json_integer(d->numa_node), "partitions", parts ? parts : json_array(),
+        "media_type", cs_hw_media_name(d->media), "suggested_tier", cs_hw_tier_name(d->tier), "tier_source",
+        d->tier_source, "health", health ? health : json_null(), "status", cs_hw_status_name(d->status), "candidate",
+        d->candidate, "poolable", d->poolable, "signatures_checked", json_boolean(d->signatures_checked),
+        "in_use_reasons", cs__reasons_json(&d->in_use), "excluded_reasons", cs__reasons_json(&d->excluded));
 }
 
 int cs_hw_render_json(const cs_hw_inventory_t *inv, FILE *f, cs_err_t *err)
@@ -264,13 +259,12 @@ static void cs__yaml_scalar(FILE *f, const char *s)
     bool plain = s[0] != '\0';
     for (const char *p = s; *p && plain; p++) {
         char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '/' || c == '-' || c == '_' || c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '-' ||
+              c == '_' || c == '.'))
             plain = false;
     }
     if (plain) {
-        static const char *const ambiguous[] = {"y", "n", "yes", "no", "on", "off", "true", "false",
-                                                "null", "~"};
+        static const char *const ambiguous[] = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
         bool digits = true;
         for (const char *p = s; *p; p++)
             if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
@@ -312,8 +306,8 @@ int cs_hw_diskpool_check_names(const char *node, const char *ns, cs_err_t *err)
     return 0;
 }
 
-int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const char *ns,
-                           FILE *f, size_t *written, cs_err_t *err)
+int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const char *ns, FILE *f, size_t *written,
+                           cs_err_t *err)
 {
     if (written)
         *written = 0;
@@ -331,9 +325,9 @@ int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const
         cs_hw_pool_name(node, d->name, name, sizeof name);
         cs__human(d->size_bytes, size, sizeof size);
         const char *disk = d->by_id[0] ? d->by_id : d->path;
-        fprintf(f, "---\n# %s: %s %s, %s, health %s, tier %s (%s)\n", d->name,
-                cs__or_dash(d->model), cs__or_dash(d->serial), size, cs_hw_health_name(d->health.state),
-                cs_hw_tier_name(d->tier), d->tier_source);
+        fprintf(f, "---\n# %s: %s %s, %s, health %s, tier %s (%s)\n", d->name, cs__or_dash(d->model),
+                cs__or_dash(d->serial), size, cs_hw_health_name(d->health.state), cs_hw_tier_name(d->tier),
+                d->tier_source);
         fprintf(f, "apiVersion: openebs.io/v1beta2\nkind: DiskPool\nmetadata:\n  name: ");
         cs__yaml_scalar(f, name);
         fprintf(f, "\n  namespace: ");
@@ -346,8 +340,9 @@ int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const
         cs__yaml_scalar(f, disk);
         /* Mayastor copies spec.topology.labelled to its pool; the placement
          * label lets the operator steer new replicas (docs/operator.md). */
-        fprintf(f, "\n  topology:\n    labelled:\n      " CS_LABEL_STORAGE_TIER ": %s\n      " CS_LABEL_MEDIA_TYPE
-                   ": %s\n      " CS_LABEL_PLACEMENT ": " CS_LABEL_PLACEMENT_VALUE "\n",
+        fprintf(f,
+                "\n  topology:\n    labelled:\n      " CS_LABEL_STORAGE_TIER ": %s\n      " CS_LABEL_MEDIA_TYPE
+                ": %s\n      " CS_LABEL_PLACEMENT ": " CS_LABEL_PLACEMENT_VALUE "\n",
                 cs_hw_tier_name(d->tier), cs_hw_media_name(d->media));
         n++;
     }

@@ -50,8 +50,7 @@ static void cs__fmt_timeout(int64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%lldms", (long long)(ns / 1000000));
 }
 
-int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_run_result_t *res,
-              cs_err_t *err)
+int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_run_result_t *res, cs_err_t *err)
 {
     memset(res, 0, sizeof *res);
     res->exit_status = -1;
@@ -99,8 +98,7 @@ int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_r
     rc = rc ? rc : posix_spawnattr_setsigmask(&attr, &none);
     rc = rc ? rc : posix_spawnattr_setsigdefault(&attr, &dflt);
     rc = rc ? rc
-            : posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                  POSIX_SPAWN_SETSIGDEF);
+            : posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     if (rc != 0) {
         result = cs_err_set(err, CS_EIO, "%s: cannot prepare spawn: %s", prog, strerror(rc));
         goto destroy_attr;
@@ -108,8 +106,8 @@ int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_r
     pid_t pid;
     rc = posix_spawn(&pid, prog, &fa, &attr, argv, environ);
     if (rc != 0) {
-        result = cs_err_set(err, rc == ENOENT || rc == EACCES ? CS_ENOTFOUND : CS_EIO,
-                            "%s: cannot start: %s", prog, strerror(rc));
+        result = cs_err_set(err, rc == ENOENT || rc == EACCES ? CS_ENOTFOUND : CS_EIO, "%s: cannot start: %s", prog,
+                            strerror(rc));
         goto destroy_attr;
     }
     close(outp[1]);
@@ -157,9 +155,8 @@ int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_r
             if (r > 0) {
                 res->out_len += (size_t)r;
                 if (res->out_len > output_max) {
-                    result = cs_err_set(err, CS_ETOOBIG,
-                                        "%s: printed more than %zu bytes and was killed", prog,
-                                        output_max);
+                    result =
+                        cs_err_set(err, CS_ETOOBIG, "%s: printed more than %zu bytes and was killed", prog, output_max);
                     killed = true;
                     break;
                 }

@@ -32,8 +32,8 @@ static void cs__add(char *out, size_t cap, int *n, const char *name)
 
 /* md superblock magic 0xa92b4efc at an absolute device offset that may lie in
  * head or tail. */
-static bool cs__md_at(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len,
-                      uint64_t tail_offset, uint64_t off)
+static bool cs__md_at(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len, uint64_t tail_offset,
+                      uint64_t off)
 {
     if (off + 4 <= head_len && cs__le32_at(head, head_len, (size_t)off, 0xa92b4efcu))
         return true;
@@ -42,9 +42,8 @@ static bool cs__md_at(const uint8_t *head, size_t head_len, const uint8_t *tail,
     return false;
 }
 
-int cs_hw_signatures_detect(const uint8_t *head, size_t head_len, const uint8_t *tail,
-                            size_t tail_len, uint64_t tail_offset, uint64_t size, char *out,
-                            size_t cap)
+int cs_hw_signatures_detect(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len,
+                            uint64_t tail_offset, uint64_t size, char *out, size_t cap)
 {
     int n = 0;
     if (cap)
@@ -77,8 +76,7 @@ int cs_hw_signatures_detect(const uint8_t *head, size_t head_len, const uint8_t 
         cs__add(out, cap, &n, "btrfs");
     /* ZFS: uberblock magic 0x00bab10c (either byte order) in the first label's
      * uberblock ring, which starts 128 KiB in. */
-    if (cs__le32_at(head, head_len, 131072, 0x00bab10cu) ||
-        cs__le32_at(head, head_len, 131072, 0x0cb1ba00u))
+    if (cs__le32_at(head, head_len, 131072, 0x00bab10cu) || cs__le32_at(head, head_len, 131072, 0x0cb1ba00u))
         cs__add(out, cap, &n, "zfs_member");
 
     /* Volume managers, encryption, RAID, swap, Ceph. */
@@ -93,8 +91,7 @@ int cs_hw_signatures_detect(const uint8_t *head, size_t head_len, const uint8_t 
         cs__add(out, cap, &n, "crypto_LUKS");
     if (cs__at(head, head_len, 0, "bluestore block device", 22))
         cs__add(out, cap, &n, "ceph_bluestore");
-    if (cs__at(head, head_len, 4096 - 10, "SWAPSPACE2", 10) ||
-        cs__at(head, head_len, 4096 - 10, "SWAP-SPACE", 10) ||
+    if (cs__at(head, head_len, 4096 - 10, "SWAPSPACE2", 10) || cs__at(head, head_len, 4096 - 10, "SWAP-SPACE", 10) ||
         cs__at(head, head_len, 65536 - 10, "SWAPSPACE2", 10))
         cs__add(out, cap, &n, "swap");
 

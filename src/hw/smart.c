@@ -47,8 +47,7 @@ const char *cs_hw_smart_exit_bit_meaning(int bit)
     return cs__smart_bits[bit];
 }
 
-int cs_hw_smart_apply_exit_status(int status, cs_hw_health_info_t *health,
-                                  cs_hw_reasons_t *excluded)
+int cs_hw_smart_apply_exit_status(int status, cs_hw_health_info_t *health, cs_hw_reasons_t *excluded)
 {
     health->smartctl_exit_status = status;
     if (status < 0 || status > 255)
@@ -81,7 +80,6 @@ static void cs__add_u64(uint64_t *acc, uint64_t v)
     if (*acc == UINT64_MAX)
         *acc = 0;
     *acc = v > UINT64_MAX - 1 - *acc ? UINT64_MAX - 1 : *acc + v;
-
 }
 
 static void cs__ata_attributes(const json_t *root, cs_hw_smart_t *out)
@@ -90,7 +88,8 @@ static void cs__ata_attributes(const json_t *root, cs_hw_smart_t *out)
     size_t i;
     const json_t *a;
     uint64_t media = UINT64_MAX;
-    json_array_foreach(table, i, a) {
+    json_array_foreach(table, i, a)
+    {
         long long id;
         uint64_t raw;
         if (!cs__hw_json_int(json_object_get(a, "id"), 0, 255, &id))
@@ -107,20 +106,20 @@ static void cs__ata_attributes(const json_t *root, cs_hw_smart_t *out)
     /* Percentage used: smartctl 7.4 "endurance_used", or the device
      * statistics page entry older versions print. */
     long long pct;
-    if (cs__hw_json_int(json_object_get(json_object_get(root, "endurance_used"), "current_percent"),
-                        0, 255, &pct)) {
+    if (cs__hw_json_int(json_object_get(json_object_get(root, "endurance_used"), "current_percent"), 0, 255, &pct)) {
         out->health.percent_used = (int)pct;
         return;
     }
     const json_t *pages = json_object_get(json_object_get(root, "ata_device_statistics"), "pages");
     const json_t *page;
-    json_array_foreach(pages, i, page) {
+    json_array_foreach(pages, i, page)
+    {
         size_t j;
         const json_t *e;
-        json_array_foreach(json_object_get(page, "table"), j, e) {
+        json_array_foreach(json_object_get(page, "table"), j, e)
+        {
             const json_t *name = json_object_get(e, "name");
-            if (json_is_string(name) &&
-                strcmp(json_string_value(name), "Percentage Used Endurance Indicator") == 0 &&
+            if (json_is_string(name) && strcmp(json_string_value(name), "Percentage Used Endurance Indicator") == 0 &&
                 cs__hw_json_int(json_object_get(e, "value"), 0, 255, &pct))
                 out->health.percent_used = (int)pct;
         }
@@ -133,16 +132,14 @@ static void cs__scsi_counters(const json_t *root, cs_hw_smart_t *out)
     const json_t *log = json_object_get(root, "scsi_error_counter_log");
     static const char *const dirs[] = {"read", "write", "verify"};
     for (size_t i = 0; i < 3; i++)
-        if (cs__hw_json_u64(json_object_get(json_object_get(log, dirs[i]), "total_uncorrected_errors"),
-                            &v))
+        if (cs__hw_json_u64(json_object_get(json_object_get(log, dirs[i]), "total_uncorrected_errors"), &v))
             cs__add_u64(&media, v);
     if (cs__hw_json_u64(json_object_get(root, "scsi_grown_defect_list"), &v))
         cs__add_u64(&media, v);
     if (media != UINT64_MAX)
         out->health.media_errors = media;
     long long pct;
-    if (cs__hw_json_int(json_object_get(root, "scsi_percentage_used_endurance_indicator"), 0, 255,
-                        &pct))
+    if (cs__hw_json_int(json_object_get(root, "scsi_percentage_used_endurance_indicator"), 0, 255, &pct))
         out->health.percent_used = (int)pct;
 }
 
@@ -172,13 +169,13 @@ int cs_hw_smart_parse(const char *text, size_t len, cs_hw_smart_t *out, cs_err_t
         out->json_exit_status = (int)v;
     size_t i;
     const json_t *m;
-    json_array_foreach(json_object_get(sc, "messages"), i, m) {
+    json_array_foreach(json_object_get(sc, "messages"), i, m)
+    {
         const json_t *sev = json_object_get(m, "severity");
         if (!out->message[0] && json_is_string(sev) && strcmp(json_string_value(sev), "error") == 0)
             cs__hw_json_str(m, "string", out->message, sizeof out->message);
     }
-    cs__hw_json_str(json_object_get(root, "device"), "protocol", out->protocol,
-                    sizeof out->protocol);
+    cs__hw_json_str(json_object_get(root, "device"), "protocol", out->protocol, sizeof out->protocol);
     cs__hw_json_str(root, "model_name", out->model, sizeof out->model);
     if (!out->model[0])
         cs__hw_json_str(root, "scsi_model_name", out->model, sizeof out->model);
@@ -190,8 +187,7 @@ int cs_hw_smart_parse(const char *text, size_t len, cs_hw_smart_t *out, cs_err_t
             cs__hw_json_str(root, "vendor", vendor, sizeof vendor);
         if (!product[0])
             cs__hw_json_str(root, "product", product, sizeof product);
-        snprintf(out->model, sizeof out->model, "%s%s%s", vendor, vendor[0] && product[0] ? " " : "",
-                 product);
+        snprintf(out->model, sizeof out->model, "%s%s%s", vendor, vendor[0] && product[0] ? " " : "", product);
     }
     cs__hw_json_str(root, "serial_number", out->serial, sizeof out->serial);
     cs__hw_json_str(root, "firmware_version", out->firmware, sizeof out->firmware);
@@ -208,8 +204,7 @@ int cs_hw_smart_parse(const char *text, size_t len, cs_hw_smart_t *out, cs_err_t
         out->health.smart_passed = json_is_true(passed) ? 1 : 0;
         any = true;
     }
-    if (cs__hw_json_int(json_object_get(json_object_get(root, "temperature"), "current"), -273,
-                        1000, &v))
+    if (cs__hw_json_int(json_object_get(json_object_get(root, "temperature"), "current"), -273, 1000, &v))
         out->health.temperature_c = (int)v;
     uint64_t u;
     if (cs__hw_json_u64(json_object_get(json_object_get(root, "power_on_time"), "hours"), &u))

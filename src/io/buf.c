@@ -13,19 +13,17 @@ static size_t cs__round_up(size_t v, size_t to)
     return (v + to - 1) / to * to;
 }
 
-static int cs__default_alloc(const cs_allocator_t *self, size_t size, unsigned flags,
-                             cs_buf_t *buf, cs_err_t *err)
+static int cs__default_alloc(const cs_allocator_t *self, size_t size, unsigned flags, cs_buf_t *buf, cs_err_t *err)
 {
     size_t cap = cs__round_up(size ? size : 1, CS_BUF_ALIGN);
     if (cap < size)
-        return cs_err_set(err, CS_EDMA_ALLOCATION_FAILED,
-                          "DmaAllocationFailed: size %zu, reason: size overflows", size);
+        return cs_err_set(err, CS_EDMA_ALLOCATION_FAILED, "DmaAllocationFailed: size %zu, reason: size overflows",
+                          size);
     buf->flags = 0;
     buf->priv = NULL;
     if (flags & CS_BUF_HUGEPAGE) {
         size_t hcap = cs__round_up(cap, CS_BUF_HUGEPAGE_SIZE);
-        void *p = mmap(NULL, hcap, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+        void *p = mmap(NULL, hcap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
         if (p != MAP_FAILED) {
             buf->data = p;
             buf->cap = hcap;
@@ -38,9 +36,8 @@ static int cs__default_alloc(const cs_allocator_t *self, size_t size, unsigned f
     void *p = NULL;
     int rc = posix_memalign(&p, CS_BUF_ALIGN, cap);
     if (rc != 0 || !p)
-        return cs_err_set(err, CS_EDMA_ALLOCATION_FAILED,
-                          "DmaAllocationFailed: size %zu, reason: posix_memalign: %s", size,
-                          strerror(rc ? rc : ENOMEM));
+        return cs_err_set(err, CS_EDMA_ALLOCATION_FAILED, "DmaAllocationFailed: size %zu, reason: posix_memalign: %s",
+                          size, strerror(rc ? rc : ENOMEM));
     if ((flags & CS_BUF_HUGEPAGE) && cap >= CS_BUF_HUGEPAGE_SIZE)
         (void)madvise(p, cap, MADV_HUGEPAGE);
     if (flags & CS_BUF_ZERO)
@@ -72,8 +69,7 @@ const cs_allocator_t *cs_allocator_default(void)
     return &cs__default_allocator;
 }
 
-int cs_buf_alloc_with(const cs_allocator_t *allocator, size_t size, unsigned flags, cs_buf_t **out,
-                      cs_err_t *err)
+int cs_buf_alloc_with(const cs_allocator_t *allocator, size_t size, unsigned flags, cs_buf_t **out, cs_err_t *err)
 {
     if (!out)
         return cs_err_set(err, CS_EINVAL, "cs_buf_alloc: out is NULL");
@@ -83,8 +79,7 @@ int cs_buf_alloc_with(const cs_allocator_t *allocator, size_t size, unsigned fla
     cs_buf_t *buf = calloc(1, sizeof *buf);
     if (!buf)
         return cs_err_set(err, CS_EDMA_ALLOCATION_FAILED,
-                          "DmaAllocationFailed: size %zu, reason: out of memory for descriptor",
-                          size);
+                          "DmaAllocationFailed: size %zu, reason: out of memory for descriptor", size);
     int rc = allocator->alloc(allocator, size, flags, buf, err);
     if (rc != 0) {
         free(buf);

@@ -14,8 +14,7 @@ struct cs_bufpool_s {
     cs_buf_t **cached; /* max_cached slots */
 };
 
-int cs_bufpool_new(size_t buf_size, size_t max_cached, unsigned flags, cs_bufpool_t **out,
-                   cs_err_t *err)
+int cs_bufpool_new(size_t buf_size, size_t max_cached, unsigned flags, cs_bufpool_t **out, cs_err_t *err)
 {
     if (!out)
         return cs_err_set(err, CS_EINVAL, "cs_bufpool_new: out is NULL");

@@ -16,8 +16,7 @@ int cs_fsync_dir(const char *dir, cs_err_t *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return cs_err_set(err, cs_err_from_errno(errno), "open directory %s: %s", dir,
-                          strerror(errno));
+        return cs_err_set(err, cs_err_from_errno(errno), "open directory %s: %s", dir, strerror(errno));
     int rc = 0;
     if (fsync(fd) != 0 && errno != EINVAL)
         rc = cs_err_set(err, CS_EIO, "fsync directory %s: %s", dir, strerror(errno));
@@ -64,15 +63,13 @@ int cs_mkdir_durable(const char *path, mode_t mode, bool *created, cs_err_t *err
 int cs_rename_durable(const char *from, const char *to, cs_err_t *err)
 {
     if (rename(from, to) != 0)
-        return cs_err_set(err, cs_err_from_errno(errno), "rename %s -> %s: %s", from, to,
-                          strerror(errno));
+        return cs_err_set(err, cs_err_from_errno(errno), "rename %s -> %s: %s", from, to, strerror(errno));
     char dir[PATH_MAX];
     cs__dirname(to, dir, sizeof dir);
     return cs_fsync_dir(dir, err);
 }
 
-int cs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                         cs_err_t *err)
+int cs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, cs_err_t *err)
 {
     char tmp[PATH_MAX];
     struct timespec ts;

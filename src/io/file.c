@@ -56,8 +56,8 @@ unsigned cs_io_flags(const cs_io_t *io)
     return io ? io->flags : 0;
 }
 
-int cs_file_open(const cs_io_t *io, const char *path, int flags, mode_t mode, bool want_direct,
-                 cs_file_t *f, cs_err_t *err)
+int cs_file_open(const cs_io_t *io, const char *path, int flags, mode_t mode, bool want_direct, cs_file_t *f,
+                 cs_err_t *err)
 {
     f->fd = -1;
     f->direct = false;
@@ -93,8 +93,7 @@ void cs_file_close(cs_file_t *f)
 
 static bool cs__aligned(const cs_io_req_t *r)
 {
-    return ((uintptr_t)r->buf % CS_BUF_ALIGN) == 0 && r->len % CS_BUF_ALIGN == 0 &&
-           r->offset % CS_BUF_ALIGN == 0;
+    return ((uintptr_t)r->buf % CS_BUF_ALIGN) == 0 && r->len % CS_BUF_ALIGN == 0 && r->offset % CS_BUF_ALIGN == 0;
 }
 
 /* A misaligned request on an O_DIRECT file: switch that file to buffered. */
@@ -258,9 +257,8 @@ int cs_io_run(cs_io_t *io, cs_io_req_t *reqs, size_t n, cs_err_t *err)
     for (size_t i = 0; i < n; i++) {
         if (reqs[i].result != 0)
             return cs_err_set(err, reqs[i].result, "%s of %zu bytes at offset %llu (fd %d): %s",
-                              cs__op_name(reqs[i].op), reqs[i].len,
-                              (unsigned long long)reqs[i].offset, reqs[i].file->fd,
-                              cs_strerror(reqs[i].result));
+                              cs__op_name(reqs[i].op), reqs[i].len, (unsigned long long)reqs[i].offset,
+                              reqs[i].file->fd, cs_strerror(reqs[i].result));
     }
     return 0;
 }

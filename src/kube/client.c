@@ -69,8 +69,7 @@ static int cs__token_read(cs_kube_client_t *c, cs_err_t *err)
         pthread_mutex_unlock(&c->lock);
         return rc;
     }
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' ||
-                       text[len - 1] == '\t'))
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
         text[--len] = '\0';
     size_t skip = strspn(text, " \t\r\n");
     if (skip)
@@ -109,8 +108,8 @@ static bool cs__token_refresh(cs_kube_client_t *c)
     return changed;
 }
 
-int cs_kube_client_new(const cs_kube_config_t *cfg, const cs_kube_client_options_t *opts,
-                       cs_kube_client_t **out, cs_err_t *err)
+int cs_kube_client_new(const cs_kube_config_t *cfg, const cs_kube_client_options_t *opts, cs_kube_client_t **out,
+                       cs_err_t *err)
 {
     *out = NULL;
     if (!cfg || !cfg->server)
@@ -220,8 +219,7 @@ const char *cs_kube_client_server(const cs_kube_client_t *c)
 }
 
 /* Takes an idle connection (or makes one) carrying the current token. */
-static int cs__pool_take(cs_kube_client_t *c, cs_http_client_t **out, uint64_t *gen_out,
-                         cs_err_t *err)
+static int cs__pool_take(cs_kube_client_t *c, cs_http_client_t **out, uint64_t *gen_out, cs_err_t *err)
 {
     cs_http_client_t *h = NULL;
     uint64_t gen = 0;
@@ -283,8 +281,7 @@ static bool cs__retryable_status(long s)
     return s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
-int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t *resp,
-                cs_err_t *err)
+int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t *resp, cs_err_t *err)
 {
     int max_retries = r->max_retries < 0 ? 0 : (r->max_retries == 0 ? c->opts.max_retries : r->max_retries);
     bool is_get = strcmp(r->method, "GET") == 0;
@@ -373,12 +370,11 @@ int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t
             if (!cs__kube_sleep(wait, r->stop) && (!r->reset || r->reset(r->sink_ctx) == 0))
                 continue;
         }
-        int code = cs_kube_error_from_response(r->verb, r->res, r->ns, r->name, resp->status, resp->body,
-                                               resp->body_len, err);
+        int code =
+            cs_kube_error_from_response(r->verb, r->res, r->ns, r->name, resp->status, resp->body, resp->body_len, err);
         if (attempt > 0 && err) {
             size_t n = strlen(err->msg);
-            snprintf(err->msg + n, sizeof err->msg - n, " (after %d %s)", attempt,
-                     attempt == 1 ? "retry" : "retries");
+            snprintf(err->msg + n, sizeof err->msg - n, " (after %d %s)", attempt, attempt == 1 ? "retry" : "retries");
         }
         return code;
     }

@@ -43,8 +43,7 @@ static int cs__kube_read_trimmed(const char *path, char **out, cs_err_t *err)
     size_t a = 0;
     while (a < len && (text[a] == ' ' || text[a] == '\n' || text[a] == '\r' || text[a] == '\t'))
         a++;
-    while (len > a && (text[len - 1] == ' ' || text[len - 1] == '\n' || text[len - 1] == '\r' ||
-                       text[len - 1] == '\t'))
+    while (len > a && (text[len - 1] == ' ' || text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == '\t'))
         len--;
     memmove(text, text + a, len - a);
     text[len - a] = '\0';
@@ -68,8 +67,7 @@ int cs_kube_config_in_cluster(const char *sa_dir, cs_kube_config_t *out, cs_err_
     for (const char *p = port; *p; p++)
         if (*p < '0' || *p > '9')
             return cs_err_set(err, CS_EINVAL,
-                              "in-cluster config: KUBERNETES_SERVICE_PORT \"%.32s\" is not a port number",
-                              port);
+                              "in-cluster config: KUBERNETES_SERVICE_PORT \"%.32s\" is not a port number", port);
     char url[512];
     bool v6 = strchr(host, ':') != NULL && host[0] != '[';
     int n = snprintf(url, sizeof url, v6 ? "https://[%s]:%s" : "https://%s:%s", host, port);
@@ -88,8 +86,7 @@ int cs_kube_config_in_cluster(const char *sa_dir, cs_kube_config_t *out, cs_err_
                           e.msg);
     if (!*token) {
         free(token);
-        return cs_err_set(err, CS_EINVAL, "in-cluster config: service-account token file %s is empty",
-                          path);
+        return cs_err_set(err, CS_EINVAL, "in-cluster config: service-account token file %s is empty", path);
     }
     out->token = token;
     if (!(out->token_file = cs__kube_strdup(path)))
@@ -99,9 +96,8 @@ int cs_kube_config_in_cluster(const char *sa_dir, cs_kube_config_t *out, cs_err_
     if (access(path, R_OK) != 0) {
         int saved = errno;
         cs_kube_config_free(out);
-        return cs_err_set(err, cs_err_from_errno(saved),
-                          "in-cluster config: cannot read the cluster CA bundle %s: %s", path,
-                          strerror(saved));
+        return cs_err_set(err, cs_err_from_errno(saved), "in-cluster config: cannot read the cluster CA bundle %s: %s",
+                          path, strerror(saved));
     }
     if (!(out->ca_file = cs__kube_strdup(path)))
         goto oom;
@@ -136,9 +132,9 @@ oom:
 /* ---- kubeconfig ------------------------------------------------------------- */
 
 typedef struct cs__kc_file_s {
-    json_t *doc;  /* the document (an object), owned */
-    char *what;   /* file name for messages */
-    char *dir;    /* directory for relative paths */
+    json_t *doc; /* the document (an object), owned */
+    char *what;  /* file name for messages */
+    char *dir;   /* directory for relative paths */
 } cs__kc_file_t;
 
 static int cs__kc_b64val(int c)
@@ -219,8 +215,7 @@ static const json_t *cs__kc_find(const json_t *doc, const char *list, const char
 }
 
 /* Lists the names in doc[list] of every file, for "available: ..." hints. */
-static void cs__kc_names(const cs__kc_file_t *files, size_t nfiles, const char *list, char *buf,
-                         size_t len)
+static void cs__kc_names(const cs__kc_file_t *files, size_t nfiles, const char *list, char *buf, size_t len)
 {
     buf[0] = '\0';
     size_t used = 0;
@@ -233,8 +228,7 @@ static void cs__kc_names(const cs__kc_file_t *files, size_t nfiles, const char *
             const json_t *n = json_object_get(e, "name");
             if (!json_is_string(n))
                 continue;
-            int w = snprintf(buf + used, len - used, "%s\"%s\"", used ? ", " : "",
-                             json_string_value(n));
+            int w = snprintf(buf + used, len - used, "%s\"%s\"", used ? ", " : "", json_string_value(n));
             if (w < 0 || (size_t)w >= len - used)
                 return;
             used += (size_t)w;
@@ -245,15 +239,15 @@ static void cs__kc_names(const cs__kc_file_t *files, size_t nfiles, const char *
 }
 
 /* Reads an optional string field; 1 when absent, 0 when read, <0 error. */
-static int cs__kc_str(const cs__kc_file_t *f, const json_t *obj, const char *path, const char *key,
-                      const char **out, cs_err_t *err)
+static int cs__kc_str(const cs__kc_file_t *f, const json_t *obj, const char *path, const char *key, const char **out,
+                      cs_err_t *err)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
         return 1;
     if (!json_is_string(v))
-        return cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s.%s: expected a string, got %s", f->what,
-                          path, key, cs_json_type_name(v));
+        return cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s.%s: expected a string, got %s", f->what, path, key,
+                          cs_json_type_name(v));
     *out = json_string_value(v);
     return **out ? 0 : 1;
 }
@@ -270,15 +264,15 @@ static char *cs__kc_path(const cs__kc_file_t *f, const char *p)
     return out;
 }
 
-#define CS__KC_TRY(expr)     \
-    do {                     \
-        rc = (expr);         \
-        if (rc < 0)          \
-            goto fail;       \
+#define CS__KC_TRY(expr) \
+    do {                 \
+        rc = (expr);     \
+        if (rc < 0)      \
+            goto fail;   \
     } while (0)
 
-static int cs__kc_pem(const cs__kc_file_t *f, const json_t *obj, const char *path, const char *key,
-                      char **out, cs_err_t *err)
+static int cs__kc_pem(const cs__kc_file_t *f, const json_t *obj, const char *path, const char *key, char **out,
+                      cs_err_t *err)
 {
     const char *s = NULL;
     int rc = cs__kc_str(f, obj, path, key, &s, err);
@@ -292,15 +286,14 @@ static int cs__kc_pem(const cs__kc_file_t *f, const json_t *obj, const char *pat
     if (!strstr(*out, "-----BEGIN ")) {
         free(*out);
         *out = NULL;
-        return cs_err_set(err, CS_EPARSE,
-                          "kubeconfig %s: %s.%s: decoded data is not PEM (no \"-----BEGIN\" line)",
+        return cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s.%s: decoded data is not PEM (no \"-----BEGIN\" line)",
                           f->what, path, key);
     }
     return 0;
 }
 
-static int cs__kc_file_ref(const cs__kc_file_t *f, const json_t *obj, const char *path,
-                           const char *key, char **out, cs_err_t *err)
+static int cs__kc_file_ref(const cs__kc_file_t *f, const json_t *obj, const char *path, const char *key, char **out,
+                           cs_err_t *err)
 {
     const char *s = NULL;
     int rc = cs__kc_str(f, obj, path, key, &s, err);
@@ -311,8 +304,8 @@ static int cs__kc_file_ref(const cs__kc_file_t *f, const json_t *obj, const char
     return 0;
 }
 
-static int cs__kc_resolve(cs__kc_file_t *files, size_t nfiles, const char *context,
-                          cs_kube_config_t *out, cs_err_t *err)
+static int cs__kc_resolve(cs__kc_file_t *files, size_t nfiles, const char *context, cs_kube_config_t *out,
+                          cs_err_t *err)
 {
     char all[1024] = "";
     for (size_t i = 0; i < nfiles; i++) {
@@ -344,16 +337,14 @@ static int cs__kc_resolve(cs__kc_file_t *files, size_t nfiles, const char *conte
             ctx_file = &files[i];
     if (!ctx_entry) {
         cs__kc_names(files, nfiles, "contexts", hint, sizeof hint);
-        return cs_err_set(err, CS_ENOTFOUND,
-                          "kubeconfig %s: context \"%s\" is not in contexts[] (available: %s)", all,
+        return cs_err_set(err, CS_ENOTFOUND, "kubeconfig %s: context \"%s\" is not in contexts[] (available: %s)", all,
                           context, hint);
     }
     char path[600];
     snprintf(path, sizeof path, "contexts[name=%s].context", context);
     const json_t *ctx = json_object_get(ctx_entry, "context");
     if (!json_is_object(ctx))
-        return cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s: expected an object", ctx_file->what,
-                          path);
+        return cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s: expected an object", ctx_file->what, path);
     const char *cluster_name = NULL, *user_name = NULL, *ns = NULL;
     CS__KC_TRY(cs__kc_str(ctx_file, ctx, path, "cluster", &cluster_name, err));
     CS__KC_TRY(cs__kc_str(ctx_file, ctx, path, "user", &user_name, err));
@@ -376,15 +367,13 @@ static int cs__kc_resolve(cs__kc_file_t *files, size_t nfiles, const char *conte
     snprintf(path, sizeof path, "clusters[name=%s].cluster", cluster_name);
     const json_t *cl = json_object_get(cl_entry, "cluster");
     if (!json_is_object(cl))
-        return cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s: expected an object", cl_file->what,
-                          path);
+        return cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s: expected an object", cl_file->what, path);
     const char *server = NULL;
     CS__KC_TRY(cs__kc_str(cl_file, cl, path, "server", &server, err));
     if (!server)
         return cs_err_set(err, CS_EINVAL, "kubeconfig %s: %s.server is missing", cl_file->what, path);
     if (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0)
-        return cs_err_set(err, CS_EINVAL,
-                          "kubeconfig %s: %s.server \"%.200s\" must start with https:// or http://",
+        return cs_err_set(err, CS_EINVAL, "kubeconfig %s: %s.server \"%.200s\" must start with https:// or http://",
                           cl_file->what, path, server);
     if (!(out->server = cs__kube_strdup(server)))
         goto oom;
@@ -468,14 +457,12 @@ static int cs__kc_resolve(cs__kc_file_t *files, size_t nfiles, const char *conte
         bool has_cert = out->client_cert_file || out->client_cert_pem;
         bool has_key = out->client_key_file || out->client_key_pem;
         if (has_cert != has_key) {
-            rc = cs_err_set(err, CS_EINVAL,
-                            "kubeconfig %s: %s: %s is set without %s; mutual TLS needs both",
+            rc = cs_err_set(err, CS_EINVAL, "kubeconfig %s: %s: %s is set without %s; mutual TLS needs both",
                             u_file->what, path, has_cert ? "client-certificate" : "client-key",
                             has_cert ? "client-key" : "client-certificate");
             goto fail;
         }
-        if ((out->client_cert_file && out->client_cert_pem) ||
-            (out->client_key_file && out->client_key_pem)) {
+        if ((out->client_cert_file && out->client_cert_pem) || (out->client_key_file && out->client_key_pem)) {
             rc = cs_err_set(err, CS_EINVAL,
                             "kubeconfig %s: %s: set either client-certificate/client-key or their "
                             "-data forms, not both",
@@ -483,8 +470,7 @@ static int cs__kc_resolve(cs__kc_file_t *files, size_t nfiles, const char *conte
             goto fail;
         }
         if (out->username && !out->password) {
-            rc = cs_err_set(err, CS_EINVAL, "kubeconfig %s: %s: username is set without password",
-                            u_file->what, path);
+            rc = cs_err_set(err, CS_EINVAL, "kubeconfig %s: %s: username is set without password", u_file->what, path);
             goto fail;
         }
     }
@@ -502,8 +488,8 @@ fail:
     return rc;
 }
 
-static int cs__kc_load_text(const char *text, size_t len, const char *what, const char *dir,
-                            cs__kc_file_t *f, cs_err_t *err)
+static int cs__kc_load_text(const char *text, size_t len, const char *what, const char *dir, cs__kc_file_t *f,
+                            cs_err_t *err)
 {
     memset(f, 0, sizeof *f);
     json_t *docs = NULL;
@@ -517,8 +503,8 @@ static int cs__kc_load_text(const char *text, size_t len, const char *what, cons
         if (!doc)
             return cs_err_set(err, CS_ENOMEM, "out of memory");
     } else if (!json_is_object(doc)) {
-        rc = cs_err_set(err, CS_EPARSE, "kubeconfig %s: expected a mapping at the top level, got %s",
-                        what, cs_json_type_name(doc));
+        rc = cs_err_set(err, CS_EPARSE, "kubeconfig %s: expected a mapping at the top level, got %s", what,
+                        cs_json_type_name(doc));
         json_decref(docs);
         return rc;
     } else {
@@ -529,8 +515,8 @@ static int cs__kc_load_text(const char *text, size_t len, const char *what, cons
     for (size_t i = 0; i < 3; i++) {
         const json_t *l = json_object_get(doc, lists[i]);
         if (l && !json_is_null(l) && !json_is_array(l)) {
-            rc = cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s: expected a list, got %s", what,
-                            lists[i], cs_json_type_name(l));
+            rc = cs_err_set(err, CS_EPARSE, "kubeconfig %s: %s: expected a list, got %s", what, lists[i],
+                            cs_json_type_name(l));
             json_decref(doc);
             return rc;
         }
@@ -554,8 +540,8 @@ static void cs__kc_file_free(cs__kc_file_t *f)
     free(f->dir);
 }
 
-int cs_kube_config_parse(const char *text, size_t len, const char *what, const char *base_dir,
-                         const char *context, cs_kube_config_t *out, cs_err_t *err)
+int cs_kube_config_parse(const char *text, size_t len, const char *what, const char *base_dir, const char *context,
+                         cs_kube_config_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (!what)
@@ -563,8 +549,7 @@ int cs_kube_config_parse(const char *text, size_t len, const char *what, const c
     if (!text)
         return cs_err_set(err, CS_EINVAL, "kubeconfig %s: no input", what);
     if (len > CS_KUBE_CONFIG_MAX_BYTES)
-        return cs_err_set(err, CS_ETOOBIG, "kubeconfig %s: larger than %u bytes", what,
-                          CS_KUBE_CONFIG_MAX_BYTES);
+        return cs_err_set(err, CS_ETOOBIG, "kubeconfig %s: larger than %u bytes", what, CS_KUBE_CONFIG_MAX_BYTES);
     cs__kc_file_t f;
     int rc = cs__kc_load_text(text, len, what, base_dir, &f, err);
     if (rc != 0)
@@ -576,8 +561,7 @@ int cs_kube_config_parse(const char *text, size_t len, const char *what, const c
 
 #define CS__KC_MAX_FILES 16
 
-int cs_kube_config_from_files(const char *paths, const char *context, cs_kube_config_t *out,
-                              cs_err_t *err)
+int cs_kube_config_from_files(const char *paths, const char *context, cs_kube_config_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (!paths || !*paths)
@@ -593,8 +577,7 @@ int cs_kube_config_from_files(const char *paths, const char *context, cs_kube_co
         if (!*p)
             continue;
         if (n == CS__KC_MAX_FILES) {
-            rc = cs_err_set(err, CS_ETOOBIG, "kubeconfig: more than %d files in \"%.200s\"",
-                            CS__KC_MAX_FILES, paths);
+            rc = cs_err_set(err, CS_ETOOBIG, "kubeconfig: more than %d files in \"%.200s\"", CS__KC_MAX_FILES, paths);
             goto done;
         }
         struct stat st;
@@ -638,8 +621,7 @@ done:
     return rc;
 }
 
-int cs_kube_config_load(const cs_kube_config_load_options_t *opts, cs_kube_config_t *out,
-                        cs_err_t *err)
+int cs_kube_config_load(const cs_kube_config_load_options_t *opts, cs_kube_config_t *out, cs_err_t *err)
 {
     static const cs_kube_config_load_options_t none = {0};
     if (!opts)

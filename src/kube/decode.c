@@ -122,8 +122,7 @@ static int cs__meta_label(const cs_kube_field_t *f, cs_labels_t *set, const char
         return CS_EPARSE;
     }
     if (set->count >= CS__KUBE_META_MAX_ENTRIES) {
-        cs_jstream_fail(f->js, CS_ETOOBIG, "metadata.%s: more than %d entries", what,
-                        CS__KUBE_META_MAX_ENTRIES);
+        cs_jstream_fail(f->js, CS_ETOOBIG, "metadata.%s: more than %d entries", what, CS__KUBE_META_MAX_ENTRIES);
         return CS_ETOOBIG;
     }
     if (memchr(f->ev->text, '\0', f->ev->text_len) || strlen(f->ev->key) != f->ev->key_len) {
@@ -202,8 +201,8 @@ cs_kube_decoder_t cs_kube_meta_decoder(void)
 
 /* ---- identity and Status accumulation ---------------------------------------- */
 
-static int cs__ident_copy(const cs_kube_field_t *f, cs_jstream_t *js, char *dst, size_t cap,
-                          bool *has, const char *what)
+static int cs__ident_copy(const cs_kube_field_t *f, cs_jstream_t *js, char *dst, size_t cap, bool *has,
+                          const char *what)
 {
     const cs_jstream_event_t *ev = f->ev;
     if (ev->kind == CS_JS_NULL)
@@ -256,7 +255,7 @@ struct cs_kube_list_parser_s {
     cs_kube_item_fn item_fn;
     void *item_ctx;
     bool in_items;
-    void *obj;       /* item being decoded */
+    void *obj; /* item being decoded */
     size_t items;
     char *rv;
     char *cont;
@@ -326,8 +325,7 @@ static int cs__list_cb(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev
     int rc = p->dec->field(p->dec->ctx, p->obj, &f);
     if (rc < 0)
         return rc;
-    if (rc == CS_KUBE_SKIP && ev->depth > 2 &&
-        (ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START))
+    if (rc == CS_KUBE_SKIP && ev->depth > 2 && (ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START))
         cs_jstream_skip(js); /* no tokens until its END, which the decoder gets */
     if (ev->depth == 2 && ev->kind == CS_JS_MAP_END) {
         void *obj = p->obj;
@@ -351,8 +349,8 @@ static int cs__list_cb(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev
     return 0;
 }
 
-int cs_kube_list_parser_new(const cs_kube_decoder_t *dec, cs_kube_item_fn item_fn, void *item_ctx,
-                            size_t max_depth, size_t max_string, cs_kube_list_parser_t **out)
+int cs_kube_list_parser_new(const cs_kube_decoder_t *dec, cs_kube_item_fn item_fn, void *item_ctx, size_t max_depth,
+                            size_t max_string, cs_kube_list_parser_t **out)
 {
     *out = NULL;
     if (!dec || !dec->create || !dec->field || !dec->destroy || !item_fn)

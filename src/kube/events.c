@@ -45,13 +45,13 @@ struct cs_event_recorder_s {
     pthread_cond_t cond;
     cs__ev_item_t *head, *tail;
     size_t queued;
-    bool busy;          /* the thread is writing an item */
+    bool busy; /* the thread is writing an item */
     bool stopping;
     pthread_t thread;
     cs_event_recorder_stats_t stats;
 
     /* Recorder thread only. */
-    int api;            /* 0 unknown, 1 events.k8s.io, 2 core */
+    int api; /* 0 unknown, 1 events.k8s.io, 2 core */
     cs__kube_map_t seen;
     cs__ev_seen_t *lru_head, *lru_tail;
 };
@@ -126,8 +126,8 @@ static void cs__utf8_cut(char *s, size_t max)
 /* "type|reason|action|apiVersion|kind|ns|name|uid|note" */
 static char *cs__key(const cs__ev_item_t *it)
 {
-    size_t n = 64 + strlen(it->reason) + strlen(it->action) + strlen(it->kind) + strlen(it->name) +
-               strlen(it->note) + (it->ns ? strlen(it->ns) : 0) + (it->uid ? strlen(it->uid) : 0) +
+    size_t n = 64 + strlen(it->reason) + strlen(it->action) + strlen(it->kind) + strlen(it->name) + strlen(it->note) +
+               (it->ns ? strlen(it->ns) : 0) + (it->uid ? strlen(it->uid) : 0) +
                (it->api_version ? strlen(it->api_version) : 0);
     char *k = malloc(n);
     if (k)
@@ -184,8 +184,8 @@ static void cs__discover(cs_event_recorder_t *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-static int cs__create(cs_event_recorder_t *r, const cs__ev_item_t *it, const char *ns, char *name_out,
-                      size_t name_len, cs_err_t *err)
+static int cs__create(cs_event_recorder_t *r, const cs__ev_item_t *it, const char *ns, char *name_out, size_t name_len,
+                      cs_err_t *err)
 {
     char micro[32], when[32];
     cs_kube_micro_time_format(it->when_ns, micro, sizeof micro);
@@ -198,18 +198,16 @@ static int cs__create(cs_event_recorder_t *r, const cs__ev_item_t *it, const cha
     if (r->api == 2) {
         res = &CS__EV_CORE;
         obj = json_pack("{s:s,s:s,s:{s:s,s:s},s:o,s:s,s:s,s:s,s:{s:s},s:s,s:s,s:i,s:s,s:s,s:s}", "apiVersion", "v1",
-                        "kind", "Event", "metadata", "name", name_out, "namespace", ns, "involvedObject", ref,
-                        "reason", it->reason, "message", it->note, "type", cs__type_name(it->type), "source",
-                        "component", r->controller, "firstTimestamp", when, "lastTimestamp", when, "count", 1,
-                        "action", it->action, "reportingComponent", r->controller, "reportingInstance",
-                        r->instance);
+                        "kind", "Event", "metadata", "name", name_out, "namespace", ns, "involvedObject", ref, "reason",
+                        it->reason, "message", it->note, "type", cs__type_name(it->type), "source", "component",
+                        r->controller, "firstTimestamp", when, "lastTimestamp", when, "count", 1, "action", it->action,
+                        "reportingComponent", r->controller, "reportingInstance", r->instance);
     } else {
         res = &CS__EV_NEW;
         obj = json_pack("{s:s,s:s,s:{s:s,s:s},s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "apiVersion", "events.k8s.io/v1",
                         "kind", "Event", "metadata", "name", name_out, "namespace", ns, "eventTime", micro,
-                        "reportingController", r->controller, "reportingInstance", r->instance, "action",
-                        it->action, "reason", it->reason, "note", it->note, "type", cs__type_name(it->type),
-                        "regarding", ref);
+                        "reportingController", r->controller, "reportingInstance", r->instance, "action", it->action,
+                        "reason", it->reason, "note", it->note, "type", cs__type_name(it->type), "regarding", ref);
     }
     if (!obj)
         return cs_err_set(err, CS_ENOMEM, "events: out of memory");
@@ -342,12 +340,12 @@ static void *cs__run(void *arg)
     return NULL;
 }
 
-int cs_event_recorder_new(cs_kube_client_t *c, const cs_event_recorder_options_t *opts,
-                          cs_event_recorder_t **out, cs_err_t *err)
+int cs_event_recorder_new(cs_kube_client_t *c, const cs_event_recorder_options_t *opts, cs_event_recorder_t **out,
+                          cs_err_t *err)
 {
     *out = NULL;
-    if (!c || !opts || !opts->reporting_controller || !*opts->reporting_controller ||
-        !opts->reporting_instance || !*opts->reporting_instance)
+    if (!c || !opts || !opts->reporting_controller || !*opts->reporting_controller || !opts->reporting_instance ||
+        !*opts->reporting_instance)
         return cs_err_set(err, CS_EINVAL,
                           "event recorder: a client, reportingController and reportingInstance are required");
     cs_event_recorder_t *r = calloc(1, sizeof *r);
@@ -434,9 +432,8 @@ static bool cs__dup(const char *s, char **dst)
     return *dst != NULL;
 }
 
-int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding,
-                    cs_event_type_t type, const char *reason, const char *action,
-                    const char *note_fmt, ...)
+int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
+                    const char *reason, const char *action, const char *note_fmt, ...)
 {
     if (!r || !regarding || !regarding->name || !*regarding->name || !regarding->kind || !reason || !*reason)
         return CS_EINVAL;

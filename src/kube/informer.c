@@ -34,8 +34,8 @@ void cs_kube_object_unref(cs_kube_object_t *obj)
 
 /* One allocation: the struct, then "ns\0name\0key\0rv\0" ("name\0rv\0"
  * for a cluster-scoped object, whose key is its name). */
-static cs_kube_object_t *cs__obj_new(const cs_kube_decoder_t *dec, bool namespaced, const char *ns,
-                                     const char *name, const char *rv, void *data)
+static cs_kube_object_t *cs__obj_new(const cs_kube_decoder_t *dec, bool namespaced, const char *ns, const char *name,
+                                     const char *rv, void *data)
 {
     if (!namespaced || !ns || !*ns)
         ns = NULL;
@@ -80,20 +80,20 @@ typedef struct cs__nsbucket_s {
 
 struct cs_informer_s {
     cs_kube_client_t *c;
-    cs_kube_resource_t resv;    /* copied: callers pass compound literals */
+    cs_kube_resource_t resv; /* copied: callers pass compound literals */
     const cs_kube_resource_t *res;
     char *ns, *lsel, *fsel, *name;
-    cs_kube_decoder_t dec;      /* the caller's */
-    cs_kube_decoder_t wrap;     /* list items: identity + the caller's object */
+    cs_kube_decoder_t dec;  /* the caller's */
+    cs_kube_decoder_t wrap; /* list items: identity + the caller's object */
     cs_informer_handlers_t h;
     int64_t resync_ns, watch_timeout_ns, backoff0, backoff_max;
     size_t page_size;
 
-    pthread_rwlock_t lock;      /* cache and ns_index */
-    cs__kube_map_t cache;       /* key -> cs_kube_object_t* */
-    cs__kube_map_t ns_index;    /* namespace -> cs__nsbucket_t* */
+    pthread_rwlock_t lock;   /* cache and ns_index */
+    cs__kube_map_t cache;    /* key -> cs_kube_object_t* */
+    cs__kube_map_t ns_index; /* namespace -> cs__nsbucket_t* */
 
-    pthread_mutex_t mu;         /* rv, synced, stats, running */
+    pthread_mutex_t mu; /* rv, synced, stats, running */
     pthread_cond_t cond;
     char rv[CS__KUBE_RV_MAX + 1];
     bool synced;
@@ -101,7 +101,7 @@ struct cs_informer_s {
     cs_informer_stats_t stats;
     atomic_int stop;
     pthread_t thread;
-    cs__kube_rand_t rnd;        /* informer thread only */
+    cs__kube_rand_t rnd; /* informer thread only */
 };
 
 /* Links o into its namespace's bucket (write lock held). */
@@ -217,7 +217,11 @@ static void cs__wrap_destroy(void *ctx, void *obj)
 
 /* ---- handler delivery --------------------------------------------------------- */
 
-typedef enum { CS__EV_ADD, CS__EV_UPDATE, CS__EV_DELETE } cs__ev_kind_t;
+typedef enum {
+    CS__EV_ADD,
+    CS__EV_UPDATE,
+    CS__EV_DELETE
+} cs__ev_kind_t;
 
 typedef struct cs__change_s {
     cs__ev_kind_t kind;
@@ -231,8 +235,8 @@ typedef struct cs__changes_s {
     size_t n, cap;
 } cs__changes_t;
 
-static int cs__changes_push(cs__changes_t *cs, cs__ev_kind_t kind, cs_kube_object_t *old,
-                            cs_kube_object_t *obj, bool unknown)
+static int cs__changes_push(cs__changes_t *cs, cs__ev_kind_t kind, cs_kube_object_t *old, cs_kube_object_t *obj,
+                            bool unknown)
 {
     if (cs->n == cs->cap) {
         size_t cap = cs->cap ? cs->cap * 2 : 64;
@@ -288,8 +292,7 @@ static int cs__list_item(void *ctx, void *item)
     cs__list_ctx_t *lc = ctx;
     cs_informer_t *inf = lc->inf;
     cs__pending_t *p = item;
-    cs_kube_object_t *o = cs__obj_new(&inf->dec, inf->res->namespaced, p->id.ns, p->id.name, p->id.rv,
-                                      p->data);
+    cs_kube_object_t *o = cs__obj_new(&inf->dec, inf->res->namespaced, p->id.ns, p->id.name, p->id.rv, p->data);
     if (!o) {
         cs__wrap_destroy(inf, p);
         return CS_ENOMEM;
@@ -357,8 +360,7 @@ static int cs__do_list(cs_informer_t *inf, cs_err_t *err)
     char *rv = NULL;
     int rc = cs_kube_list(inf->c, inf->res, inf->ns, &lo, &inf->wrap, cs__list_item, &lc, &rv, err);
     if (rc == 0 && (!rv || !*rv || strlen(rv) > CS__KUBE_RV_MAX))
-        rc = cs_err_set(err, CS_EPARSE, "informer %s: the list has no usable metadata.resourceVersion",
-                        inf->name);
+        rc = cs_err_set(err, CS_EPARSE, "informer %s: the list has no usable metadata.resourceVersion", inf->name);
     if (rc != 0) {
         cs__kube_map_each(&lc.fresh, cs__obj_unref_cb, NULL);
         cs__kube_map_free(&lc.fresh);
@@ -383,8 +385,7 @@ static int cs__do_list(cs_informer_t *inf, cs_err_t *err)
     cs__kube_map_each(&inf->cache, cs__relink, &d);
     pthread_rwlock_unlock(&inf->lock);
     if (drc || d.rc)
-        CS_WARN("informer: out of memory while applying a list; some handlers were not called",
-                "informer", inf->name);
+        CS_WARN("informer: out of memory while applying a list; some handlers were not called", "informer", inf->name);
 
     pthread_mutex_lock(&inf->mu);
     snprintf(inf->rv, sizeof inf->rv, "%s", rv);
@@ -433,8 +434,8 @@ static int cs__watch_event(void *ctx, cs_kube_watch_event_t *ev)
             cs_err_set(&w->err, CS_EGONE, "watch %s: 410 %s: %s", inf->name, ev->reason, ev->message);
             return CS_EGONE;
         }
-        cs_err_set(&w->err, CS_EKUBE, "watch %s: ERROR event: %ld %s: %s", inf->name, ev->code,
-                   ev->reason, ev->message);
+        cs_err_set(&w->err, CS_EKUBE, "watch %s: ERROR event: %ld %s: %s", inf->name, ev->code, ev->reason,
+                   ev->message);
         return CS_EKUBE;
     }
     if (ev->type == CS_KUBE_WATCH_BOOKMARK) {
@@ -444,8 +445,8 @@ static int cs__watch_event(void *ctx, cs_kube_watch_event_t *ev)
         pthread_mutex_unlock(&inf->mu);
         return 0;
     }
-    cs_kube_object_t *o = cs__obj_new(&inf->dec, inf->res->namespaced, ev->namespace, ev->name,
-                                      ev->resource_version, ev->obj);
+    cs_kube_object_t *o =
+        cs__obj_new(&inf->dec, inf->res->namespaced, ev->namespace, ev->name, ev->resource_version, ev->obj);
     if (!o)
         return CS_ENOMEM;
     ev->obj = NULL;
@@ -531,9 +532,15 @@ static int cs__do_watch(cs_informer_t *inf, int64_t timeout_s, size_t *applied, 
                                   inf->c->opts.max_string_bytes, &w.p);
     if (rc != 0)
         return cs_err_set(err, rc, "watch %s: out of memory", inf->name);
-    cs__kube_req_t r = {.verb = "WATCH", .method = "GET", .res = inf->res, .ns = inf->ns,
-                        .path = path, .timeout_ms = (long)(timeout_s + 30) * 1000,
-                        .sink = cs__watch_sink, .sink_ctx = &w, .stop = &inf->stop,
+    cs__kube_req_t r = {.verb = "WATCH",
+                        .method = "GET",
+                        .res = inf->res,
+                        .ns = inf->ns,
+                        .path = path,
+                        .timeout_ms = (long)(timeout_s + 30) * 1000,
+                        .sink = cs__watch_sink,
+                        .sink_ctx = &w,
+                        .stop = &inf->stop,
                         .max_retries = -1};
     cs_http_response_t resp;
     rc = cs__kube_do(inf->c, &r, &resp, err);
@@ -651,8 +658,7 @@ static void *cs__run(void *arg)
             break;
         if (rc == CS_EGONE) {
             /* The resourceVersion is too old: only a new list can help. */
-            CS_INFO("informer: resourceVersion expired; re-listing", "informer", inf->name,
-                    "reason", err.msg);
+            CS_INFO("informer: resourceVersion expired; re-listing", "informer", inf->name, "reason", err.msg);
             need_list = relist = true;
             if (cs__backoff(inf, &backoff))
                 break;
@@ -681,15 +687,13 @@ static void *cs__run(void *arg)
 
 /* ---- public API ----------------------------------------------------------------------- */
 
-int cs_informer_new(cs_kube_client_t *c, const cs_informer_options_t *opts, cs_informer_t **out,
-                    cs_err_t *err)
+int cs_informer_new(cs_kube_client_t *c, const cs_informer_options_t *opts, cs_informer_t **out, cs_err_t *err)
 {
     *out = NULL;
     if (!c || !opts || !opts->resource || !opts->resource->plural)
         return cs_err_set(err, CS_EINVAL, "informer: a client and a resource are required");
     if (opts->decoder.create && (!opts->decoder.field || !opts->decoder.destroy))
-        return cs_err_set(err, CS_EINVAL, "informer %s: the decoder needs field and destroy",
-                          opts->resource->plural);
+        return cs_err_set(err, CS_EINVAL, "informer %s: the decoder needs field and destroy", opts->resource->plural);
     cs_informer_t *inf = calloc(1, sizeof *inf);
     if (!inf)
         return cs_err_set(err, CS_ENOMEM, "informer: out of memory");
@@ -697,8 +701,7 @@ int cs_informer_new(cs_kube_client_t *c, const cs_informer_options_t *opts, cs_i
     inf->resv = *opts->resource;
     inf->res = &inf->resv;
     inf->dec = opts->decoder.create ? opts->decoder : cs_kube_meta_decoder();
-    inf->wrap = (cs_kube_decoder_t){cs__wrap_create, cs__wrap_field, cs__wrap_finish,
-                                    cs__wrap_destroy, inf};
+    inf->wrap = (cs_kube_decoder_t){cs__wrap_create, cs__wrap_field, cs__wrap_finish, cs__wrap_destroy, inf};
     inf->h = opts->handlers;
     inf->resync_ns = opts->resync_period_ns > 0 ? opts->resync_period_ns : 0;
     inf->page_size = opts->page_size;
@@ -707,10 +710,11 @@ int cs_informer_new(cs_kube_client_t *c, const cs_informer_options_t *opts, cs_i
     if (inf->backoff_max < inf->backoff0)
         inf->backoff_max = inf->backoff0;
     cs__kube_rand_seed(&inf->rnd, (uintptr_t)inf);
-    inf->watch_timeout_ns = opts->watch_timeout_ns > 0
-                                ? opts->watch_timeout_ns
-                                : (CS__INF_WATCH_MIN_S + (int64_t)(cs__kube_rand_unit(&inf->rnd) * CS__INF_WATCH_MIN_S)) *
-                                      INT64_C(1000000000);
+    inf->watch_timeout_ns =
+        opts->watch_timeout_ns > 0
+            ? opts->watch_timeout_ns
+            : (CS__INF_WATCH_MIN_S + (int64_t)(cs__kube_rand_unit(&inf->rnd) * CS__INF_WATCH_MIN_S)) *
+                  INT64_C(1000000000);
     bool ok = true;
     if (opts->resource->namespaced && opts->namespace && *opts->namespace)
         ok = (inf->ns = cs__kube_strdup(opts->namespace)) != NULL;
@@ -720,8 +724,8 @@ int cs_informer_new(cs_kube_client_t *c, const cs_informer_options_t *opts, cs_i
         ok = (inf->fsel = cs__kube_strdup(opts->field_selector)) != NULL;
     if (ok) {
         char rn[160];
-        ok = (inf->name = cs__kube_strdup(opts->name ? opts->name
-                                                     : cs__kube_res_name(opts->resource, rn, sizeof rn))) != NULL;
+        ok = (inf->name =
+                  cs__kube_strdup(opts->name ? opts->name : cs__kube_res_name(opts->resource, rn, sizeof rn))) != NULL;
     }
     if (!ok || cs__kube_map_init(&inf->cache, 64) != 0 || cs__kube_map_init(&inf->ns_index, 16) != 0) {
         cs__kube_map_free(&inf->cache);
@@ -753,8 +757,7 @@ int cs_informer_start(cs_informer_t *inf, cs_err_t *err)
         inf->running = true;
     pthread_mutex_unlock(&inf->mu);
     if (e != 0)
-        return cs_err_set(err, cs_err_from_errno(e), "informer %s: cannot start a thread: %s",
-                          inf->name, strerror(e));
+        return cs_err_set(err, cs_err_from_errno(e), "informer %s: cannot start a thread: %s", inf->name, strerror(e));
     return 0;
 }
 
@@ -835,8 +838,8 @@ size_t cs_informer_count(cs_informer_t *inf)
     return n;
 }
 
-int cs_informer_foreach(cs_informer_t *inf, const char *ns,
-                        int (*fn)(void *ctx, const cs_kube_object_t *obj), void *ctx)
+int cs_informer_foreach(cs_informer_t *inf, const char *ns, int (*fn)(void *ctx, const cs_kube_object_t *obj),
+                        void *ctx)
 {
     int rc = 0;
     pthread_rwlock_rdlock(&inf->lock);

@@ -18,43 +18,42 @@
 #define CS__KUBE_BODY_QUOTE 160
 
 struct cs_kube_client_s {
-    cs_kube_config_t cfg;            /* owned copy */
-    cs_kube_client_options_t opts;   /* with defaults resolved; user_agent owned */
-    cs_http_options_t hopts;         /* strings borrowed from cfg/opts */
-    pthread_mutex_t lock;            /* pool and token; never held across I/O */
+    cs_kube_config_t cfg;          /* owned copy */
+    cs_kube_client_options_t opts; /* with defaults resolved; user_agent owned */
+    cs_http_options_t hopts;       /* strings borrowed from cfg/opts */
+    pthread_mutex_t lock;          /* pool and token; never held across I/O */
     cs_http_client_t *pool[CS__KUBE_POOL_MAX];
     uint64_t pool_gen[CS__KUBE_POOL_MAX];
     size_t pool_len;
-    char *token;                     /* current bearer token (owned) */
-    uint64_t token_gen;              /* bumped when the token text changes */
-    int64_t token_read_ns;           /* monotonic time of the last file read */
-    bool token_stale;                /* a 401 asked for a re-read */
+    char *token;           /* current bearer token (owned) */
+    uint64_t token_gen;    /* bumped when the token text changes */
+    int64_t token_read_ns; /* monotonic time of the last file read */
+    bool token_stale;      /* a 401 asked for a re-read */
 };
 
 /* One API request. `verb`, res, ns and name are for error messages. */
 typedef struct cs__kube_req_s {
-    const char *verb;                /* "GET", "LIST", "WATCH", "CREATE", ... */
-    const char *method;              /* HTTP method */
+    const char *verb;   /* "GET", "LIST", "WATCH", "CREATE", ... */
+    const char *method; /* HTTP method */
     const cs_kube_resource_t *res;
     const char *ns;
     const char *name;
-    const char *path;                /* with query string */
+    const char *path; /* with query string */
     const char *content_type;
     const char *body;
     size_t body_len;
-    long timeout_ms;                 /* 0 = client default; -1 = none (watch) */
-    cs_http_sink_fn sink;            /* stream 2xx bodies here */
+    long timeout_ms;      /* 0 = client default; -1 = none (watch) */
+    cs_http_sink_fn sink; /* stream 2xx bodies here */
     void *sink_ctx;
-    int (*reset)(void *ctx);         /* before a retry of a streamed request */
+    int (*reset)(void *ctx); /* before a retry of a streamed request */
     const atomic_int *stop;
-    int max_retries;                 /* -1 = none; 0 = client default */
+    int max_retries; /* -1 = none; 0 = client default */
 } cs__kube_req_t;
 
 /* Performs r with token refresh and bounded retries. 0 for a 2xx answer
  * (resp filled; the caller frees it); otherwise a negative code with err
  * filled (resp still to be freed). */
-int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t *resp,
-                cs_err_t *err);
+int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t *resp, cs_err_t *err);
 /* A request whose 2xx body is one small object: parsed into *out (may be
  * NULL to discard). */
 int cs__kube_do_json(cs_kube_client_t *c, const cs__kube_req_t *r, json_t **out, cs_err_t *err);

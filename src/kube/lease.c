@@ -17,17 +17,17 @@ struct cs_lease_elector_s {
     cs_lease_options_t cb;
 
     atomic_bool leading;
-    atomic_llong last_ok_ns;      /* start of the last successful acquire/renew */
+    atomic_llong last_ok_ns; /* start of the last successful acquire/renew */
 
     /* Elector thread only. */
-    json_t *last;                 /* the Lease as we last wrote it */
+    json_t *last; /* the Lease as we last wrote it */
     char obs_holder[256];
     char obs_rv[CS__KUBE_RV_MAX + 1];
     char obs_renew[64];
-    int64_t obs_time_ns;          /* when the record was seen to change (monotonic) */
+    int64_t obs_time_ns; /* when the record was seen to change (monotonic) */
     cs__kube_rand_t rnd;
 
-    pthread_mutex_t mu;           /* holder copy, running, stop signalling */
+    pthread_mutex_t mu; /* holder copy, running, stop signalling */
     pthread_cond_t cond;
     char holder[256];
     bool running;
@@ -90,12 +90,12 @@ void cs_lease_elector_holder(cs_lease_elector_t *e, char *buf, size_t len)
 
 /* One Lease request with a short timeout and no retries of its own: the
  * election loop is the retry. */
-static int cs__lease_do(cs_lease_elector_t *e, const char *verb, const char *method,
-                        const json_t *obj, json_t **out, int64_t deadline, cs_err_t *err)
+static int cs__lease_do(cs_lease_elector_t *e, const char *verb, const char *method, const json_t *obj, json_t **out,
+                        int64_t deadline, cs_err_t *err)
 {
     char path[1024];
-    int rc = cs_kube_path(&CS__LEASES, e->ns, strcmp(method, "POST") == 0 ? NULL : e->name, NULL, path,
-                          sizeof path, err);
+    int rc =
+        cs_kube_path(&CS__LEASES, e->ns, strcmp(method, "POST") == 0 ? NULL : e->name, NULL, path, sizeof path, err);
     if (rc)
         return rc;
     char *body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
@@ -115,9 +115,17 @@ static int cs__lease_do(cs_lease_elector_t *e, const char *verb, const char *met
         if (left_ms < timeout_ms)
             timeout_ms = (long)left_ms;
     }
-    cs__kube_req_t r = {.verb = verb, .method = method, .res = &CS__LEASES, .ns = e->ns, .name = e->name,
-                        .path = path, .content_type = body ? "application/json" : NULL, .body = body,
-                        .body_len = body ? strlen(body) : 0, .timeout_ms = timeout_ms, .max_retries = -1};
+    cs__kube_req_t r = {.verb = verb,
+                        .method = method,
+                        .res = &CS__LEASES,
+                        .ns = e->ns,
+                        .name = e->name,
+                        .path = path,
+                        .content_type = body ? "application/json" : NULL,
+                        .body = body,
+                        .body_len = body ? strlen(body) : 0,
+                        .timeout_ms = timeout_ms,
+                        .max_retries = -1};
     rc = cs__kube_do_json(e->c, &r, out, err);
     free(body);
     return rc;
@@ -159,8 +167,7 @@ static int cs__spec_hold(cs_lease_elector_t *e, json_t *spec, bool was_mine)
     cs_kube_micro_time_format(cs__kube_real_ns(), now, sizeof now);
     int64_t transitions = json_integer_value(json_object_get(spec, "leaseTransitions"));
     int rc = json_object_set_new(spec, "holderIdentity", json_string(e->identity));
-    rc |= json_object_set_new(spec, "leaseDurationSeconds",
-                              json_integer((e->duration_ns + 999999999) / 1000000000));
+    rc |= json_object_set_new(spec, "leaseDurationSeconds", json_integer((e->duration_ns + 999999999) / 1000000000));
     rc |= json_object_set_new(spec, "renewTime", json_string(now));
     if (!was_mine) {
         rc |= json_object_set_new(spec, "acquireTime", json_string(now));
@@ -201,11 +208,11 @@ static bool cs__try(cs_lease_elector_t *e, int64_t deadline)
     if (rc == CS_ENOTFOUND) {
         char now[32];
         cs_kube_micro_time_format(cs__kube_real_ns(), now, sizeof now);
-        json_t *obj = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:I,s:s,s:s,s:i}}", "apiVersion",
-                                "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name", e->name,
-                                "namespace", e->ns, "spec", "holderIdentity", e->identity,
-                                "leaseDurationSeconds", (json_int_t)((e->duration_ns + 999999999) / 1000000000),
-                                "acquireTime", now, "renewTime", now, "leaseTransitions", 0);
+        json_t *obj =
+            json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:I,s:s,s:s,s:i}}", "apiVersion", "coordination.k8s.io/v1", "kind",
+                      "Lease", "metadata", "name", e->name, "namespace", e->ns, "spec", "holderIdentity", e->identity,
+                      "leaseDurationSeconds", (json_int_t)((e->duration_ns + 999999999) / 1000000000), "acquireTime",
+                      now, "renewTime", now, "leaseTransitions", 0);
         rc = obj ? cs__lease_do(e, "CREATE", "POST", obj, &got, deadline, &err) : CS_ENOMEM;
         json_decref(obj);
         if (rc == 0) {
@@ -267,8 +274,8 @@ static void cs__release(cs_lease_elector_t *e)
         json_object_set_new(spec, "renewTime", json_string(now));
         json_object_set_new(spec, "acquireTime", json_string(now));
         if (cs__lease_do(e, "UPDATE", "PUT", got, NULL, 0, &err) != 0)
-            CS_WARN("lease: release failed; the others wait for the lease to expire", "lease", e->name,
-                    "error", err.msg);
+            CS_WARN("lease: release failed; the others wait for the lease to expire", "lease", e->name, "error",
+                    err.msg);
         else
             CS_INFO("lease released", "lease", e->name, "identity", e->identity);
     }
@@ -305,8 +312,7 @@ static void *cs__run(void *arg)
             /* An acquisition is of use only if it is still fresh when its
              * answer arrives: is_leader counts from when it began. */
             int64_t t0 = cs__kube_mono_ns();
-            if (cs__try(e, t0 + e->renew_ns) && !atomic_load(&e->stop) &&
-                cs__kube_mono_ns() - t0 < e->renew_ns) {
+            if (cs__try(e, t0 + e->renew_ns) && !atomic_load(&e->stop) && cs__kube_mono_ns() - t0 < e->renew_ns) {
                 atomic_store(&e->last_ok_ns, t0);
                 atomic_store(&e->leading, true);
                 CS_INFO("lease: started leading", "lease", e->name, "identity", e->identity);
@@ -361,8 +367,7 @@ static void *cs__run(void *arg)
     return NULL;
 }
 
-int cs_lease_elector_new(cs_kube_client_t *c, const cs_lease_options_t *opts,
-                         cs_lease_elector_t **out, cs_err_t *err)
+int cs_lease_elector_new(cs_kube_client_t *c, const cs_lease_options_t *opts, cs_lease_elector_t **out, cs_err_t *err)
 {
     *out = NULL;
     if (!c || !opts || !opts->name || !*opts->name || !opts->identity || !*opts->identity)
@@ -425,8 +430,7 @@ int cs_lease_elector_start(cs_lease_elector_t *e, cs_err_t *err)
         e->running = true;
     pthread_mutex_unlock(&e->mu);
     if (rc != 0)
-        return cs_err_set(err, cs_err_from_errno(rc), "leader election: cannot start a thread: %s",
-                          strerror(rc));
+        return cs_err_set(err, cs_err_from_errno(rc), "leader election: cannot start a thread: %s", strerror(rc));
     return 0;
 }
 

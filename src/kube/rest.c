@@ -11,8 +11,7 @@
 /* Bounds a hostile server that hands out continue tokens forever. */
 #define CS__KUBE_LIST_MAX_PAGES 100000
 
-static int cs__seg(char *buf, size_t len, size_t *used, const char *prefix, const char *seg,
-                   bool escape)
+static int cs__seg(char *buf, size_t len, size_t *used, const char *prefix, const char *seg, bool escape)
 {
     char *e = escape ? cs_http_escape(seg) : NULL;
     if (escape && !e)
@@ -25,14 +24,13 @@ static int cs__seg(char *buf, size_t len, size_t *used, const char *prefix, cons
     return 0;
 }
 
-int cs_kube_path(const cs_kube_resource_t *res, const char *ns, const char *name,
-                 const char *subresource, char *buf, size_t len, cs_err_t *err)
+int cs_kube_path(const cs_kube_resource_t *res, const char *ns, const char *name, const char *subresource, char *buf,
+                 size_t len, cs_err_t *err)
 {
     if (!res || !res->version || !*res->version || !res->plural || !*res->plural)
         return cs_err_set(err, CS_EINVAL, "resource needs a version and a plural name");
     if (subresource && (!name || !*name))
-        return cs_err_set(err, CS_EINVAL, "%s: subresource %s needs an object name", res->plural,
-                          subresource);
+        return cs_err_set(err, CS_EINVAL, "%s: subresource %s needs an object name", res->plural, subresource);
     if ((name && !*name) || (ns && !*ns && res->namespaced))
         return cs_err_set(err, CS_EINVAL, "%s: empty name or namespace", res->plural);
     size_t used = 0;
@@ -62,8 +60,7 @@ fail:
 
 /* Namespace for a single-object request: explicit, else the object's, else
  * the client's default. NULL for cluster-scoped resources. */
-static const char *cs__ns(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                          const json_t *obj)
+static const char *cs__ns(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj)
 {
     if (!res->namespaced)
         return NULL;
@@ -82,8 +79,8 @@ static int cs__check(cs_kube_client_t *c, const cs_kube_resource_t *res, cs_err_
     return 0;
 }
 
-int cs_kube_get(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                const char *name, json_t **out, cs_err_t *err)
+int cs_kube_get(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name, json_t **out,
+                cs_err_t *err)
 {
     if (out)
         *out = NULL;
@@ -116,8 +113,8 @@ static char *cs__dump(const json_t *obj)
     return json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-int cs_kube_create(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                   const json_t *obj, json_t **out, cs_err_t *err)
+int cs_kube_create(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj, json_t **out,
+                   cs_err_t *err)
 {
     if (out)
         *out = NULL;
@@ -129,8 +126,7 @@ int cs_kube_create(cs_kube_client_t *c, const cs_kube_resource_t *res, const cha
     const json_t *meta = json_object_get(obj, "metadata");
     const char *name = json_string_value(json_object_get(meta, "name"));
     if (json_object_get(meta, "resourceVersion"))
-        return cs_err_set(err, CS_EINVAL,
-                          "CREATE %s \"%s\": metadata.resourceVersion must not be set on a new object",
+        return cs_err_set(err, CS_EINVAL, "CREATE %s \"%s\": metadata.resourceVersion must not be set on a new object",
                           res->plural, name ? name : "");
     ns = cs__ns(c, res, ns, obj);
     char path[CS__KUBE_PATH_MAX];
@@ -139,16 +135,22 @@ int cs_kube_create(cs_kube_client_t *c, const cs_kube_resource_t *res, const cha
     char *body = cs__dump(obj);
     if (!body)
         return cs_err_set(err, CS_ENOMEM, "CREATE %s: out of memory", res->plural);
-    cs__kube_req_t r = {.verb = "CREATE", .method = "POST", .res = res, .ns = ns, .name = name,
-                        .path = path, .content_type = "application/json", .body = body,
+    cs__kube_req_t r = {.verb = "CREATE",
+                        .method = "POST",
+                        .res = res,
+                        .ns = ns,
+                        .name = name,
+                        .path = path,
+                        .content_type = "application/json",
+                        .body = body,
                         .body_len = strlen(body)};
     rc = cs__kube_do_json(c, &r, out, err);
     free(body);
     return rc;
 }
 
-static int cs__update(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                      const json_t *obj, const char *sub, json_t **out, cs_err_t *err)
+static int cs__update(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj,
+                      const char *sub, json_t **out, cs_err_t *err)
 {
     if (out)
         *out = NULL;
@@ -172,29 +174,34 @@ static int cs__update(cs_kube_client_t *c, const cs_kube_resource_t *res, const 
     char *body = cs__dump(obj);
     if (!body)
         return cs_err_set(err, CS_ENOMEM, "UPDATE %s: out of memory", res->plural);
-    cs__kube_req_t r = {.verb = sub ? "UPDATE status" : "UPDATE", .method = "PUT", .res = res,
-                        .ns = ns, .name = name, .path = path, .content_type = "application/json",
-                        .body = body, .body_len = strlen(body)};
+    cs__kube_req_t r = {.verb = sub ? "UPDATE status" : "UPDATE",
+                        .method = "PUT",
+                        .res = res,
+                        .ns = ns,
+                        .name = name,
+                        .path = path,
+                        .content_type = "application/json",
+                        .body = body,
+                        .body_len = strlen(body)};
     rc = cs__kube_do_json(c, &r, out, err);
     free(body);
     return rc;
 }
 
-int cs_kube_update(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                   const json_t *obj, json_t **out, cs_err_t *err)
+int cs_kube_update(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj, json_t **out,
+                   cs_err_t *err)
 {
     return cs__update(c, res, ns, obj, NULL, out, err);
 }
 
-int cs_kube_update_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                          const json_t *obj, json_t **out, cs_err_t *err)
+int cs_kube_update_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const json_t *obj,
+                          json_t **out, cs_err_t *err)
 {
     return cs__update(c, res, ns, obj, "status", out, err);
 }
 
-static int cs__patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                     const char *name, const char *sub, cs_kube_patch_type_t type,
-                     const json_t *patch, json_t **out, cs_err_t *err)
+static int cs__patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name,
+                     const char *sub, cs_kube_patch_type_t type, const json_t *patch, json_t **out, cs_err_t *err)
 {
     if (out)
         *out = NULL;
@@ -208,20 +215,18 @@ static int cs__patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const c
     case CS_KUBE_PATCH_MERGE:
         ctype = "application/merge-patch+json";
         if (!json_is_object(patch))
-            return cs_err_set(err, CS_EINVAL, "PATCH %s \"%s\": a merge patch must be a JSON object",
-                              res->plural, name);
+            return cs_err_set(err, CS_EINVAL, "PATCH %s \"%s\": a merge patch must be a JSON object", res->plural,
+                              name);
         break;
     case CS_KUBE_PATCH_JSON:
         ctype = "application/json-patch+json";
         if (!json_is_array(patch))
-            return cs_err_set(err, CS_EINVAL, "PATCH %s \"%s\": a JSON patch must be an array",
-                              res->plural, name);
+            return cs_err_set(err, CS_EINVAL, "PATCH %s \"%s\": a JSON patch must be an array", res->plural, name);
         break;
     case CS_KUBE_PATCH_STRATEGIC:
         ctype = "application/strategic-merge-patch+json";
         if (!json_is_object(patch))
-            return cs_err_set(err, CS_EINVAL,
-                              "PATCH %s \"%s\": a strategic merge patch must be a JSON object",
+            return cs_err_set(err, CS_EINVAL, "PATCH %s \"%s\": a strategic merge patch must be a JSON object",
                               res->plural, name);
         break;
     default:
@@ -234,30 +239,34 @@ static int cs__patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const c
     char *body = cs__dump(patch);
     if (!body)
         return cs_err_set(err, CS_ENOMEM, "PATCH %s: out of memory", res->plural);
-    cs__kube_req_t r = {.verb = sub ? "PATCH status" : "PATCH", .method = "PATCH", .res = res,
-                        .ns = ns, .name = name, .path = path, .content_type = ctype, .body = body,
+    cs__kube_req_t r = {.verb = sub ? "PATCH status" : "PATCH",
+                        .method = "PATCH",
+                        .res = res,
+                        .ns = ns,
+                        .name = name,
+                        .path = path,
+                        .content_type = ctype,
+                        .body = body,
                         .body_len = strlen(body)};
     rc = cs__kube_do_json(c, &r, out, err);
     free(body);
     return rc;
 }
 
-int cs_kube_patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                  const char *name, cs_kube_patch_type_t type, const json_t *patch, json_t **out,
-                  cs_err_t *err)
+int cs_kube_patch(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name,
+                  cs_kube_patch_type_t type, const json_t *patch, json_t **out, cs_err_t *err)
 {
     return cs__patch(c, res, ns, name, NULL, type, patch, out, err);
 }
 
-int cs_kube_patch_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                         const char *name, cs_kube_patch_type_t type, const json_t *patch,
-                         json_t **out, cs_err_t *err)
+int cs_kube_patch_status(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name,
+                         cs_kube_patch_type_t type, const json_t *patch, json_t **out, cs_err_t *err)
 {
     return cs__patch(c, res, ns, name, "status", type, patch, out, err);
 }
 
-int cs_kube_delete(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                   const char *name, const char *precondition_rv, cs_err_t *err)
+int cs_kube_delete(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const char *name,
+                   const char *precondition_rv, cs_err_t *err)
 {
     int rc = cs__check(c, res, err);
     if (rc)
@@ -268,24 +277,29 @@ int cs_kube_delete(cs_kube_client_t *c, const cs_kube_resource_t *res, const cha
     char path[CS__KUBE_PATH_MAX];
     if ((rc = cs_kube_path(res, ns, name, NULL, path, sizeof path, err)))
         return rc;
-    json_t *opts = json_pack("{s:s,s:s,s:s}", "kind", "DeleteOptions", "apiVersion", "v1",
-                             "propagationPolicy", "Background");
+    json_t *opts =
+        json_pack("{s:s,s:s,s:s}", "kind", "DeleteOptions", "apiVersion", "v1", "propagationPolicy", "Background");
     if (opts && precondition_rv)
         json_object_set_new(opts, "preconditions", json_pack("{s:s}", "resourceVersion", precondition_rv));
     char *body = opts ? cs__dump(opts) : NULL;
     json_decref(opts);
     if (!body)
         return cs_err_set(err, CS_ENOMEM, "DELETE %s: out of memory", res->plural);
-    cs__kube_req_t r = {.verb = "DELETE", .method = "DELETE", .res = res, .ns = ns, .name = name,
-                        .path = path, .content_type = "application/json", .body = body,
+    cs__kube_req_t r = {.verb = "DELETE",
+                        .method = "DELETE",
+                        .res = res,
+                        .ns = ns,
+                        .name = name,
+                        .path = path,
+                        .content_type = "application/json",
+                        .body = body,
                         .body_len = strlen(body)};
     rc = cs__kube_do_json(c, &r, NULL, err);
     free(body);
     return rc;
 }
 
-int cs_kube_retry_on_conflict(int attempts, int (*fn)(void *ctx, cs_err_t *err), void *ctx,
-                              cs_err_t *err)
+int cs_kube_retry_on_conflict(int attempts, int (*fn)(void *ctx, cs_err_t *err), void *ctx, cs_err_t *err)
 {
     if (attempts <= 0)
         attempts = 5;
@@ -323,9 +337,8 @@ static int cs__list_feed(void *ctx, const char *data, size_t len)
     return cs_kube_list_parser_feed(s->p, data, len, &s->err);
 }
 
-int cs_kube_list(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns,
-                 const cs_kube_list_options_t *opts, const cs_kube_decoder_t *dec,
-                 cs_kube_item_fn item_fn, void *item_ctx, char **rv_out, cs_err_t *err)
+int cs_kube_list(cs_kube_client_t *c, const cs_kube_resource_t *res, const char *ns, const cs_kube_list_options_t *opts,
+                 const cs_kube_decoder_t *dec, cs_kube_item_fn item_fn, void *item_ctx, char **rv_out, cs_err_t *err)
 {
     if (rv_out)
         *rv_out = NULL;
@@ -366,15 +379,14 @@ int cs_kube_list(cs_kube_client_t *c, const cs_kube_resource_t *res, const char 
         }
         cs__list_sink_t s = {0};
         s.cap = c->opts.max_response_bytes * 4;
-        rc = cs_kube_list_parser_new(dec, item_fn, item_ctx, c->opts.max_json_depth,
-                                     c->opts.max_string_bytes, &s.p);
+        rc = cs_kube_list_parser_new(dec, item_fn, item_ctx, c->opts.max_json_depth, c->opts.max_string_bytes, &s.p);
         if (rc != 0) {
             cs_err_set(err, rc, "LIST %s: %s", rname,
                        rc == CS_EINVAL ? "decoder needs create, field and destroy" : "out of memory");
             break;
         }
-        cs__kube_req_t r = {.verb = "LIST", .method = "GET", .res = res, .ns = ns, .path = path,
-                            .sink = cs__list_feed, .sink_ctx = &s};
+        cs__kube_req_t r = {
+            .verb = "LIST", .method = "GET", .res = res, .ns = ns, .path = path, .sink = cs__list_feed, .sink_ctx = &s};
         cs_http_response_t resp;
         rc = cs__kube_do(c, &r, &resp, err);
         cs_http_response_free(&resp);
@@ -399,8 +411,7 @@ int cs_kube_list(cs_kube_client_t *c, const cs_kube_resource_t *res, const char 
         if (rc != 0)
             break;
         if (++pages >= CS__KUBE_LIST_MAX_PAGES) {
-            rc = cs_err_set(err, CS_ETOOBIG, "LIST %s: more than %d pages", rname,
-                            CS__KUBE_LIST_MAX_PAGES);
+            rc = cs_err_set(err, CS_ETOOBIG, "LIST %s: more than %d pages", rname, CS__KUBE_LIST_MAX_PAGES);
             break;
         }
     } while (cont);

@@ -62,8 +62,7 @@ int cs_kube_status_decode(const char *body, size_t len, cs_kube_status_t *out, c
         const json_t *causes = json_object_get(d, "causes");
         const json_t *c0 = json_array_get(causes, 0);
         if (ok && json_is_object(c0))
-            ok = cs__st_str(c0, "field", &out->cause_field) &&
-                 cs__st_str(c0, "message", &out->cause_message);
+            ok = cs__st_str(c0, "field", &out->cause_field) && cs__st_str(c0, "message", &out->cause_message);
     }
     json_decref(root);
     if (!ok) {
@@ -103,28 +102,43 @@ int cs_kube_code_for_status(long http_status, const char *reason)
 static const char *cs__reason_for_code(long code)
 {
     switch (code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 406: return "NotAcceptable";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "RequestEntityTooLarge";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return "Unknown";
+    case 400:
+        return "BadRequest";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "NotFound";
+    case 405:
+        return "MethodNotAllowed";
+    case 406:
+        return "NotAcceptable";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "RequestEntityTooLarge";
+    case 415:
+        return "UnsupportedMediaType";
+    case 422:
+        return "Invalid";
+    case 429:
+        return "TooManyRequests";
+    case 500:
+        return "InternalError";
+    case 503:
+        return "ServiceUnavailable";
+    case 504:
+        return "Timeout";
+    default:
+        return "Unknown";
     }
 }
 
-int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res, const char *ns,
-                                const char *name, long http_status, const char *body, size_t len,
-                                cs_err_t *err)
+int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res, const char *ns, const char *name,
+                                long http_status, const char *body, size_t len, cs_err_t *err)
 {
     char rname[160], target[400] = "", msg[CS_ERR_MSG_MAX];
     cs__kube_res_name(res, rname, sizeof rname);
@@ -148,8 +162,8 @@ int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res,
     char quoted[CS__KUBE_BODY_QUOTE + 1];
     if (!message || !*message) {
         if (body && len > 0 && !have_status)
-            message = cs__kube_printable(body, len < CS__KUBE_BODY_QUOTE ? len : CS__KUBE_BODY_QUOTE,
-                                         quoted, sizeof quoted);
+            message =
+                cs__kube_printable(body, len < CS__KUBE_BODY_QUOTE ? len : CS__KUBE_BODY_QUOTE, quoted, sizeof quoted);
         else
             message = "(no message)";
     }
@@ -161,10 +175,9 @@ int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res,
     /* Real servers name the field inside an Invalid message; add it when not. */
     char cause[300] = "";
     if (have_status && st.cause_field && *st.cause_field && !strstr(message, st.cause_field))
-        snprintf(cause, sizeof cause, " (%s: %s)", st.cause_field,
-                 st.cause_message ? st.cause_message : "invalid");
-    snprintf(msg, sizeof msg, "%s %s%s: %ld %s: %s%s%s", verb ? verb : "REQUEST", rname, target,
-             http_status, reason, message, cause, hint);
+        snprintf(cause, sizeof cause, " (%s: %s)", st.cause_field, st.cause_message ? st.cause_message : "invalid");
+    snprintf(msg, sizeof msg, "%s %s%s: %ld %s: %s%s%s", verb ? verb : "REQUEST", rname, target, http_status, reason,
+             message, cause, hint);
     int code = cs_kube_code_for_status(http_status, reason);
     if (have_status)
         cs_kube_status_free(&st);
@@ -214,12 +227,12 @@ static const char *cs__fmt_time(int64_t unix_ns, bool micro, char *buf, size_t l
     if (y < 1 || y > 9999)
         n = -1;
     else if (micro)
-        n = snprintf(buf, len, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
-                               ":%02" PRId64 ".%06" PRId64 "Z",
+        n = snprintf(buf, len,
+                     "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64
+                     "Z",
                      y, m, d, rem / 3600, rem / 60 % 60, rem % 60, frac / 1000);
     else
-        n = snprintf(buf, len, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
-                               ":%02" PRId64 "Z",
+        n = snprintf(buf, len, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "Z",
                      y, m, d, rem / 3600, rem / 60 % 60, rem % 60);
     if (n < 0 || (size_t)n >= len) {
         if (len)
@@ -258,12 +271,11 @@ int cs_kube_micro_time_parse(const char *text, int64_t *unix_ns, cs_err_t *err)
     size_t n = strnlen(text, 64);
     cs__kube_printable(text, n < 40 ? n : 40, shown, sizeof shown);
     int64_t y, mo, d, h, mi, s;
-    if (n < 19 || !cs__dig(text, 4, &y) || text[4] != '-' || !cs__dig(text + 5, 2, &mo) ||
-        text[7] != '-' || !cs__dig(text + 8, 2, &d) || (text[10] != 'T' && text[10] != 't') ||
-        !cs__dig(text + 11, 2, &h) || text[13] != ':' || !cs__dig(text + 14, 2, &mi) ||
-        text[16] != ':' || !cs__dig(text + 17, 2, &s))
-        return cs_err_set(err, CS_EPARSE,
-                          "time \"%s\": expected RFC 3339, e.g. \"2024-05-01T10:00:00.123456Z\"", shown);
+    if (n < 19 || !cs__dig(text, 4, &y) || text[4] != '-' || !cs__dig(text + 5, 2, &mo) || text[7] != '-' ||
+        !cs__dig(text + 8, 2, &d) || (text[10] != 'T' && text[10] != 't') || !cs__dig(text + 11, 2, &h) ||
+        text[13] != ':' || !cs__dig(text + 14, 2, &mi) || text[16] != ':' || !cs__dig(text + 17, 2, &s))
+        return cs_err_set(err, CS_EPARSE, "time \"%s\": expected RFC 3339, e.g. \"2024-05-01T10:00:00.123456Z\"",
+                          shown);
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60)
         return cs_err_set(err, CS_EPARSE, "time \"%s\": field out of range", shown);

@@ -14,16 +14,16 @@ struct cs_kube_watch_parser_s {
     cs_kube_watch_fn fn;
     void *ctx;
     size_t events;
-    bool nonspace;      /* anything but whitespace was fed */
+    bool nonspace; /* anything but whitespace was fed */
     /* the event being decoded */
     char type[16];
     bool has_type;
     bool has_object;
     bool in_object;
-    bool feed;          /* give the object's tokens to the decoder */
-    size_t skip;        /* > 0: the decoder skips tokens deeper than this */
+    bool feed;   /* give the object's tokens to the decoder */
+    size_t skip; /* > 0: the decoder skips tokens deeper than this */
     void *obj;
-    int obj_rc;         /* the decoder's finish result */
+    int obj_rc; /* the decoder's finish result */
     char obj_msg[256];
     cs__kube_ident_t id;
     cs__kube_status_acc_t st;
@@ -32,11 +32,16 @@ struct cs_kube_watch_parser_s {
 const char *cs_kube_watch_type_name(cs_kube_watch_type_t type)
 {
     switch (type) {
-    case CS_KUBE_WATCH_ADDED: return "ADDED";
-    case CS_KUBE_WATCH_MODIFIED: return "MODIFIED";
-    case CS_KUBE_WATCH_DELETED: return "DELETED";
-    case CS_KUBE_WATCH_BOOKMARK: return "BOOKMARK";
-    case CS_KUBE_WATCH_ERROR: return "ERROR";
+    case CS_KUBE_WATCH_ADDED:
+        return "ADDED";
+    case CS_KUBE_WATCH_MODIFIED:
+        return "MODIFIED";
+    case CS_KUBE_WATCH_DELETED:
+        return "DELETED";
+    case CS_KUBE_WATCH_BOOKMARK:
+        return "BOOKMARK";
+    case CS_KUBE_WATCH_ERROR:
+        return "ERROR";
     }
     return "UNKNOWN";
 }
@@ -178,14 +183,13 @@ static int cs__watch_cb(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
         if (ev->depth > p->skip)
             skipped = true; /* inside a container the decoder skips */
         else
-            p->skip = 0;    /* its END */
+            p->skip = 0; /* its END */
     }
     if (!skipped && p->obj && p->obj_rc == 0) {
         rc = p->dec.field(p->dec.ctx, p->obj, &f);
         if (rc < 0)
             return rc;
-        if (rc == CS_KUBE_SKIP && ev->depth > 1 &&
-            (ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START))
+        if (rc == CS_KUBE_SKIP && ev->depth > 1 && (ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START))
             p->skip = ev->depth;
     }
     if (ev->depth == 1 && ev->kind == CS_JS_MAP_END) {
@@ -202,8 +206,8 @@ static int cs__watch_cb(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
     return 0;
 }
 
-int cs_kube_watch_parser_new(const cs_kube_decoder_t *dec, cs_kube_watch_fn fn, void *ctx,
-                             size_t max_depth, size_t max_string, cs_kube_watch_parser_t **out)
+int cs_kube_watch_parser_new(const cs_kube_decoder_t *dec, cs_kube_watch_fn fn, void *ctx, size_t max_depth,
+                             size_t max_string, cs_kube_watch_parser_t **out)
 {
     *out = NULL;
     if (!dec || !dec->create || !dec->field || !dec->destroy || !fn)
@@ -223,8 +227,7 @@ int cs_kube_watch_parser_new(const cs_kube_decoder_t *dec, cs_kube_watch_fn fn, 
     return 0;
 }
 
-int cs_kube_watch_parser_feed(cs_kube_watch_parser_t *p, const char *data, size_t len,
-                              cs_err_t *err)
+int cs_kube_watch_parser_feed(cs_kube_watch_parser_t *p, const char *data, size_t len, cs_err_t *err)
 {
     for (size_t i = 0; !p->nonspace && i < len; i++)
         if (data[i] != ' ' && data[i] != '\n' && data[i] != '\r' && data[i] != '\t')

@@ -13,10 +13,10 @@
 
 typedef struct cs__wq_entry_s {
     char *key;
-    bool dirty;       /* wants processing (queued, or re-queue at done) */
-    bool queued;      /* in the FIFO */
-    bool processing;  /* handed to a worker */
-    bool waiting;     /* in the delay heap */
+    bool dirty;      /* wants processing (queued, or re-queue at done) */
+    bool queued;     /* in the FIFO */
+    bool processing; /* handed to a worker */
+    bool waiting;    /* in the delay heap */
     int failures;
     int64_t ready_at; /* heap: monotonic ns */
     size_t heap_idx;
@@ -26,8 +26,8 @@ typedef struct cs__wq_entry_s {
 struct cs_workqueue_s {
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    cs__kube_map_t keys;          /* key -> entry */
-    cs__wq_entry_t *head, *tail;  /* FIFO */
+    cs__kube_map_t keys;         /* key -> entry */
+    cs__wq_entry_t *head, *tail; /* FIFO */
     size_t queued;
     cs__wq_entry_t **heap;
     size_t heap_len, heap_cap;

@@ -52,8 +52,7 @@ int cs_mayastor_new(const cs_mayastor_options_t *opts, cs_mayastor_t **out, cs_e
 {
     *out = NULL;
     if (!opts || !opts->url || !*opts->url)
-        return cs_err_set(err, CS_EINVAL,
-                          "mayastor url: empty (set MAYASTOR_URL or discover the api-rest Service)");
+        return cs_err_set(err, CS_EINVAL, "mayastor url: empty (set MAYASTOR_URL or discover the api-rest Service)");
     if (opts->page_size > 100000)
         return cs_err_set(err, CS_EINVAL, "mayastor page size: %u is above 100000", opts->page_size);
     cs_mayastor_t *ms = calloc(1, sizeof *ms);
@@ -158,9 +157,8 @@ static int cs__vsink(void *ctx, const char *data, size_t len)
 /* Performs method path; a 2xx body is streamed to vdec when given, else
  * buffered into resp. Non-2xx replies are decoded into err (CS_EMAYASTOR).
  * `what` is "GET /v0/..." for messages. */
-static int cs__request(cs_mayastor_t *ms, const char *method, const char *path,
-                       cs_mayastor_volume_decoder_t *vdec, cs_http_response_t *resp,
-                       cs_mayastor_err_t *err)
+static int cs__request(cs_mayastor_t *ms, const char *method, const char *path, cs_mayastor_volume_decoder_t *vdec,
+                       cs_http_response_t *resp, cs_mayastor_err_t *err)
 {
     char what[320];
     snprintf(what, sizeof what, "Mayastor %s %.280s", method, path);
@@ -192,8 +190,10 @@ static int cs__request(cs_mayastor_t *ms, const char *method, const char *path,
             return cs_err_set(cs__e(err), rc, "%s: canceled (shutting down)", what);
         if (rc == CS_ETOOBIG)
             return cs_err_set(cs__e(err), rc, "%s: reply larger than %u bytes", what, CS__MS_MAX_BUFFERED);
-        return cs_err_set(cs__e(err), rc, "%s: Mayastor REST API at %s unreachable: %s; check "
-                          "mayastor_url or the api-rest Service", what, ms->url, herr.msg);
+        return cs_err_set(cs__e(err), rc,
+                          "%s: Mayastor REST API at %s unreachable: %s; check "
+                          "mayastor_url or the api-rest Service",
+                          what, ms->url, herr.msg);
     }
     if (resp->status < 200 || resp->status > 299) {
         cs_mayastor_err_t local;
@@ -222,8 +222,8 @@ static int cs__decoded(int rc, const char *path, cs_mayastor_err_t *err)
 
 /* ---- volumes ---- */
 
-static int cs__volumes_get(cs_mayastor_t *ms, const char *path, bool list, unsigned flags,
-                           cs_mayastor_volumes_t *out, int64_t *next, cs_mayastor_err_t *err)
+static int cs__volumes_get(cs_mayastor_t *ms, const char *path, bool list, unsigned flags, cs_mayastor_volumes_t *out,
+                           int64_t *next, cs_mayastor_err_t *err)
 {
     cs_mayastor_volume_decoder_t *dec = NULL;
     if (cs_mayastor_volume_decoder_new_flags(out, list, flags, ms->max_volumes, &dec))
@@ -253,8 +253,7 @@ int cs_mayastor_volumes_list(cs_mayastor_t *ms, cs_mayastor_volumes_t *out, cs_m
         if (token < 0)
             snprintf(path, sizeof path, "/v0/volumes?max_entries=%u", ms->page_size);
         else
-            snprintf(path, sizeof path, "/v0/volumes?max_entries=%u&starting_token=%" PRId64,
-                     ms->page_size, token);
+            snprintf(path, sizeof path, "/v0/volumes?max_entries=%u&starting_token=%" PRId64, ms->page_size, token);
         size_t before = out->count;
         int64_t next = -1;
         int rc = cs__volumes_get(ms, path, true, ms->list_flags, out, &next, err);
@@ -265,21 +264,22 @@ int cs_mayastor_volumes_list(cs_mayastor_t *ms, cs_mayastor_volumes_t *out, cs_m
         if (out->count == before || ++pages > max_pages || next <= token)
             return cs_err_set(cs__e(err), CS_EPARSE,
                               "Mayastor GET %s: next_token %" PRId64 " does not advance the listing "
-                              "(%zu volumes so far); refusing to loop", path, next, out->count);
+                              "(%zu volumes so far); refusing to loop",
+                              path, next, out->count);
         token = next;
     }
     return cs__ms_index_volumes(out) ? cs_err_set(cs__e(err), CS_ENOMEM, "volume index: out of memory") : 0;
 }
 
-int cs_mayastor_volume_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id,
-                           cs_mayastor_volumes_t *out, cs_mayastor_err_t *err)
+int cs_mayastor_volume_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id, cs_mayastor_volumes_t *out,
+                           cs_mayastor_err_t *err)
 {
     memset(out, 0, sizeof *out);
     cs__reset(err);
     char path[96];
     cs__uuid_path(path, sizeof path, "/v0/volumes/%s", id);
-    int rc = cs__volumes_get(ms, path, false, CS_MAYASTOR_DECODE_CHILDREN | CS_MAYASTOR_DECODE_CHILD_URIS,
-                             out, NULL, err);
+    int rc =
+        cs__volumes_get(ms, path, false, CS_MAYASTOR_DECODE_CHILDREN | CS_MAYASTOR_DECODE_CHILD_URIS, out, NULL, err);
     if (rc == 0 && out->count != 1)
         rc = cs_err_set(cs__e(err), CS_EPARSE, "Mayastor GET %s: reply holds no volume", path);
     if (rc == 0)
@@ -287,9 +287,8 @@ int cs_mayastor_volume_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id,
     return rc;
 }
 
-int cs_mayastor_volume_set_replica_count(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id,
-                                         unsigned n, cs_mayastor_volumes_t *out,
-                                         cs_mayastor_err_t *err)
+int cs_mayastor_volume_set_replica_count(cs_mayastor_t *ms, const cs_mayastor_uuid_t *id, unsigned n,
+                                         cs_mayastor_volumes_t *out, cs_mayastor_err_t *err)
 {
     cs_mayastor_volumes_t local;
     if (!out)
@@ -299,8 +298,7 @@ int cs_mayastor_volume_set_replica_count(cs_mayastor_t *ms, const cs_mayastor_uu
     char u[37], path[128];
     cs_mayastor_uuid_format(id, u);
     if (n < 1 || n > 255)
-        return cs_err_set(cs__e(err), CS_EINVAL,
-                          "volume %s: replica count %u is outside 1..255", u, n);
+        return cs_err_set(cs__e(err), CS_EINVAL, "volume %s: replica count %u is outside 1..255", u, n);
     snprintf(path, sizeof path, "/v0/volumes/%s/replica_count/%u", u, n);
     cs_mayastor_volume_decoder_t *dec = NULL;
     if (cs_mayastor_volume_decoder_new(out, false, true, 1, &dec))
@@ -332,16 +330,15 @@ int cs_mayastor_volume_rebuild_history(cs_mayastor_t *ms, const cs_mayastor_uuid
     cs_http_response_t resp;
     int rc = cs__request(ms, "GET", path, NULL, &resp, err);
     if (rc == 0)
-        rc = cs__decoded(cs_mayastor_decode_rebuild_history(resp.body, resp.body_len, out, cs__e(err)),
-                         path, err);
+        rc = cs__decoded(cs_mayastor_decode_rebuild_history(resp.body, resp.body_len, out, cs__e(err)), path, err);
     cs_http_response_free(&resp);
     return rc;
 }
 
 /* ---- pools ---- */
 
-static int cs__pools_call(cs_mayastor_t *ms, const char *method, const char *path, bool list,
-                          cs_mayastor_pools_t *out, cs_mayastor_err_t *err)
+static int cs__pools_call(cs_mayastor_t *ms, const char *method, const char *path, bool list, cs_mayastor_pools_t *out,
+                          cs_mayastor_err_t *err)
 {
     cs_mayastor_pools_t local;
     if (!out)
@@ -352,16 +349,15 @@ static int cs__pools_call(cs_mayastor_t *ms, const char *method, const char *pat
     int rc = cs__request(ms, method, path, NULL, &resp, err);
     /* a label DELETE may answer 204 without a body */
     if (rc == 0 && resp.body_len > 0)
-        rc = cs__decoded(cs_mayastor_decode_pools(resp.body, resp.body_len, list, out, cs__e(err)),
-                         path, err);
+        rc = cs__decoded(cs_mayastor_decode_pools(resp.body, resp.body_len, list, out, cs__e(err)), path, err);
     cs_http_response_free(&resp);
     if (out == &local)
         cs_mayastor_pools_free(&local);
     return rc;
 }
 
-int cs_mayastor_pools_list(cs_mayastor_t *ms, const cs_mayastor_uuid_t *volume,
-                           cs_mayastor_pools_t *out, cs_mayastor_err_t *err)
+int cs_mayastor_pools_list(cs_mayastor_t *ms, const cs_mayastor_uuid_t *volume, cs_mayastor_pools_t *out,
+                           cs_mayastor_err_t *err)
 {
     char path[96] = "/v0/pools";
     if (volume)
@@ -384,8 +380,7 @@ static int cs__pool_path(const char *id, const char *suffix, char **out)
     return *out ? 0 : CS_ENOMEM;
 }
 
-int cs_mayastor_pool_get(cs_mayastor_t *ms, const char *id, cs_mayastor_pools_t *out,
-                         cs_mayastor_err_t *err)
+int cs_mayastor_pool_get(cs_mayastor_t *ms, const char *id, cs_mayastor_pools_t *out, cs_mayastor_err_t *err)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -400,9 +395,8 @@ int cs_mayastor_pool_get(cs_mayastor_t *ms, const char *id, cs_mayastor_pools_t 
     return rc;
 }
 
-int cs_mayastor_pool_label_put(cs_mayastor_t *ms, const char *id, const char *key,
-                               const char *value, bool overwrite, cs_mayastor_pools_t *out,
-                               cs_mayastor_err_t *err)
+int cs_mayastor_pool_label_put(cs_mayastor_t *ms, const char *id, const char *key, const char *value, bool overwrite,
+                               cs_mayastor_pools_t *out, cs_mayastor_err_t *err)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -429,8 +423,8 @@ int cs_mayastor_pool_label_put(cs_mayastor_t *ms, const char *id, const char *ke
     return rc;
 }
 
-int cs_mayastor_pool_label_delete(cs_mayastor_t *ms, const char *id, const char *key,
-                                  cs_mayastor_pools_t *out, cs_mayastor_err_t *err)
+int cs_mayastor_pool_label_delete(cs_mayastor_t *ms, const char *id, const char *key, cs_mayastor_pools_t *out,
+                                  cs_mayastor_err_t *err)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -466,8 +460,7 @@ static int cs__nodes_call(cs_mayastor_t *ms, const char *path, bool list, cs_may
     cs_http_response_t resp;
     int rc = cs__request(ms, "GET", path, NULL, &resp, err);
     if (rc == 0)
-        rc = cs__decoded(cs_mayastor_decode_nodes(resp.body, resp.body_len, list, out, cs__e(err)),
-                         path, err);
+        rc = cs__decoded(cs_mayastor_decode_nodes(resp.body, resp.body_len, list, out, cs__e(err)), path, err);
     cs_http_response_free(&resp);
     return rc;
 }
@@ -477,8 +470,7 @@ int cs_mayastor_nodes_list(cs_mayastor_t *ms, cs_mayastor_nodes_t *out, cs_mayas
     return cs__nodes_call(ms, "/v0/nodes", true, out, err);
 }
 
-int cs_mayastor_node_get(cs_mayastor_t *ms, const char *id, cs_mayastor_nodes_t *out,
-                         cs_mayastor_err_t *err)
+int cs_mayastor_node_get(cs_mayastor_t *ms, const char *id, cs_mayastor_nodes_t *out, cs_mayastor_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (!id || !*id)
@@ -521,9 +513,8 @@ static int cs__child_path(const cs_mayastor_uuid_t *nexus, const char *uri, char
     return *out ? 0 : CS_ENOMEM;
 }
 
-static int cs__children_call(cs_mayastor_t *ms, const char *method, const cs_mayastor_uuid_t *nexus,
-                             const char *uri, bool list, cs_mayastor_children_t *out,
-                             cs_mayastor_err_t *err)
+static int cs__children_call(cs_mayastor_t *ms, const char *method, const cs_mayastor_uuid_t *nexus, const char *uri,
+                             bool list, cs_mayastor_children_t *out, cs_mayastor_err_t *err)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -534,23 +525,21 @@ static int cs__children_call(cs_mayastor_t *ms, const char *method, const cs_may
     cs_http_response_t resp;
     int rc = cs__request(ms, method, path, NULL, &resp, err);
     if (rc == 0 && out) {
-        rc = cs__decoded(cs_mayastor_decode_children(resp.body, resp.body_len, list, out, cs__e(err)),
-                         path, err);
+        rc = cs__decoded(cs_mayastor_decode_children(resp.body, resp.body_len, list, out, cs__e(err)), path, err);
     }
     cs_http_response_free(&resp);
     free(path);
     return rc;
 }
 
-int cs_mayastor_nexus_children(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus,
-                               cs_mayastor_children_t *out, cs_mayastor_err_t *err)
+int cs_mayastor_nexus_children(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus, cs_mayastor_children_t *out,
+                               cs_mayastor_err_t *err)
 {
     return cs__children_call(ms, "GET", nexus, NULL, true, out, err);
 }
 
-int cs_mayastor_nexus_child_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus,
-                                const char *child_uri, cs_mayastor_children_t *out,
-                                cs_mayastor_err_t *err)
+int cs_mayastor_nexus_child_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus, const char *child_uri,
+                                cs_mayastor_children_t *out, cs_mayastor_err_t *err)
 {
     if (!child_uri || !*child_uri) {
         memset(out, 0, sizeof *out);
@@ -560,8 +549,8 @@ int cs_mayastor_nexus_child_get(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nex
     return cs__children_call(ms, "GET", nexus, child_uri, false, out, err);
 }
 
-int cs_mayastor_nexus_child_delete(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus,
-                                   const char *child_uri, cs_mayastor_err_t *err)
+int cs_mayastor_nexus_child_delete(cs_mayastor_t *ms, const cs_mayastor_uuid_t *nexus, const char *child_uri,
+                                   cs_mayastor_err_t *err)
 {
     if (!child_uri || !*child_uri) {
         cs__reset(err);

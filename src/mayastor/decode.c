@@ -14,14 +14,13 @@
 static int cs__parse(const char *body, size_t len, const char *what, json_t **out, cs_err_t *err)
 {
     if (len > CS__SMALL_MAX)
-        return cs_err_set(err, CS_ETOOBIG, "%s: %zu bytes exceed the limit of %u", what, len,
-                          CS__SMALL_MAX);
+        return cs_err_set(err, CS_ETOOBIG, "%s: %zu bytes exceed the limit of %u", what, len, CS__SMALL_MAX);
     return cs_json_parse(body ? body : "", body ? len : 0, what, out, err);
 }
 
 /* Optional string field interned into the store; 0 or error. */
-static int cs__istr(cs__mayastor_store_t *s, const json_t *o, const char *path, const char *key,
-                    const char **out, cs_err_t *err)
+static int cs__istr(cs__mayastor_store_t *s, const json_t *o, const char *path, const char *key, const char **out,
+                    cs_err_t *err)
 {
     const char *v = NULL;
     int rc = cs_json_get_string(o, path, key, CS_JSON_OPTIONAL, &v, err);
@@ -32,8 +31,8 @@ static int cs__istr(cs__mayastor_store_t *s, const json_t *o, const char *path, 
     return 0;
 }
 
-static int cs__dstr(cs__mayastor_store_t *s, const json_t *o, const char *path, const char *key,
-                    const char **out, cs_err_t *err)
+static int cs__dstr(cs__mayastor_store_t *s, const json_t *o, const char *path, const char *key, const char **out,
+                    cs_err_t *err)
 {
     const char *v = NULL;
     int rc = cs_json_get_string(o, path, key, CS_JSON_OPTIONAL, &v, err);
@@ -45,18 +44,17 @@ static int cs__dstr(cs__mayastor_store_t *s, const json_t *o, const char *path, 
 }
 
 /* Optional enum from a string field. */
-#define CS__ENUM_FIELD(o, path, key, parse, dst)                                    \
-    do {                                                                            \
-        const char *t_ = NULL;                                                      \
-        int r_ = cs_json_get_string(o, path, key, CS_JSON_OPTIONAL, &t_, err);      \
-        if (r_ < 0)                                                                 \
-            return r_;                                                              \
-        if (r_ == 0)                                                                \
-            (dst) = parse(t_, strlen(t_));                                          \
+#define CS__ENUM_FIELD(o, path, key, parse, dst)                               \
+    do {                                                                       \
+        const char *t_ = NULL;                                                 \
+        int r_ = cs_json_get_string(o, path, key, CS_JSON_OPTIONAL, &t_, err); \
+        if (r_ < 0)                                                            \
+            return r_;                                                         \
+        if (r_ == 0)                                                           \
+            (dst) = parse(t_, strlen(t_));                                     \
     } while (0)
 
-static int cs__u64(const json_t *o, const char *path, const char *key, uint64_t *out, bool *present,
-                   cs_err_t *err)
+static int cs__u64(const json_t *o, const char *path, const char *key, uint64_t *out, bool *present, cs_err_t *err)
 {
     int64_t v = 0;
     int rc = cs_json_get_int_range(o, path, key, CS_JSON_OPTIONAL, 0, INT64_MAX, &v, err);
@@ -92,8 +90,7 @@ static int cs__labels(cs__mayastor_store_t *s, const json_t *o, const char *path
     json_object_foreach((json_t *)m, k, v)
     {
         if (!json_is_string(v))
-            return cs_err_set(err, CS_EPARSE, "%s.%s: expected string, got %s", full, k,
-                              cs_json_type_name(v));
+            return cs_err_set(err, CS_EPARSE, "%s.%s: expected string, got %s", full, k, cs_json_type_name(v));
         l[i].key = cs__ms_intern(s, k, strlen(k));
         l[i].value = cs__ms_intern(s, json_string_value(v), json_string_length(v));
         if (!l[i].key || !l[i].value)
@@ -106,11 +103,10 @@ static int cs__labels(cs__mayastor_store_t *s, const json_t *o, const char *path
 }
 
 /* Runs fn on every element of a list body, or on the one object. */
-typedef int (*cs__item_fn)(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path,
-                           cs_err_t *err);
+typedef int (*cs__item_fn)(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path, cs_err_t *err);
 
-static int cs__each(const char *body, size_t len, bool list, const char *what, void *ctx,
-                    cs__mayastor_store_t **store, cs__item_fn fn, cs_err_t *err)
+static int cs__each(const char *body, size_t len, bool list, const char *what, void *ctx, cs__mayastor_store_t **store,
+                    cs__item_fn fn, cs_err_t *err)
 {
     json_t *root = NULL;
     int rc = cs__parse(body, len, what, &root, err);
@@ -141,14 +137,13 @@ static int cs__want_object(const json_t *o, const char *path, const char *what, 
 {
     if (json_is_object(o))
         return 0;
-    return cs_err_set(err, CS_EPARSE, "%s%s: expected a %s object, got %s", *path ? path : "",
-                      *path ? "" : "reply", what, cs_json_type_name(o));
+    return cs_err_set(err, CS_EPARSE, "%s%s: expected a %s object, got %s", *path ? path : "", *path ? "" : "reply",
+                      what, cs_json_type_name(o));
 }
 
 /* ---- pools ---- */
 
-static int cs__pool(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path,
-                    cs_err_t *err)
+static int cs__pool(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path, cs_err_t *err)
 {
     cs_mayastor_pools_t *out = ctx;
     int rc = cs__want_object(o, path, "Pool", err);
@@ -200,8 +195,8 @@ static int cs__pool(void *ctx, cs__mayastor_store_t *s, const json_t *o, const c
         for (size_t i = 0; i < n; i++) {
             const json_t *d = json_array_get(disks, i);
             if (!json_is_string(d))
-                return cs_err_set(err, CS_EPARSE, "%s.disks[%zu]: expected string, got %s",
-                                  spec ? sp : st, i, cs_json_type_name(d));
+                return cs_err_set(err, CS_EPARSE, "%s.disks[%zu]: expected string, got %s", spec ? sp : st, i,
+                                  cs_json_type_name(d));
             if (!(p.disks[i] = cs__ms_strdup(s, json_string_value(d), json_string_length(d))))
                 return cs_err_set(err, CS_ENOMEM, "out of memory");
         }
@@ -214,8 +209,7 @@ static int cs__pool(void *ctx, cs__mayastor_store_t *s, const json_t *o, const c
     return 0;
 }
 
-int cs_mayastor_decode_pools(const char *body, size_t len, bool list, cs_mayastor_pools_t *out,
-                             cs_err_t *err)
+int cs_mayastor_decode_pools(const char *body, size_t len, bool list, cs_mayastor_pools_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     return cs__each(body, len, list, list ? "pool list" : "pool", out, &out->store, cs__pool, err);
@@ -223,8 +217,7 @@ int cs_mayastor_decode_pools(const char *body, size_t len, bool list, cs_mayasto
 
 /* ---- nodes ---- */
 
-static int cs__node(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path,
-                    cs_err_t *err)
+static int cs__node(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path, cs_err_t *err)
 {
     cs_mayastor_nodes_t *out = ctx;
     int rc = cs__want_object(o, path, "Node", err);
@@ -268,8 +261,7 @@ static int cs__node(void *ctx, cs__mayastor_store_t *s, const json_t *o, const c
     return 0;
 }
 
-int cs_mayastor_decode_nodes(const char *body, size_t len, bool list, cs_mayastor_nodes_t *out,
-                             cs_err_t *err)
+int cs_mayastor_decode_nodes(const char *body, size_t len, bool list, cs_mayastor_nodes_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     return cs__each(body, len, list, list ? "node list" : "node", out, &out->store, cs__node, err);
@@ -277,8 +269,7 @@ int cs_mayastor_decode_nodes(const char *body, size_t len, bool list, cs_mayasto
 
 /* ---- nexus children ---- */
 
-static int cs__child(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path,
-                     cs_err_t *err)
+static int cs__child(void *ctx, cs__mayastor_store_t *s, const json_t *o, const char *path, cs_err_t *err)
 {
     cs_mayastor_children_t *out = ctx;
     int rc = cs__want_object(o, path, "Child", err);
@@ -306,18 +297,15 @@ static int cs__child(void *ctx, cs__mayastor_store_t *s, const json_t *o, const 
     return 0;
 }
 
-int cs_mayastor_decode_children(const char *body, size_t len, bool list,
-                                cs_mayastor_children_t *out, cs_err_t *err)
+int cs_mayastor_decode_children(const char *body, size_t len, bool list, cs_mayastor_children_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
-    return cs__each(body, len, list, list ? "nexus children" : "nexus child", out, &out->store,
-                    cs__child, err);
+    return cs__each(body, len, list, list ? "nexus children" : "nexus child", out, &out->store, cs__child, err);
 }
 
 /* ---- rebuild history ---- */
 
-int cs_mayastor_decode_rebuild_history(const char *body, size_t len,
-                                       cs_mayastor_rebuild_history_t *out, cs_err_t *err)
+int cs_mayastor_decode_rebuild_history(const char *body, size_t len, cs_mayastor_rebuild_history_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     json_t *root = NULL;
@@ -383,8 +371,7 @@ static void cs__copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-int cs_mayastor_decode_error(long http_status, const char *body, size_t len, const char *what,
-                             cs_mayastor_err_t *out)
+int cs_mayastor_decode_error(long http_status, const char *body, size_t len, const char *what, cs_mayastor_err_t *out)
 {
     cs_mayastor_err_t local;
     if (!out)
@@ -397,8 +384,7 @@ int cs_mayastor_decode_error(long http_status, const char *body, size_t len, con
     cs_err_t perr = {0};
     const char *kind = NULL, *details = NULL, *message = NULL;
     if (body && len > 0 && len <= 1024 * 1024 && cs_json_parse(body, len, "error", &root, &perr) == 0 &&
-        json_is_object(root) &&
-        cs_json_get_string(root, "", "kind", CS_JSON_REQUIRED, &kind, &perr) == 0) {
+        json_is_object(root) && cs_json_get_string(root, "", "kind", CS_JSON_REQUIRED, &kind, &perr) == 0) {
         cs_json_get_string(root, "", "details", CS_JSON_OPTIONAL, &details, &perr);
         cs_json_get_string(root, "", "message", CS_JSON_OPTIONAL, &message, &perr);
         out->kind = cs__ms_kind(kind, strlen(kind));
@@ -408,11 +394,13 @@ int cs_mayastor_decode_error(long http_status, const char *body, size_t len, con
         /* details is the specific one ("The Pool 'p' was not found");
          * message is often generic: show both when they differ */
         if (details && message && *details && strcmp(details, message) != 0)
-            cs_err_set(&out->err, CS_EMAYASTOR, "%s: HTTP %ld %s: %s (%s)", what, http_status,
-                       out->kind_text, message, details);
+            cs_err_set(&out->err, CS_EMAYASTOR, "%s: HTTP %ld %s: %s (%s)", what, http_status, out->kind_text, message,
+                       details);
         else
-            cs_err_set(&out->err, CS_EMAYASTOR, "%s: HTTP %ld %s: %s", what, http_status,
-                       out->kind_text, details && *details ? details : message ? message : "");
+            cs_err_set(&out->err, CS_EMAYASTOR, "%s: HTTP %ld %s: %s", what, http_status, out->kind_text,
+                       details && *details ? details
+                       : message           ? message
+                                           : "");
     } else {
         out->kind = CS_MAYASTOR_KIND_OTHER;
         /* not a RestJsonError (a proxy, a wrong URL): show what came back */
@@ -426,8 +414,8 @@ int cs_mayastor_decode_error(long http_status, const char *body, size_t len, con
             o--;
         snip[o] = '\0';
         cs__copy(out->message, sizeof out->message, snip);
-        cs_err_set(&out->err, CS_EMAYASTOR, "%s: HTTP %ld, not a Mayastor error reply: %s", what,
-                   http_status, *snip ? snip : "(empty body)");
+        cs_err_set(&out->err, CS_EMAYASTOR, "%s: HTTP %ld, not a Mayastor error reply: %s", what, http_status,
+                   *snip ? snip : "(empty body)");
     }
     json_decref(root);
     return CS_EMAYASTOR;

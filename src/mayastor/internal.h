@@ -31,8 +31,8 @@ int cs__ms_ensure_store(cs__mayastor_store_t **store);
 /* The one copy of an inclusion label set (of interned strings) in the store
  * while decoding: equal sets share it. NULL when n == 0; *rc = CS_ENOMEM on
  * failure. */
-const cs_mayastor_label_t *cs__ms_label_set(cs__mayastor_store_t *s, const cs_mayastor_label_t *labels,
-                                            size_t n, int *rc);
+const cs_mayastor_label_t *cs__ms_label_set(cs__mayastor_store_t *s, const cs_mayastor_label_t *labels, size_t n,
+                                            int *rc);
 /* Appends one zeroed item to a container's (items, count, cap). */
 void *cs__ms_grow(void **items, size_t *count, size_t *cap, size_t sz);
 /* Rebuilds the uuid index of a volume container. */

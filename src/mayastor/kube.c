@@ -79,8 +79,7 @@ int cs_mayastor_url_from_services(const json_t *services, char **url, cs_err_t *
                       CS_MAYASTOR_API_REST_SELECTOR, json_array_size(items));
 }
 
-int cs_mayastor_discover_url(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_,
-                             char **url, cs_err_t *err)
+int cs_mayastor_discover_url(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_, char **url, cs_err_t *err)
 {
     *url = NULL;
     if (!get)
@@ -117,16 +116,13 @@ int cs_mayastor_pv_volume(const char *pv_name, const char *csi_driver, const cha
 {
     const char *name = pv_name ? pv_name : "(unnamed)";
     if (!csi_driver || !*csi_driver)
-        return cs_err_set(err, CS_EUNSUPPORTED,
-                          "PV %s is not a CSI volume: only %s volumes can be tiered", name,
+        return cs_err_set(err, CS_EUNSUPPORTED, "PV %s is not a CSI volume: only %s volumes can be tiered", name,
                           CS_MAYASTOR_CSI_DRIVER);
     if (strcmp(csi_driver, CS_MAYASTOR_CSI_DRIVER) != 0)
-        return cs_err_set(err, CS_EUNSUPPORTED,
-                          "PV %s is provisioned by %.100s, not %s: it cannot be tiered", name,
+        return cs_err_set(err, CS_EUNSUPPORTED, "PV %s is provisioned by %.100s, not %s: it cannot be tiered", name,
                           csi_driver, CS_MAYASTOR_CSI_DRIVER);
     if (!volume_handle || cs_mayastor_uuid_parse(volume_handle, strlen(volume_handle), out) != 0)
-        return cs_err_set(err, CS_EPARSE,
-                          "PV %s: spec.csi.volumeHandle \"%.64s\" is not a Mayastor volume uuid", name,
+        return cs_err_set(err, CS_EPARSE, "PV %s: spec.csi.volumeHandle \"%.64s\" is not a Mayastor volume uuid", name,
                           volume_handle ? volume_handle : "");
     return 0;
 }
@@ -150,8 +146,7 @@ char *cs_mayastor_pv_name(const cs_mayastor_uuid_t *u, char out[41])
 
 /* ---- DiskPool ---- */
 
-int cs_mayastor_diskpool_path(const char *namespace_, const char *pool_id, char *buf, size_t len,
-                              cs_err_t *err)
+int cs_mayastor_diskpool_path(const char *namespace_, const char *pool_id, char *buf, size_t len, cs_err_t *err)
 {
     if (!pool_id || !*pool_id)
         return cs_err_set(err, CS_EINVAL, "DiskPool: empty pool id");
@@ -187,8 +182,7 @@ void cs_mayastor_diskpool_free(cs_mayastor_diskpool_t *d)
     memset(d, 0, sizeof *d);
 }
 
-static int cs__dup(const json_t *o, const char *path, const char *key, int flags, char **out,
-                   cs_err_t *err)
+static int cs__dup(const json_t *o, const char *path, const char *key, int flags, char **out, cs_err_t *err)
 {
     const char *s = NULL;
     int rc = cs_json_get_string(o, path, key, flags, &s, err);
@@ -247,8 +241,8 @@ int cs_mayastor_diskpool_decode(const json_t *obj, cs_mayastor_diskpool_t *out, 
             for (size_t i = 0; i < n; i++) {
                 const json_t *d = json_array_get(disks, i);
                 if (!json_is_string(d)) {
-                    rc = cs_err_set(err, CS_EPARSE, "spec.disks[%zu]: expected string, got %s", i,
-                                    cs_json_type_name(d));
+                    rc =
+                        cs_err_set(err, CS_EPARSE, "spec.disks[%zu]: expected string, got %s", i, cs_json_type_name(d));
                     goto fail;
                 }
                 if (!(out->disks[i] = strdup(json_string_value(d)))) {
@@ -279,8 +273,8 @@ fail:
     return rc;
 }
 
-int cs_mayastor_diskpool_get(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_,
-                             const char *pool_id, cs_mayastor_diskpool_t *out, cs_err_t *err)
+int cs_mayastor_diskpool_get(cs_mayastor_kube_get_fn get, void *ctx, const char *namespace_, const char *pool_id,
+                             cs_mayastor_diskpool_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (!get)

@@ -183,8 +183,8 @@ void *cs__ms_copy(cs__mayastor_store_t *s, const void *src, size_t n, size_t sz,
     return p;
 }
 
-const cs_mayastor_label_t *cs__ms_label_set(cs__mayastor_store_t *s, const cs_mayastor_label_t *labels,
-                                            size_t n, int *rc)
+const cs_mayastor_label_t *cs__ms_label_set(cs__mayastor_store_t *s, const cs_mayastor_label_t *labels, size_t n,
+                                            int *rc)
 {
     if (n == 0)
         return NULL;
@@ -289,8 +289,7 @@ void cs_mayastor_volumes_free(cs_mayastor_volumes_t *v)
     memset(v, 0, sizeof *v);
 }
 
-const cs_mayastor_volume_t *cs_mayastor_volumes_find(const cs_mayastor_volumes_t *v,
-                                                     const cs_mayastor_uuid_t *uuid)
+const cs_mayastor_volume_t *cs_mayastor_volumes_find(const cs_mayastor_volumes_t *v, const cs_mayastor_uuid_t *uuid)
 {
     if (!v || !uuid)
         return NULL;
@@ -385,8 +384,8 @@ void cs_mayastor_rebuild_history_free(cs_mayastor_rebuild_history_t *h)
 
 /* hex digit value + 1; 0 = not a hex digit */
 static const uint8_t cs__hexv[256] = {
-    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
-    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
@@ -462,32 +461,29 @@ static int cs__lookup(const char *const *names, size_t count, const char *t, siz
     return (int)count - 1;
 }
 
-#define CS__ENUM(fn, type, ...)                                                  \
-    static const char *const fn##_names[] = {"", __VA_ARGS__, "?"};            \
-    type cs__ms_##fn(const char *t, size_t n)                                    \
-    {                                                                            \
+#define CS__ENUM(fn, type, ...)                                                            \
+    static const char *const fn##_names[] = {"", __VA_ARGS__, "?"};                        \
+    type cs__ms_##fn(const char *t, size_t n)                                              \
+    {                                                                                      \
         return (type)cs__lookup(fn##_names, sizeof fn##_names / sizeof *fn##_names, t, n); \
-    }                                                                            \
-    const char *cs_mayastor_##fn##_name(type v)                                  \
-    {                                                                            \
-        size_t c = sizeof fn##_names / sizeof *fn##_names;                       \
-        return (size_t)v < c ? fn##_names[v] : "?";                              \
+    }                                                                                      \
+    const char *cs_mayastor_##fn##_name(type v)                                            \
+    {                                                                                      \
+        size_t c = sizeof fn##_names / sizeof *fn##_names;                                 \
+        return (size_t)v < c ? fn##_names[v] : "?";                                        \
     }
 
 CS__ENUM(spec_status, cs_mayastor_spec_status_t, "Creating", "Created", "Deleting", "Deleted")
-CS__ENUM(volume_status, cs_mayastor_volume_status_t, "Unknown", "Online", "Degraded", "Faulted",
-         "Shutdown")
+CS__ENUM(volume_status, cs_mayastor_volume_status_t, "Unknown", "Online", "Degraded", "Faulted", "Shutdown")
 CS__ENUM(state, cs_mayastor_state_t, "Unknown", "Online", "Degraded", "Faulted")
 CS__ENUM(child_state, cs_mayastor_child_state_t, "Unknown", "Online", "Degraded", "Faulted")
 CS__ENUM(child_reason, cs_mayastor_child_reason_t, "OutOfSpace")
-CS__ENUM(nexus_state, cs_mayastor_nexus_state_t, "Unknown", "Online", "Degraded", "Faulted",
-         "ShuttingDown", "Shutdown")
+CS__ENUM(nexus_state, cs_mayastor_nexus_state_t, "Unknown", "Online", "Degraded", "Faulted", "ShuttingDown", "Shutdown")
 CS__ENUM(node_status, cs_mayastor_node_status_t, "Unknown", "Online", "Offline")
 CS__ENUM(operation, cs_mayastor_operation_t, "Create", "Destroy", "Share", "Unshare", "SetReplica",
-         "RemoveUnusedReplica", "Publish", "Republish", "Unpublish", "CreateSnapshot",
-         "DestroySnapshot", "Resize", "SetVolumeProperty")
-CS__ENUM(rebuild_state, cs_mayastor_rebuild_state_t, "Init", "Rebuilding", "Stopped", "Paused",
-         "Failed", "Completed")
+         "RemoveUnusedReplica", "Publish", "Republish", "Unpublish", "CreateSnapshot", "DestroySnapshot", "Resize",
+         "SetVolumeProperty")
+CS__ENUM(rebuild_state, cs_mayastor_rebuild_state_t, "Init", "Rebuilding", "Stopped", "Paused", "Failed", "Completed")
 
 #define CS__KIND_TEXT(name, text) text,
 static const char *const kind_names[] = {"", CS_MAYASTOR_KIND_MAP(CS__KIND_TEXT) "?"};
@@ -500,8 +496,7 @@ const char *cs_mayastor_kind_name(cs_mayastor_kind_t v)
 {
     return (size_t)v < sizeof kind_names / sizeof *kind_names ? kind_names[v] : "?";
 }
-_Static_assert(sizeof kind_names / sizeof *kind_names == CS_MAYASTOR_KIND_OTHER + 1,
-               "kind table and enum agree");
+_Static_assert(sizeof kind_names / sizeof *kind_names == CS_MAYASTOR_KIND_OTHER + 1, "kind table and enum agree");
 
 /* "none" is a protocol value of its own in the API; it maps to NONE. */
 static const char *const protocol_names[] = {"", "nvmf", "iscsi", "nbd", "?"};

@@ -22,7 +22,7 @@ struct cs_mayastor_volume_decoder_s {
     bool top_seen, has_entries;
 
     bool in_vol;
-    size_t vol_index;     /* position in entries, for messages */
+    size_t vol_index; /* position in entries, for messages */
     cs_mayastor_volume_t v;
     bool has_spec_uuid, has_state_uuid;
     cs_mayastor_uuid_t state_uuid;
@@ -77,8 +77,7 @@ static int cs__fail(cs_mayastor_volume_decoder_t *d, int code, const char *fmt, 
     return code;
 }
 
-static int cs__type(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, const char *path,
-                    const char *want)
+static int cs__type(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, const char *path, const char *want)
 {
     return cs__fail(d, CS_EPARSE, "%s: expected %s, got %s", path, want, cs__kind(ev->kind));
 }
@@ -93,22 +92,21 @@ static int cs__str(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev
     return cs__type(d, ev, path, "a string");
 }
 
-static int cs__int(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, const char *path,
-                   int64_t min, int64_t max, int64_t *out)
+static int cs__int(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, const char *path, int64_t min,
+                   int64_t max, int64_t *out)
 {
     if (ev->kind == CS_JS_NULL)
         return 0;
     if (ev->kind != CS_JS_INT)
         return cs__type(d, ev, path, "an integer");
     if (ev->i < min || ev->i > max)
-        return cs__fail(d, CS_EPARSE, "%s: %lld is out of range [%lld, %lld]", path,
-                        (long long)ev->i, (long long)min, (long long)max);
+        return cs__fail(d, CS_EPARSE, "%s: %lld is out of range [%lld, %lld]", path, (long long)ev->i, (long long)min,
+                        (long long)max);
     *out = ev->i;
     return 1;
 }
 
-static int cs__bool(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, const char *path,
-                    bool *out)
+static int cs__bool(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, const char *path, bool *out)
 {
     if (ev->kind == CS_JS_NULL)
         return 0;
@@ -125,8 +123,8 @@ static int cs__uuid(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *e
     if (rc <= 0)
         return rc;
     if (cs_mayastor_uuid_parse(ev->text, ev->text_len, out) != 0)
-        return cs__fail(d, CS_EPARSE, "%s: \"%.*s\" is not a uuid", path,
-                        (int)(ev->text_len < 64 ? ev->text_len : 64), ev->text);
+        return cs__fail(d, CS_EPARSE, "%s: \"%.*s\" is not a uuid", path, (int)(ev->text_len < 64 ? ev->text_len : 64),
+                        ev->text);
     return 1;
 }
 
@@ -177,8 +175,8 @@ static int cs__end_volume(cs_mayastor_volume_decoder_t *d)
 }
 
 /* Grows a scratch array by one zeroed element. */
-static void *cs__push(cs_mayastor_volume_decoder_t *d, void **arr, size_t *n, size_t *cap,
-                      size_t sz, size_t max, const char *what)
+static void *cs__push(cs_mayastor_volume_decoder_t *d, void **arr, size_t *n, size_t *cap, size_t sz, size_t max,
+                      const char *what)
 {
     if (*n >= max) {
         cs__fail(d, CS_ETOOBIG, "%s: more than %zu entries", what, max);
@@ -194,10 +192,36 @@ static void *cs__push(cs_mayastor_volume_decoder_t *d, void **arr, size_t *n, si
  * context when it opens, so an event is a switch, not a path compare ---- */
 
 typedef enum {
-    K_OTHER = 0, K_UUID, K_SIZE, K_NUM_REPLICAS, K_STATUS, K_THIN, K_POLICY, K_TARGET, K_TOPOLOGY,
-    K_OPERATION, K_SELF_HEAL, K_NODE, K_PROTOCOL, K_POOL_TOPOLOGY, K_LABELLED, K_INCLUSION, K_STATE,
-    K_REPLICA_TOPOLOGY, K_CHILDREN, K_REBUILDS, K_URI, K_STATE_REASON, K_REBUILD_PROGRESS_CAMEL,
-    K_POOL, K_CHILD_STATUS, K_CHILD_STATUS_REASON, K_REBUILD_PROGRESS, K_SPEC, K_ENTRIES, K_NEXT_TOKEN,
+    K_OTHER = 0,
+    K_UUID,
+    K_SIZE,
+    K_NUM_REPLICAS,
+    K_STATUS,
+    K_THIN,
+    K_POLICY,
+    K_TARGET,
+    K_TOPOLOGY,
+    K_OPERATION,
+    K_SELF_HEAL,
+    K_NODE,
+    K_PROTOCOL,
+    K_POOL_TOPOLOGY,
+    K_LABELLED,
+    K_INCLUSION,
+    K_STATE,
+    K_REPLICA_TOPOLOGY,
+    K_CHILDREN,
+    K_REBUILDS,
+    K_URI,
+    K_STATE_REASON,
+    K_REBUILD_PROGRESS_CAMEL,
+    K_POOL,
+    K_CHILD_STATUS,
+    K_CHILD_STATUS_REASON,
+    K_REBUILD_PROGRESS,
+    K_SPEC,
+    K_ENTRIES,
+    K_NEXT_TOKEN,
 } cs__key_t;
 
 #define KEQ(lit) (len == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
@@ -208,8 +232,14 @@ static cs__key_t cs__key(const char *k, size_t len)
         return K_OTHER;
     switch (len) {
     case 4:
-        return KEQ("uuid") ? K_UUID : KEQ("size") ? K_SIZE : KEQ("thin") ? K_THIN : KEQ("node") ? K_NODE
-               : KEQ("spec") ? K_SPEC : KEQ("pool") ? K_POOL : KEQ("uri") ? K_URI : K_OTHER;
+        return KEQ("uuid")   ? K_UUID
+               : KEQ("size") ? K_SIZE
+               : KEQ("thin") ? K_THIN
+               : KEQ("node") ? K_NODE
+               : KEQ("spec") ? K_SPEC
+               : KEQ("pool") ? K_POOL
+               : KEQ("uri")  ? K_URI
+                             : K_OTHER;
     case 3:
         return KEQ("uri") ? K_URI : K_OTHER;
     case 5:
@@ -219,23 +249,30 @@ static cs__key_t cs__key(const char *k, size_t len)
     case 7:
         return KEQ("entries") ? K_ENTRIES : K_OTHER;
     case 8:
-        return KEQ("topology") ? K_TOPOLOGY : KEQ("protocol") ? K_PROTOCOL : KEQ("labelled") ? K_LABELLED
-               : KEQ("children") ? K_CHILDREN : KEQ("rebuilds") ? K_REBUILDS : K_OTHER;
+        return KEQ("topology")   ? K_TOPOLOGY
+               : KEQ("protocol") ? K_PROTOCOL
+               : KEQ("labelled") ? K_LABELLED
+               : KEQ("children") ? K_CHILDREN
+               : KEQ("rebuilds") ? K_REBUILDS
+                                 : K_OTHER;
     case 9:
-        return KEQ("operation") ? K_OPERATION : KEQ("self_heal") ? K_SELF_HEAL : KEQ("inclusion") ? K_INCLUSION
-               : K_OTHER;
+        return KEQ("operation")   ? K_OPERATION
+               : KEQ("self_heal") ? K_SELF_HEAL
+               : KEQ("inclusion") ? K_INCLUSION
+                                  : K_OTHER;
     case 10:
         return KEQ("next_token") ? K_NEXT_TOKEN : K_OTHER;
     case 12:
-        return KEQ("num_replicas") ? K_NUM_REPLICAS : KEQ("state_reason") ? K_STATE_REASON
-               : KEQ("child-status") ? K_CHILD_STATUS : K_OTHER;
+        return KEQ("num_replicas")   ? K_NUM_REPLICAS
+               : KEQ("state_reason") ? K_STATE_REASON
+               : KEQ("child-status") ? K_CHILD_STATUS
+                                     : K_OTHER;
     case 13:
         return KEQ("pool_topology") ? K_POOL_TOPOLOGY : K_OTHER;
     case 15:
         return KEQ("rebuildProgress") ? K_REBUILD_PROGRESS_CAMEL : K_OTHER;
     case 16:
-        return KEQ("replica_topology") ? K_REPLICA_TOPOLOGY : KEQ("rebuild-progress") ? K_REBUILD_PROGRESS
-               : K_OTHER;
+        return KEQ("replica_topology") ? K_REPLICA_TOPOLOGY : KEQ("rebuild-progress") ? K_REBUILD_PROGRESS : K_OTHER;
     case 19:
         return KEQ("child-status-reason") ? K_CHILD_STATUS_REASON : K_OTHER;
     }
@@ -245,8 +282,24 @@ static cs__key_t cs__key(const char *k, size_t len)
 
 /* What the container opened at a depth is. */
 typedef enum {
-    C_SKIP = 0, C_TOP, C_ENTRIES, C_VOL, C_SPEC, C_POLICY, C_SPEC_TARGET, C_TOPOLOGY, C_POOL_TOPOLOGY,
-    C_LABELLED, C_INCLUSION, C_OPERATION, C_STATE, C_NEXUS, C_CHILDREN, C_CHILD, C_REPTOPO, C_REPLICA,
+    C_SKIP = 0,
+    C_TOP,
+    C_ENTRIES,
+    C_VOL,
+    C_SPEC,
+    C_POLICY,
+    C_SPEC_TARGET,
+    C_TOPOLOGY,
+    C_POOL_TOPOLOGY,
+    C_LABELLED,
+    C_INCLUSION,
+    C_OPERATION,
+    C_STATE,
+    C_NEXUS,
+    C_CHILDREN,
+    C_CHILD,
+    C_REPTOPO,
+    C_REPLICA,
 } cs__ctx_t;
 
 /* The context of a container with key `key` inside a container `parent`. */
@@ -262,8 +315,11 @@ static cs__ctx_t cs__child_ctx(cs__ctx_t parent, cs__key_t key, bool is_map)
     case C_SPEC:
         if (!is_map)
             return C_SKIP;
-        return key == K_POLICY ? C_POLICY : key == K_TARGET ? C_SPEC_TARGET : key == K_TOPOLOGY ? C_TOPOLOGY
-               : key == K_OPERATION ? C_OPERATION : C_SKIP;
+        return key == K_POLICY      ? C_POLICY
+               : key == K_TARGET    ? C_SPEC_TARGET
+               : key == K_TOPOLOGY  ? C_TOPOLOGY
+               : key == K_OPERATION ? C_OPERATION
+                                    : C_SKIP;
     case C_TOPOLOGY:
         return is_map && key == K_POOL_TOPOLOGY ? C_POOL_TOPOLOGY : C_SKIP;
     case C_POOL_TOPOLOGY:
@@ -294,8 +350,11 @@ static const char *cs__container_path(cs__ctx_t parent, cs__key_t key, bool *wan
     case C_VOL:
         return key == K_SPEC ? "spec" : key == K_STATE ? "state" : NULL;
     case C_SPEC:
-        return key == K_POLICY ? "policy" : key == K_TARGET ? "target" : key == K_TOPOLOGY ? "topology"
-               : key == K_OPERATION ? "operation" : NULL;
+        return key == K_POLICY      ? "policy"
+               : key == K_TARGET    ? "target"
+               : key == K_TOPOLOGY  ? "topology"
+               : key == K_OPERATION ? "operation"
+                                    : NULL;
     case C_STATE:
         return key == K_TARGET ? "state.target" : key == K_REPLICA_TOPOLOGY ? "state.replica_topology" : NULL;
     case C_NEXUS:
@@ -466,8 +525,7 @@ static int cs__child_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_eve
 }
 
 /* A scalar (or null) value with key `key` inside a container `parent`. */
-static int cs__scalar(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__ctx_t parent,
-                      cs__key_t key)
+static int cs__scalar(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__ctx_t parent, cs__key_t key)
 {
     cs_mayastor_volume_t *v = &d->v;
     int rc = 0;
@@ -504,8 +562,8 @@ static int cs__scalar(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t 
         rc = cs__str(d, ev, "spec.topology.pool_topology.labelled.inclusion");
         if (rc <= 0)
             break;
-        cs_mayastor_label_t *l = cs__push(d, (void **)&d->incl, &d->incl_n, &d->incl_cap, sizeof *l,
-                                          CS__MS_MAX_LABELS, "spec.topology.pool_topology.labelled.inclusion");
+        cs_mayastor_label_t *l = cs__push(d, (void **)&d->incl, &d->incl_n, &d->incl_cap, sizeof *l, CS__MS_MAX_LABELS,
+                                          "spec.topology.pool_topology.labelled.inclusion");
         if (!l)
             return CS_ENOMEM;
         l->key = cs__ms_intern(d->out->store, ev->key, ev->key_len);
@@ -541,8 +599,7 @@ static int cs__scalar(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t 
     return rc < 0 ? rc : 0;
 }
 
-static int cs__open(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__ctx_t parent,
-                    cs__key_t key)
+static int cs__open(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__ctx_t parent, cs__key_t key)
 {
     bool is_map = ev->kind == CS_JS_MAP_START;
     if (parent == C_TOP && key == K_ENTRIES && is_map) {
@@ -685,15 +742,15 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
     return cs__scalar(d, ev, parent, key);
 }
 
-int cs_mayastor_volume_decoder_new(cs_mayastor_volumes_t *out, bool list, bool keep_uris,
-                                   size_t max_volumes, cs_mayastor_volume_decoder_t **dec)
+int cs_mayastor_volume_decoder_new(cs_mayastor_volumes_t *out, bool list, bool keep_uris, size_t max_volumes,
+                                   cs_mayastor_volume_decoder_t **dec)
 {
     unsigned flags = CS_MAYASTOR_DECODE_CHILDREN | (keep_uris ? CS_MAYASTOR_DECODE_CHILD_URIS : 0u);
     return cs_mayastor_volume_decoder_new_flags(out, list, flags, max_volumes, dec);
 }
 
-int cs_mayastor_volume_decoder_new_flags(cs_mayastor_volumes_t *out, bool list, unsigned flags,
-                                         size_t max_volumes, cs_mayastor_volume_decoder_t **dec)
+int cs_mayastor_volume_decoder_new_flags(cs_mayastor_volumes_t *out, bool list, unsigned flags, size_t max_volumes,
+                                         cs_mayastor_volume_decoder_t **dec)
 {
     *dec = NULL;
     if (cs__ms_ensure_store(&out->store))
@@ -735,15 +792,13 @@ static int cs__parse_error(cs_err_t *err, int rc)
     return CS_EPARSE;
 }
 
-int cs_mayastor_volume_decoder_feed(cs_mayastor_volume_decoder_t *d, const char *data, size_t len,
-                                    cs_err_t *err)
+int cs_mayastor_volume_decoder_feed(cs_mayastor_volume_decoder_t *d, const char *data, size_t len, cs_err_t *err)
 {
     int rc = cs_jstream_feed(d->js, data, len, err);
     return rc ? cs__parse_error(err, rc) : 0;
 }
 
-int cs_mayastor_volume_decoder_finish(cs_mayastor_volume_decoder_t *d, int64_t *next_token,
-                                      cs_err_t *err)
+int cs_mayastor_volume_decoder_finish(cs_mayastor_volume_decoder_t *d, int64_t *next_token, cs_err_t *err)
 {
     if (next_token)
         *next_token = -1;
@@ -759,8 +814,8 @@ int cs_mayastor_volume_decoder_finish(cs_mayastor_volume_decoder_t *d, int64_t *
     return 0;
 }
 
-int cs_mayastor_decode_volumes(const char *body, size_t len, bool list, bool keep_uris,
-                               cs_mayastor_volumes_t *out, int64_t *next_token, cs_err_t *err)
+int cs_mayastor_decode_volumes(const char *body, size_t len, bool list, bool keep_uris, cs_mayastor_volumes_t *out,
+                               int64_t *next_token, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (next_token)

@@ -41,18 +41,15 @@ int cs_mig_journal_encode(const cs_mig_journal_t *j, char **out, cs_err_t *err)
         json_array_append_new(before, json_string(j->before[i]));
     json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:s,"
                           " s:o, s:o, s:I, s:I, s:f, s:i, s:s}",
-                          "version", 1, "policy", j->policy, "pv", j->pv_name, "volume", j->volume,
-                          "fromTier", cs_tier_name(j->from_tier), "toTier", cs_tier_name(j->to_tier),
-                          "sourcePool", j->source_pool, "targetPool", j->target_pool,
-                          "placementKey", j->placement_key, "placementValue", j->placement_value,
-                          "step", cs_mig_step_name(j->step), "replicasBefore", j->replicas_before,
-                          "healthyBefore", j->healthy_before, "before", before ? before : json_array(),
-                          "oldReplica", j->old_replica, "newReplica", j->new_replica,
-                          "steered", cs__steered(j),
-                          "accept", cs__strings(j->accept, j->accept_count),
-                          "startedMs", (json_int_t)j->started_ms, "timeoutMs", (json_int_t)j->timeout_ms,
-                          "triggerIOPS", j->trigger_iops, "scaleDownAttempts", j->scale_down_attempts,
-                          "failure", j->failure);
+                          "version", 1, "policy", j->policy, "pv", j->pv_name, "volume", j->volume, "fromTier",
+                          cs_tier_name(j->from_tier), "toTier", cs_tier_name(j->to_tier), "sourcePool", j->source_pool,
+                          "targetPool", j->target_pool, "placementKey", j->placement_key, "placementValue",
+                          j->placement_value, "step", cs_mig_step_name(j->step), "replicasBefore", j->replicas_before,
+                          "healthyBefore", j->healthy_before, "before", before ? before : json_array(), "oldReplica",
+                          j->old_replica, "newReplica", j->new_replica, "steered", cs__steered(j), "accept",
+                          cs__strings(j->accept, j->accept_count), "startedMs", (json_int_t)j->started_ms, "timeoutMs",
+                          (json_int_t)j->timeout_ms, "triggerIOPS", j->trigger_iops, "scaleDownAttempts",
+                          j->scale_down_attempts, "failure", j->failure);
     if (!o)
         return cs_err_set(err, CS_ENOMEM, "migration journal of %s: cannot encode", j->pv_name);
     *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -74,8 +71,8 @@ static int cs__copy(const json_t *o, const char *key, char *dst, size_t len, cs_
     return 0;
 }
 
-static int cs__copy_list(const json_t *o, const char *key, char *base, size_t width, size_t max,
-                         size_t *count, cs_err_t *err)
+static int cs__copy_list(const json_t *o, const char *key, char *base, size_t width, size_t max, size_t *count,
+                         cs_err_t *err)
 {
     const json_t *a;
     int rc = cs_json_get_array(o, "journal", key, CS_JSON_REQUIRED, &a, err);
@@ -86,7 +83,8 @@ static int cs__copy_list(const json_t *o, const char *key, char *base, size_t wi
     for (size_t i = 0; i < json_array_size(a); i++) {
         const json_t *v = json_array_get(a, i);
         if (!json_is_string(v) || strlen(json_string_value(v)) >= width)
-            return cs_err_set(err, CS_EPARSE, "journal.%s[%zu]: expected a string shorter than %zu bytes", key, i, width);
+            return cs_err_set(err, CS_EPARSE, "journal.%s[%zu]: expected a string shorter than %zu bytes", key, i,
+                              width);
         memcpy(base + i * width, json_string_value(v), strlen(json_string_value(v)) + 1);
     }
     *count = json_array_size(a);

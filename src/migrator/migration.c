@@ -197,8 +197,10 @@ static int cs__restore_labels(cs__mig_t *m, cs_err_t *err)
     }
     m->j.steered_count = kept;
     if (rc != 0)
-        return cs_err_prefix(err, "%s: the placement label %s is still missing on pool(s) %s (the journal keeps them "
-                                  "for a retry): ", m->j.pv_name, m->j.placement_key, failed);
+        return cs_err_prefix(err,
+                             "%s: the placement label %s is still missing on pool(s) %s (the journal keeps them "
+                             "for a retry): ",
+                             m->j.pv_name, m->j.placement_key, failed);
     return 0;
 }
 
@@ -255,9 +257,10 @@ static int cs__rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char
         }
         if (nr && cs__healthy(nr) && cs__healthy_without(&v, nr->uuid) < m->j.healthy_before) {
             char msg[256];
-            snprintf(msg, sizeof msg, "%s; the new replica %s is kept: without it the volume would have %d healthy "
-                     "replicas, fewer than the %d it had", m->j.failure, nr->uuid, cs__healthy_without(&v, nr->uuid),
-                     m->j.healthy_before);
+            snprintf(msg, sizeof msg,
+                     "%s; the new replica %s is kept: without it the volume would have %d healthy "
+                     "replicas, fewer than the %d it had",
+                     m->j.failure, nr->uuid, cs__healthy_without(&v, nr->uuid), m->j.healthy_before);
             cs__event(m, true, "MigrationRollbackKept", "%s", msg);
             return cs__finish(m, CS_MIGRATION_FAILED, msg, err);
         }
@@ -281,9 +284,10 @@ static int cs__rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char
     cs__event(m, true, "MigrationRollbackPending",
               "the new replica %s could not be removed after %d attempts; retrying later", m->j.new_replica,
               CS__MAX_SCALE_DOWN_ATTEMPTS);
-    return cs_err_set(err, CS_EMIGRATION_FAILED,
-                      "volume %s: the new replica %s could not be removed after %d attempts; the journal keeps the rollback pending",
-                      m->j.pv_name, m->j.new_replica, CS__MAX_SCALE_DOWN_ATTEMPTS);
+    return cs_err_set(
+        err, CS_EMIGRATION_FAILED,
+        "volume %s: the new replica %s could not be removed after %d attempts; the journal keeps the rollback pending",
+        m->j.pv_name, m->j.new_replica, CS__MAX_SCALE_DOWN_ATTEMPTS);
 }
 
 static int cs__wait_sync(cs__mig_t *m, cs_err_t *err);
@@ -334,8 +338,10 @@ static int cs__scale_down(cs__mig_t *m, cs_err_t *err)
              * leave fewer healthy replicas than before. Wait (bounded). */
             if (ops->now_ms(ops->ctx) - m->j.started_ms >= m->j.timeout_ms) {
                 char why[256];
-                snprintf(why, sizeof why, "the volume has too few healthy replicas to remove the old one %s; "
-                         "every replica is kept (%d)", m->j.old_replica, v.num_replicas);
+                snprintf(why, sizeof why,
+                         "the volume has too few healthy replicas to remove the old one %s; "
+                         "every replica is kept (%d)",
+                         m->j.old_replica, v.num_replicas);
                 cs__event(m, true, "MigrationScaleDownFailed", "%s", why);
                 return cs__finish(m, CS_MIGRATION_FAILED, why, err);
             }
@@ -363,8 +369,8 @@ static int cs__scale_down(cs__mig_t *m, cs_err_t *err)
             return cs__suspend(m);
     }
     char why[256];
-    snprintf(why, sizeof why, "the old replica %s was still attached after %d scale-down attempts",
-             m->j.old_replica, CS__MAX_SCALE_DOWN_ATTEMPTS);
+    snprintf(why, sizeof why, "the old replica %s was still attached after %d scale-down attempts", m->j.old_replica,
+             CS__MAX_SCALE_DOWN_ATTEMPTS);
     cs__event(m, true, "MigrationScaleDownFailed", "%s; the volume keeps %d replicas", why, m->j.replicas_before + 1);
     /* The extra replica is healthy: keeping it loses nothing. Record the
      * failure and clear the journal so a person can decide. */
@@ -399,8 +405,10 @@ static int cs__wait_sync(cs__mig_t *m, cs_err_t *err)
             if (nr && cs__healthy(nr)) {
                 /* The new replica is in sync; the volume is not Online because
                  * of another replica. Removing either would cost a healthy one. */
-                snprintf(why, sizeof why, "the new replica %s is in sync but the volume was not Online by the migration "
-                         "timeout of %lld s; every replica is kept", nr->uuid, (long long)(m->j.timeout_ms / 1000));
+                snprintf(why, sizeof why,
+                         "the new replica %s is in sync but the volume was not Online by the migration "
+                         "timeout of %lld s; every replica is kept",
+                         nr->uuid, (long long)(m->j.timeout_ms / 1000));
                 cs__event(m, true, "MigrationTimedOut", "%s", why);
                 return cs__finish(m, CS_MIGRATION_TIMED_OUT, why, err);
             }
@@ -556,8 +564,8 @@ static int cs__scale_up(cs__mig_t *m, cs_err_t *err)
 static int cs__nop_sleep_guard(const cs_migrator_ops_t *ops, cs_err_t *err)
 {
     if (!ops || !ops->get_volume || !ops->list_pools || !ops->set_replica_count || !ops->pool_label_put ||
-        !ops->pool_label_delete || !ops->nexus_child_delete || !ops->journal_write || !ops->now_ms ||
-        !ops->sleep_ms || !ops->placement_lock || !ops->placement_unlock)
+        !ops->pool_label_delete || !ops->nexus_child_delete || !ops->journal_write || !ops->now_ms || !ops->sleep_ms ||
+        !ops->placement_lock || !ops->placement_unlock)
         return cs_err_set(err, CS_EINVAL, "migrator: every operation must be provided");
     return 0;
 }
@@ -569,8 +577,11 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
     int rc = cs__nop_sleep_guard(ops, err);
     if (rc != 0)
         return rc;
-    cs__mig_t m = {.ops = ops, .poll_ms = req->poll_ms > 0 ? req->poll_ms : 10000, .preserve = req->preservation_mode,
-                   .stop = stop, .res = result};
+    cs__mig_t m = {.ops = ops,
+                   .poll_ms = req->poll_ms > 0 ? req->poll_ms : 10000,
+                   .preserve = req->preservation_mode,
+                   .stop = stop,
+                   .res = result};
     cs_mig_journal_t *j = &m.j;
     snprintf(j->policy, sizeof j->policy, "%s", req->policy ? req->policy : "");
     snprintf(j->pv_name, sizeof j->pv_name, "%s", req->pv_name);
@@ -614,7 +625,8 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
         }
     if (!key_included)
         return cs__refuse(&m, CS_MIG_REFUSAL_NOT_STEERABLE, CS_EMIGRATION_FAILED, err,
-                          "%s cannot be steered: its pool topology does not include the placement label \"%s\" (give its StorageClass poolHasTopologyKey: %s)",
+                          "%s cannot be steered: its pool topology does not include the placement label \"%s\" (give "
+                          "its StorageClass poolHasTopologyKey: %s)",
                           j->pv_name, j->placement_key, j->placement_key);
     const cs_mig_replica_t *old = NULL;
     for (size_t i = 0; i < v.replica_count; i++) {
@@ -645,8 +657,7 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
                         "%s: target pool %s is not Online", j->pv_name, j->target_pool);
     else if (target->used > target->capacity || target->capacity - target->used < v.size)
         rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_FULL, CS_ENO_SUITABLE_POOL, err,
-                        "%s: target pool %s has %llu bytes free, the volume needs %llu",
-                        j->pv_name, j->target_pool,
+                        "%s: target pool %s has %llu bytes free, the volume needs %llu", j->pv_name, j->target_pool,
                         (unsigned long long)(target->used > target->capacity ? 0 : target->capacity - target->used),
                         (unsigned long long)v.size);
     else
@@ -669,8 +680,12 @@ int cs_migration_resume(const cs_migrator_ops_t *ops, const cs_mig_journal_t *jo
     int rc = cs__nop_sleep_guard(ops, err);
     if (rc != 0)
         return rc;
-    cs__mig_t m = {.ops = ops, .j = *journal, .poll_ms = poll_ms > 0 ? poll_ms : 10000,
-                   .preserve = preservation_mode, .stop = stop, .res = result};
+    cs__mig_t m = {.ops = ops,
+                   .j = *journal,
+                   .poll_ms = poll_ms > 0 ? poll_ms : 10000,
+                   .preserve = preservation_mode,
+                   .stop = stop,
+                   .res = result};
     cs__event(&m, false, "MigrationResumed", "resuming the migration of %s at step %s", m.j.pv_name,
               cs_mig_step_name(m.j.step));
     switch (m.j.step) {

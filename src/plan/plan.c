@@ -8,7 +8,9 @@
 #include "couchestor/duration.h"
 
 #define CS__ONE(name, text) +1
-enum { CS__NREASONS = 0 CS_PLAN_REASONS(CS__ONE) };
+enum {
+    CS__NREASONS = 0 CS_PLAN_REASONS(CS__ONE)
+};
 #undef CS__ONE
 static const char *const cs__reason_texts[] = {
 #define CS__TEXT(name, text) text,
@@ -20,9 +22,9 @@ const char *cs_plan_reason_name(cs_plan_reason_t reason)
 {
     /* Event reasons are CamelCase: "NO_ELIGIBLE_POOL" -> "NoEligiblePool". */
     static const char *const camel[] = {
-        "Promote", "Demote", "InPlace", "Hysteresis", "InBand", "UnknownIOPS", "UnknownTier", "NotFound",
-        "Unpublished", "NotOnline", "AlreadyMigrating", "Cooldown", "Backoff", "Refused", "NoTierSelector",
-        "NoEligiblePool", "PolicyLimit", "GlobalLimit", "DryRun",
+        "Promote",        "Demote",         "InPlace",     "Hysteresis",       "InBand",   "UnknownIOPS", "UnknownTier",
+        "NotFound",       "Unpublished",    "NotOnline",   "AlreadyMigrating", "Cooldown", "Backoff",     "Refused",
+        "NoTierSelector", "NoEligiblePool", "PolicyLimit", "GlobalLimit",      "DryRun",
     };
     _Static_assert(sizeof camel / sizeof camel[0] == CS__NREASONS, "one CamelCase name per reason");
     if ((size_t)reason >= sizeof camel / sizeof camel[0])
@@ -56,8 +58,7 @@ cs_tier_t cs_plan_pool_tier(const cs_storage_policy_spec_t *spec, const cs_label
         cs_selector_matches(spec->hot_pool_selector, labels))
         return CS_TIER_HOT;
     if (cs_storage_policy_has_warm_tier(spec) && spec->warm_pool_selector &&
-        !cs_selector_is_empty(spec->warm_pool_selector) &&
-        cs_selector_matches(spec->warm_pool_selector, labels))
+        !cs_selector_is_empty(spec->warm_pool_selector) && cs_selector_matches(spec->warm_pool_selector, labels))
         return CS_TIER_WARM;
     if (spec->cold_pool_selector && !cs_selector_is_empty(spec->cold_pool_selector) &&
         cs_selector_matches(spec->cold_pool_selector, labels))
@@ -78,8 +79,7 @@ cs_tier_t cs_plan_wanted_tier(const cs_storage_policy_spec_t *spec, double iops)
 
 bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan_volume_t *v)
 {
-    if (!v->storage_class || !spec->storage_class_name ||
-        strcmp(v->storage_class, spec->storage_class_name) != 0)
+    if (!v->storage_class || !spec->storage_class_name || strcmp(v->storage_class, spec->storage_class_name) != 0)
         return false;
     if (spec->volume_selector && !cs_selector_matches(spec->volume_selector, v->labels))
         return false;
@@ -88,8 +88,9 @@ bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan
 
 static bool cs__has_selector(const cs_storage_policy_spec_t *spec, cs_tier_t tier)
 {
-    const cs_selector_t *s = tier == CS_TIER_HOT    ? spec->hot_pool_selector
-                             : tier == CS_TIER_WARM ? (cs_storage_policy_has_warm_tier(spec) ? spec->warm_pool_selector : NULL)
+    const cs_selector_t *s = tier == CS_TIER_HOT ? spec->hot_pool_selector
+                             : tier == CS_TIER_WARM
+                                 ? (cs_storage_policy_has_warm_tier(spec) ? spec->warm_pool_selector : NULL)
                              : tier == CS_TIER_COLD ? spec->cold_pool_selector
                                                     : NULL;
     return s && !cs_selector_is_empty(s);
@@ -131,8 +132,8 @@ static long cs__pool_find(const cs__pools_t *pools, const char *id)
 }
 
 typedef struct {
-    size_t item;     /* index into plan items */
-    int promote;     /* 1 when moving to a hotter tier */
+    size_t item; /* index into plan items */
+    int promote; /* 1 when moving to a hotter tier */
     double iops;
     const char *name;
 } cs__candidate_t;
@@ -209,7 +210,8 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
         free(pools.reserved);
         free(cands);
         cs_plan_free(out);
-        return cs_err_set(err, CS_ENOMEM, "plan for policy '%s': out of memory", in->policy_name ? in->policy_name : "");
+        return cs_err_set(err, CS_ENOMEM, "plan for policy '%s': out of memory",
+                          in->policy_name ? in->policy_name : "");
     }
     for (size_t i = 0; i < in->pool_count; i++) {
         pools.order[i] = i;
@@ -251,7 +253,9 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
                 break;
             }
         bool single = tiers && (tiers & (tiers - 1)) == 0 && !unknown_pool;
-        it->current = single ? (top_rank == 3 ? CS_TIER_HOT : top_rank == 2 ? CS_TIER_WARM : CS_TIER_COLD)
+        it->current = single ? (top_rank == 3   ? CS_TIER_HOT
+                                : top_rank == 2 ? CS_TIER_WARM
+                                                : CS_TIER_COLD)
                              : CS_TIER_UNKNOWN;
         /* Count the volume where most of its replicas are (hotter on a tie),
          * so that hot + warm + cold covers every volume with a known tier. */
@@ -441,8 +445,10 @@ const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t 
         break;
     case CS_PLAN_REASON_REFUSED:
         cs_duration_format((v->refused_until - in->now) * CS_NSEC_PER_SEC, left, sizeof left);
-        snprintf(buf, len, "IOPS %.1f wants %s; its last migration was refused (see its MigrationRefused Event), "
-                 "next attempt in %s", v->iops, want, left);
+        snprintf(buf, len,
+                 "IOPS %.1f wants %s; its last migration was refused (see its MigrationRefused Event), "
+                 "next attempt in %s",
+                 v->iops, want, left);
         break;
     case CS_PLAN_REASON_UNPUBLISHED:
         snprintf(buf, len, "IOPS %.1f wants %s; the volume has no target", v->iops, want);
@@ -456,7 +462,8 @@ const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t 
         break;
     case CS_PLAN_REASON_POLICY_LIMIT:
         snprintf(buf, len, "IOPS %.1f wants %s; %u of maxConcurrentMigrations %lld running", v->iops, want,
-                 (unsigned)it->running, (long long)(spec->max_concurrent_migrations > 0 ? spec->max_concurrent_migrations : 0));
+                 (unsigned)it->running,
+                 (long long)(spec->max_concurrent_migrations > 0 ? spec->max_concurrent_migrations : 0));
         break;
     case CS_PLAN_REASON_GLOBAL_LIMIT:
         snprintf(buf, len, "IOPS %.1f wants %s; the operator-wide limit is reached", v->iops, want);

@@ -66,8 +66,8 @@ int cs_prom_new(const cs_prom_options_t *opts, cs_prom_t **out, cs_err_t *err)
     if (rc == 0) {
         p->set_count = 1;
         size_t n = 0;
-        rc = cs__prom_sets_parse(opts->fallbacks, "prometheus fallback metrics", &p->sets[1],
-                                 CS_PROM_MAX_SETS - 1, &n, err);
+        rc = cs__prom_sets_parse(opts->fallbacks, "prometheus fallback metrics", &p->sets[1], CS_PROM_MAX_SETS - 1, &n,
+                                 err);
         p->set_count += n;
     }
     if (rc) {
@@ -141,7 +141,8 @@ static int cs__transport_error(const cs_prom_t *p, int rc, const cs_err_t *herr,
         return cs_err_set(err, CS_ENOMEM, "Prometheus request: out of memory");
     return cs_err_set(err, CS_EPROM_CONNECTION,
                       "Prometheus at %s is unreachable (%s): %s; check prometheus_url and that "
-                      "Prometheus is running", p->url, cs_err_name(rc), herr->msg);
+                      "Prometheus is running",
+                      p->url, cs_err_name(rc), herr->msg);
 }
 
 static int cs__simple_get(cs_prom_t *p, const char *path, cs_err_t *err)
@@ -162,8 +163,8 @@ static int cs__simple_get(cs_prom_t *p, const char *path, cs_err_t *err)
     if (resp.status != 200) {
         char snip[160];
         cs__prom_snippet(resp.body, resp.body_len, snip, sizeof snip);
-        rc = cs_err_set(err, CS_EPROM_CONNECTION, "Prometheus at %s answered HTTP %ld to GET %s: %s",
-                        p->url, resp.status, path, *snip ? snip : "(empty body)");
+        rc = cs_err_set(err, CS_EPROM_CONNECTION, "Prometheus at %s answered HTTP %ld to GET %s: %s", p->url,
+                        resp.status, path, *snip ? snip : "(empty body)");
     }
     cs_http_response_free(&resp);
     return rc;
@@ -198,16 +199,15 @@ static int cs__sink(void *ctx, const char *data, size_t len)
     return 0;
 }
 
-int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_prom_result_t *out,
-                  cs_err_t *err)
+int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_prom_result_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (!promql || !*promql)
         return cs_err_set(err, CS_EINVAL, "Prometheus query: empty PromQL");
     size_t qlen = strlen(promql);
     if (qlen > CS_PROM_MAX_QUERY)
-        return cs_err_set(err, CS_EINVAL, "Prometheus query: %zu bytes of PromQL exceed the limit of %d",
-                          qlen, CS_PROM_MAX_QUERY);
+        return cs_err_set(err, CS_EINVAL, "Prometheus query: %zu bytes of PromQL exceed the limit of %d", qlen,
+                          CS_PROM_MAX_QUERY);
     char *q = cs_http_escape(promql);
     if (!q)
         return cs_err_set(err, CS_ENOMEM, "Prometheus query: out of memory");
@@ -259,8 +259,7 @@ int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_pr
         rc = cs__prom_decoder_finish(sink.dec, resp.status, out, err);
     } else {
         cs_prom_result_t ignored;
-        rc = cs_prom_decode(resp.status, resp.body, resp.body_len, key_label, p->max_series,
-                            &ignored, err);
+        rc = cs_prom_decode(resp.status, resp.body, resp.body_len, key_label, p->max_series, &ignored, err);
         if (rc == 0) { /* cannot happen for a non-2xx status; be safe */
             cs_prom_result_free(&ignored);
             rc = cs_err_set(err, CS_EPROM_QUERY, "Prometheus answered HTTP %ld", resp.status);

@@ -16,8 +16,17 @@
 #define CS__PROM_MAX_STRING (1024 * 1024)
 #define CS__PROM_MAX_VALUE_TEXT 64
 
-enum { ST_MISSING, ST_SUCCESS, ST_ERROR, ST_OTHER };
-enum { SHAPE_NONE, SHAPE_SAMPLES, SHAPE_PAIR };
+enum {
+    ST_MISSING,
+    ST_SUCCESS,
+    ST_ERROR,
+    ST_OTHER
+};
+enum {
+    SHAPE_NONE,
+    SHAPE_SAMPLES,
+    SHAPE_PAIR
+};
 
 struct cs_prom_decoder_s {
     cs_jstream_t *js;
@@ -147,8 +156,8 @@ const char *cs__prom_snippet(const char *body, size_t len, char *buf, size_t cap
 
 /* ---- event handling ---- */
 
-#define CS__KEY_IS(ev, lit) ((ev)->key && (ev)->key_len == sizeof(lit) - 1 && \
-                             memcmp((ev)->key, lit, sizeof(lit) - 1) == 0)
+#define CS__KEY_IS(ev, lit) \
+    ((ev)->key && (ev)->key_len == sizeof(lit) - 1 && memcmp((ev)->key, lit, sizeof(lit) - 1) == 0)
 
 static int cs__streq(const char *a, const char *lit)
 {
@@ -177,8 +186,7 @@ static const char *cs__kind_name(cs_jstream_kind_t k)
     return "value";
 }
 
-static int cs__fail(cs_jstream_t *js, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int cs__fail(cs_jstream_t *js, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int cs__fail(cs_jstream_t *js, int code, const char *fmt, ...)
 {
     char msg[CS_ERR_MSG_MAX];
@@ -214,19 +222,18 @@ static int cs__end_sample(cs_prom_decoder_t *d, cs_jstream_t *js, size_t index)
     d->in_sample = 0;
     cs_prom_result_t *r = &d->res;
     if (r->series + d->matrix_series >= d->max_series)
-        return cs__fail(js, CS_ETOOBIG, "data.result has more than %zu series (the limit)",
-                        d->max_series);
+        return cs__fail(js, CS_ETOOBIG, "data.result has more than %zu series (the limit)", d->max_series);
     if (d->s_histogram)
         return cs__fail(js, CS_EPARSE,
                         "data.result[%zu] is a native histogram sample, which this client does "
-                        "not decode (query a counter or gauge)", index);
+                        "not decode (query a counter or gauge)",
+                        index);
     if (d->s_matrix) {
         d->matrix_series++;
         return 0;
     }
     if (d->s_value_n != 2 || !d->s_value_ok)
-        return cs__fail(js, CS_EPARSE,
-                        "data.result[%zu] has no \"value\": [<time>, \"<value>\"]", index);
+        return cs__fail(js, CS_EPARSE, "data.result[%zu] has no \"value\": [<time>, \"<value>\"]", index);
     r->series++;
     r->time = d->s_time;
     if (!d->s_has_key) {
@@ -263,18 +270,15 @@ static int cs__on_result(cs_prom_decoder_t *d, cs_jstream_t *js, const cs_jstrea
             if (idx == 0 && ev->kind != CS_JS_STRING) {
                 d->pair_time = ev->d;
             } else if (idx == 1 && ev->kind == CS_JS_STRING) {
-                d->pair_value_ok =
-                    cs__parse_value(d->c_locale, ev->text, ev->text_len, &d->pair_value) == 0;
+                d->pair_value_ok = cs__parse_value(d->c_locale, ev->text, ev->text_len, &d->pair_value) == 0;
             } else {
-                return cs__fail(js, CS_EPARSE,
-                                "data.result[%zu]: a scalar result must be [<time>, \"<value>\"]",
-                                idx);
+                return cs__fail(js, CS_EPARSE, "data.result[%zu]: a scalar result must be [<time>, \"<value>\"]", idx);
             }
             d->pair_n++;
             return 0;
         default:
-            return cs__fail(js, CS_EPARSE, "data.result[%zu] is a %s; expected a sample object",
-                            idx, cs__kind_name(ev->kind));
+            return cs__fail(js, CS_EPARSE, "data.result[%zu] is a %s; expected a sample object", idx,
+                            cs__kind_name(ev->kind));
         }
     }
     if (!d->in_sample)
@@ -329,8 +333,7 @@ static int cs__on_result(cs_prom_decoder_t *d, cs_jstream_t *js, const cs_jstrea
             }
             d->s_value_ok = 1;
         } else {
-            return cs__fail(js, CS_EPARSE,
-                            "data.result[].value must be [<time>, \"<value>\"]; element %zu is a %s",
+            return cs__fail(js, CS_EPARSE, "data.result[].value must be [<time>, \"<value>\"]; element %zu is a %s",
                             ev->index, cs__kind_name(ev->kind));
         }
         d->s_value_n++;
@@ -344,19 +347,17 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
     size_t depth = ev->depth;
     if (depth == 0) {
         if (ev->kind != CS_JS_MAP_START && ev->kind != CS_JS_MAP_END)
-            return cs__fail(js, CS_EPARSE, "the reply is a JSON %s, not an object",
-                            cs__kind_name(ev->kind));
+            return cs__fail(js, CS_EPARSE, "the reply is a JSON %s, not an object", cs__kind_name(ev->kind));
         return 0;
     }
     if (depth == 1) {
         if (CS__KEY_IS(ev, "status")) {
             if (ev->kind != CS_JS_STRING)
-                return cs__fail(js, CS_EPARSE, "\"status\" is a %s; expected a string",
-                                cs__kind_name(ev->kind));
+                return cs__fail(js, CS_EPARSE, "\"status\" is a %s; expected a string", cs__kind_name(ev->kind));
             cs__copy_text(d->status_text, sizeof d->status_text, ev);
             d->status = strcmp(d->status_text, "success") == 0 ? ST_SUCCESS
                         : strcmp(d->status_text, "error") == 0 ? ST_ERROR
-                                                                : ST_OTHER;
+                                                               : ST_OTHER;
         } else if (CS__KEY_IS(ev, "errorType") && ev->kind == CS_JS_STRING) {
             cs__copy_text(d->error_type, sizeof d->error_type, ev);
             d->has_error_type = 1;
@@ -365,8 +366,7 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
             d->has_error = 1;
         } else if (CS__KEY_IS(ev, "warnings")) {
             if (ev->kind != CS_JS_ARRAY_START && ev->kind != CS_JS_ARRAY_END && ev->kind != CS_JS_NULL)
-                return cs__fail(js, CS_EPARSE, "\"warnings\" is a %s; expected an array",
-                                cs__kind_name(ev->kind));
+                return cs__fail(js, CS_EPARSE, "\"warnings\" is a %s; expected an array", cs__kind_name(ev->kind));
         } else if (CS__KEY_IS(ev, "data")) {
             if (ev->kind == CS_JS_MAP_START) {
                 d->in_data = 1;
@@ -374,8 +374,7 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
             } else if (ev->kind == CS_JS_MAP_END) {
                 d->in_data = 0;
             } else if (ev->kind != CS_JS_NULL) {
-                return cs__fail(js, CS_EPARSE, "\"data\" is a %s; expected an object",
-                                cs__kind_name(ev->kind));
+                return cs__fail(js, CS_EPARSE, "\"data\" is a %s; expected an object", cs__kind_name(ev->kind));
             }
         }
         return 0;
@@ -394,8 +393,7 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
             return 0;
         if (CS__KEY_IS(ev, "resultType")) {
             if (ev->kind != CS_JS_STRING)
-                return cs__fail(js, CS_EPARSE, "data.resultType is a %s; expected a string",
-                                cs__kind_name(ev->kind));
+                return cs__fail(js, CS_EPARSE, "data.resultType is a %s; expected a string", cs__kind_name(ev->kind));
             cs__copy_text(d->result_type, sizeof d->result_type, ev);
             d->has_result_type = 1;
         } else if (CS__KEY_IS(ev, "result")) {
@@ -405,8 +403,7 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
             } else if (ev->kind == CS_JS_ARRAY_END) {
                 d->in_result = 0;
             } else if (ev->kind != CS_JS_NULL) {
-                return cs__fail(js, CS_EPARSE, "data.result is a %s; expected an array",
-                                cs__kind_name(ev->kind));
+                return cs__fail(js, CS_EPARSE, "data.result is a %s; expected an array", cs__kind_name(ev->kind));
             }
         }
         return 0;
@@ -418,8 +415,7 @@ static int cs__on_event(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *e
 
 /* ---- public ---- */
 
-int cs_prom_decoder_new(const char *key_label, size_t max_series, cs_prom_decoder_t **out,
-                        cs_err_t *err)
+int cs_prom_decoder_new(const char *key_label, size_t max_series, cs_prom_decoder_t **out, cs_err_t *err)
 {
     *out = NULL;
     cs_prom_decoder_t *d = calloc(1, sizeof *d);
@@ -491,13 +487,11 @@ static int cs__query_error(const cs_prom_decoder_t *d, long http_status, cs_err_
     char code[32] = "";
     if (http_status)
         snprintf(code, sizeof code, "HTTP %ld, ", http_status);
-    return cs_err_set(err, CS_EPROM_QUERY, "Prometheus rejected the query (%serrorType %s): %s",
-                      code, d->has_error_type ? d->error_type : "(none)",
-                      d->has_error ? d->error : "(no error message)");
+    return cs_err_set(err, CS_EPROM_QUERY, "Prometheus rejected the query (%serrorType %s): %s", code,
+                      d->has_error_type ? d->error_type : "(none)", d->has_error ? d->error : "(no error message)");
 }
 
-int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_result_t *out,
-                            cs_err_t *err)
+int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_result_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     int rc = cs_jstream_finish(d->js, err);
@@ -512,7 +506,8 @@ int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_resu
     if (d->status == ST_OTHER)
         return cs_err_set(err, CS_EPROM_RESPONSE_PARSE,
                           "Prometheus reply could not be parsed: \"status\" is \"%s\", expected "
-                          "\"success\" or \"error\"", d->status_text);
+                          "\"success\" or \"error\"",
+                          d->status_text);
     if (!d->has_data || !d->has_result_type)
         return cs_err_set(err, CS_EPROM_RESPONSE_PARSE,
                           "Prometheus reply could not be parsed: status success without "
@@ -520,11 +515,9 @@ int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_resu
     cs_prom_result_type_t t;
     if (cs__type_of(d->result_type, &t) != 0)
         return cs_err_set(err, CS_EPROM_RESPONSE_PARSE,
-                          "Prometheus reply could not be parsed: unknown data.resultType \"%s\"",
-                          d->result_type);
+                          "Prometheus reply could not be parsed: unknown data.resultType \"%s\"", d->result_type);
     if (!d->has_result)
-        return cs_err_set(err, CS_EPROM_RESPONSE_PARSE,
-                          "Prometheus reply could not be parsed: data.result is missing");
+        return cs_err_set(err, CS_EPROM_RESPONSE_PARSE, "Prometheus reply could not be parsed: data.result is missing");
     const char *bad = NULL;
     switch (t) {
     case CS_PROM_RESULT_VECTOR:
@@ -549,7 +542,8 @@ int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_resu
     if (bad)
         return cs_err_set(err, CS_EPROM_RESPONSE_PARSE,
                           "Prometheus reply could not be parsed: resultType is \"%s\" but the "
-                          "result does not match (%s)", d->result_type, bad);
+                          "result does not match (%s)",
+                          d->result_type, bad);
     *out = d->res;
     out->type = t;
     if (t == CS_PROM_RESULT_MATRIX)
@@ -572,8 +566,7 @@ int cs_prom_decoder_finish(cs_prom_decoder_t *d, cs_prom_result_t *out, cs_err_t
 }
 
 /* A non-2xx reply: Prometheus' own JSON error, or something in front of it. */
-static int cs__http_error(long status, const char *body, size_t len, const char *key_label,
-                          cs_err_t *err)
+static int cs__http_error(long status, const char *body, size_t len, const char *key_label, cs_err_t *err)
 {
     cs_prom_decoder_t *d = NULL;
     int rc = cs_prom_decoder_new(key_label, 0, &d, err);
@@ -595,25 +588,25 @@ static int cs__http_error(long status, const char *body, size_t len, const char 
         cs_prom_result_free(&res);
         return cs_err_set(err, CS_EPROM_QUERY,
                           "Prometheus answered HTTP %ld with a success body; treating it as a "
-                          "failed query", status);
+                          "failed query",
+                          status);
     }
     char snip[160];
     cs__prom_snippet(body, len, snip, sizeof snip);
     if (status == 502 || status == 503 || status == 504)
-        return cs_err_set(err, CS_EPROM_CONNECTION,
-                          "Prometheus (or a proxy in front of it) answered HTTP %ld: %s",
+        return cs_err_set(err, CS_EPROM_CONNECTION, "Prometheus (or a proxy in front of it) answered HTTP %ld: %s",
                           status, *snip ? snip : "(empty body)");
     const char *hint = "";
     if (status == 401 || status == 403)
         hint = " (check the Prometheus basic auth user/password or bearer token)";
     else if (status == 404)
         hint = " (is the URL the Prometheus base URL, including any path prefix?)";
-    return cs_err_set(err, CS_EPROM_QUERY, "Prometheus answered HTTP %ld, not a Prometheus reply%s: %s",
-                      status, hint, *snip ? snip : "(empty body)");
+    return cs_err_set(err, CS_EPROM_QUERY, "Prometheus answered HTTP %ld, not a Prometheus reply%s: %s", status, hint,
+                      *snip ? snip : "(empty body)");
 }
 
-int cs_prom_decode(long http_status, const char *body, size_t len, const char *key_label,
-                   size_t max_series, cs_prom_result_t *out, cs_err_t *err)
+int cs_prom_decode(long http_status, const char *body, size_t len, const char *key_label, size_t max_series,
+                   cs_prom_result_t *out, cs_err_t *err)
 {
     memset(out, 0, sizeof *out);
     if (!body)

@@ -14,8 +14,7 @@ int cs__prom_vector_add(cs_prom_vector_t *v, const char *key, size_t len, double
 uint32_t cs__prom_hash(const char *s, size_t len);
 
 /* decode.c: finishes a decoder for a reply of HTTP status http_status. */
-int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_result_t *out,
-                            cs_err_t *err);
+int cs__prom_decoder_finish(cs_prom_decoder_t *d, long http_status, cs_prom_result_t *out, cs_err_t *err);
 /* Printable, bounded excerpt of an HTTP body for messages. */
 const char *cs__prom_snippet(const char *body, size_t len, char *buf, size_t cap);
 
@@ -26,16 +25,14 @@ typedef struct cs__prom_set_s {
 } cs__prom_set_t;
 
 /* Parses "a+b" into set (names malloc'd); what names the option in messages. */
-int cs__prom_set_parse(const char *text, size_t len, const char *what, cs__prom_set_t *set,
-                       cs_err_t *err);
+int cs__prom_set_parse(const char *text, size_t len, const char *what, cs__prom_set_t *set, cs_err_t *err);
 void cs__prom_set_free(cs__prom_set_t *set);
 /* Splits "a+b,c" into sets; *count receives how many. */
-int cs__prom_sets_parse(const char *text, const char *what, cs__prom_set_t *sets, size_t max,
-                        size_t *count, cs_err_t *err);
-int cs__prom_selector_check(const char *sel, cs_err_t *err);
-int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char *selector,
-                        const char *volume, int64_t window_ns, char *buf, size_t len,
+int cs__prom_sets_parse(const char *text, const char *what, cs__prom_set_t *sets, size_t max, size_t *count,
                         cs_err_t *err);
+int cs__prom_selector_check(const char *sel, cs_err_t *err);
+int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char *selector, const char *volume,
+                        int64_t window_ns, char *buf, size_t len, cs_err_t *err);
 int cs__prom_metric_name_ok(const char *s, size_t len);
 int cs__prom_label_name_ok(const char *s, size_t len);
 

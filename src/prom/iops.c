@@ -25,8 +25,7 @@ void cs_prom_cache_clear(cs_prom_t *p)
     pthread_mutex_unlock(&p->cache_lock);
 }
 
-static cs__prom_centry_t *cs__cache_slot(cs__prom_centry_t *tab, size_t cap, const char *key,
-                                         uint32_t h)
+static cs__prom_centry_t *cs__cache_slot(cs__prom_centry_t *tab, size_t cap, const char *key, uint32_t h)
 {
     size_t mask = cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -65,13 +64,11 @@ static int cs__cache_rehash(cs_prom_t *p, size_t want, int64_t now)
     return 0;
 }
 
-static int cs__cache_get(cs_prom_t *p, const char *volume, int64_t window_ns, int64_t now,
-                         cs_prom_iops_t *out)
+static int cs__cache_get(cs_prom_t *p, const char *volume, int64_t window_ns, int64_t now, cs_prom_iops_t *out)
 {
     if (p->ttl_ns <= 0 || !p->cache_cap)
         return 0;
-    const cs__prom_centry_t *e =
-        cs__cache_slot(p->cache, p->cache_cap, volume, cs__prom_hash(volume, strlen(volume)));
+    const cs__prom_centry_t *e = cs__cache_slot(p->cache, p->cache_cap, volume, cs__prom_hash(volume, strlen(volume)));
     if (!e->key || e->window_ns != window_ns || e->expires_ns <= now)
         return 0;
     out->state = e->state;
@@ -82,8 +79,7 @@ static int cs__cache_get(cs_prom_t *p, const char *volume, int64_t window_ns, in
 }
 
 /* Best effort: a value that cannot be cached is simply asked for again. */
-static void cs__cache_put(cs_prom_t *p, const char *volume, int64_t window_ns, int64_t now,
-                          const cs_prom_iops_t *v)
+static void cs__cache_put(cs_prom_t *p, const char *volume, int64_t window_ns, int64_t now, const cs_prom_iops_t *v)
 {
     if (p->ttl_ns <= 0)
         return;
@@ -97,7 +93,7 @@ static void cs__cache_put(cs_prom_t *p, const char *volume, int64_t window_ns, i
                 cs__prom_cache_free(p);
             want = p->cache_count + 1;
         }
-        if ((want) * 10 > p->cache_cap * 7 && cs__cache_rehash(p, want * 2, now) != 0)
+        if ((want)*10 > p->cache_cap * 7 && cs__cache_rehash(p, want * 2, now) != 0)
             return;
     }
     uint32_t h = cs__prom_hash(volume, strlen(volume));
@@ -146,18 +142,17 @@ static int cs__fatal(int rc)
     return rc == CS_EPROM_CONNECTION || rc == CS_ECANCELED || rc == CS_ENOMEM;
 }
 
-int cs_prom_iops_promql(const cs_prom_t *p, size_t set, const char *volume, int64_t window_ns,
-                        char *buf, size_t len, cs_err_t *err)
+int cs_prom_iops_promql(const cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, char *buf, size_t len,
+                        cs_err_t *err)
 {
     if (set >= p->set_count)
-        return cs_err_set(err, CS_EINVAL, "metric set %zu does not exist (%zu configured)", set,
-                          p->set_count);
-    return cs__prom_build_iops(&p->sets[set], p->label, p->selector, volume,
-                               window_ns > 0 ? window_ns : p->window_ns, buf, len, err);
+        return cs_err_set(err, CS_EINVAL, "metric set %zu does not exist (%zu configured)", set, p->set_count);
+    return cs__prom_build_iops(&p->sets[set], p->label, p->selector, volume, window_ns > 0 ? window_ns : p->window_ns,
+                               buf, len, err);
 }
 
-static int cs__run_set(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns,
-                       cs_prom_result_t *res, cs_err_t *err)
+static int cs__run_set(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, cs_prom_result_t *res,
+                       cs_err_t *err)
 {
     char q[CS_PROM_MAX_QUERY];
     int rc = cs_prom_iops_promql(p, set, volume, window_ns, q, sizeof q, err);
@@ -169,15 +164,13 @@ static int cs__run_set(cs_prom_t *p, size_t set, const char *volume, int64_t win
     if (res->type != CS_PROM_RESULT_VECTOR) {
         cs_prom_result_type_t t = res->type;
         cs_prom_result_free(res);
-        return cs_err_set(err, CS_EPROM_RESPONSE_PARSE,
-                          "IOPS query for metrics %s returned a %s, expected a vector",
+        return cs_err_set(err, CS_EPROM_RESPONSE_PARSE, "IOPS query for metrics %s returned a %s, expected a vector",
                           p->sets[set].names[0], cs_prom_result_type_name(t));
     }
     return 0;
 }
 
-int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector_t **out,
-                     cs_err_t *err)
+int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector_t **out, cs_err_t *err)
 {
     *out = NULL;
     cs_prom_result_t res;
@@ -190,8 +183,7 @@ int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector
     return 0;
 }
 
-int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_prom_iops_t *out,
-                        cs_err_t *err)
+int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_prom_iops_t *out, cs_err_t *err)
 {
     cs__set_state(out, CS_PROM_IOPS_UNAVAILABLE);
     if (!volume || !*volume)
@@ -246,8 +238,8 @@ int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_
     return 0;
 }
 
-int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns,
-                         cs_prom_iops_t *out, cs_err_t *err)
+int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns, cs_prom_iops_t *out,
+                         cs_err_t *err)
 {
     if (window_ns <= 0)
         window_ns = p->window_ns;

@@ -30,8 +30,8 @@ int cs__prom_metric_name_ok(const char *s, size_t len)
         return 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-                 (i > 0 && c >= '0' && c <= '9');
+        int ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9');
         if (!ok)
             return 0;
     }
@@ -44,8 +44,7 @@ int cs__prom_label_name_ok(const char *s, size_t len)
         return 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                 (i > 0 && c >= '0' && c <= '9');
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
         if (!ok)
             return 0;
     }
@@ -66,8 +65,7 @@ static int cs__is_space(char c)
     return c == ' ' || c == '\t';
 }
 
-int cs__prom_set_parse(const char *text, size_t len, const char *what, cs__prom_set_t *set,
-                       cs_err_t *err)
+int cs__prom_set_parse(const char *text, size_t len, const char *what, cs__prom_set_t *set, cs_err_t *err)
 {
     set->count = 0;
     size_t i = 0;
@@ -89,8 +87,7 @@ int cs__prom_set_parse(const char *text, size_t len, const char *what, cs__prom_
         }
         if (set->count == CS_PROM_MAX_SET_METRICS) {
             cs__prom_set_free(set);
-            return cs_err_set(err, CS_EINVAL, "%s: more than %d metrics in one set", what,
-                              CS_PROM_MAX_SET_METRICS);
+            return cs_err_set(err, CS_EINVAL, "%s: more than %d metrics in one set", what, CS_PROM_MAX_SET_METRICS);
         }
         set->names[set->count] = strndup(text + a, b - a);
         if (!set->names[set->count]) {
@@ -104,8 +101,8 @@ int cs__prom_set_parse(const char *text, size_t len, const char *what, cs__prom_
     }
 }
 
-int cs__prom_sets_parse(const char *text, const char *what, cs__prom_set_t *sets, size_t max,
-                        size_t *count, cs_err_t *err)
+int cs__prom_sets_parse(const char *text, const char *what, cs__prom_set_t *sets, size_t max, size_t *count,
+                        cs_err_t *err)
 {
     *count = 0;
     if (!text)
@@ -168,22 +165,22 @@ int cs__prom_selector_check(const char *sel, cs_err_t *err)
         if (strchr("{}[]()#", c))
             return cs_err_set(err, CS_EINVAL,
                               "prometheus selector: '%c' is not allowed outside quotes (give label "
-                              "matchers only, like job=\"mayastor\",namespace=\"mayastor\")", c);
+                              "matchers only, like job=\"mayastor\",namespace=\"mayastor\")",
+                              c);
     }
     if (quote)
-        return cs_err_set(err, CS_EINVAL, "prometheus selector: unterminated quoted value in \"%.100s\"",
-                          sel);
+        return cs_err_set(err, CS_EINVAL, "prometheus selector: unterminated quoted value in \"%.100s\"", sel);
     return 0;
 }
 
 int cs_prom_quote(const char *s, char *buf, size_t len, size_t *pos)
 {
     size_t p = *pos;
-#define PUT(ch)                         \
-    do {                                \
-        if (p + 1 >= len)               \
-            return CS_ETOOBIG;          \
-        buf[p++] = (ch);                \
+#define PUT(ch)                \
+    do {                       \
+        if (p + 1 >= len)      \
+            return CS_ETOOBIG; \
+        buf[p++] = (ch);       \
     } while (0)
     PUT('"');
     for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
@@ -211,8 +208,7 @@ int cs_prom_quote(const char *s, char *buf, size_t len, size_t *pos)
     return 0;
 }
 
-static int cs__append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int cs__append(char *buf, size_t len, size_t *pos, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int cs__append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 {
     if (*pos >= len)
@@ -239,9 +235,8 @@ static void cs__window(int64_t ns, char *out, size_t len)
         snprintf(out, len, "%" PRId64 "ms", ms);
 }
 
-int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char *selector,
-                        const char *volume, int64_t window_ns, char *buf, size_t len,
-                        cs_err_t *err)
+int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char *selector, const char *volume,
+                        int64_t window_ns, char *buf, size_t len, cs_err_t *err)
 {
     char win[32];
     cs__window(window_ns, win, sizeof win);
@@ -296,43 +291,36 @@ int cs_prom_options_validate(const cs_prom_options_t *opts, cs_err_t *err)
     if (!opts)
         return cs_err_set(err, CS_EINVAL, "prometheus options: NULL");
     if (!opts->url || (strncmp(opts->url, "http://", 7) != 0 && strncmp(opts->url, "https://", 8) != 0))
-        return cs_err_set(err, CS_EINVAL,
-                          "prometheus url: \"%.200s\" must start with http:// or https://",
+        return cs_err_set(err, CS_EINVAL, "prometheus url: \"%.200s\" must start with http:// or https://",
                           opts->url ? opts->url : "");
     if (opts->timeout_ms < 0 || opts->connect_timeout_ms < 0)
         return cs_err_set(err, CS_EINVAL, "prometheus timeout: must not be negative");
     if ((opts->basic_password && *opts->basic_password) && !opts->basic_user)
-        return cs_err_set(err, CS_EINVAL,
-                          "prometheus basic auth: a password was given without a user");
+        return cs_err_set(err, CS_EINVAL, "prometheus basic auth: a password was given without a user");
     cs__prom_set_t sets[CS_PROM_MAX_SETS];
     size_t n = 0;
     if (!opts->metrics || !*opts->metrics)
-        return cs_err_set(err, CS_EINVAL, "prometheus metrics: empty (default %s)",
-                          CS_PROM_DEFAULT_METRICS);
+        return cs_err_set(err, CS_EINVAL, "prometheus metrics: empty (default %s)", CS_PROM_DEFAULT_METRICS);
     int rc = cs__prom_set_parse(opts->metrics, strlen(opts->metrics), "prometheus metrics", &sets[0], err);
     if (rc)
         return rc;
     cs__prom_set_free(&sets[0]);
-    rc = cs__prom_sets_parse(opts->fallbacks, "prometheus fallback metrics", sets,
-                             CS_PROM_MAX_SETS - 1, &n, err);
+    rc = cs__prom_sets_parse(opts->fallbacks, "prometheus fallback metrics", sets, CS_PROM_MAX_SETS - 1, &n, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++)
         cs__prom_set_free(&sets[i]);
     const char *label = opts->label ? opts->label : "";
     if (!cs__prom_label_name_ok(label, strlen(label)))
-        return cs_err_set(err, CS_EINVAL,
-                          "prometheus label: \"%.100s\" is not a valid label name (default %s)",
-                          label, CS_PROM_DEFAULT_LABEL);
+        return cs_err_set(err, CS_EINVAL, "prometheus label: \"%.100s\" is not a valid label name (default %s)", label,
+                          CS_PROM_DEFAULT_LABEL);
     rc = cs__prom_selector_check(opts->selector, err);
     if (rc)
         return rc;
     if (opts->selector && strlen(opts->selector) > CS_PROM_MAX_QUERY / 4)
-        return cs_err_set(err, CS_EINVAL, "prometheus selector: longer than %d bytes",
-                          CS_PROM_MAX_QUERY / 4);
+        return cs_err_set(err, CS_EINVAL, "prometheus selector: longer than %d bytes", CS_PROM_MAX_QUERY / 4);
     if (opts->window_ns < 1000000)
-        return cs_err_set(err, CS_EINVAL,
-                          "prometheus window: must be at least 1ms (use >= 4 scrape intervals)");
+        return cs_err_set(err, CS_EINVAL, "prometheus window: must be at least 1ms (use >= 4 scrape intervals)");
     if (opts->cache_ttl_ns < 0)
         return cs_err_set(err, CS_EINVAL, "prometheus cache TTL: must not be negative");
     return 0;

@@ -21,8 +21,8 @@ struct cs_server_s {
     cs_server_options_t opts;
 };
 
-static cs__mhd_result cs__reply(struct MHD_Connection *c, unsigned code, const char *ctype, char *body,
-                                size_t len, enum MHD_ResponseMemoryMode mode)
+static cs__mhd_result cs__reply(struct MHD_Connection *c, unsigned code, const char *ctype, char *body, size_t len,
+                                enum MHD_ResponseMemoryMode mode)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
     if (!r)
@@ -41,8 +41,8 @@ static cs__mhd_result cs__handle(void *cls, struct MHD_Connection *c, const char
         return cs__reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n", 19,
                          MHD_RESPMEM_PERSISTENT);
     bool serves_metrics = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON)->daemon == s->metrics_d;
-    bool serves_health = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON)->daemon == s->health_d ||
-                         s->health_d == NULL;
+    bool serves_health =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON)->daemon == s->health_d || s->health_d == NULL;
     if (serves_metrics && strcmp(url, "/metrics") == 0 && s->opts.metrics) {
         char *text;
         size_t len;
@@ -111,9 +111,8 @@ static struct MHD_Daemon *cs__start(cs_server_t *s, const char *addr, int *port,
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, (MHD_AccessHandlerCallback)cs__handle, s,
-                                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+                                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
+                                            (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
     if (!d) {
         cs_err_set(err, CS_EIO, "cannot listen on %s (address in use, or not permitted?)", addr);
         return NULL;

@@ -14,8 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cs_err_t err = {0};
     if (cs_config_init(&cfg, &err) != 0)
         abort();
-    if (cs_config_load_text(&cfg, (const char *)data, size, "fuzz.yaml", &err) != 0 &&
-        err.msg[0] == '\0')
+    if (cs_config_load_text(&cfg, (const char *)data, size, "fuzz.yaml", &err) != 0 && err.msg[0] == '\0')
         abort();
     cs_config_free(&cfg);
     json_t *docs = NULL;

@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 5)
         return 0;
     cs_codec_t codec = (cs_codec_t)(data[0] & 3); /* includes unknown codecs */
-    uint32_t raw_len = (uint32_t)data[1] | ((uint32_t)data[2] << 8) | ((uint32_t)data[3] << 16) |
-                       ((uint32_t)data[4] << 24);
+    uint32_t raw_len =
+        (uint32_t)data[1] | ((uint32_t)data[2] << 8) | ((uint32_t)data[3] << 16) | ((uint32_t)data[4] << 24);
     raw_len &= (1u << 20) - 1;
     const uint8_t *src = data + 5;
     size_t n = size - 5;
@@ -34,8 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t clen = 0;
         int used = cs_compress(&cfg, src, n, c, bound, &clen, NULL);
         if (used == CS_CODEC_LZ4) {
-            if (cs_decompress(CS_CODEC_LZ4, c, clen, back, n, n, NULL) != 0 ||
-                memcmp(back, src, n) != 0)
+            if (cs_decompress(CS_CODEC_LZ4, c, clen, back, n, n, NULL) != 0 || memcmp(back, src, n) != 0)
                 abort();
         } else if (used != CS_CODEC_RAW) {
             abort();

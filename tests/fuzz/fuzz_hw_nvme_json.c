@@ -16,8 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     cs_hw_smart_t s;
     cs_hw_smart_init(&s);
-    if (cs_hw_nvme_smart_parse((const char *)data, size, &s.health, &err) == 0 &&
-        s.health.critical_warning > 255)
+    if (cs_hw_nvme_smart_parse((const char *)data, size, &s.health, &err) == 0 && s.health.critical_warning > 255)
         abort();
     return 0;
 }

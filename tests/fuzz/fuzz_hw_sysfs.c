@@ -37,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char sigs[CS_HW_REASON_MAX];
     cs_hw_signatures_detect(data, size, NULL, 0, 0, size, sigs, sizeof sigs);
     size_t half = size / 2;
-    cs_hw_signatures_detect(data, half, data + half, size - half, 0, (uint64_t)size << 20, sigs,
-                            sizeof sigs);
+    cs_hw_signatures_detect(data, half, data + half, size - half, 0, (uint64_t)size << 20, sigs, sizeof sigs);
     cs_hw_signatures_detect(data, half, data + half, size - half, half, size, sigs, sizeof sigs);
     return 0;
 }

@@ -29,8 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t half = size / 2;
         cs_prom_result_t r;
         if (cs_prom_decoder_feed(d, body, half, &err) == 0 &&
-            cs_prom_decoder_feed(d, body + half, size - half, &err) == 0 &&
-            cs_prom_decoder_finish(d, &r, &err) == 0)
+            cs_prom_decoder_feed(d, body + half, size - half, &err) == 0 && cs_prom_decoder_finish(d, &r, &err) == 0)
             cs_prom_result_free(&r);
         cs_prom_decoder_free(d);
     }

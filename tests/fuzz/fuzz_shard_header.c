@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cs_ec_shard_header_parse(out, hs, &h2, &err) != 0)
         abort();
     if (h2.k != h.k || h2.m != h.m || h2.index != h.index || h2.generation != h.generation ||
-        h2.object_length != h.object_length || h2.stripe_count != h.stripe_count ||
-        h2.name_len != h.name_len || memcmp(h2.name, h.name, h.name_len) != 0 ||
+        h2.object_length != h.object_length || h2.stripe_count != h.stripe_count || h2.name_len != h.name_len ||
+        memcmp(h2.name, h.name, h.name_len) != 0 ||
         memcmp(out + CS_EC_SHARD_FIXED, data + CS_EC_SHARD_FIXED, used - CS_EC_SHARD_FIXED) != 0)
         abort();
     free(crcs);

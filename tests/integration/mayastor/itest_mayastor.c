@@ -217,29 +217,30 @@ Test(live, pool_labels)
     cs_mayastor_t *ms = client(w.mayastor_url, 0);
     cs_mayastor_pools_t pools;
     cs_mayastor_err_t err = {0};
-    cr_assert_eq(cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "target", false, &pools,
-                                            &err), 0, "%s", err.err.msg);
+    cr_assert_eq(
+        cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "target", false, &pools, &err), 0,
+        "%s", err.err.msg);
     cr_expect_str_eq(cs_mayastor_pool_label(&pools.items[0], "couchestor.io/placement"), "target");
     cs_mayastor_pools_free(&pools);
     /* same key, same value: no change, success */
-    cr_expect_eq(cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "target", false, NULL,
-                                            &err), 0, "%s", err.err.msg);
+    cr_expect_eq(cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "target", false, NULL, &err),
+                 0, "%s", err.err.msg);
     /* another value without overwrite: 412 */
-    cr_expect_eq(cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "other", false, NULL,
-                                            &err), CS_EMAYASTOR);
+    cr_expect_eq(cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "other", false, NULL, &err),
+                 CS_EMAYASTOR);
     cr_expect_eq(err.http_status, 412);
     cr_expect_eq(err.kind, CS_MAYASTOR_KIND_FAILED_PRECONDITION);
     /* with overwrite */
-    cr_assert_eq(cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "other", true, &pools,
-                                            &err), 0, "%s", err.err.msg);
+    cr_assert_eq(cs_mayastor_pool_label_put(ms, "pool-labels", "couchestor.io/placement", "other", true, &pools, &err),
+                 0, "%s", err.err.msg);
     cr_expect_str_eq(cs_mayastor_pool_label(&pools.items[0], "couchestor.io/placement"), "other");
     cs_mayastor_pools_free(&pools);
     /* the created-by value can be overwritten but not removed */
     cr_expect_eq(cs_mayastor_pool_label_delete(ms, "pool-labels", "openebs.io/created-by", NULL, &err), CS_EMAYASTOR);
     cr_expect_eq(err.http_status, 400);
     cr_expect_eq(err.kind, CS_MAYASTOR_KIND_INVALID_ARGUMENT);
-    cr_assert_eq(cs_mayastor_pool_label_delete(ms, "pool-labels", "couchestor.io/placement", &pools, &err), 0,
-                 "%s", err.err.msg);
+    cr_assert_eq(cs_mayastor_pool_label_delete(ms, "pool-labels", "couchestor.io/placement", &pools, &err), 0, "%s",
+                 err.err.msg);
     cs_mayastor_pools_free(&pools);
     cr_assert_eq(cs_mayastor_pool_get(ms, "pool-labels", &pools, &err), 0, "%s", err.err.msg);
     cr_expect_null(cs_mayastor_pool_label(&pools.items[0], "couchestor.io/placement"));

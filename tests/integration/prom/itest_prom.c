@@ -200,10 +200,12 @@ Test(live, prometheus_errors_are_precise)
     cr_expect_eq(cs_prom_query(p, "rate(volume_num_read_ops[5s", "pv_name", &r, &err), CS_EPROM_QUERY);
     cr_expect(strstr(err.msg, "(HTTP 400, errorType bad_data): invalid parameter \"query\"") != NULL, "%s", err.msg);
     /* rate() over two names keeps identical label sets: Prometheus refuses */
-    cr_expect_eq(cs_prom_query(p, "rate({__name__=~\"volume_num_read_ops|volume_num_write_ops\"}[5s])", "pv_name",
-                               &r, &err), CS_EPROM_QUERY);
+    cr_expect_eq(
+        cs_prom_query(p, "rate({__name__=~\"volume_num_read_ops|volume_num_write_ops\"}[5s])", "pv_name", &r, &err),
+        CS_EPROM_QUERY);
     cr_expect(strstr(err.msg, "(HTTP 422, errorType execution): vector cannot contain metrics with the same "
-                              "labelset") != NULL, "%s", err.msg);
+                              "labelset") != NULL,
+              "%s", err.msg);
     cr_assert_eq(cs_prom_query(p, "scalar(vector(1))/0", NULL, &r, &err), 0, "%s", err.msg);
     cr_expect_eq(r.type, CS_PROM_RESULT_SCALAR);
     cr_expect(isinf(r.scalar));

@@ -77,7 +77,10 @@ static inline json_t *world_request(const char *method, const char *base, const 
     cs_http_client_t *c = NULL;
     cs_err_t err = {0};
     cr_assert_eq(cs_http_client_new(&ho, &c, &err), 0, "%s", err.msg);
-    cs_http_request_t req = {.method = method, .path = path, .body = body, .body_len = body ? strlen(body) : 0,
+    cs_http_request_t req = {.method = method,
+                             .path = path,
+                             .body = body,
+                             .body_len = body ? strlen(body) : 0,
                              .content_type = body ? "application/json" : NULL};
     cs_http_response_t resp;
     int rc = cs_http_do(c, &req, &resp, &err);

@@ -65,23 +65,17 @@ Test(compress, damaged_input_is_an_error_not_a_crash)
     cr_assert_eq(cs_compress(&lz4, src, sizeof src, dst, sizeof dst, &n, NULL), CS_CODEC_LZ4);
     cs_err_t err = {0};
     /* Truncated block. */
-    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, dst, n / 2, out, sizeof out, sizeof src, &err),
-                 CS_EDECOMPRESSION_FAILED);
-    cr_expect(strncmp(err.msg, "CompressionFailed {algorithm: LZ4, reason: ", 43) == 0, "%s",
-              err.msg);
+    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, dst, n / 2, out, sizeof out, sizeof src, &err), CS_EDECOMPRESSION_FAILED);
+    cr_expect(strncmp(err.msg, "CompressionFailed {algorithm: LZ4, reason: ", 43) == 0, "%s", err.msg);
     /* Wrong expected length (block decodes to more than raw_len). */
-    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, dst, n, out, sizeof out, 100, &err),
-                 CS_EDECOMPRESSION_FAILED);
+    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, dst, n, out, sizeof out, 100, &err), CS_EDECOMPRESSION_FAILED);
     /* Garbage. */
     char junk[64];
     memset(junk, 0xff, sizeof junk);
-    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, junk, sizeof junk, out, sizeof out, 4096, &err),
-                 CS_EDECOMPRESSION_FAILED);
-    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, junk, 0, out, sizeof out, 4096, &err),
-                 CS_EDECOMPRESSION_FAILED);
+    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, junk, sizeof junk, out, sizeof out, 4096, &err), CS_EDECOMPRESSION_FAILED);
+    cr_expect_eq(cs_decompress(CS_CODEC_LZ4, junk, 0, out, sizeof out, 4096, &err), CS_EDECOMPRESSION_FAILED);
     /* Raw with the wrong length, unknown codec, small destination. */
-    cr_expect_eq(cs_decompress(CS_CODEC_RAW, junk, 10, out, sizeof out, 11, &err),
-                 CS_EDECOMPRESSION_FAILED);
+    cr_expect_eq(cs_decompress(CS_CODEC_RAW, junk, 10, out, sizeof out, 11, &err), CS_EDECOMPRESSION_FAILED);
     cr_expect_eq(cs_decompress((cs_codec_t)9, junk, 10, out, sizeof out, 10, &err), CS_EINVAL);
     cr_expect_eq(cs_decompress(CS_CODEC_RAW, junk, 10, out, 5, 10, &err), CS_EINVAL);
     cr_expect_eq(cs_decompress(CS_CODEC_RAW, junk, 10, out, sizeof out, 10, &err), 0);

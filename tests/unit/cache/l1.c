@@ -92,8 +92,8 @@ Test(l1, evicts_to_stay_within_capacity_and_calls_back)
 {
     size_t charge = cs_l1_charge(8, 100);
     int evicted = 0;
-    cs_l1_config_t cfg = {.capacity_bytes = charge * 10, .shards = 4, .seed = {1, 1},
-                          .on_evict = on_evict, .evict_ctx = &evicted};
+    cs_l1_config_t cfg = {
+        .capacity_bytes = charge * 10, .shards = 4, .seed = {1, 1}, .on_evict = on_evict, .evict_ctx = &evicted};
     cs_l1_t *l1 = NULL;
     cr_assert_eq(cs_l1_new(&cfg, &l1, NULL), 0);
     char key[9], val[100] = {0};
@@ -204,8 +204,7 @@ Test(l1, values_round_trip_inline_and_out_of_line)
     uint64_t charged = 0;
     for (size_t i = 0; i < nsizes; i++) {
         char key[32];
-        int klen = snprintf(key, sizeof key, "value-of-%zu-bytes%.*s", sizes[i], (int)(i % 7),
-                            "abcdefg");
+        int klen = snprintf(key, sizeof key, "value-of-%zu-bytes%.*s", sizes[i], (int)(i % 7), "abcdefg");
         for (size_t j = 0; j < sizes[i]; j++)
             val[j] = (uint8_t)(j * 31 + i);
         cr_assert_eq(cs_l1_put(l1, key, (size_t)klen, val, sizes[i], (uint32_t)i, NULL), 0);

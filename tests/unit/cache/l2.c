@@ -29,12 +29,14 @@ static void teardown(void)
 
 TestSuite(l2, .init = setup, .fini = teardown);
 
-static cs_l2_t *open_l2(uint64_t cap, uint32_t seg, cs_compress_algo_t algo,
-                        cs_l2_read_mode_t mode)
+static cs_l2_t *open_l2(uint64_t cap, uint32_t seg, cs_compress_algo_t algo, cs_l2_read_mode_t mode)
 {
-    cs_l2_config_t cfg = {.dir = dir, .capacity_bytes = cap, .segment_size = seg,
+    cs_l2_config_t cfg = {.dir = dir,
+                          .capacity_bytes = cap,
+                          .segment_size = seg,
                           .compression = {.algorithm = algo, .min_size = 512},
-                          .read_mode = mode, .shards = 16};
+                          .read_mode = mode,
+                          .shards = 16};
     cs_l2_t *l2 = NULL;
     cs_err_t err = {0};
     cr_assert_eq(cs_l2_open(&cfg, &l2, &err), 0, "%s", err.msg);
@@ -44,8 +46,7 @@ static cs_l2_t *open_l2(uint64_t cap, uint32_t seg, cs_compress_algo_t algo,
 static void fill(uint8_t *v, size_t n, unsigned seed, bool compressible)
 {
     for (size_t i = 0; i < n; i++)
-        v[i] = compressible ? (uint8_t)((i / 64 + seed) & 0xff)
-                            : (uint8_t)((seed * 2654435761u + i * 40503u) >> 7);
+        v[i] = compressible ? (uint8_t)((i / 64 + seed) & 0xff) : (uint8_t)((seed * 2654435761u + i * 40503u) >> 7);
 }
 
 static void put_key(cs_l2_t *l2, int i, size_t n, bool compressible)
@@ -80,13 +81,11 @@ Test(l2, round_trip_in_every_read_mode_and_codec)
     cs_l2_read_mode_t modes[] = {CS_L2_READ_MMAP, CS_L2_READ_PREAD, CS_L2_READ_DIRECT};
     for (int m = 0; m < 3; m++) {
         for (int c = 0; c < 2; c++) {
-            cs_l2_t *l2 = open_l2(8 << 20, 1 << 20, c ? CS_COMPRESS_LZ4 : CS_COMPRESS_NONE,
-                                  modes[m]);
+            cs_l2_t *l2 = open_l2(8 << 20, 1 << 20, c ? CS_COMPRESS_LZ4 : CS_COMPRESS_NONE, modes[m]);
             for (int i = 0; i < 20; i++)
                 put_key(l2, i + 100 * (m * 2 + c), 4096 + (size_t)i * 100, i % 2 == 0);
             for (int i = 0; i < 20; i++)
-                cr_expect_eq(check_key(l2, i + 100 * (m * 2 + c), 4096 + (size_t)i * 100,
-                                       i % 2 == 0), 0);
+                cr_expect_eq(check_key(l2, i + 100 * (m * 2 + c), 4096 + (size_t)i * 100, i % 2 == 0), 0);
             cs_l2_stats_t st;
             cs_l2_stats(l2, &st);
             cr_expect_eq(st.corrupt, 0u);
@@ -224,8 +223,7 @@ static void flip_byte(const char *name, long off)
 Test(l2, flipped_payload_bytes_are_a_counted_miss_never_wrong_data)
 {
     for (int c = 0; c < 2; c++) {
-        cs_l2_t *l2 = open_l2(8 << 20, 1 << 20, c ? CS_COMPRESS_LZ4 : CS_COMPRESS_NONE,
-                              CS_L2_READ_MMAP);
+        cs_l2_t *l2 = open_l2(8 << 20, 1 << 20, c ? CS_COMPRESS_LZ4 : CS_COMPRESS_NONE, CS_L2_READ_MMAP);
         put_key(l2, 7 + c, 8192, c == 1);
         put_key(l2, 100 + c, 8192, c == 1);
         /* The first payload starts the payload area, after the log area. */
@@ -376,8 +374,11 @@ static void write_v1_segment(uint64_t id, int first, int count, size_t vlen)
         size_t klen = (size_t)snprintf(key, sizeof key, "object/%d", i);
         uint8_t v[16384];
         fill(v, vlen, (unsigned)i, false);
-        cs__l2_rec_t r = {.type = CS__L2_REC_PUT, .codec = CS_CODEC_RAW, .klen = (uint16_t)klen,
-                          .plen = (uint32_t)vlen, .vlen = (uint32_t)vlen,
+        cs__l2_rec_t r = {.type = CS__L2_REC_PUT,
+                          .codec = CS_CODEC_RAW,
+                          .klen = (uint16_t)klen,
+                          .plen = (uint32_t)vlen,
+                          .vlen = (uint32_t)vlen,
                           .seq = (uint64_t)i + 1,
                           .vcrc = cs_crc32c(cs_crc32c(0, key, klen), v, vlen),
                           .key = (const uint8_t *)key};

@@ -12,8 +12,12 @@
 static size_t build(uint8_t *buf, const char *key, const uint8_t *val, uint32_t vlen, uint64_t seq)
 {
     size_t klen = strlen(key);
-    cs__l2_rec_t r = {.type = CS__L2_REC_PUT, .codec = CS_CODEC_RAW, .klen = (uint16_t)klen,
-                      .plen = vlen, .vlen = vlen, .seq = seq,
+    cs__l2_rec_t r = {.type = CS__L2_REC_PUT,
+                      .codec = CS_CODEC_RAW,
+                      .klen = (uint16_t)klen,
+                      .plen = vlen,
+                      .vlen = vlen,
+                      .seq = seq,
                       .vcrc = cs_crc32c(cs_crc32c(0, key, klen), val, vlen),
                       .key = (const uint8_t *)key};
     size_t total = cs__l2_rec_size(1, klen, vlen);
@@ -63,8 +67,14 @@ Test(l2_record, v2_round_trip_and_damage)
 {
     uint8_t buf[128];
     const char *key = "key";
-    cs__l2_rec_t w = {.type = CS__L2_REC_PUT, .codec = CS_CODEC_RAW, .klen = 3, .plen = 4096,
-                      .vlen = 4096, .seq = 7, .vcrc = 0x1234, .poff = 8192,
+    cs__l2_rec_t w = {.type = CS__L2_REC_PUT,
+                      .codec = CS_CODEC_RAW,
+                      .klen = 3,
+                      .plen = 4096,
+                      .vlen = 4096,
+                      .seq = 7,
+                      .vcrc = 0x1234,
+                      .poff = 8192,
                       .key = (const uint8_t *)key};
     size_t total = cs__l2_rec_size(2, 3, 4096);
     cr_expect_eq(total, 48u, "the payload is not in the log");
@@ -139,8 +149,7 @@ Test(l2_record, segment_header)
 static uint8_t *slurp(const char *name, size_t *len)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/l2_record/%s", getenv("CS_SOURCE_DIR"),
-             name);
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/l2_record/%s", getenv("CS_SOURCE_DIR"), name);
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "%s", path);
     static uint8_t buf[65536];

@@ -34,7 +34,9 @@ static void teardown(void)
 static const cs_l2_config_t *config(void)
 {
     static cs_l2_config_t cfg;
-    cfg = (cs_l2_config_t){.dir = dir, .capacity_bytes = 64 << 20, .segment_size = 256 << 10,
+    cfg = (cs_l2_config_t){.dir = dir,
+                           .capacity_bytes = 64 << 20,
+                           .segment_size = 256 << 10,
                            .compression = {.algorithm = CS_COMPRESS_LZ4, .min_size = 512}};
     return &cfg;
 }
@@ -115,8 +117,8 @@ Test(l2_restart, sigkill_mid_write_loses_no_acknowledged_entry, .init = setup, .
         close(p[0]);
         int status;
         waitpid(pid, &status, 0);
-        cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-                  "the writer must die by SIGKILL (status %d)", status);
+        cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the writer must die by SIGKILL (status %d)",
+                  status);
         next += 1; /* skip a version that may be half written */
 
         cs_l2_t *l2 = NULL;
@@ -129,8 +131,8 @@ Test(l2_restart, sigkill_mid_write_loses_no_acknowledged_entry, .init = setup, .
             size_t len = 0;
             int rc = cs_l2_get(l2, name, strlen(name), got, sizeof got, &len, NULL);
             if (acked[k] >= 0)
-                cr_assert_eq(rc, 0, "round %d: acknowledged key-%d (version %lld) is missing",
-                             round, k, (long long)acked[k]);
+                cr_assert_eq(rc, 0, "round %d: acknowledged key-%d (version %lld) is missing", round, k,
+                             (long long)acked[k]);
             if (rc == CS_ENOTFOUND)
                 continue;
             cr_assert_eq(rc, 0);
@@ -142,11 +144,9 @@ Test(l2_restart, sigkill_mid_write_loses_no_acknowledged_entry, .init = setup, .
             /* The stored version is the acknowledged one or a newer write
              * that reached the file before the kill. */
             cr_assert(acked[k] < 0 || (int64_t)version_in >= acked[k],
-                      "key-%d: version %u older than acknowledged %lld", k, version_in,
-                      (long long)acked[k]);
+                      "key-%d: version %u older than acknowledged %lld", k, version_in, (long long)acked[k]);
             cr_assert(acked[k] != -2 || (int64_t)version_in > deleted_at[k],
-                      "key-%d: version %u was deleted at %lld and came back", k, version_in,
-                      (long long)deleted_at[k]);
+                      "key-%d: version %u was deleted at %lld and came back", k, version_in, (long long)deleted_at[k]);
             make_value(want, k, version_in);
             cr_assert_eq(memcmp(got, want, VLEN), 0, "key-%d: bytes differ", k);
         }

@@ -126,7 +126,9 @@ Test(map, many_keys_grow_and_delete_keeps_every_other_key_findable)
     cs_cache_map_t *m = NULL;
     cs_cache_map_config_t cfg = {.shards = 2, .seed = {7, 9}, .initial_slots = 4};
     cr_assert_eq(cs_cache_map_new(&cfg, &m, NULL), 0);
-    enum { N = 5000 };
+    enum {
+        N = 5000
+    };
     item_t **items = calloc(N, sizeof *items);
     char key[32];
     for (int i = 0; i < N; i++) {

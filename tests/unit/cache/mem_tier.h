@@ -35,8 +35,7 @@ static mem_obj_t *mem_find(mem_tier_t *t, const void *key, size_t klen)
     return NULL;
 }
 
-static int mem_get(void *ctx, const void *key, size_t klen, size_t max_len, uint8_t **data,
-                   size_t *len, cs_err_t *err)
+static int mem_get(void *ctx, const void *key, size_t klen, size_t max_len, uint8_t **data, size_t *len, cs_err_t *err)
 {
     mem_tier_t *t = ctx;
     atomic_fetch_add(&t->gets, 1);
@@ -55,8 +54,7 @@ static int mem_get(void *ctx, const void *key, size_t klen, size_t max_len, uint
     return rc;
 }
 
-static int mem_put(void *ctx, const void *key, size_t klen, const void *data, size_t len,
-                   cs_err_t *err)
+static int mem_put(void *ctx, const void *key, size_t klen, const void *data, size_t len, cs_err_t *err)
 {
     mem_tier_t *t = ctx;
     atomic_fetch_add(&t->puts, 1);
@@ -103,8 +101,7 @@ static int mem_del(void *ctx, const void *key, size_t klen, cs_err_t *err)
     return o ? 0 : CS_ENOTFOUND;
 }
 
-static const cs_cache_tier_ops_t mem_tier_ops = {
-    .name = "mem", .get = mem_get, .put = mem_put, .del = mem_del};
+static const cs_cache_tier_ops_t mem_tier_ops = {.name = "mem", .get = mem_get, .put = mem_put, .del = mem_del};
 
 static mem_tier_t *mem_tier_new(void)
 {

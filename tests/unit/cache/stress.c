@@ -43,8 +43,7 @@ static void make_value(uint8_t *v, int k, uint64_t version, size_t len)
 static void fail(const char *what, int k, uint64_t a, uint64_t b)
 {
     if (atomic_fetch_add(&failures, 1) < 10)
-        fprintf(stderr, "stress: %s: key %d (%llu, %llu)\n", what, k, (unsigned long long)a,
-                (unsigned long long)b);
+        fprintf(stderr, "stress: %s: key %d (%llu, %llu)\n", what, k, (unsigned long long)a, (unsigned long long)b);
 }
 
 static void check_get(cs_cache_t *c, int k)
@@ -76,8 +75,7 @@ static void check_get(cs_cache_t *c, int k)
     uint64_t version = hdr[1];
     uint8_t *want = malloc(len);
     make_value(want, k, version, value_len(k, version));
-    if (hdr[0] != (uint32_t)k || hdr[2] != len || len != value_len(k, version) ||
-        memcmp(want, data, len) != 0)
+    if (hdr[0] != (uint32_t)k || hdr[2] != len || len != value_len(k, version) || memcmp(want, data, len) != 0)
         fail("wrong bytes", k, version, len);
     else if (version < (before >> 1) || (version == (before >> 1) && (before & 1)))
         fail("value older than a completed write", k, version, before >> 1);
@@ -135,12 +133,14 @@ static int run_stress(void)
         return 1;
     }
     mem_tier_t *t = mem_tier_new();
-    cs_l2_config_t l2 = {.dir = dir, .capacity_bytes = 256 << 10, .segment_size = 64 << 10,
+    cs_l2_config_t l2 = {.dir = dir,
+                         .capacity_bytes = 256 << 10,
+                         .segment_size = 64 << 10,
                          .compression = {.algorithm = CS_COMPRESS_LZ4, .min_size = 512},
                          .shards = 8};
     uint64_t l1cap = 24 * 1024;
-    cs_cache_config_t cfg = {.l1 = {.capacity_bytes = l1cap, .shards = 8}, .l2 = &l2,
-                             .l3_ops = &mem_tier_ops, .l3_ctx = t, .key_locks = 16};
+    cs_cache_config_t cfg = {
+        .l1 = {.capacity_bytes = l1cap, .shards = 8}, .l2 = &l2, .l3_ops = &mem_tier_ops, .l3_ctx = t, .key_locks = 16};
     cs_cache_t *c = NULL;
     cs_err_t err = {0};
     if (cs_cache_new(&cfg, &c, &err) != 0) {

@@ -35,7 +35,9 @@ static cs_l2_config_t l2cfg;
 /* L1 holding `l1_entries` 4 KiB values; L2 in dir; L3 = t (may be NULL). */
 static cs_cache_t *make(mem_tier_t *t, int l1_entries, bool with_l2, cs_cache_promote_t promote)
 {
-    l2cfg = (cs_l2_config_t){.dir = dir, .capacity_bytes = 4 << 20, .segment_size = 256 << 10,
+    l2cfg = (cs_l2_config_t){.dir = dir,
+                             .capacity_bytes = 4 << 20,
+                             .segment_size = 256 << 10,
                              .compression = {.algorithm = CS_COMPRESS_LZ4, .min_size = 512}};
     cs_cache_config_t cfg = {
         .l1 = {.capacity_bytes = cs_l1_charge(16, VLEN) * (size_t)l1_entries, .shards = 1},
@@ -318,9 +320,10 @@ Test(tiered, l3_on_the_erasure_coded_store)
     char l2dir[96];
     snprintf(l2dir, sizeof l2dir, "%s/l2", dir);
     cs_l2_config_t l2c = {.dir = l2dir, .capacity_bytes = 4 << 20, .segment_size = 256 << 10};
-    cs_cache_config_t cfg = {
-        .l1 = {.capacity_bytes = cs_l1_charge(16, VLEN) * 2, .shards = 1},
-        .l2 = &l2c, .l3_ops = &cs_cache_ec_tier_ops, .l3_ctx = &ec};
+    cs_cache_config_t cfg = {.l1 = {.capacity_bytes = cs_l1_charge(16, VLEN) * 2, .shards = 1},
+                             .l2 = &l2c,
+                             .l3_ops = &cs_cache_ec_tier_ops,
+                             .l3_ctx = &ec};
     cs_cache_t *c = NULL;
     cr_assert_eq(cs_cache_new(&cfg, &c, &err), 0, "%s", err.msg);
     for (int i = 0; i < 4; i++)
@@ -328,8 +331,7 @@ Test(tiered, l3_on_the_erasure_coded_store)
     /* The durable copy is in the EC store. */
     uint8_t *data = NULL;
     size_t len = 0;
-    cr_assert_eq(cs_ec_store_get(store, "key-000000000000", 16, 1 << 20, &data, &len, NULL, &err),
-                 0, "%s", err.msg);
+    cr_assert_eq(cs_ec_store_get(store, "key-000000000000", 16, 1 << 20, &data, &len, NULL, &err), 0, "%s", err.msg);
     uint8_t want[VLEN];
     value(want, 0, 9);
     cr_expect_eq(len, (size_t)VLEN);
@@ -344,8 +346,7 @@ Test(tiered, l3_on_the_erasure_coded_store)
     cr_expect_eq(get(c, 2, 9), CS_CACHE_TIER_L3);
     cr_expect_eq(get(c, 2, 9), CS_CACHE_TIER_L1);
     cr_expect_eq(cs_cache_delete(c, "key-000000000002", 16, &err), 0);
-    cr_expect_eq(cs_ec_store_get(store, "key-000000000002", 16, 1 << 20, &data, &len, NULL, &err),
-                 CS_ENOTFOUND);
+    cr_expect_eq(cs_ec_store_get(store, "key-000000000002", 16, 1 << 20, &data, &len, NULL, &err), CS_ENOTFOUND);
     cr_expect_eq(get(c, 2, 9), CS_CACHE_TIER_NONE);
     cs_cache_free(&c);
     cs_ec_store_close(&store);

@@ -41,8 +41,8 @@ TestSuite(migrations, .init = up, .fini = down, .timeout = 60);
 /* ---- the scripted Mayastor ---- */
 
 typedef struct {
-    atomic_int slow_ms;     /* PUT replica_count answers after this long */
-    atomic_int writes;      /* PUT/DELETE requests seen */
+    atomic_int slow_ms; /* PUT replica_count answers after this long */
+    atomic_int writes;  /* PUT/DELETE requests seen */
     const char *target_status;
 } ms_script_t;
 
@@ -121,9 +121,9 @@ static cs_mayastor_t *ms_client(const fake_http_t *srv)
 
 static void pv_create(cs_kube_client_t *c, const char *name)
 {
-    json_t *pv = json_pack("{s:s,s:s,s:{s:s},s:{s:{s:s},s:[s]}}", "apiVersion", "v1", "kind", "PersistentVolume",
-                           "metadata", "name", name, "spec", "capacity", "storage", "2Gi", "accessModes",
-                           "ReadWriteOnce");
+    json_t *pv =
+        json_pack("{s:s,s:s,s:{s:s},s:{s:{s:s},s:[s]}}", "apiVersion", "v1", "kind", "PersistentVolume", "metadata",
+                  "name", name, "spec", "capacity", "storage", "2Gi", "accessModes", "ReadWriteOnce");
     cs_err_t err = {0};
     cr_assert_eq(cs_kube_create(c, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, pv, NULL, &err), 0, "%s", err.msg);
     json_decref(pv);
@@ -131,8 +131,11 @@ static void pv_create(cs_kube_client_t *c, const char *name)
 
 static cs_lease_elector_t *leader(cs_kube_client_t *c)
 {
-    cs_lease_options_t o = {.namespace = "kube-system", .name = "couchestor", .identity = "op-a",
-                            .lease_duration_ns = 2000 * MS, .renew_deadline_ns = 1200 * MS,
+    cs_lease_options_t o = {.namespace = "kube-system",
+                            .name = "couchestor",
+                            .identity = "op-a",
+                            .lease_duration_ns = 2000 * MS,
+                            .renew_deadline_ns = 1200 * MS,
                             .retry_period_ns = 200 * MS};
     cs_lease_elector_t *e = NULL;
     cs_err_t err = {0};
@@ -263,17 +266,30 @@ Test(migrations, a_refusal_is_not_a_failed_migration)
     cs_metric_t *refusals = cs_metrics_counter(reg, "couchestor_migration_refusals_total", "x", 1, rs, &err);
     cs_metric_t *active = cs_metrics_gauge(reg, "couchestor_active_migrations", "x", 0, NULL, &err);
     cs_metric_t *dur = cs_metrics_histogram(reg, "couchestor_migration_duration_seconds", "x", 0, NULL, 2, mb, &err);
-    cs_migrations_options_t o = {.mayastor = ms, .kube = kc, .events = events, .poll_ms = 100,
-                                 .migrations_total = total, .refusals = refusals, .active = active,
-                                 .duration = dur, .on_finished = on_finished};
+    cs_migrations_options_t o = {.mayastor = ms,
+                                 .kube = kc,
+                                 .events = events,
+                                 .poll_ms = 100,
+                                 .migrations_total = total,
+                                 .refusals = refusals,
+                                 .active = active,
+                                 .duration = dur,
+                                 .on_finished = on_finished};
     cs_migrations_t *m = NULL;
     cr_assert_eq(cs_migrations_new(&o, &m, &err), 0, "%s", err.msg);
     atomic_store(&finished_calls, 0);
 
     const char *accept[] = {"pool-hot-1"};
-    cs_mig_request_t req = {.policy = "demo", .pv_name = "pv-1", .volume = VOLUME, .source_pool = "pool-cold-3",
-                            .target_pool = "pool-hot-1", .accept_pools = accept, .accept_count = 1,
-                            .from_tier = CS_TIER_COLD, .to_tier = CS_TIER_HOT, .trigger_iops = 9000,
+    cs_mig_request_t req = {.policy = "demo",
+                            .pv_name = "pv-1",
+                            .volume = VOLUME,
+                            .source_pool = "pool-cold-3",
+                            .target_pool = "pool-hot-1",
+                            .accept_pools = accept,
+                            .accept_count = 1,
+                            .from_tier = CS_TIER_COLD,
+                            .to_tier = CS_TIER_HOT,
+                            .trigger_iops = 9000,
                             .timeout_ms = 60000};
     /* Twice: the next reconcile plans the same move again. */
     for (int i = 0; i < 2; i++) {

@@ -47,7 +47,8 @@ Test(config, defaults_match_the_seed_design)
 
 Test(config, precedence_file_env_flags)
 {
-    const char *path = write_file("# comment\nmax_concurrent_migrations: 5\ndry_run: true\nlog_level: debug\nmetrics_addr: \"127.0.0.1:9000\"\n");
+    const char *path = write_file(
+        "# comment\nmax_concurrent_migrations: 5\ndry_run: true\nlog_level: debug\nmetrics_addr: \"127.0.0.1:9000\"\n");
     char *envp[] = {"MAX_CONCURRENT_MIGRATIONS=7", "LOG_LEVEL=warn", "UNRELATED=1", NULL};
     char *argv[] = {"--config", (char *)path, "--log-level=error", "--preservation-mode", NULL};
     cs_config_t c;
@@ -74,7 +75,8 @@ Test(config, precedence_file_env_flags)
 
 Test(config, flag_forms)
 {
-    char *argv[] = {"--prometheus-url", "http://127.0.0.1:9090", "--dry-run=false", "--max-concurrent-migrations=3", NULL};
+    char *argv[] = {"--prometheus-url", "http://127.0.0.1:9090", "--dry-run=false", "--max-concurrent-migrations=3",
+                    NULL};
     char *envp[] = {"DRY_RUN=true", NULL};
     cs_config_t c;
     cs_err_t err = {0};
@@ -107,11 +109,15 @@ static void load_bad(int argc, char **argv, char **envp, const char *expect)
 Test(config, bad_values_name_their_source)
 {
     char *env_bad[] = {"MAX_CONCURRENT_MIGRATIONS=abc", NULL};
-    load_bad(0, NULL, env_bad, "environment variable MAX_CONCURRENT_MIGRATIONS: invalid max_concurrent_migrations \"abc\": is not an integer");
+    load_bad(
+        0, NULL, env_bad,
+        "environment variable MAX_CONCURRENT_MIGRATIONS: invalid max_concurrent_migrations \"abc\": is not an integer");
     char *env_zero[] = {"MAX_CONCURRENT_MIGRATIONS=0", NULL};
     load_bad(0, NULL, env_zero, "must be between 1 and 1000");
     char *a1[] = {"--metrics-addr", ":99999"};
-    load_bad(2, a1, NULL, "flag --metrics-addr: invalid metrics_addr \":99999\": port must be between 0 and 65535 (0: any free port)");
+    load_bad(
+        2, a1, NULL,
+        "flag --metrics-addr: invalid metrics_addr \":99999\": port must be between 0 and 65535 (0: any free port)");
     char *a2[] = {"--bogus"};
     load_bad(1, a2, NULL, "unknown flag --bogus");
     char *a3[] = {"stray"};

@@ -20,8 +20,7 @@ static void parse_bad(const char *s, const char *expect_in_msg)
     int rc = cs_duration_parse(s, &v, &err);
     cr_assert_eq(rc, CS_EPARSE, "parse(\"%s\") should fail", s ? s : "(null)");
     cr_expect_eq(v, 12345, "output must be untouched on error");
-    cr_expect(strstr(err.msg, expect_in_msg) != NULL, "message \"%s\" lacks \"%s\"", err.msg,
-              expect_in_msg);
+    cr_expect(strstr(err.msg, expect_in_msg) != NULL, "message \"%s\" lacks \"%s\"", err.msg, expect_in_msg);
 }
 
 Test(duration, units)
@@ -99,8 +98,8 @@ Test(duration, format_like_go)
 
 Test(duration, format_parse_round_trip)
 {
-    int64_t samples[] = {0, 1, 999, 1000, 123456789, CS_NSEC_PER_SEC, 61 * CS_NSEC_PER_SEC,
-                         3 * CS_NSEC_PER_HOUR + 7, INT64_MAX};
+    int64_t samples[] = {
+        0, 1, 999, 1000, 123456789, CS_NSEC_PER_SEC, 61 * CS_NSEC_PER_SEC, 3 * CS_NSEC_PER_HOUR + 7, INT64_MAX};
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
         char buf[32];
         cs_duration_format(samples[i], buf, sizeof buf);

@@ -7,9 +7,9 @@
 
 Test(error, every_code_has_a_name_and_description)
 {
-#define CHECK(name, value, desc)                                   \
-    cr_expect_str_eq(cs_err_name(value), "E" #name);                \
-    cr_expect_str_eq(cs_strerror(value), desc);                     \
+#define CHECK(name, value, desc)                     \
+    cr_expect_str_eq(cs_err_name(value), "E" #name); \
+    cr_expect_str_eq(cs_strerror(value), desc);      \
     cr_expect_str_neq(cs_strerror(value), "unknown error");
     CS_ERRNO_MAP(CHECK)
 #undef CHECK

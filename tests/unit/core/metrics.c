@@ -21,7 +21,8 @@ Test(metrics, counters_gauges_and_escaping)
 {
     cs_metrics_t *reg = cs_metrics_new();
     const char *status[] = {"status"};
-    cs_metric_t *mig = cs_metrics_counter(reg, "couchestor_migrations_total", "Migrations by outcome.", 1, status, NULL);
+    cs_metric_t *mig =
+        cs_metrics_counter(reg, "couchestor_migrations_total", "Migrations by outcome.", 1, status, NULL);
     cr_assert_not_null(mig);
     const char *ok[] = {"success"}, *failed[] = {"failed"};
     cs_metric_touch(mig, failed);
@@ -30,7 +31,8 @@ Test(metrics, counters_gauges_and_escaping)
     cs_metric_inc(mig, ok, -5); /* counters never go down */
     cr_expect_float_eq(cs_metric_value(mig, ok), 3, 1e-9);
     const char *pl[] = {"policy", "tier"};
-    cs_metric_t *vols = cs_metrics_gauge(reg, "couchestor_volumes", "Volumes per tier.\nSecond line \\ ok", 2, pl, NULL);
+    cs_metric_t *vols =
+        cs_metrics_gauge(reg, "couchestor_volumes", "Volumes per tier.\nSecond line \\ ok", 2, pl, NULL);
     const char *v1[] = {"we\"ird\\po\nlicy", "hot"};
     cs_metric_set(vols, v1, 12);
     cs_metric_set(vols, v1, 7);
@@ -40,9 +42,11 @@ Test(metrics, counters_gauges_and_escaping)
     cr_expect(strstr(text, "# HELP couchestor_migrations_total Migrations by outcome.\n"
                            "# TYPE couchestor_migrations_total counter\n"
                            "couchestor_migrations_total{status=\"failed\"} 0\n"
-                           "couchestor_migrations_total{status=\"success\"} 3\n") != NULL, "%s", text);
+                           "couchestor_migrations_total{status=\"success\"} 3\n") != NULL,
+              "%s", text);
     cr_expect(strstr(text, "# HELP couchestor_volumes Volumes per tier.\\nSecond line \\\\ ok\n") != NULL, "%s", text);
-    cr_expect(strstr(text, "couchestor_volumes{policy=\"we\\\"ird\\\\po\\nlicy\",tier=\"hot\"} 7\n") != NULL, "%s", text);
+    cr_expect(strstr(text, "couchestor_volumes{policy=\"we\\\"ird\\\\po\\nlicy\",tier=\"hot\"} 7\n") != NULL, "%s",
+              text);
     cr_expect(strstr(text, "couchestor_volumes{policy=\"p\",tier=\"cold\"} NaN\n") != NULL, "%s", text);
     cr_expect(text[strlen(text) - 1] == '\n');
     free(text);
@@ -58,7 +62,8 @@ Test(metrics, histogram)
 {
     cs_metrics_t *reg = cs_metrics_new();
     double b[] = {1, 10, 60};
-    cs_metric_t *h = cs_metrics_histogram(reg, "couchestor_migration_duration_seconds", "Wall time.", 0, NULL, 3, b, NULL);
+    cs_metric_t *h =
+        cs_metrics_histogram(reg, "couchestor_migration_duration_seconds", "Wall time.", 0, NULL, 3, b, NULL);
     cr_assert_not_null(h);
     cs_metric_observe(h, NULL, 0.5);
     cs_metric_observe(h, NULL, 5);
@@ -70,7 +75,8 @@ Test(metrics, histogram)
                            "couchestor_migration_duration_seconds_bucket{le=\"60\"} 2\n"
                            "couchestor_migration_duration_seconds_bucket{le=\"+Inf\"} 3\n"
                            "couchestor_migration_duration_seconds_sum 105.5\n"
-                           "couchestor_migration_duration_seconds_count 3\n") != NULL, "%s", text);
+                           "couchestor_migration_duration_seconds_count 3\n") != NULL,
+              "%s", text);
     free(text);
     cs_metrics_free(reg);
 }

@@ -23,12 +23,11 @@ static inline json_t *cs_test_json(const char *text)
  * (a JSON object as text) merged into its spec. */
 static inline json_t *cs_test_policy_json(const char *extra)
 {
-    json_t *obj = cs_test_json(
-        "{\"apiVersion\":\"storage.billyronks.io/v1\",\"kind\":\"StoragePolicy\","
-        "\"metadata\":{\"name\":\"fast\",\"generation\":1},"
-        "\"spec\":{\"warmWatermarkIOPS\":0,"
-        "\"hotPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"hot\"}},"
-        "\"coldPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"cold\"}}}}");
+    json_t *obj = cs_test_json("{\"apiVersion\":\"storage.billyronks.io/v1\",\"kind\":\"StoragePolicy\","
+                               "\"metadata\":{\"name\":\"fast\",\"generation\":1},"
+                               "\"spec\":{\"warmWatermarkIOPS\":0,"
+                               "\"hotPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"hot\"}},"
+                               "\"coldPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"cold\"}}}}");
     if (extra) {
         json_t *e = cs_test_json(extra);
         json_object_update(json_object_get(obj, "spec"), e);
@@ -59,11 +58,11 @@ static inline void cs_test_validate(const char *extra, char *msg, size_t len)
     cs_storage_policy_free(&p);
 }
 
-#define CS_EXPECT_INVALID(extra, expected)                                \
-    do {                                                                  \
-        char cs__msg[CS_ERR_MSG_MAX];                                     \
-        cs_test_validate(extra, cs__msg, sizeof cs__msg);                 \
-        cr_expect_str_eq(cs__msg, expected, "spec %s", extra);            \
+#define CS_EXPECT_INVALID(extra, expected)                     \
+    do {                                                       \
+        char cs__msg[CS_ERR_MSG_MAX];                          \
+        cs_test_validate(extra, cs__msg, sizeof cs__msg);      \
+        cr_expect_str_eq(cs__msg, expected, "spec %s", extra); \
     } while (0)
 
 #define CS_EXPECT_VALID(extra) CS_EXPECT_INVALID(extra, "")

@@ -43,8 +43,7 @@ static const json_t *version_v1(const json_t *crd)
 static const json_t *spec_properties(const json_t *crd)
 {
     const json_t *schema = json_object_get(json_object_get(version_v1(crd), "schema"), "openAPIV3Schema");
-    const json_t *props = json_object_get(
-        json_object_get(json_object_get(schema, "properties"), "spec"), "properties");
+    const json_t *props = json_object_get(json_object_get(json_object_get(schema, "properties"), "spec"), "properties");
     cr_assert(json_is_object(props), "no spec properties in the schema");
     return props;
 }
@@ -63,8 +62,7 @@ static void compare_defaults(const char *what, const json_t *props, const json_t
         if (!def)
             continue;
         char *a = json_dumps(value, JSON_ENCODE_ANY), *b = json_dumps(def, JSON_ENCODE_ANY);
-        cr_expect(json_equal(value, def), "%s: spec.%s defaults to %s in C but %s in the CRD", what,
-                  key, a, b);
+        cr_expect(json_equal(value, def), "%s: spec.%s defaults to %s in C but %s in the CRD", what, key, a, b);
         free(a);
         free(b);
         compared++;
@@ -72,8 +70,7 @@ static void compare_defaults(const char *what, const json_t *props, const json_t
     json_object_foreach((json_t *)props, key, value)
     {
         if (json_object_get(value, "default"))
-            cr_expect_not_null(json_object_get(encoded, key),
-                               "%s: the CRD defaults spec.%s but C does not", what, key);
+            cr_expect_not_null(json_object_get(encoded, key), "%s: the CRD defaults spec.%s but C does not", what, key);
     }
     cr_expect_gt(compared, 0);
 }
@@ -120,8 +117,7 @@ Test(drift, storage_policy_defaults_match_the_crd)
 {
     json_t *crd = load_doc("deploy/crds/storagepolicies.storage.billyronks.io.yaml");
     expect_names(crd, CS_STORAGE_POLICY_PLURAL, CS_STORAGE_POLICY_KIND);
-    const json_t *short_names =
-        json_object_get(json_object_get(json_object_get(crd, "spec"), "names"), "shortNames");
+    const json_t *short_names = json_object_get(json_object_get(json_object_get(crd, "spec"), "names"), "shortNames");
     cr_expect_str_eq(json_string_value(json_array_get(short_names, 0)), "sp");
     cr_expect_str_eq(json_string_value(json_array_get(short_names, 1)), "spolicy");
     const char *const cols[] = {"Phase", "Watched", "Hot", "Warm", "Cold", "Active", "Age"};
@@ -201,8 +197,9 @@ Test(drift, storage_policy_schema_bounds_match_the_validator)
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(props, "warmWatermarkIOPS"), "minimum")), 0);
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(props, "ecMinVolumeSizeBytes"), "minimum")), 0);
     const json_t *status = json_object_get(
-        json_object_get(json_object_get(json_object_get(json_object_get(version_v1(crd), "schema"),
-                                                        "openAPIV3Schema"), "properties"), "status"),
+        json_object_get(json_object_get(json_object_get(json_object_get(version_v1(crd), "schema"), "openAPIV3Schema"),
+                                        "properties"),
+                        "status"),
         "properties");
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(status, "migrationHistory"), "maxItems")),
                  CS_SP_MIGRATION_HISTORY_MAX);

@@ -27,11 +27,11 @@ static void validate_ec(const char *spec, char *msg, size_t len)
     cs_ec_policy_free(&p);
 }
 
-#define EXPECT_EC(spec, expected)                                        \
-    do {                                                                 \
-        char m_[CS_ERR_MSG_MAX];                                         \
-        validate_ec(spec, m_, sizeof m_);                                \
-        cr_expect_str_eq(m_, expected, "spec %s", spec);                 \
+#define EXPECT_EC(spec, expected)                        \
+    do {                                                 \
+        char m_[CS_ERR_MSG_MAX];                         \
+        validate_ec(spec, m_, sizeof m_);                \
+        cr_expect_str_eq(m_, expected, "spec %s", spec); \
     } while (0)
 
 Test(ec_policy, empty_spec_gets_every_default)
@@ -57,10 +57,10 @@ Test(ec_policy, unknown_and_mistyped_fields)
     cs_err_t err = {0};
     cr_expect_eq(decode_ec("{\"datashards\":6,\"journalConfig\":{}}", &p, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, SUBJ "spec.datashards: unknown field (did you mean spec.dataShards?); "
-                              "spec.journalConfig: unknown field");
+                                   "spec.journalConfig: unknown field");
     cr_expect_eq(decode_ec("{\"dataShards\":\"4\",\"algorithm\":7}", &p, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, SUBJ "spec.dataShards: expected integer, got string; "
-                              "spec.algorithm: expected string, got integer");
+                                   "spec.algorithm: expected string, got integer");
     json_t *j = cs_test_json("{\"kind\":\"StoragePolicy\",\"metadata\":{\"name\":\"ec\"},\"spec\":{}}");
     cr_expect_eq(cs_ec_policy_decode(j, &p, NULL, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, SUBJ "kind: expected ErasureCodingPolicy, got \"StoragePolicy\"");
@@ -153,13 +153,12 @@ Test(ec_policy_status, efficiency)
 
 Test(ec_policy_roundtrip, canonical_object_encodes_to_itself)
 {
-    const char *text =
-        "{\"apiVersion\":\"storage.billyronks.io/v1\",\"kind\":\"ErasureCodingPolicy\","
-        "\"metadata\":{\"name\":\"wide\",\"generation\":5,\"resourceVersion\":\"9\"},"
-        "\"spec\":{\"dataShards\":10,\"parityShards\":4,\"stripeSizeBytes\":4194304,"
-        "\"algorithm\":\"ReedSolomon\"},"
-        "\"status\":{\"phase\":\"Ready\",\"message\":\"\",\"storageEfficiency\":0.7142857142857143,"
-        "\"observedGeneration\":5}}";
+    const char *text = "{\"apiVersion\":\"storage.billyronks.io/v1\",\"kind\":\"ErasureCodingPolicy\","
+                       "\"metadata\":{\"name\":\"wide\",\"generation\":5,\"resourceVersion\":\"9\"},"
+                       "\"spec\":{\"dataShards\":10,\"parityShards\":4,\"stripeSizeBytes\":4194304,"
+                       "\"algorithm\":\"ReedSolomon\"},"
+                       "\"status\":{\"phase\":\"Ready\",\"message\":\"\",\"storageEfficiency\":0.7142857142857143,"
+                       "\"observedGeneration\":5}}";
     json_t *in = cs_test_json(text);
     cs_ec_policy_t p = {0}, q = {0};
     cs_err_t err = {0};

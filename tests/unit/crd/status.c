@@ -9,14 +9,13 @@ Test(conditions, set_keeps_transition_time_while_status_is_unchanged)
 {
     cs_conditions_t c = {0};
     cs_err_t err = {0};
-    cr_assert_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "Pending", "starting", 1, 100,
-                                   &err), 0, "%s", err.msg);
+    cr_assert_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "Pending", "starting", 1, 100, &err), 0, "%s",
+                 err.msg);
     cr_assert_eq(c.count, 1);
     cr_expect_eq(c.items[0].last_transition_time, 100);
 
     /* Same status later: reason, message, generation change; time stays. */
-    cr_assert_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "InvalidSpec", "bad", 2, 200,
-                                   &err), 0);
+    cr_assert_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "InvalidSpec", "bad", 2, 200, &err), 0);
     const cs_condition_t *r = cs_conditions_find(&c, "Ready");
     cr_assert_not_null(r);
     cr_expect_eq(r->last_transition_time, 100);
@@ -25,15 +24,13 @@ Test(conditions, set_keeps_transition_time_while_status_is_unchanged)
     cr_expect_eq(r->observed_generation, 2);
 
     /* Status changes: the time moves. */
-    cr_assert_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_TRUE, "Reconciled", NULL, 3, 300,
-                                   &err), 0);
+    cr_assert_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_TRUE, "Reconciled", NULL, 3, 300, &err), 0);
     r = cs_conditions_find(&c, "Ready");
     cr_expect_eq(r->status, CS_CONDITION_TRUE);
     cr_expect_eq(r->last_transition_time, 300);
     cr_expect_null(r->message);
 
-    cr_assert_eq(cs_conditions_set(&c, "ECPolicyResolved", CS_CONDITION_UNKNOWN, "NotChecked", "",
-                                   3, 400, &err), 0);
+    cr_assert_eq(cs_conditions_set(&c, "ECPolicyResolved", CS_CONDITION_UNKNOWN, "NotChecked", "", 3, 400, &err), 0);
     cr_expect_eq(c.count, 2);
     cr_expect_null(cs_conditions_find(&c, "Missing"));
     cr_expect_null(cs_conditions_find(NULL, "Ready"));
@@ -47,8 +44,7 @@ Test(conditions, bad_arguments_change_nothing)
     cs_conditions_t c = {0};
     cs_err_t err = {0};
     cr_assert_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_TRUE, "Ok", "m", 1, 100, NULL), 0);
-    cr_expect_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "not camel", "m", 2, 200, &err),
-                 CS_EINVAL);
+    cr_expect_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "not camel", "m", 2, 200, &err), CS_EINVAL);
     cr_expect_str_eq(err.msg, "condition Ready: reason \"not camel\" must be CamelCase (a letter, "
                               "then letters, digits, '_', ',' or ':'; at most 1024 bytes)");
     cr_expect_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "", "m", 2, 200, &err), CS_EINVAL);
@@ -56,10 +52,8 @@ Test(conditions, bad_arguments_change_nothing)
     cr_expect_eq(cs_conditions_set(&c, "Ready", CS_CONDITION_FALSE, "1st", "m", 2, 200, &err), CS_EINVAL);
     cr_expect_eq(cs_conditions_set(&c, "", CS_CONDITION_FALSE, "Ok", "m", 2, 200, &err), CS_EINVAL);
     cr_expect_str_eq(err.msg, "condition type \"\" is not a valid name");
-    cr_expect_eq(cs_conditions_set(&c, "has space", CS_CONDITION_FALSE, "Ok", "m", 2, 200, &err),
-                 CS_EINVAL);
-    cr_expect_eq(cs_conditions_set(&c, "Ready", (cs_condition_status_t)7, "Ok", "m", 2, 200, &err),
-                 CS_EINVAL);
+    cr_expect_eq(cs_conditions_set(&c, "has space", CS_CONDITION_FALSE, "Ok", "m", 2, 200, &err), CS_EINVAL);
+    cr_expect_eq(cs_conditions_set(&c, "Ready", (cs_condition_status_t)7, "Ok", "m", 2, 200, &err), CS_EINVAL);
     cr_expect_eq(c.count, 1);
     cr_expect_eq(c.items[0].status, CS_CONDITION_TRUE);
     cr_expect_eq(c.items[0].last_transition_time, 100);
@@ -79,8 +73,7 @@ Test(conditions, number_of_types_is_bounded)
         snprintf(type, sizeof type, "Type%d", i);
         cr_assert_eq(cs_conditions_set(&c, type, CS_CONDITION_TRUE, "Ok", NULL, 1, 1, &err), 0);
     }
-    cr_expect_eq(cs_conditions_set(&c, "OneMore", CS_CONDITION_TRUE, "Ok", NULL, 1, 1, &err),
-                 CS_ETOOBIG);
+    cr_expect_eq(cs_conditions_set(&c, "OneMore", CS_CONDITION_TRUE, "Ok", NULL, 1, 1, &err), CS_ETOOBIG);
     cr_expect_str_eq(err.msg, "condition OneMore: already 16 condition types");
     /* Updating an existing type still works when full. */
     cr_expect_eq(cs_conditions_set(&c, "Type3", CS_CONDITION_FALSE, "Ok", NULL, 1, 2, &err), 0);
@@ -117,10 +110,14 @@ Test(history, append_drops_the_oldest_when_full)
     char name[32];
     for (int i = 0; i < CS_SP_MIGRATION_HISTORY_MAX + 3; i++) {
         snprintf(name, sizeof name, "pvc-%d", i);
-        cs_migration_record_t r = {.volume_name = name, .timestamp = 1000 + i,
-                                   .from_tier = CS_TIER_COLD, .to_tier = CS_TIER_HOT,
-                                   .trigger_iops = 6000, .duration_ns = CS_NSEC_PER_MIN,
-                                   .outcome = CS_MIGRATION_SUCCEEDED, .message = i == 0 ? "x" : NULL};
+        cs_migration_record_t r = {.volume_name = name,
+                                   .timestamp = 1000 + i,
+                                   .from_tier = CS_TIER_COLD,
+                                   .to_tier = CS_TIER_HOT,
+                                   .trigger_iops = 6000,
+                                   .duration_ns = CS_NSEC_PER_MIN,
+                                   .outcome = CS_MIGRATION_SUCCEEDED,
+                                   .message = i == 0 ? "x" : NULL};
         cr_assert_eq(cs_migration_history_append(&h, &r, NULL), 0);
         cr_expect_eq(h.count, (size_t)(i < CS_SP_MIGRATION_HISTORY_MAX ? i + 1 : CS_SP_MIGRATION_HISTORY_MAX));
     }
@@ -275,11 +272,14 @@ Test(status_decode, errors_name_the_field)
                                &st, &err),
                  CS_EPARSE);
     cr_expect(strstr(err.msg, "status.migrationHistory[0].fromTier: \"lukewarm\" is not one of hot, "
-                              "warm, cold, unknown; ") == err.msg, "%s", err.msg);
+                              "warm, cold, unknown; ") == err.msg,
+              "%s", err.msg);
     cr_expect(strstr(err.msg, "status.migrationHistory[0].triggerIOPS: must not be negative; "
-                              "status.migrationHistory[0].duration: ") != NULL, "%s", err.msg);
+                              "status.migrationHistory[0].duration: ") != NULL,
+              "%s", err.msg);
     cr_expect(strstr(err.msg, "status.migrationHistory[0].outcome: \"Meh\" is not one of Succeeded, "
-                              "Failed, TimedOut, Aborted, DryRun") != NULL, "%s", err.msg);
+                              "Failed, TimedOut, Aborted, DryRun") != NULL,
+              "%s", err.msg);
     cr_expect_eq(decode_status("{\"ecPolicy\":{\"resolved\":\"yes\"}}", &st, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "status.ecPolicy.name: required field is missing; "
                               "status.ecPolicy.resolved: expected boolean, got string");
@@ -292,8 +292,7 @@ Test(status_decode, unknown_status_fields_are_ignored)
 {
     cs_storage_policy_status_t st = {0};
     cs_err_t err = {0};
-    cr_expect_eq(decode_status("{\"phase\":\"Active\",\"futureField\":{\"x\":1}}", &st, &err), 0, "%s",
-                 err.msg);
+    cr_expect_eq(decode_status("{\"phase\":\"Active\",\"futureField\":{\"x\":1}}", &st, &err), 0, "%s", err.msg);
     cr_expect_eq(st.phase, CS_SP_PHASE_ACTIVE);
     cs_storage_policy_status_free(&st);
 }
@@ -346,11 +345,15 @@ Test(status_encode, round_trip_and_equality)
     a.watched_volumes = 10;
     a.observed_generation = 4;
     a.last_reconcile_time = 1714557600;
-    cr_assert_eq(cs_conditions_set(&a.conditions, CS_CONDITION_READY, CS_CONDITION_FALSE,
-                                   "InvalidSpec", a.message, 4, 1714557600, NULL), 0);
-    cs_migration_record_t r = {.volume_name = "pvc-9", .timestamp = 1714557000,
-                               .from_tier = CS_TIER_HOT, .to_tier = CS_TIER_COLD,
-                               .trigger_iops = 12.25, .duration_ns = 90 * CS_NSEC_PER_SEC,
+    cr_assert_eq(cs_conditions_set(&a.conditions, CS_CONDITION_READY, CS_CONDITION_FALSE, "InvalidSpec", a.message, 4,
+                                   1714557600, NULL),
+                 0);
+    cs_migration_record_t r = {.volume_name = "pvc-9",
+                               .timestamp = 1714557000,
+                               .from_tier = CS_TIER_HOT,
+                               .to_tier = CS_TIER_COLD,
+                               .trigger_iops = 12.25,
+                               .duration_ns = 90 * CS_NSEC_PER_SEC,
                                .outcome = CS_MIGRATION_DRY_RUN};
     cr_assert_eq(cs_migration_history_append(&a.migration_history, &r, NULL), 0);
     a.ec_policy.present = true;

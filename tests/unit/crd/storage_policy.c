@@ -104,11 +104,10 @@ Test(storage_policy, misspelt_field_is_rejected_not_ignored)
     cs_err_t err = {0};
     cr_assert_eq(cs_storage_policy_decode(obj, &p, &problems, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, SUBJ "spec.highWatermarkIops: unknown field (did you mean "
-                              "spec.highWatermarkIOPS?)");
+                                   "spec.highWatermarkIOPS?)");
     cr_expect_eq(problems.count, 1);
     cr_expect_str_eq(problems.subject, "StoragePolicy 'fast'");
-    cr_expect_str_eq(problems.items[0],
-                     "spec.highWatermarkIops: unknown field (did you mean spec.highWatermarkIOPS?)");
+    cr_expect_str_eq(problems.items[0], "spec.highWatermarkIops: unknown field (did you mean spec.highWatermarkIOPS?)");
     /* Decode failed: nothing is left allocated in p. */
     cr_expect_null(p.meta.name);
     cr_expect_null(p.spec.sampling_window);
@@ -147,8 +146,8 @@ Test(storage_policy, wrong_types_are_all_reported)
     cs_err_t err = {0};
     cr_assert_eq(cs_storage_policy_decode(obj, &p, &problems, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, SUBJ "spec.highWatermarkIOPS: expected integer, got string; "
-                              "spec.samplingWindow: expected string, got integer; "
-                              "spec.enabled: expected boolean, got string");
+                                   "spec.samplingWindow: expected string, got integer; "
+                                   "spec.enabled: expected boolean, got string");
     cr_expect_eq(problems.count, 3);
     cs_crd_problems_free(&problems);
     json_decref(obj);
@@ -182,8 +181,8 @@ Test(storage_policy, empty_ec_policy_ref_means_none)
 
 Test(storage_policy, bad_selector_is_a_decode_problem_naming_the_field)
 {
-    json_t *obj = cs_test_policy_json(
-        "{\"volumeSelector\":{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"Near\"}]}}");
+    json_t *obj =
+        cs_test_policy_json("{\"volumeSelector\":{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"Near\"}]}}");
     cs_storage_policy_t p = {0};
     cs_err_t err = {0};
     cr_assert_eq(cs_storage_policy_decode(obj, &p, NULL, &err), CS_EPARSE);
@@ -337,9 +336,9 @@ Test(storage_policy_validate, pool_selectors_are_required_and_not_empty)
     cs_err_t err = {0};
     cr_expect_eq(cs_storage_policy_validate(&p, NULL, &err), CS_EINVAL);
     cr_expect_str_eq(err.msg, SUBJ "spec.hotPoolSelector is required: it selects the DiskPools of "
-                              "the hot tier, e.g. matchLabels {storage-tier: hot}; "
-                              "spec.coldPoolSelector is required: it selects the DiskPools of the "
-                              "cold tier, e.g. matchLabels {storage-tier: cold}");
+                                   "the hot tier, e.g. matchLabels {storage-tier: hot}; "
+                                   "spec.coldPoolSelector is required: it selects the DiskPools of the "
+                                   "cold tier, e.g. matchLabels {storage-tier: cold}");
     p.spec.hot_pool_selector = hot;
     p.spec.cold_pool_selector = cold;
     cs_storage_policy_free(&p);
@@ -366,8 +365,7 @@ Test(storage_policy_validate, selector_contents_are_checked)
     vs->reqs[0].key = strdup("bad key!");
     cs_err_t err = {0};
     cr_expect_eq(cs_storage_policy_validate(&p, NULL, &err), CS_EINVAL);
-    cr_expect(strncmp(err.msg, SUBJ "spec.volumeSelector: ", strlen(SUBJ "spec.volumeSelector: ")) == 0,
-              "%s", err.msg);
+    cr_expect(strncmp(err.msg, SUBJ "spec.volumeSelector: ", strlen(SUBJ "spec.volumeSelector: ")) == 0, "%s", err.msg);
     cr_expect(strstr(err.msg, "bad key!") != NULL, "%s", err.msg);
 
     free(vs->reqs[0].key);
@@ -423,10 +421,8 @@ Test(storage_policy_validate, storage_class_name)
 
 Test(storage_policy_validate, max_concurrent_migrations_bounds)
 {
-    CS_EXPECT_INVALID("{\"maxConcurrentMigrations\":0}",
-                      SUBJ "spec.maxConcurrentMigrations (0) must be at least 1");
-    CS_EXPECT_INVALID("{\"maxConcurrentMigrations\":-3}",
-                      SUBJ "spec.maxConcurrentMigrations (-3) must be at least 1");
+    CS_EXPECT_INVALID("{\"maxConcurrentMigrations\":0}", SUBJ "spec.maxConcurrentMigrations (0) must be at least 1");
+    CS_EXPECT_INVALID("{\"maxConcurrentMigrations\":-3}", SUBJ "spec.maxConcurrentMigrations (-3) must be at least 1");
     CS_EXPECT_VALID("{\"maxConcurrentMigrations\":1}");
     CS_EXPECT_VALID("{\"maxConcurrentMigrations\":100}");
     CS_EXPECT_INVALID("{\"maxConcurrentMigrations\":101}",
@@ -440,8 +436,7 @@ Test(storage_policy_validate, ec_fields)
                            "letters, digits, '-' and '.', starting and ending with a letter or "
                            "digit, at most 253 characters");
     CS_EXPECT_VALID("{\"ecPolicyRef\":\"standard-ec\"}");
-    CS_EXPECT_INVALID("{\"ecMinVolumeSizeBytes\":-1}",
-                      SUBJ "spec.ecMinVolumeSizeBytes (-1) must be at least 0");
+    CS_EXPECT_INVALID("{\"ecMinVolumeSizeBytes\":-1}", SUBJ "spec.ecMinVolumeSizeBytes (-1) must be at least 0");
     CS_EXPECT_VALID("{\"ecMinVolumeSizeBytes\":0}");
     CS_EXPECT_VALID("{\"ecMinVolumeSizeBytes\":9223372036854775807}");
 }
@@ -458,24 +453,22 @@ Test(storage_policy_validate, every_violation_is_listed)
     cr_assert_eq(problems.count, 6);
     cr_expect_str_eq(problems.items[0],
                      "spec.highWatermarkIOPS (100) must be greater than spec.lowWatermarkIOPS (500)");
-    cr_expect_str_eq(problems.items[1],
-                     "spec.warmWatermarkIOPS (300) must be 0 (no warm tier) or strictly between "
-                     "spec.lowWatermarkIOPS (500) and spec.highWatermarkIOPS (100)");
+    cr_expect_str_eq(problems.items[1], "spec.warmWatermarkIOPS (300) must be 0 (no warm tier) or strictly between "
+                                        "spec.lowWatermarkIOPS (500) and spec.highWatermarkIOPS (100)");
     cr_expect_str_eq(problems.items[2], "spec.hotPoolSelector must not be empty: an empty selector "
                                         "matches every DiskPool");
-    cr_expect_str_eq(problems.items[3],
-                     "spec.warmWatermarkIOPS (300) enables the warm tier, which needs "
-                     "spec.warmPoolSelector: set it, or set spec.warmWatermarkIOPS to 0 to disable "
-                     "the warm tier");
-    cr_expect_str_eq(problems.items[4],
-                     "spec.samplingWindow (\"0s\") must be a positive duration, e.g. \"30m\"");
+    cr_expect_str_eq(problems.items[3], "spec.warmWatermarkIOPS (300) enables the warm tier, which needs "
+                                        "spec.warmPoolSelector: set it, or set spec.warmWatermarkIOPS to 0 to disable "
+                                        "the warm tier");
+    cr_expect_str_eq(problems.items[4], "spec.samplingWindow (\"0s\") must be a positive duration, e.g. \"30m\"");
     cr_expect_str_eq(problems.items[5], "spec.maxConcurrentMigrations (0) must be at least 1");
     char *joined = cs_crd_problems_join(&problems);
     cr_assert_not_null(joined);
     /* err carries the same text, cut to its size. */
     cr_expect_eq(strncmp(err.msg, joined, CS_ERR_MSG_MAX - 1), 0);
-    cr_expect(strncmp(joined, SUBJ "spec.highWatermarkIOPS (100) must be greater than "
-                                   "spec.lowWatermarkIOPS (500); spec.warmWatermarkIOPS (300)",
+    cr_expect(strncmp(joined,
+                      SUBJ "spec.highWatermarkIOPS (100) must be greater than "
+                           "spec.lowWatermarkIOPS (500); spec.warmWatermarkIOPS (300)",
                       strlen(SUBJ) + 98) == 0,
               "%s", joined);
     free(joined);

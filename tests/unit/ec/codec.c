@@ -57,8 +57,7 @@ static uint64_t test_seed(void)
     uint64_t seed = env ? strtoull(env, NULL, 0) : UINT64_C(20261126);
     if (seed == 0)
         seed = 1;
-    fprintf(stderr, "seed %llu (rerun with CS_TEST_SEED=%llu)\n", (unsigned long long)seed,
-            (unsigned long long)seed);
+    fprintf(stderr, "seed %llu (rerun with CS_TEST_SEED=%llu)\n", (unsigned long long)seed, (unsigned long long)seed);
     return seed;
 }
 
@@ -104,8 +103,7 @@ static void exhaustive(unsigned k, unsigned m, size_t len)
             for (unsigned j = 0; j < k; j++)
                 p ^= gf_mul_naive(cauchy(k + r, j), sh[j][b]);
             if (p != sh[k + r][b])
-                cr_assert_fail("%u+%u parity %u byte %zu: ISA-L %02x, naive %02x", k, m, r, b,
-                         sh[k + r][b], p);
+                cr_assert_fail("%u+%u parity %u byte %zu: ISA-L %02x, naive %02x", k, m, r, b, sh[k + r][b], p);
         }
 
     uint8_t *out[CS_EC_MAX_SHARDS];
@@ -153,8 +151,7 @@ static void exhaustive(unsigned k, unsigned m, size_t len)
     for (unsigned i = 0; i <= m; i++)
         outs[i] = malloc(len);
     cs_err_t err = {0};
-    cr_expect_eq(cs_ec_codec_reconstruct(c, len, in, want, m + 1, outs, &err),
-                 CS_EINSUFFICIENT_SHARDS);
+    cr_expect_eq(cs_ec_codec_reconstruct(c, len, in, want, m + 1, outs, &err), CS_EINSUFFICIENT_SHARDS);
     char msg[128];
     snprintf(msg, sizeof msg, "InsufficientShards: available %u, required %u", k - 1, k);
     cr_expect_str_eq(err.msg, msg);
@@ -228,8 +225,7 @@ Test(codec, errors)
     cs_ec_encoded_t enc;
     cr_assert_eq(cs_ec_encode(c, "0123456789", 10, &enc, NULL), 0);
     char out[16];
-    cr_expect_eq(cs_ec_decode(c, (const uint8_t *const *)enc.shards, 3, 10, out, &err),
-                 CS_EEC_RECONSTRUCTION_FAILED);
+    cr_expect_eq(cs_ec_decode(c, (const uint8_t *const *)enc.shards, 3, 10, out, &err), CS_EEC_RECONSTRUCTION_FAILED);
     cr_expect_str_eq(err.msg, "EcReconstructionFailed: shard length 3 does not match original "
                               "length 10 with k=3 (expected 4)");
     const uint8_t *in[5] = {NULL, NULL, NULL, enc.shards[3], enc.shards[4]};
@@ -237,9 +233,7 @@ Test(codec, errors)
     cr_expect_str_eq(err.msg, "InsufficientShards: available 2, required 3");
     unsigned bad_want[2] = {2, 1};
     uint8_t *o2[2] = {(uint8_t *)out, (uint8_t *)out + 4};
-    cr_expect_eq(cs_ec_codec_reconstruct(c, 4, (const uint8_t *const *)enc.shards, bad_want, 2, o2,
-                                         &err),
-                 CS_EINVAL);
+    cr_expect_eq(cs_ec_codec_reconstruct(c, 4, (const uint8_t *const *)enc.shards, bad_want, 2, o2, &err), CS_EINVAL);
     cs_ec_encoded_free(&enc);
     cs_ec_codec_free(&c);
 }
@@ -253,12 +247,24 @@ Test(codec, property_roundtrip)
         unsigned k = 1 + (unsigned)(rnd() % 20), m = 1 + (unsigned)(rnd() % 8), n = k + m;
         size_t len;
         switch (rnd() % 8) {
-        case 0: len = 0; break;
-        case 1: len = 1; break;
-        case 2: len = k - 1; break;
-        case 3: len = k + 1; break;
-        case 4: len = (size_t)(rnd() % (6u << 20)); break; /* up to several MiB */
-        default: len = (size_t)(rnd() % 70000); break;
+        case 0:
+            len = 0;
+            break;
+        case 1:
+            len = 1;
+            break;
+        case 2:
+            len = k - 1;
+            break;
+        case 3:
+            len = k + 1;
+            break;
+        case 4:
+            len = (size_t)(rnd() % (6u << 20));
+            break; /* up to several MiB */
+        default:
+            len = (size_t)(rnd() % 70000);
+            break;
         }
         if (len > (1u << 20) && ++big_done > 6)
             len = (size_t)(rnd() % 70000);
@@ -285,8 +291,7 @@ Test(codec, property_roundtrip)
         cs_err_t err = {0};
         int rc = cs_ec_decode(c, in, enc.shard_len, len, out, &err);
         cr_assert_eq(rc, 0, "iter %d %u+%u len %zu holes %u: %s", iter, k, m, len, holes, err.msg);
-        cr_assert(memcmp(out, data, len) == 0, "iter %d %u+%u len %zu holes %u: bytes differ",
-                  iter, k, m, len, holes);
+        cr_assert(memcmp(out, data, len) == 0, "iter %d %u+%u len %zu holes %u: bytes differ", iter, k, m, len, holes);
         /* One more hole than m: refused, never garbage. */
         for (unsigned i = 0, extra = m + 1 - holes; i < n && extra > 0; i++)
             if (in[i]) {
@@ -306,7 +311,9 @@ Test(codec, decode_tables_are_cached_and_bounded)
 {
     cs_ec_codec_t *c = NULL;
     cr_assert_eq(cs_ec_codec_new(10, 4, &c, NULL), 0);
-    enum { LEN = 64 };
+    enum {
+        LEN = 64
+    };
     uint8_t buf[14][LEN], out[4][LEN];
     for (int i = 0; i < 10; i++)
         memset(buf[i], i + 1, LEN);
@@ -368,8 +375,8 @@ static void *thr_main(void *p)
         for (unsigned i = 0; i < 6; i++)
             in[i] = a->sh[i];
         in[w[0]] = in[w[1]] = NULL;
-        if (cs_ec_codec_reconstruct(a->c, a->len, in, w, 2, out, NULL) != 0 ||
-            memcmp(out[0], a->sh[w[0]], a->len) || memcmp(out[1], a->sh[w[1]], a->len))
+        if (cs_ec_codec_reconstruct(a->c, a->len, in, w, 2, out, NULL) != 0 || memcmp(out[0], a->sh[w[0]], a->len) ||
+            memcmp(out[1], a->sh[w[1]], a->len))
             a->failures++;
         cs_ec_codec_encode(a->c, a->len, (const uint8_t *const *)a->sh, par);
         if (memcmp(par[0], a->sh[4], a->len) || memcmp(par[1], a->sh[5], a->len))

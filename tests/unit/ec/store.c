@@ -5,11 +5,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -122,8 +122,7 @@ static void flip_byte(const char *path, off_t off)
     close(fd);
 }
 
-static void expect_get(cs_ec_store_t *st, const char *name, const uint8_t *want, size_t len,
-                       cs_ec_report_t *rep)
+static void expect_get(cs_ec_store_t *st, const char *name, const uint8_t *want, size_t len, cs_ec_report_t *rep)
 {
     uint8_t *got = NULL;
     size_t glen = 0;
@@ -154,8 +153,7 @@ Test(store, roundtrip_sizes_and_policies)
             uint8_t *data = random_bytes(sizes[s]);
             cs_ec_policy_t pol = {.k = codes[c][0], .m = codes[c][1], .stripe_size = 16384};
             cs_err_t err = {0};
-            cr_assert_eq(cs_ec_store_put(st, name, strlen(name), &pol, data, sizes[s], &err), 0,
-                         "%s", err.msg);
+            cr_assert_eq(cs_ec_store_put(st, name, strlen(name), &pol, data, sizes[s], &err), 0, "%s", err.msg);
             expect_get(st, name, data, sizes[s], rep);
             cr_expect_eq(rep->damaged, 0);
             cr_expect_eq(rep->stripes_reconstructed, 0);
@@ -185,13 +183,11 @@ Test(store, buffered_sync_io_path)
 Test(store, names_are_never_paths)
 {
     cs_ec_store_t *st = open_store(6, 0);
-    const char *names[] = {"../../etc/passwd", "/abs/path", "a/b/c", ".", "..", "spaces and\nnewline",
-                           "\xff\xfe binary"};
+    const char *names[] = {"../../etc/passwd",    "/abs/path",      "a/b/c", ".", "..",
+                           "spaces and\nnewline", "\xff\xfe binary"};
     cs_ec_policy_t pol = {.k = 4, .m = 2};
     for (size_t i = 0; i < 7; i++)
-        cr_assert_eq(cs_ec_store_put(st, names[i], strlen(names[i]), &pol, names[i],
-                                     strlen(names[i]), NULL),
-                     0);
+        cr_assert_eq(cs_ec_store_put(st, names[i], strlen(names[i]), &pol, names[i], strlen(names[i]), NULL), 0);
     /* a name with NUL bytes and the longest name */
     char nul[5] = {'a', 0, 'b', 0, 'c'};
     cr_assert_eq(cs_ec_store_put(st, nul, 5, &pol, "nul", 3, NULL), 0);
@@ -241,8 +237,7 @@ Test(store, names_are_never_paths)
     free(got);
     cr_expect_eq(cs_ec_store_get(st, nul, 5, 2, &got, &glen, NULL, &err), CS_ETOOBIG);
     cr_assert_eq(cs_ec_store_delete(st, "../../etc/passwd", 16, NULL), 0);
-    cr_expect_eq(cs_ec_store_get(st, "../../etc/passwd", 16, 100, &got, &glen, NULL, &err),
-                 CS_ENOTFOUND);
+    cr_expect_eq(cs_ec_store_get(st, "../../etc/passwd", 16, 100, &got, &glen, NULL, &err), CS_ENOTFOUND);
     cr_expect_str_eq(err.msg, "object '../../etc/passwd' not found in 6 directories");
     cr_expect_eq(cs_ec_store_delete(st, "../../etc/passwd", 16, &err), CS_ENOTFOUND);
     free(longname);
@@ -299,13 +294,11 @@ Test(store, interrupted_overwrite_reads_old_or_new)
     cr_assert_eq(cs_ec_store_put(st, "o", 1, &pol, v1, 40000, NULL), 0);
     /* keep a copy of generation 1 */
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "mkdir %s/save && for d in %s/disk*; do cp -a $d %s/save/; done",
-             root, root, root);
+    snprintf(cmd, sizeof cmd, "mkdir %s/save && for d in %s/disk*; do cp -a $d %s/save/; done", root, root, root);
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(cs_ec_store_put(st, "o", 1, &pol, v2, 40000, NULL), 0);
     /* put generation 1 back beside generation 2 (as if its removal never ran) */
-    snprintf(cmd, sizeof cmd, "for d in %s/save/disk*; do cp -an $d/. %s/$(basename $d)/; done",
-             root, root);
+    snprintf(cmd, sizeof cmd, "for d in %s/save/disk*; do cp -an $d/. %s/$(basename $d)/; done", root, root);
     cr_assert_eq(system(cmd), 0);
     cs_ec_report_t *rep = new_report();
     expect_get(st, "o", v2, 40000, rep);
@@ -357,8 +350,7 @@ Test(store, missing_shards_reconstructed_up_to_m)
     uint8_t *got = NULL;
     size_t glen;
     cs_err_t err = {0};
-    cr_expect_eq(cs_ec_store_get(st, "m", 1, SIZE_MAX, &got, &glen, rep, &err),
-                 CS_EINSUFFICIENT_SHARDS);
+    cr_expect_eq(cs_ec_store_get(st, "m", 1, SIZE_MAX, &got, &glen, rep, &err), CS_EINSUFFICIENT_SHARDS);
     cr_expect_null(got);
     cr_expect_str_eq(err.msg, "object 'm': InsufficientShards: available 4, required 5");
     free(v);
@@ -432,8 +424,7 @@ Test(store, header_damage_truncation_and_misplaced_files)
     size_t glen;
     cs_err_t err = {0};
     /* four shards damaged of 3+3: refused, not wrong bytes */
-    cr_expect_eq(cs_ec_store_get(st, "h", 1, SIZE_MAX, &got, &glen, rep, &err),
-                 CS_EINSUFFICIENT_SHARDS);
+    cr_expect_eq(cs_ec_store_get(st, "h", 1, SIZE_MAX, &got, &glen, rep, &err), CS_EINSUFFICIENT_SHARDS);
     cr_expect_str_eq(err.msg, "object 'h': InsufficientShards: available 2, required 3");
     /* swap back: three damaged of 3+3 is fine */
     cr_assert_eq(rename(p[2], tmp), 0);
@@ -483,8 +474,7 @@ Test(store, shards_of_another_object_or_generation_are_rejected)
     cs_ec_report_t *rep = new_report();
     expect_get(st, "A", a, 30000, rep);
     cr_expect_eq(rep->shard[1].state, CS_EC_SHARD_BAD_HEADER);
-    cr_expect(strstr(rep->shard[1].detail, "belongs to another object") != NULL, "%s",
-              rep->shard[1].detail);
+    cr_expect(strstr(rep->shard[1].detail, "belongs to another object") != NULL, "%s", rep->shard[1].detail);
     cr_expect_eq(rep->shard[2].state, CS_EC_SHARD_BAD_HEADER);
     cr_expect(strstr(rep->shard[2].detail, "misplaced") != NULL, "%s", rep->shard[2].detail);
     cr_assert_eq(cs_ec_store_repair(st, "A", 1, rep, NULL), 0);
@@ -594,8 +584,8 @@ Test(store, property_random_damage)
     const char *env = getenv("CS_TEST_SEED");
     /* A fixed seed keeps CI deterministic; CS_TEST_SEED explores others. */
     uint64_t seed = env ? strtoull(env, NULL, 0) : UINT64_C(20261126);
-    fprintf(stderr, "store property seed %llu (rerun with CS_TEST_SEED=%llu)\n",
-            (unsigned long long)seed, (unsigned long long)seed);
+    fprintf(stderr, "store property seed %llu (rerun with CS_TEST_SEED=%llu)\n", (unsigned long long)seed,
+            (unsigned long long)seed);
     rng_state = seed ? seed : 1;
     cs_ec_store_t *st = open_store(NDIRS, 0);
     cs_ec_report_t *rep = new_report();
@@ -621,9 +611,16 @@ Test(store, property_random_damage)
             struct stat sb;
             cr_assert_eq(stat(p, &sb), 0);
             switch (rnd() % 3) {
-            case 0: unlink(p); unlinked++; break;
-            case 1: flip_byte(p, (off_t)(rnd() % (uint64_t)sb.st_size)); break;
-            default: cr_assert_eq(truncate(p, (off_t)(rnd() % (uint64_t)sb.st_size)), 0); break;
+            case 0:
+                unlink(p);
+                unlinked++;
+                break;
+            case 1:
+                flip_byte(p, (off_t)(rnd() % (uint64_t)sb.st_size));
+                break;
+            default:
+                cr_assert_eq(truncate(p, (off_t)(rnd() % (uint64_t)sb.st_size)), 0);
+                break;
             }
         }
         uint8_t *got = NULL;
@@ -641,8 +638,7 @@ Test(store, property_random_damage)
             cr_assert_eq(unlinked, k + m, "seed %llu it %d: not found with %u of %u files left: %s",
                          (unsigned long long)seed, it, k + m - unlinked, k + m, err.msg);
         } else {
-            cr_assert_eq(rc, CS_EINSUFFICIENT_SHARDS, "seed %llu it %d: %s",
-                         (unsigned long long)seed, it, err.msg);
+            cr_assert_eq(rc, CS_EINSUFFICIENT_SHARDS, "seed %llu it %d: %s", (unsigned long long)seed, it, err.msg);
             unsigned really = 0;
             for (unsigned i = 0; i < k + m; i++)
                 really += used[i];
@@ -671,8 +667,8 @@ static void *worker(void *p)
         uint8_t *got = NULL;
         size_t glen = 0;
         if (cs_ec_store_put(w->st, name, strlen(name), &pol, body, (size_t)n, NULL) != 0 ||
-            cs_ec_store_get(w->st, name, strlen(name), 100, &got, &glen, NULL, NULL) != 0 ||
-            glen != (size_t)n || memcmp(got, body, glen) != 0)
+            cs_ec_store_get(w->st, name, strlen(name), 100, &got, &glen, NULL, NULL) != 0 || glen != (size_t)n ||
+            memcmp(got, body, glen) != 0)
             w->failures++;
         free(got);
     }
@@ -739,8 +735,8 @@ static void expect_gone(cs_ec_store_t *st, const char *name)
     uint8_t *got = NULL;
     size_t glen = 0;
     cs_err_t err = {0};
-    cr_expect_eq(cs_ec_store_get(st, name, strlen(name), SIZE_MAX, &got, &glen, NULL, &err),
-                 CS_ENOTFOUND, "%s", err.msg);
+    cr_expect_eq(cs_ec_store_get(st, name, strlen(name), SIZE_MAX, &got, &glen, NULL, &err), CS_ENOTFOUND, "%s",
+                 err.msg);
     cr_expect_null(got);
     cr_expect(!listed(st, name), "%s still listed", name);
 }
@@ -893,9 +889,8 @@ Test(store, delete_that_cannot_write_its_tombstone_deletes_nothing)
     int rc = cs_ec_store_delete(st, "ro", 2, &err);
     cr_assert(lock_dir(dir, false));
     cr_expect(rc == CS_EPERM, "%d %s", rc, err.msg);
-    cr_expect(strstr(err.msg, "delete 'ro': cannot write its tombstone, nothing was deleted: ") ==
-                  err.msg,
-              "%s", err.msg);
+    cr_expect(strstr(err.msg, "delete 'ro': cannot write its tombstone, nothing was deleted: ") == err.msg, "%s",
+              err.msg);
     expect_get(st, "ro", v, 20000, NULL);
     cr_expect_eq(count_files("ro"), 6);
     cr_assert_eq(cs_ec_store_delete(st, "ro", 2, NULL), 0);
@@ -929,8 +924,7 @@ Test(store, parallel_get_matches_single_thread)
     cs_ec_report_t *rep = new_report();
     for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
         for (unsigned io = 0; io < 2; io++) {
-            cs_ec_store_opts_t o = {.read_threads = threads[t],
-                                    .io_flags = io ? CS_IO_NO_DIRECT | CS_IO_NO_URING : 0};
+            cs_ec_store_opts_t o = {.read_threads = threads[t], .io_flags = io ? CS_IO_NO_DIRECT | CS_IO_NO_URING : 0};
             cr_assert_eq(cs_ec_store_open(dirp, 6, &o, &st, NULL), 0);
             expect_get(st, "p", v, len, rep);
             cr_expect_eq(rep->stripes_reconstructed, 2, "threads %u", threads[t]);
@@ -950,8 +944,7 @@ Test(store, parallel_get_matches_single_thread)
         cr_assert_eq(cs_ec_store_open(dirp, 6, &o, &st, NULL), 0);
         sink_t dst = {.data = malloc(len), .len = len};
         cs_err_t err = {0};
-        cr_expect_eq(cs_ec_store_get_stream(st, "p", 1, sink_write, &dst, rep, &err),
-                     CS_EINSUFFICIENT_SHARDS);
+        cr_expect_eq(cs_ec_store_get_stream(st, "p", 1, sink_write, &dst, rep, &err), CS_EINSUFFICIENT_SHARDS);
         cr_expect(strstr(err.msg, "object 'p' stripe 17: ") != NULL, "%s", err.msg);
         cr_expect_eq(dst.off, 17 * 16384, "threads %u: %zu bytes delivered", threads[t], dst.off);
         cr_expect_eq(memcmp(dst.data, v, dst.off), 0);

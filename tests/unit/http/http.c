@@ -56,8 +56,8 @@ TestSuite(http, .init = start_server, .fini = stop_server);
 
 static cs_http_client_t *client(long timeout_ms, size_t max)
 {
-    cs_http_options_t o = {.base_url = base_url, .timeout_ms = timeout_ms, .max_response_bytes = max,
-                           .bearer_token = "tok123"};
+    cs_http_options_t o = {
+        .base_url = base_url, .timeout_ms = timeout_ms, .max_response_bytes = max, .bearer_token = "tok123"};
     cs_http_client_t *c;
     cs_err_t err = {0};
     cr_assert_eq(cs_http_client_new(&o, &c, &err), 0, "%s", err.msg);
@@ -83,8 +83,11 @@ Test(http, get_and_post_with_headers)
     cs_http_response_free(&r);
 
     const char *body = "{\"a\":1}";
-    cs_http_request_t patch = {.method = "PATCH", .path = "echo", .content_type = "application/merge-patch+json",
-                               .body = body, .body_len = strlen(body)};
+    cs_http_request_t patch = {.method = "PATCH",
+                               .path = "echo",
+                               .content_type = "application/merge-patch+json",
+                               .body = body,
+                               .body_len = strlen(body)};
     cr_assert_eq(cs_http_do(c, &patch, &r, &err), 0, "%s", err.msg);
     j = json_loads(r.body, 0, NULL);
     cr_expect_str_eq(json_string_value(json_object_get(j, "method")), "PATCH");

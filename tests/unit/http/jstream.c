@@ -52,8 +52,12 @@ Test(jstream, positions_whole_and_byte_by_byte)
     cr_expect_str_eq(whole.log, bytes.log, "chunking must not change the events");
     cr_expect_eq(whole.names, 2);
     cr_expect_str_eq(whole.last_name, "pv-b");
-    cr_expect(strstr(whole.log, "0:#0={ 1:kind=str 1:items=[ 2:#0={ 3:metadata={ 4:name=str 4:labels={ 5:x=str 4:labels=} 3:metadata=} ") == whole.log,
-              "%s", whole.log);
+    cr_expect(
+        strstr(
+            whole.log,
+            "0:#0={ 1:kind=str 1:items=[ 2:#0={ 3:metadata={ 4:name=str 4:labels={ 5:x=str 4:labels=} 3:metadata=} ") ==
+            whole.log,
+        "%s", whole.log);
     cr_expect(strstr(whole.log, "4:n=int 4:f=num 4:b=bool 4:z=null") != NULL, "%s", whole.log);
     cr_expect(strstr(whole.log, "2:#1={") != NULL, "%s", whole.log);
     cr_expect(strstr(whole.log, "1:big=num") != NULL, "an integer beyond int64 is a NUMBER: %s", whole.log);
@@ -164,8 +168,7 @@ Test(jstream, integer_bounds)
  * its END does. */
 static int skipper(void *ctx, cs_jstream_t *js, const cs_jstream_event_t *ev)
 {
-    if ((ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START) && ev->key &&
-        strcmp(ev->key, "skip") == 0)
+    if ((ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_ARRAY_START) && ev->key && strcmp(ev->key, "skip") == 0)
         cs_jstream_skip(js);
     if (ev->kind == CS_JS_STRING) /* ancestors' keys stay right after a skip */
         cr_expect(ev->depth < 2 || cs_jstream_key_at(js, 1) != NULL);

@@ -44,8 +44,8 @@ Test(attr, parse_u64_accepts_decimal_with_whitespace)
 Test(attr, parse_u64_rejects_everything_else)
 {
     uint64_t v = 7;
-    const char *bad[] = {"", " ", "abc", "-1", "+1", "0x10", "12a", "1 2", "18446744073709551616",
-                         "99999999999999999999999"};
+    const char *bad[] = {
+        "", " ", "abc", "-1", "+1", "0x10", "12a", "1 2", "18446744073709551616", "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_eq(cs_hw_attr_parse_u64(bad[i], strlen(bad[i]), &v), CS_EPARSE, "'%s'", bad[i]);
     cr_expect_eq(v, 7, "a failed parse must not touch the output");

@@ -54,9 +54,7 @@ Test(classify, default_tiers)
 
 Test(classify, overrides_by_name_and_model_first_match_wins)
 {
-    cs_hw_tier_override_t o[] = {{"sdb", CS_HW_TIER_HOT},
-                                 {"*exos*", CS_HW_TIER_WARM},
-                                 {"sd*", CS_HW_TIER_NONE}};
+    cs_hw_tier_override_t o[] = {{"sdb", CS_HW_TIER_HOT}, {"*exos*", CS_HW_TIER_WARM}, {"sd*", CS_HW_TIER_NONE}};
     cs_hw_device_t d = dev("sdb", 1, "ST16000NM001G Exos");
     d.media = CS_HW_MEDIA_HDD;
     cs_hw_classify_tier(&d, o, 3);

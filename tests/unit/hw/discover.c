@@ -288,9 +288,9 @@ Test(discover, smartctl_bit0_bit1_mean_no_data)
         const cs_hw_device_t *d = hw_device(&inv, "sdc");
         cr_expect_eq(d->health.state, CS_HW_HEALTH_UNKNOWN, "status %d", status);
         cr_expect_eq(d->status, CS_HW_STATUS_AVAILABLE);
-        cr_expect(hw_warned(&inv, status == 1 ? "exit status 1 (command line did not parse)"
-                                              : "exit status 2 (device open failed",
-                            "health of sdc unknown"));
+        cr_expect(hw_warned(
+            &inv, status == 1 ? "exit status 1 (command line did not parse)" : "exit status 2 (device open failed",
+            "health of sdc unknown"));
         cs_hw_inventory_free(&inv);
     }
 }

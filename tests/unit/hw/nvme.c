@@ -46,7 +46,8 @@ Test(nvme, list_errors)
     cr_expect_str_eq(err.msg, "nvme list: expected a JSON object");
     cr_expect_eq(cs_hw_nvme_list_parse("{\"Devices\":{}}", 14, ns, 2, &n, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "nvme list: no \"Devices\" array");
-    const char *partial = "{\"Devices\":[{\"ModelNumber\":\"x\"},{\"DevicePath\":7},{\"DevicePath\":\"/dev/nvme3n1\"}]}";
+    const char *partial =
+        "{\"Devices\":[{\"ModelNumber\":\"x\"},{\"DevicePath\":7},{\"DevicePath\":\"/dev/nvme3n1\"}]}";
     cr_expect_eq(cs_hw_nvme_list_parse(partial, strlen(partial), ns, 2, &n, &err), 0);
     cr_expect_eq(n, 1);
     cr_expect_str_eq(ns[0].device, "nvme3n1");

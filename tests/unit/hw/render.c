@@ -19,8 +19,7 @@ static cs_hw_inventory_t server(bool include_in_use)
     return inv;
 }
 
-static char *render(int which, const cs_hw_inventory_t *inv, const char *node, const char *ns,
-                    int *rc, size_t *written)
+static char *render(int which, const cs_hw_inventory_t *inv, const char *node, const char *ns, int *rc, size_t *written)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -45,7 +44,8 @@ Test(render, table)
     cr_expect_eq(rc, 0);
     cr_expect(strncmp(out, "DEVICE   SIZE      MEDIA  TRANSPORT  MODEL", 42) == 0, "%s", out);
     cr_expect(strstr(out, "\nnvme0n1  3.5 TiB   nvme   pcie       SAMSUNG MZQL23T8HCLS-00A07  "
-                          "S64HNE0T512345      ok      hot   available\n") != NULL, "%s", out);
+                          "S64HNE0T512345      ok      hot   available\n") != NULL,
+              "%s", out);
     cr_expect(strstr(out, "  failed  -     excluded: endurance 93% used (limit 90%)\n") != NULL);
     cr_expect(strstr(out, "  ok      -     in-use: has partitions: sda1, sda2, sda3; sda1 mounted "
                           "at /boot/efi (vfat);") != NULL);
@@ -59,8 +59,8 @@ Test(render, table_with_include_in_use_shows_tier_of_in_use)
     cs_hw_inventory_t inv = server(true);
     int rc;
     char *out = render(0, &inv, NULL, NULL, &rc, NULL);
-    cr_expect(strstr(out, "  ok      warm  in-use (shown as candidate; never pooled): has partitions") != NULL,
-              "%s", out);
+    cr_expect(strstr(out, "  ok      warm  in-use (shown as candidate; never pooled): has partitions") != NULL, "%s",
+              out);
     free(out);
     cs_hw_inventory_free(&inv);
 }
@@ -108,27 +108,26 @@ Test(render, diskpools_exact_manifest)
     char *out = render(2, &inv, "worker-1.example", "mayastor", &rc, &written);
     cr_assert_eq(rc, 0);
     cr_expect_eq(written, 4, "nvme0n1 sdb sdc sdd: never the in-use sda/sde, even with include_in_use");
-    const char *first =
-        "---\n"
-        "# nvme0n1: SAMSUNG MZQL23T8HCLS-00A07 S64HNE0T512345, 3.5 TiB, health ok, tier hot (nvme)\n"
-        "apiVersion: openebs.io/v1beta2\n"
-        "kind: DiskPool\n"
-        "metadata:\n"
-        "  name: worker-1-example-nvme0n1\n"
-        "  namespace: mayastor\n"
-        "  labels:\n"
-        "    storage-tier: hot\n"
-        "    media-type: nvme\n"
-        "spec:\n"
-        "  node: worker-1.example\n"
-        "  disks:\n"
-        "    - /dev/disk/by-id/nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNE0T512345\n"
-        "  topology:\n"
-        "    labelled:\n"
-        "      storage-tier: hot\n"
-        "      media-type: nvme\n"
-        "      couchestor.io/placement: eligible\n"
-        "---\n";
+    const char *first = "---\n"
+                        "# nvme0n1: SAMSUNG MZQL23T8HCLS-00A07 S64HNE0T512345, 3.5 TiB, health ok, tier hot (nvme)\n"
+                        "apiVersion: openebs.io/v1beta2\n"
+                        "kind: DiskPool\n"
+                        "metadata:\n"
+                        "  name: worker-1-example-nvme0n1\n"
+                        "  namespace: mayastor\n"
+                        "  labels:\n"
+                        "    storage-tier: hot\n"
+                        "    media-type: nvme\n"
+                        "spec:\n"
+                        "  node: worker-1.example\n"
+                        "  disks:\n"
+                        "    - /dev/disk/by-id/nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNE0T512345\n"
+                        "  topology:\n"
+                        "    labelled:\n"
+                        "      storage-tier: hot\n"
+                        "      media-type: nvme\n"
+                        "      couchestor.io/placement: eligible\n"
+                        "---\n";
     cr_expect(strncmp(out, first, strlen(first)) == 0, "%s", out);
     cr_expect(strstr(out, "name: worker-1-example-sdb\n") != NULL);
     cr_expect(strstr(out, "    storage-tier: warm\n    media-type: ssd\n") != NULL);

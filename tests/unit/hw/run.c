@@ -39,8 +39,7 @@ Test(run, missing_or_relative_program)
     cs_hw_run_result_t res;
     cs_err_t err = {0};
     cr_expect_eq(cs_hw_run(missing, INT64_C(1000000000), 1024, &res, &err), CS_ENOTFOUND);
-    cr_expect(strstr(err.msg, "/nonexistent/nvme: not installed or not executable") != NULL, "%s",
-              err.msg);
+    cr_expect(strstr(err.msg, "/nonexistent/nvme: not installed or not executable") != NULL, "%s", err.msg);
     cs_hw_run_result_free(&res);
     char *relative[] = {"nvme", NULL};
     cr_expect_eq(cs_hw_run(relative, INT64_C(1000000000), 1024, &res, &err), CS_EINVAL);

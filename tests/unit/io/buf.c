@@ -79,8 +79,7 @@ typedef struct {
     int fail;
 } counting_ctx_t;
 
-static int counting_alloc(const cs_allocator_t *self, size_t size, unsigned flags, cs_buf_t *buf,
-                          cs_err_t *err)
+static int counting_alloc(const cs_allocator_t *self, size_t size, unsigned flags, cs_buf_t *buf, cs_err_t *err)
 {
     counting_ctx_t *c = self->ctx;
     if (c->fail)
@@ -103,8 +102,7 @@ static void counting_release(const cs_allocator_t *self, cs_buf_t *buf)
 Test(buf, custom_allocator)
 {
     counting_ctx_t ctx = {0};
-    cs_allocator_t a = {.name = "counting", .alloc = counting_alloc, .release = counting_release,
-                        .ctx = &ctx};
+    cs_allocator_t a = {.name = "counting", .alloc = counting_alloc, .release = counting_release, .ctx = &ctx};
     cs_buf_t *b = NULL;
     cr_assert_eq(cs_buf_alloc_with(&a, 10000, CS_BUF_ZERO, &b, NULL), 0);
     cr_expect_eq(b->allocator, &a);

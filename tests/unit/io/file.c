@@ -34,7 +34,10 @@ static void batch_roundtrip(unsigned flags)
     cr_assert_eq(cs_io_new(8, flags, &io, NULL), 0);
     if (flags & CS_IO_NO_URING)
         cr_expect(!cs_io_uses_uring(io));
-    enum { NF = 20, LEN = 3 * 4096 };
+    enum {
+        NF = 20,
+        LEN = 3 * 4096
+    };
     cs_file_t f[NF];
     cs_buf_t *b = NULL;
     cr_assert_eq(cs_buf_alloc((size_t)NF * LEN, 0, &b, NULL), 0);
@@ -46,8 +49,8 @@ static void batch_roundtrip(unsigned flags)
         if (flags & CS_IO_NO_DIRECT)
             cr_expect(!f[i].direct);
         memset(b->data + (size_t)i * LEN, 'a' + i, LEN);
-        req[i] = (cs_io_req_t){.op = CS_IO_WRITE, .file = &f[i], .buf = b->data + (size_t)i * LEN,
-                               .len = LEN, .offset = 4096};
+        req[i] = (cs_io_req_t){
+            .op = CS_IO_WRITE, .file = &f[i], .buf = b->data + (size_t)i * LEN, .len = LEN, .offset = 4096};
     }
     /* more requests than the depth: they go in several rounds */
     cr_assert_eq(cs_io_run(io, req, NF, NULL), 0);
@@ -58,8 +61,8 @@ static void batch_roundtrip(unsigned flags)
     cr_assert_eq(cs_io_run(io, req, NF, NULL), 0);
     memset(b->data, 0, (size_t)NF * LEN);
     for (int i = 0; i < NF; i++)
-        req[i] = (cs_io_req_t){.op = CS_IO_READ, .file = &f[i], .buf = b->data + (size_t)i * LEN,
-                               .len = LEN, .offset = 4096 * 2};
+        req[i] = (cs_io_req_t){
+            .op = CS_IO_READ, .file = &f[i], .buf = b->data + (size_t)i * LEN, .len = LEN, .offset = 4096 * 2};
     cr_assert_eq(cs_io_run(io, req, NF, NULL), 0);
     for (int i = 0; i < NF; i++) {
         cr_expect_eq(req[i].done, 2 * 4096, "short read at end of file");

@@ -44,49 +44,48 @@ static int parse(const char *text, const char *ctx, cs_kube_config_t *cfg, cs_er
     return cs_kube_config_parse(text, strlen(text), "test.yaml", "/etc/kube", ctx, cfg, err);
 }
 
-static const char *KC_BASIC =
-    "apiVersion: v1\n"
-    "kind: Config\n"
-    "current-context: dev\n"
-    "clusters:\n"
-    "- name: c1\n"
-    "  cluster:\n"
-    "    server: https://10.0.0.1:6443/\n"
-    "    certificate-authority: certs/ca.crt\n"
-    "- name: c2\n"
-    "  cluster:\n"
-    "    server: https://kube.example:443\n"
-    "    certificate-authority-data: " PEM_B64 "\n"
-    "- name: c3\n"
-    "  cluster:\n"
-    "    server: http://127.0.0.1:8080\n"
-    "    insecure-skip-tls-verify: true\n"
-    "users:\n"
-    "- name: tok\n"
-    "  user:\n"
-    "    token: abc.def\n"
-    "- name: cert\n"
-    "  user:\n"
-    "    client-certificate-data: " PEM_B64 "\n"
-    "    client-key-data: " PEM_B64 "\n"
-    "- name: certfile\n"
-    "  user:\n"
-    "    client-certificate: /abs/client.crt\n"
-    "    client-key: rel/client.key\n"
-    "- name: tf\n"
-    "  user:\n"
-    "    tokenFile: tokens/t\n"
-    "contexts:\n"
-    "- name: dev\n"
-    "  context: {cluster: c1, user: tok, namespace: team-a}\n"
-    "- name: prod\n"
-    "  context: {cluster: c2, user: cert}\n"
-    "- name: local\n"
-    "  context: {cluster: c3, user: certfile}\n"
-    "- name: tfile\n"
-    "  context: {cluster: c3, user: tf}\n"
-    "- name: nouser\n"
-    "  context: {cluster: c3}\n";
+static const char *KC_BASIC = "apiVersion: v1\n"
+                              "kind: Config\n"
+                              "current-context: dev\n"
+                              "clusters:\n"
+                              "- name: c1\n"
+                              "  cluster:\n"
+                              "    server: https://10.0.0.1:6443/\n"
+                              "    certificate-authority: certs/ca.crt\n"
+                              "- name: c2\n"
+                              "  cluster:\n"
+                              "    server: https://kube.example:443\n"
+                              "    certificate-authority-data: " PEM_B64 "\n"
+                              "- name: c3\n"
+                              "  cluster:\n"
+                              "    server: http://127.0.0.1:8080\n"
+                              "    insecure-skip-tls-verify: true\n"
+                              "users:\n"
+                              "- name: tok\n"
+                              "  user:\n"
+                              "    token: abc.def\n"
+                              "- name: cert\n"
+                              "  user:\n"
+                              "    client-certificate-data: " PEM_B64 "\n"
+                              "    client-key-data: " PEM_B64 "\n"
+                              "- name: certfile\n"
+                              "  user:\n"
+                              "    client-certificate: /abs/client.crt\n"
+                              "    client-key: rel/client.key\n"
+                              "- name: tf\n"
+                              "  user:\n"
+                              "    tokenFile: tokens/t\n"
+                              "contexts:\n"
+                              "- name: dev\n"
+                              "  context: {cluster: c1, user: tok, namespace: team-a}\n"
+                              "- name: prod\n"
+                              "  context: {cluster: c2, user: cert}\n"
+                              "- name: local\n"
+                              "  context: {cluster: c3, user: certfile}\n"
+                              "- name: tfile\n"
+                              "  context: {cluster: c3, user: tf}\n"
+                              "- name: nouser\n"
+                              "  context: {cluster: c3}\n";
 
 Test(config, kubeconfig_current_context_token_and_ca_file)
 {
@@ -192,8 +191,8 @@ Test(config, kubeconfig_errors_name_file_and_field)
                        "users:\n- name: u\n  user: {exec: {command: aws}}\n",
                        NULL, &cfg, &err),
                  CS_EUNSUPPORTED);
-    cr_expect(strstr(err.msg, "users[name=u].user.exec: exec credential plugins are not supported") != NULL,
-              "%s", err.msg);
+    cr_expect(strstr(err.msg, "users[name=u].user.exec: exec credential plugins are not supported") != NULL, "%s",
+              err.msg);
 
     cr_expect_eq(parse("current-context: a\ncontexts:\n- name: a\n  context: {cluster: x, user: u}\n"
                        "clusters:\n- name: x\n  cluster: {server: 'https://h'}\n"
@@ -290,7 +289,8 @@ Test(config, in_cluster_errors, .init = in_cluster_files, .fini = rmd)
     unlink(path);
     cr_expect_eq(cs_kube_config_in_cluster(tmpdir, &cfg, &err), CS_ENOTFOUND);
     char want[256];
-    snprintf(want, sizeof want, "in-cluster config: cannot read the cluster CA bundle %s: No such file or directory", path);
+    snprintf(want, sizeof want, "in-cluster config: cannot read the cluster CA bundle %s: No such file or directory",
+             path);
     cr_expect_str_eq(err.msg, want);
 
     snprintf(path, sizeof path, "%s/token", tmpdir);
@@ -343,6 +343,6 @@ Test(config, load_order_as_kubectl, .init = in_cluster_files, .fini = rmd)
 
     setenv("HOME", "/nonexistent-home", 1);
     cr_expect_eq(cs_kube_config_load(&o, &cfg, &err), CS_ENOTFOUND);
-    cr_expect(strstr(err.msg, "/nonexistent-home/.kube/config does not exist; pass --kubeconfig") != NULL,
-              "%s", err.msg);
+    cr_expect(strstr(err.msg, "/nonexistent-home/.kube/config does not exist; pass --kubeconfig") != NULL, "%s",
+              err.msg);
 }

@@ -75,11 +75,13 @@ static void items_free(items_t *it)
 
 static const char *PAGE =
     "{\"kind\":\"PersistentVolumeList\",\"apiVersion\":\"v1\","
-    "\"metadata\":{\"resourceVersion\":\"10245\",\"continue\":\"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ\",\"remainingItemCount\":3},"
+    "\"metadata\":{\"resourceVersion\":\"10245\",\"continue\":\"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ\","
+    "\"remainingItemCount\":3},"
     "\"items\":[{\"metadata\":{\"name\":\"pvc-1\",\"uid\":\"u-1\",\"resourceVersion\":\"10\",\"generation\":2,"
     "\"creationTimestamp\":\"2024-05-01T10:00:00Z\",\"labels\":{\"storage-tier\":\"hot\",\"a\":\"b\"},"
     "\"annotations\":{\"x/y\":\"{\\\"nested\\\":[1,2]}\"}},"
-    "\"spec\":{\"capacity\":{\"storage\":\"10Gi\"},\"csi\":{\"driver\":\"io.openebs.csi-mayastor\",\"volumeHandle\":\"h\"}}},"
+    "\"spec\":{\"capacity\":{\"storage\":\"10Gi\"},\"csi\":{\"driver\":\"io.openebs.csi-mayastor\",\"volumeHandle\":"
+    "\"h\"}}},"
     "{\"metadata\":{\"name\":\"pvc-2\",\"resourceVersion\":\"11\",\"deletionTimestamp\":\"2024-05-02T00:00:00Z\"},"
     "\"spec\":{\"csi\":{\"driver\":\"other\"},\"mountOptions\":[\"a\",{\"csi\":{\"driver\":\"decoy\"}}]}}]}";
 
@@ -178,7 +180,8 @@ Test(decode, hostile_lists_are_errors)
     cr_expect_str_eq(err.msg, "metadata.labels[\"a\"]: expected a string");
     cr_expect_eq(list_fails("{\"items\":[{\"a\":[[[[[[[[[[]]]]]]]]]]}]}", &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "JSON nesting deeper than 8 levels");
-    cr_expect_eq(list_fails("{\"items\":[{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}]}",
+    cr_expect_eq(list_fails("{\"items\":[{\"metadata\":{\"name\":"
+                            "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}]}",
                             &err),
                  CS_ETOOBIG);
     cr_expect_eq(list_fails("{\"items\":[{\"metadata\":{\"name\":\"a\"}}", &err), CS_EPARSE);
@@ -225,10 +228,13 @@ static int on_event(void *ctx, cs_kube_watch_event_t *ev)
 }
 
 static const char *STREAM =
-    "{\"type\":\"ADDED\",\"object\":{\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"10596\"},"
+    "{\"type\":\"ADDED\",\"object\":{\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"a\",\"resourceVersion\":"
+    "\"10596\"},"
     "\"spec\":{\"csi\":{\"driver\":\"d1\"}}}}\n"
-    "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns1\",\"resourceVersion\":\"11020\"}}}\n"
-    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"PersistentVolume\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"12746\","
+    "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns1\",\"resourceVersion\":"
+    "\"11020\"}}}\n"
+    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"PersistentVolume\",\"apiVersion\":\"v1\",\"metadata\":{"
+    "\"resourceVersion\":\"12746\","
     "\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}}}}\n"
     "{\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"11100\"}},\"type\":\"DELETED\"}\n"
     "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
@@ -327,7 +333,8 @@ Test(decode, watch_hostile_input)
     cr_expect_eq(watch_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}},\"object\":{}}\n", &err),
                  CS_EPARSE);
     cr_expect_eq(watch_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":"
-                             "\"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\"}}}\n",
+                             "\"012345678901234567890123456789012345678901234567890123456789012345678901234567890123456"
+                             "7890123456789012345678901234567890123456789\"}}}\n",
                              &err),
                  CS_EPARSE);
     cr_expect_str_eq(err.msg, "metadata.resourceVersion: longer than 127 bytes or holds NUL");

@@ -27,10 +27,10 @@ static void down(void)
 
 TestSuite(events, .init = up, .fini = down, .timeout = 60);
 
-static const cs_kube_object_ref_t PV = {.api_version = "v1", .kind = "PersistentVolume", .name = "pvc-1234",
-                                        .uid = "8c0d6d0e-0000-4000-8000-000000000001"};
-static const cs_kube_object_ref_t SP = {.api_version = "storage.billyronks.io/v1", .kind = "StoragePolicy",
-                                        .namespace = "ops", .name = "fast"};
+static const cs_kube_object_ref_t PV = {
+    .api_version = "v1", .kind = "PersistentVolume", .name = "pvc-1234", .uid = "8c0d6d0e-0000-4000-8000-000000000001"};
+static const cs_kube_object_ref_t SP = {
+    .api_version = "storage.billyronks.io/v1", .kind = "StoragePolicy", .namespace = "ops", .name = "fast"};
 
 static cs_kube_client_t *C;
 
@@ -38,7 +38,8 @@ static cs_event_recorder_t *rec(size_t queue_len, int64_t window_ns)
 {
     C = standin_client(&S, NULL, NULL);
     cs_event_recorder_options_t o = {.reporting_controller = "storage.billyronks.io/couchestor",
-                                     .reporting_instance = "couchestor-0", .queue_len = queue_len,
+                                     .reporting_instance = "couchestor-0",
+                                     .queue_len = queue_len,
                                      .aggregate_window_ns = window_ns};
     cs_event_recorder_t *r = NULL;
     cs_err_t err = {0};

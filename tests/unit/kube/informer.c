@@ -125,7 +125,8 @@ static void create(const char *ns, const char *name)
 {
     char path[128], body[256];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps", ns);
-    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"x\"}},\"data\":{\"v\":\"0\"}}", name);
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"x\"}},\"data\":{\"v\":\"0\"}}",
+             name);
     api("POST", path, body, 201);
 }
 
@@ -138,7 +139,10 @@ static void modify(const char *ns, const char *name, int v)
     cs_http_client_t *h;
     cs_err_t err = {0};
     cr_assert_eq(cs_http_client_new(&o, &h, &err), 0);
-    cs_http_request_t r = {.method = "PATCH", .path = path, .body = body, .body_len = strlen(body),
+    cs_http_request_t r = {.method = "PATCH",
+                           .path = path,
+                           .body = body,
+                           .body_len = strlen(body),
                            .content_type = "application/merge-patch+json"};
     cs_http_response_t resp;
     cr_assert_eq(cs_http_do(h, &r, &resp, &err), 0, "%s", err.msg);
@@ -164,9 +168,13 @@ static void drop_watches(const char *mode)
 static cs_informer_t *start(const char *ns, int64_t resync_ns)
 {
     C = standin_client(&S, NULL, NULL);
-    cs_informer_options_t o = {.resource = CS_KUBE_RES_CONFIGMAPS, .namespace = ns, .handlers = H,
-                               .page_size = 7, .backoff_initial_ns = 300 * 1000000LL,
-                               .backoff_max_ns = 1000 * 1000000LL, .resync_period_ns = resync_ns,
+    cs_informer_options_t o = {.resource = CS_KUBE_RES_CONFIGMAPS,
+                               .namespace = ns,
+                               .handlers = H,
+                               .page_size = 7,
+                               .backoff_initial_ns = 300 * 1000000LL,
+                               .backoff_max_ns = 1000 * 1000000LL,
+                               .resync_period_ns = resync_ns,
                                .watch_timeout_ns = 30 * 1000000000LL};
     cs_informer_t *inf = NULL;
     cs_err_t err = {0};
@@ -298,8 +306,8 @@ static bool fault_fired(void)
     free(body);
     /* Spent (count 1, removed) or fired at least once (count -1). */
     json_t *rules = json_object_get(j, "faults");
-    bool fired = json_array_size(rules) == 0 ||
-                 json_integer_value(json_object_get(json_array_get(rules, 0), "fired")) > 0;
+    bool fired =
+        json_array_size(rules) == 0 || json_integer_value(json_object_get(json_array_get(rules, 0), "fired")) > 0;
     json_decref(j);
     return fired;
 }
@@ -372,7 +380,8 @@ Test(informer, relists_on_410_and_reports_only_the_difference)
 
     /* An HTTP 410 on a watch request re-lists too. */
     uint64_t before = relists(inf);
-    standin_fault(&S, "{\"type\":\"error\",\"code\":410,\"reason\":\"Gone\",\"method\":\"GET\",\"path\":\"/configmaps$\",\"count\":1}");
+    standin_fault(&S, "{\"type\":\"error\",\"code\":410,\"reason\":\"Gone\",\"method\":\"GET\",\"path\":\"/"
+                      "configmaps$\",\"count\":1}");
     drop_watches("abort");
     cr_assert(STANDIN_WAIT(relists(inf) > before, 15000));
     create("default", "sentinel2");

@@ -53,10 +53,16 @@ static void cand_new(cand_t *k, const char *identity, bool keep)
 {
     memset(k, 0, sizeof *k);
     k->c = standin_client(&S, NULL, NULL);
-    cs_lease_options_t o = {.namespace = "kube-system", .name = "couchestor", .identity = identity,
-                            .lease_duration_ns = 2000 * MS, .renew_deadline_ns = 1200 * MS,
-                            .retry_period_ns = 200 * MS, .keep_on_stop = keep,
-                            .on_started_leading = on_started, .on_stopped_leading = on_stopped, .ctx = k};
+    cs_lease_options_t o = {.namespace = "kube-system",
+                            .name = "couchestor",
+                            .identity = identity,
+                            .lease_duration_ns = 2000 * MS,
+                            .renew_deadline_ns = 1200 * MS,
+                            .retry_period_ns = 200 * MS,
+                            .keep_on_stop = keep,
+                            .on_started_leading = on_started,
+                            .on_stopped_leading = on_stopped,
+                            .ctx = k};
     cs_err_t err = {0};
     cr_assert_eq(cs_lease_elector_new(k->c, &o, &k->e, &err), 0, "%s", err.msg);
     cr_assert_eq(cs_lease_elector_start(k->e, &err), 0, "%s", err.msg);
@@ -346,8 +352,8 @@ Test(lease, options_are_validated)
     cs_kube_client_t *c = standin_client(&S, NULL, NULL);
     cs_lease_elector_t *e = NULL;
     cs_err_t err = {0};
-    cs_lease_options_t o = {.name = "x", .identity = "me", .lease_duration_ns = 10000 * MS,
-                            .renew_deadline_ns = 10000 * MS};
+    cs_lease_options_t o = {
+        .name = "x", .identity = "me", .lease_duration_ns = 10000 * MS, .renew_deadline_ns = 10000 * MS};
     cr_expect_eq(cs_lease_elector_new(c, &o, &e, &err), CS_EINVAL);
     cr_expect_str_eq(err.msg, "leader election for lease x: the lease duration (10000 ms) must be greater than the "
                               "renew deadline (10000 ms)");
@@ -451,7 +457,6 @@ Test(lease, two_processes_never_both_lead)
     for (int i = 0; i < nc; i++)
         for (int j = 0; j < np; j++)
             cr_expect(cs_[i].to <= ps[j].from || ps[j].to <= cs_[i].from,
-                      "child led [%lld, %lld], parent led [%lld, %lld]", cs_[i].from, cs_[i].to, ps[j].from,
-                      ps[j].to);
+                      "child led [%lld, %lld], parent led [%lld, %lld]", cs_[i].from, cs_[i].to, ps[j].from, ps[j].to);
     cand_free(&p);
 }

@@ -28,8 +28,8 @@ TestSuite(rest, .init = up, .fini = down, .timeout = 60);
 
 static json_t *cm(const char *name, const char *value)
 {
-    return json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata",
-                     "name", name, "labels", "app", "test", "data", "v", value);
+    return json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata", "name",
+                     name, "labels", "app", "test", "data", "v", value);
 }
 
 Test(rest, create_get_update_conflict_patch_delete)
@@ -62,8 +62,8 @@ Test(rest, create_get_update_conflict_patch_delete)
     json_decref(upd);
 
     json_t *mp = json_pack("{s:{s:s}}", "data", "w", "merged"), *got3 = NULL;
-    cr_assert_eq(cs_kube_patch(c, CS_KUBE_RES_CONFIGMAPS, "default", "one", CS_KUBE_PATCH_MERGE, mp, &got3, &err),
-                 0, "%s", err.msg);
+    cr_assert_eq(cs_kube_patch(c, CS_KUBE_RES_CONFIGMAPS, "default", "one", CS_KUBE_PATCH_MERGE, mp, &got3, &err), 0,
+                 "%s", err.msg);
     cr_expect_str_eq(json_string_value(json_object_get(json_object_get(got3, "data"), "w")), "merged");
     cr_expect_str_eq(json_string_value(json_object_get(json_object_get(got3, "data"), "v")), "2");
     json_decref(mp);
@@ -105,8 +105,9 @@ static void make_crd(cs_kube_client_t *c)
         "\"status\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}}}]}}";
     json_t *o = json_loads(crd, 0, NULL);
     cs_err_t err = {0};
-    cr_assert_eq(cs_kube_create(c, CS_KUBE_RES("apiextensions.k8s.io", "v1", "customresourcedefinitions", false,
-                                               "CustomResourceDefinition"),
+    cr_assert_eq(cs_kube_create(c,
+                                CS_KUBE_RES("apiextensions.k8s.io", "v1", "customresourcedefinitions", false,
+                                            "CustomResourceDefinition"),
                                 NULL, o, NULL, &err),
                  0, "%s", err.msg);
     json_decref(o);
@@ -167,9 +168,9 @@ static void load_configmaps(int n)
     for (int i = 0; i < n; i++) {
         char name[32];
         snprintf(name, sizeof name, "cm-%02d", i);
-        json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata",
-                              "name", name, "namespace", i % 2 ? "odd" : "default", "labels", "parity",
-                              i % 2 ? "odd" : "even");
+        json_t *o =
+            json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata", "name",
+                      name, "namespace", i % 2 ? "odd" : "default", "labels", "parity", i % 2 ? "odd" : "even");
         json_array_append_new(items, o);
     }
     json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", "odd");
@@ -256,13 +257,17 @@ Test(rest, throttling_and_server_errors_are_retried)
     cs_kube_client_t *c = standin_client(&S, NULL, &o);
     cs_err_t err = {0};
     json_t *got = NULL;
-    standin_fault(&S, "{\"type\":\"throttle\",\"method\":\"GET\",\"path\":\"/namespaces/default$\",\"retryAfter\":0,\"count\":2}");
+    standin_fault(
+        &S,
+        "{\"type\":\"throttle\",\"method\":\"GET\",\"path\":\"/namespaces/default$\",\"retryAfter\":0,\"count\":2}");
     standin_raw(&S, "DELETE", "/_control/requests", NULL, NULL, NULL);
     cr_assert_eq(cs_kube_get(c, CS_KUBE_RES_NAMESPACES, NULL, "default", &got, &err), 0, "%s", err.msg);
     cr_expect_eq(standin_count_requests(&S, "GET", "/namespaces/default"), 3, "two 429s, then the answer");
     json_decref(got);
 
-    standin_fault(&S, "{\"type\":\"throttle\",\"method\":\"GET\",\"path\":\"/namespaces/default$\",\"retryAfter\":0,\"count\":10}");
+    standin_fault(
+        &S,
+        "{\"type\":\"throttle\",\"method\":\"GET\",\"path\":\"/namespaces/default$\",\"retryAfter\":0,\"count\":10}");
     cr_expect_eq(cs_kube_get(c, CS_KUBE_RES_NAMESPACES, NULL, "default", &got, &err), CS_EBUSY);
     cr_expect_str_eq(err.msg, "GET namespaces \"default\": 429 TooManyRequests: Too many requests, please try again "
                               "later. (after 3 retries)");
@@ -345,9 +350,10 @@ Test(rest, merge_patch_conflict_is_retried)
     b.calls = 0;
     cr_expect_eq(cs_kube_retry_on_conflict(3, bump, &b, &err), CS_ECONFLICT);
     cr_expect_eq(b.calls, 3);
-    cr_expect(strstr(err.msg, "still conflicting after 3 attempts: PATCH configmaps \"default/counter\": 409 Conflict")
-                  == err.msg,
-              "%s", err.msg);
+    cr_expect(
+        strstr(err.msg, "still conflicting after 3 attempts: PATCH configmaps \"default/counter\": 409 Conflict") ==
+            err.msg,
+        "%s", err.msg);
     cr_expect_eq(counter_value(c), 1);
     cs_kube_client_free(c);
 }

@@ -45,13 +45,13 @@ static inline void standin_nap(void)
 }
 
 /* Polls cond(ctx) until true or timeout_ms passes. */
-#define STANDIN_WAIT(cond, timeout_ms)                                       \
-    ({                                                                       \
-        int64_t standin_dl_ = standin_now_ms() + (timeout_ms);               \
-        bool standin_ok_;                                                    \
-        while (!(standin_ok_ = (cond)) && standin_now_ms() < standin_dl_)    \
-            standin_nap();                                                   \
-        standin_ok_;                                                         \
+#define STANDIN_WAIT(cond, timeout_ms)                                    \
+    ({                                                                    \
+        int64_t standin_dl_ = standin_now_ms() + (timeout_ms);            \
+        bool standin_ok_;                                                 \
+        while (!(standin_ok_ = (cond)) && standin_now_ms() < standin_dl_) \
+            standin_nap();                                                \
+        standin_ok_;                                                      \
     })
 
 static inline const char *standin_source_dir(void)
@@ -153,14 +153,16 @@ static inline void standin_stop(standin_t *s)
 
 /* A raw request to the stand-in (control endpoints, setup). Returns the
  * HTTP status; *body_out (may be NULL) receives the malloc'd body. */
-static inline long standin_raw(const standin_t *s, const char *method, const char *path,
-                               const char *body, const char *token, char **body_out)
+static inline long standin_raw(const standin_t *s, const char *method, const char *path, const char *body,
+                               const char *token, char **body_out)
 {
     cs_http_options_t o = {.base_url = s->url, .bearer_token = token, .timeout_ms = 10000};
     cs_http_client_t *h = NULL;
     cs_err_t err = {0};
     cr_assert_eq(cs_http_client_new(&o, &h, &err), 0, "%s", err.msg);
-    cs_http_request_t r = {.method = method, .path = path, .body = body,
+    cs_http_request_t r = {.method = method,
+                           .path = path,
+                           .body = body,
                            .body_len = body ? strlen(body) : 0,
                            .content_type = body ? "application/json" : NULL};
     cs_http_response_t resp;
@@ -186,8 +188,7 @@ static inline void standin_fault(const standin_t *s, const char *rule)
 static inline cs_kube_client_t *standin_client(const standin_t *s, const char *token,
                                                const cs_kube_client_options_t *opts)
 {
-    cs_kube_config_t cfg = {.server = (char *)s->url, .token = (char *)token,
-                            .namespace = (char *)"default"};
+    cs_kube_config_t cfg = {.server = (char *)s->url, .token = (char *)token, .namespace = (char *)"default"};
     cs_kube_client_t *c = NULL;
     cs_err_t err = {0};
     cr_assert_eq(cs_kube_client_new(&cfg, opts, &c, &err), 0, "%s", err.msg);

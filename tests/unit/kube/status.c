@@ -7,8 +7,8 @@
 
 #define SP CS_KUBE_RES("storage.billyronks.io", "v1", "storagepolicies", false, "StoragePolicy")
 
-static int from(const char *verb, const cs_kube_resource_t *res, const char *ns, const char *name,
-                long code, const char *body, cs_err_t *err)
+static int from(const char *verb, const cs_kube_resource_t *res, const char *ns, const char *name, long code,
+                const char *body, cs_err_t *err)
 {
     return cs_kube_error_from_response(verb, res, ns, name, code, body, body ? strlen(body) : 0, err);
 }
@@ -45,12 +45,12 @@ Test(status, decode_rejects_non_status)
     cr_expect_eq(cs_kube_status_decode("{\"kind\":\"Pod\"}", 14, &st, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "Status body: not a Status object (kind is not \"Status\")");
     cr_expect_eq(cs_kube_status_decode("Too many requests", 17, &st, &err), CS_EPARSE);
-    cr_expect_eq(cs_kube_status_decode("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]", 72,
-                                       &st, &err),
-                 CS_EPARSE);
+    cr_expect_eq(
+        cs_kube_status_decode("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]", 72, &st, &err),
+        CS_EPARSE);
     /* Wrong types are tolerated: a Status only explains an error. */
-    cr_assert_eq(cs_kube_status_decode("{\"kind\":\"Status\",\"code\":\"x\",\"reason\":5}", 39, &st, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(cs_kube_status_decode("{\"kind\":\"Status\",\"code\":\"x\",\"reason\":5}", 39, &st, &err), 0, "%s",
+                 err.msg);
     cr_expect_eq(st.code, 0);
     cr_expect_null(st.reason);
     cr_expect_eq(st.retry_after_s, -1);
@@ -85,8 +85,7 @@ Test(status, errors_name_verb_resource_object_code_reason_message)
     cr_expect_str_eq(err.msg, "WATCH persistentvolumes: 410 Expired: too old resource version: 1 (5)");
 
     /* The plain-text 429 of the max-in-flight filter is not a Status. */
-    cr_expect_eq(from("LIST", CS_KUBE_RES_PVCS, "ns1", NULL, 429, "Too many requests, please try again later.\n",
-                      &err),
+    cr_expect_eq(from("LIST", CS_KUBE_RES_PVCS, "ns1", NULL, 429, "Too many requests, please try again later.\n", &err),
                  CS_EBUSY);
     cr_expect_str_eq(err.msg, "LIST persistentvolumeclaims in namespace \"ns1\": 429 TooManyRequests: Too many "
                               "requests, please try again later.");
@@ -94,11 +93,12 @@ Test(status, errors_name_verb_resource_object_code_reason_message)
     cr_expect_eq(from("GET", CS_KUBE_RES_NODES, NULL, "n1", 403, NULL, &err), CS_EPERM);
     cr_expect_str_eq(err.msg, "GET nodes \"n1\": 403 Forbidden: (no message) (check the RBAC rules of this "
                               "service account: deploy/operator/ has the ClusterRole)");
-    cr_expect_eq(from("GET", CS_KUBE_RES_NODES, NULL, "n1", 401, "{\"kind\":\"Status\",\"message\":\"Unauthorized\","
-                      "\"reason\":\"Unauthorized\",\"code\":401}", &err),
+    cr_expect_eq(from("GET", CS_KUBE_RES_NODES, NULL, "n1", 401,
+                      "{\"kind\":\"Status\",\"message\":\"Unauthorized\","
+                      "\"reason\":\"Unauthorized\",\"code\":401}",
+                      &err),
                  CS_EPERM);
-    cr_expect(strstr(err.msg, "401 Unauthorized: Unauthorized (the credentials were rejected") != NULL, "%s",
-              err.msg);
+    cr_expect(strstr(err.msg, "401 Unauthorized: Unauthorized (the credentials were rejected") != NULL, "%s", err.msg);
 
     /* An Invalid whose message does not name the field gets the first cause. */
     cr_expect_eq(from("PATCH", SP, NULL, "fast", 422,

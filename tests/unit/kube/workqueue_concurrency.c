@@ -79,8 +79,8 @@ Test(workqueue, add_while_processing_requeues_at_done)
 
 Test(workqueue, per_key_exponential_backoff_and_forget)
 {
-    cs_workqueue_options_t o = {.base_delay_ns = 5 * 1000000, .max_delay_ns = 40 * 1000000, .qps = 1e6,
-                                .burst = 1000000};
+    cs_workqueue_options_t o = {
+        .base_delay_ns = 5 * 1000000, .max_delay_ns = 40 * 1000000, .qps = 1e6, .burst = 1000000};
     cs_workqueue_t *q = mk(&o);
     int64_t want[] = {5, 10, 20, 40, 40};
     for (int i = 0; i < 5; i++) {
@@ -201,8 +201,8 @@ typedef struct shared_s {
     atomic_int in_flight[NKEYS];
     atomic_int processed[NKEYS];
     atomic_int overlaps;
-    atomic_int last_add_gen[NKEYS];  /* bumped by producers */
-    atomic_int seen_gen[NKEYS];      /* gen observed at the start of processing */
+    atomic_int last_add_gen[NKEYS]; /* bumped by producers */
+    atomic_int seen_gen[NKEYS];     /* gen observed at the start of processing */
 } shared_t;
 
 static int key_index(const char *k)

@@ -13,9 +13,8 @@ typedef struct {
     int target;     /* volumes with a nexus and one child */
 } script_t;
 
-static const char VOL[] =
-    "{\"spec\":{\"uuid\":\"%08d-0000-0000-0000-000000000000\",\"num_replicas\":1,\"size\":1024},"
-    "\"state\":{\"status\":\"Online\"}}";
+static const char VOL[] = "{\"spec\":{\"uuid\":\"%08d-0000-0000-0000-000000000000\",\"num_replicas\":1,\"size\":1024},"
+                          "\"state\":{\"status\":\"Online\"}}";
 
 static const char VOL_T[] =
     "{\"spec\":{\"uuid\":\"%08d-0000-0000-0000-000000000000\",\"num_replicas\":1,\"size\":1024},"
@@ -47,8 +46,9 @@ static void handler(void *ctx, const fake_req_t *req, fake_resp_t *resp)
             snprintf(buf, sizeof buf, "{\"entries\":[%s,%s]}", v1, v2);
         fake_reply(resp, 200, buf);
     } else if (strcmp(req->method, "PUT") == 0 && strstr(p, "/replica_count/")) {
-        fake_reply(resp, 412, "{\"details\":\"Volume 'x': replica count can only change by 1 (ReplicaChangeCount)\","
-                              "\"message\":\"SvcError :: FailedPrecondition\",\"kind\":\"FailedPrecondition\"}");
+        fake_reply(resp, 412,
+                   "{\"details\":\"Volume 'x': replica count can only change by 1 (ReplicaChangeCount)\","
+                   "\"message\":\"SvcError :: FailedPrecondition\",\"kind\":\"FailedPrecondition\"}");
     } else if (strstr(p, "/label/")) {
         if (strcmp(req->method, "DELETE") == 0)
             fake_reply(resp, 200, "{\"id\":\"p 1\",\"spec\":{\"labels\":{}}}");
@@ -160,7 +160,8 @@ Test(client, errors_come_back_with_their_kind)
     cs_mayastor_nodes_t nodes;
     cr_expect_eq(cs_mayastor_nodes_list(ms, &nodes, &err), CS_EMAYASTOR);
     cr_expect_eq(err.kind, CS_MAYASTOR_KIND_OTHER);
-    cr_expect_str_eq(err.err.msg, "Mayastor GET /v0/nodes: HTTP 502, not a Mayastor error reply: <html>bad gateway</html>");
+    cr_expect_str_eq(err.err.msg,
+                     "Mayastor GET /v0/nodes: HTTP 502, not a Mayastor error reply: <html>bad gateway</html>");
     cs_mayastor_nodes_free(&nodes);
     cs_mayastor_free(ms);
     fake_http_stop(srv);
@@ -173,8 +174,8 @@ Test(client, label_and_child_paths_are_percent_encoded)
     cs_mayastor_t *ms = client(srv->url, 0);
     cs_mayastor_pools_t pools;
     cs_mayastor_err_t err = {0};
-    cr_assert_eq(cs_mayastor_pool_label_put(ms, "p 1", "openebs.io/created-by", "x y", true, &pools, &err), 0,
-                 "%s", err.err.msg);
+    cr_assert_eq(cs_mayastor_pool_label_put(ms, "p 1", "openebs.io/created-by", "x y", true, &pools, &err), 0, "%s",
+                 err.err.msg);
     cr_expect_str_eq(cs_mayastor_pool_label(&pools.items[0], "openebs.io/created-by"), "x y");
     cs_mayastor_pools_free(&pools);
     cr_assert_eq(cs_mayastor_pool_label_put(ms, "p", "tier", "hot", false, NULL, &err), 0);

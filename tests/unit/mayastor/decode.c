@@ -204,19 +204,23 @@ Test(decode, volume_errors_name_the_field)
         {true, "[]", "a volume page is a JSON object {\"entries\": [...]}, got array", CS_EPARSE},
         {true, "{\"next_token\":3}", "a volume page has no \"entries\" array", CS_EPARSE},
         {true, "{\"entries\":{}}", "entries: expected an array, got object", CS_EPARSE},
-        {true, "{\"entries\":[],\"next_token\":\"3\"}", "next_token: expected a non-negative integer, got string", CS_EPARSE},
+        {true, "{\"entries\":[],\"next_token\":\"3\"}", "next_token: expected a non-negative integer, got string",
+         CS_EPARSE},
         {true, "{\"entries\":[1]}", "entries[0]: expected a volume object, got integer", CS_EPARSE},
         {true, "{\"entries\":[{\"spec\":{\"uuid\":\"11111111-1111-1111-1111-111111111111\"}},{\"spec\":{}}]}",
          "entries[1].spec.uuid: required field is missing", CS_EPARSE},
         {false, "{\"spec\":{\"uuid\":\"nope\"}}", "volume.spec.uuid: \"nope\" is not a uuid", CS_EPARSE},
-        {false, "{\"spec\":{\"num_replicas\":256}}", "volume.spec.num_replicas: 256 is out of range [0, 255]", CS_EPARSE},
-        {false, "{\"spec\":{\"num_replicas\":\"3\"}}", "volume.spec.num_replicas: expected an integer, got string", CS_EPARSE},
+        {false, "{\"spec\":{\"num_replicas\":256}}", "volume.spec.num_replicas: 256 is out of range [0, 255]",
+         CS_EPARSE},
+        {false, "{\"spec\":{\"num_replicas\":\"3\"}}", "volume.spec.num_replicas: expected an integer, got string",
+         CS_EPARSE},
         {false, "{\"spec\":{\"size\":-1}}", "volume.spec.size: -1 is out of range [0, 9223372036854775807]", CS_EPARSE},
         {false, "{\"spec\":{\"thin\":1}}", "volume.spec.thin: expected a boolean, got integer", CS_EPARSE},
         {false, "{\"spec\":[]}", "volume.spec: expected an object, got array", CS_EPARSE},
         {false, "{\"state\":{\"replica_topology\":{\"r1\":{}}}}",
          "volume.state.replica_topology: key \"r1\" is not a replica uuid", CS_EPARSE},
-        {false, "{\"state\":{\"replica_topology\":{\"11111111-1111-1111-1111-111111111111\":{\"rebuild-progress\":101}}}}",
+        {false,
+         "{\"state\":{\"replica_topology\":{\"11111111-1111-1111-1111-111111111111\":{\"rebuild-progress\":101}}}}",
          "volume.state.replica_topology.rebuild-progress: 101 is out of range [0, 100]", CS_EPARSE},
         {false, "{\"state\":{\"target\":{\"children\":[{\"rebuildProgress\":\"5\"}]}}}",
          "volume.state.target.children.rebuildProgress: expected an integer, got string", CS_EPARSE},
@@ -229,8 +233,9 @@ Test(decode, volume_errors_name_the_field)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cs_mayastor_volumes_t vols;
         cs_err_t err = {0};
-        cr_expect_eq(cs_mayastor_decode_volumes(cases[i].body, strlen(cases[i].body), cases[i].list, false,
-                                                &vols, NULL, &err), cases[i].code, "case %zu", i);
+        cr_expect_eq(
+            cs_mayastor_decode_volumes(cases[i].body, strlen(cases[i].body), cases[i].list, false, &vols, NULL, &err),
+            cases[i].code, "case %zu", i);
         cr_expect_str_eq(err.msg, cases[i].msg, "case %zu: %s", i, err.msg);
         cs_mayastor_volumes_free(&vols);
     }
@@ -301,7 +306,8 @@ Test(decode, pools_recorded)
         {"{}", "[0].id: required field is missing"},
         {"[{\"id\":3}]", "[0].id: expected string, got integer"},
         {"[{\"id\":\"p\",\"spec\":{\"labels\":{\"a\":1}}}]", "[0].spec.labels.a: expected string, got integer"},
-        {"[{\"id\":\"p\",\"state\":{\"capacity\":-5}}]", "[0].state.capacity: -5 is out of range [0, 9223372036854775807]"},
+        {"[{\"id\":\"p\",\"state\":{\"capacity\":-5}}]",
+         "[0].state.capacity: -5 is out of range [0, 9223372036854775807]"},
         {"[1]", "[0]: expected a Pool object, got integer"},
         {"[", "pool list: line 1 column 1: '[' or '{' expected near end of file"},
     };

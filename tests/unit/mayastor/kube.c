@@ -34,10 +34,9 @@ static int fake_get(void *ctx, const char *path, json_t **out, cs_err_t *err)
 
 Test(kube, discovery_prefers_cluster_ip_and_the_http_port)
 {
-    fake_kube_t k = {.reply =
-                         "{\"kind\":\"ServiceList\",\"items\":[{\"metadata\":{\"name\":\"mayastor-api-rest\","
-                         "\"namespace\":\"openebs\"},\"spec\":{\"clusterIP\":\"10.96.12.7\",\"ports\":["
-                         "{\"name\":\"https\",\"port\":8080},{\"name\":\"http\",\"port\":8081}]}}]}"};
+    fake_kube_t k = {.reply = "{\"kind\":\"ServiceList\",\"items\":[{\"metadata\":{\"name\":\"mayastor-api-rest\","
+                              "\"namespace\":\"openebs\"},\"spec\":{\"clusterIP\":\"10.96.12.7\",\"ports\":["
+                              "{\"name\":\"https\",\"port\":8080},{\"name\":\"http\",\"port\":8081}]}}]}"};
     char *url = NULL;
     cs_err_t err = {0};
     cr_assert_eq(cs_mayastor_discover_url(fake_get, &k, "openebs", &url, &err), 0, "%s", err.msg);
@@ -83,8 +82,8 @@ Test(kube, pv_to_volume)
 {
     cs_mayastor_uuid_t u;
     cs_err_t err = {0};
-    cr_assert_eq(cs_mayastor_pv_volume("pvc-1", "io.openebs.csi-mayastor", "01a315f9-fef2-5f4c-b35a-3c06113475a2",
-                                       &u, &err), 0);
+    cr_assert_eq(
+        cs_mayastor_pv_volume("pvc-1", "io.openebs.csi-mayastor", "01a315f9-fef2-5f4c-b35a-3c06113475a2", &u, &err), 0);
     char s[37];
     cr_expect_str_eq(cs_mayastor_uuid_format(&u, s), "01a315f9-fef2-5f4c-b35a-3c06113475a2");
     cr_expect_eq(cs_mayastor_pv_volume("pv-ebs", "ebs.csi.aws.com", "vol-1", &u, &err), CS_EUNSUPPORTED);
@@ -94,8 +93,9 @@ Test(kube, pv_to_volume)
     cr_expect_str_eq(err.msg, "PV pv-nfs is not a CSI volume: only io.openebs.csi-mayastor volumes can be tiered");
     cr_expect_eq(cs_mayastor_pv_volume("pvc-x", "io.openebs.csi-mayastor", "pvc-x", &u, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "PV pvc-x: spec.csi.volumeHandle \"pvc-x\" is not a Mayastor volume uuid");
-    json_t *pv = J("{\"metadata\":{\"name\":\"pvc-0fef89df-1792-5cf9-85be-e3f87a6d5f1b\"},\"spec\":{\"csi\":"
-                   "{\"driver\":\"io.openebs.csi-mayastor\",\"volumeHandle\":\"0fef89df-1792-5cf9-85be-e3f87a6d5f1b\"}}}");
+    json_t *pv =
+        J("{\"metadata\":{\"name\":\"pvc-0fef89df-1792-5cf9-85be-e3f87a6d5f1b\"},\"spec\":{\"csi\":"
+          "{\"driver\":\"io.openebs.csi-mayastor\",\"volumeHandle\":\"0fef89df-1792-5cf9-85be-e3f87a6d5f1b\"}}}");
     cr_assert_eq(cs_mayastor_pv_volume_json(pv, &u, &err), 0, "%s", err.msg);
     char name[41];
     cr_expect_str_eq(cs_mayastor_pv_name(&u, name), "pvc-0fef89df-1792-5cf9-85be-e3f87a6d5f1b");
@@ -113,12 +113,12 @@ Test(kube, diskpool)
     cr_expect_str_eq(path, "/apis/openebs.io/v1beta2/namespaces/mayastor/diskpools/pool-hot-1");
     cr_expect_eq(cs_mayastor_diskpool_path("ns", "p", path, 10, &err), CS_ETOOBIG);
     cr_expect_eq(cs_mayastor_diskpool_path("ns", "", path, sizeof path, &err), CS_EINVAL);
-    fake_kube_t k = {.reply =
-                         "{\"apiVersion\":\"openebs.io/v1beta2\",\"kind\":\"DiskPool\",\"metadata\":{\"name\":\"pool-hot-1\","
-                         "\"namespace\":\"mayastor\",\"labels\":{\"storage-tier\":\"hot\"}},\"spec\":{\"node\":\"node-1\","
-                         "\"disks\":[\"/dev/nvme0n1\"],\"topology\":{\"labelled\":{\"media-type\":\"nvme\"}}},"
-                         "\"status\":{\"cr_state\":\"Created\",\"pool_status\":\"Online\",\"capacity\":100,\"used\":40,"
-                         "\"available\":60}}"};
+    fake_kube_t k = {
+        .reply = "{\"apiVersion\":\"openebs.io/v1beta2\",\"kind\":\"DiskPool\",\"metadata\":{\"name\":\"pool-hot-1\","
+                 "\"namespace\":\"mayastor\",\"labels\":{\"storage-tier\":\"hot\"}},\"spec\":{\"node\":\"node-1\","
+                 "\"disks\":[\"/dev/nvme0n1\"],\"topology\":{\"labelled\":{\"media-type\":\"nvme\"}}},"
+                 "\"status\":{\"cr_state\":\"Created\",\"pool_status\":\"Online\",\"capacity\":100,\"used\":40,"
+                 "\"available\":60}}"};
     cs_mayastor_diskpool_t d;
     cr_assert_eq(cs_mayastor_diskpool_get(fake_get, &k, "mayastor", "pool-hot-1", &d, &err), 0, "%s", err.msg);
     cr_expect_str_eq(k.path, "/apis/openebs.io/v1beta2/namespaces/mayastor/diskpools/pool-hot-1");

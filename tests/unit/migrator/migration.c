@@ -16,7 +16,7 @@ typedef struct {
     cs_mig_volume_t vol;
     cs_mig_pool_t pools[6];
     size_t npools;
-    int rebuild_polls;      /* polls until a new replica is in sync; <0 = never */
+    int rebuild_polls; /* polls until a new replica is in sync; <0 = never */
     int polls_left;
     const char *force_pool; /* the control plane ignores labels and uses this pool */
     bool wrong_victim;      /* the decrease removes the new replica */
@@ -28,7 +28,7 @@ typedef struct {
     int label_deletes, label_puts, child_deletes;
     int max_replicas_seen;
     int min_healthy_seen;
-    int crash_after_calls;  /* >0: the Nth mutating call sets *stop */
+    int crash_after_calls; /* >0: the Nth mutating call sets *stop */
     int calls;
     atomic_int *stop;
     int events;
@@ -245,10 +245,18 @@ static void f_lock(void *ctx)
 }
 
 static const cs_migrator_ops_t ops = {
-    .get_volume = f_get_volume, .list_pools = f_list_pools, .set_replica_count = f_set_replica_count,
-    .pool_label_put = f_label_put, .pool_label_delete = f_label_delete, .nexus_child_delete = f_child_delete,
-    .journal_write = f_journal, .event = f_event, .now_ms = f_now, .sleep_ms = f_sleep,
-    .placement_lock = f_lock, .placement_unlock = f_lock,
+    .get_volume = f_get_volume,
+    .list_pools = f_list_pools,
+    .set_replica_count = f_set_replica_count,
+    .pool_label_put = f_label_put,
+    .pool_label_delete = f_label_delete,
+    .nexus_child_delete = f_child_delete,
+    .journal_write = f_journal,
+    .event = f_event,
+    .now_ms = f_now,
+    .sleep_ms = f_sleep,
+    .placement_lock = f_lock,
+    .placement_unlock = f_lock,
 };
 
 static void add_pool(const char *id, const char *node)
@@ -294,10 +302,18 @@ static const char *accept[] = {"hot-n1", "hot-n2", "hot-n3"};
 
 static cs_mig_request_t request(void)
 {
-    return (cs_mig_request_t){.policy = "p", .pv_name = "pvc-vol-1", .volume = "vol-1", .source_pool = "cold-n1",
-                              .target_pool = "hot-n3", .accept_pools = accept, .accept_count = 3,
-                              .from_tier = CS_TIER_COLD, .to_tier = CS_TIER_HOT, .trigger_iops = 9000,
-                              .timeout_ms = 60000, .poll_ms = 1000};
+    return (cs_mig_request_t){.policy = "p",
+                              .pv_name = "pvc-vol-1",
+                              .volume = "vol-1",
+                              .source_pool = "cold-n1",
+                              .target_pool = "hot-n3",
+                              .accept_pools = accept,
+                              .accept_count = 3,
+                              .from_tier = CS_TIER_COLD,
+                              .to_tier = CS_TIER_HOT,
+                              .trigger_iops = 9000,
+                              .timeout_ms = 60000,
+                              .poll_ms = 1000};
 }
 
 static bool has_replica_on(const char *pool_id)
@@ -373,7 +389,8 @@ Test(migration, replica_placed_elsewhere_is_undone)
     cs_mig_result_t res;
     cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, NULL), 0);
     cr_expect_eq(res.outcome, CS_MIGRATION_FAILED);
-    cr_expect(strstr(res.message, "placed the new replica on pool cold-n3, not on a hot pool") != NULL, "%s", res.message);
+    cr_expect(strstr(res.message, "placed the new replica on pool cold-n3, not on a hot pool") != NULL, "%s",
+              res.message);
     cr_expect_eq(F.vol.num_replicas, 2);
     cr_expect_not(has_replica_on("cold-n3"));
     expect_invariants();
@@ -454,7 +471,8 @@ Test(migration, resume_after_stop_at_every_point)
             cs_mig_journal_t j;
             cr_assert_eq(cs_mig_journal_decode(F.journal, &j, &err), 0, "kill point %d: %s", k, err.msg);
             cs_mig_result_t res2;
-            cr_assert_eq(cs_migration_resume(&ops, &j, 1000, false, NULL, &res2, &err), 0, "kill point %d: %s", k, err.msg);
+            cr_assert_eq(cs_migration_resume(&ops, &j, 1000, false, NULL, &res2, &err), 0, "kill point %d: %s", k,
+                         err.msg);
             res = res2;
         }
         cr_expect_not(F.has_journal, "kill point %d: journal cleared", k);

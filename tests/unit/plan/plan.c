@@ -28,7 +28,8 @@ static void add_pool(const char *id, const char *node, const char *tier, bool on
     memset(l, 0, sizeof *l);
     if (tier)
         cs_labels_set(l, "storage-tier", tier);
-    pools[npools] = (cs_plan_pool_t){.id = id, .node = node, .labels = l, .online = online, .capacity = cap, .used = used};
+    pools[npools] =
+        (cs_plan_pool_t){.id = id, .node = node, .labels = l, .online = online, .capacity = cap, .used = used};
     npools++;
 }
 
@@ -68,15 +69,28 @@ static cs_plan_replica_t one_replica(const char *pool, const char *node)
 /* A published, Online volume of class mayastor with one replica. */
 static cs_plan_volume_t vol(const char *name, const cs_plan_replica_t *r, size_t nr, double iops)
 {
-    return (cs_plan_volume_t){.name = name, .storage_class = "mayastor", .size = 10 * GiB, .found = true,
-                              .published = true, .online = true, .replica_count = nr, .replicas = r,
-                              .iops_known = true, .iops = iops};
+    return (cs_plan_volume_t){.name = name,
+                              .storage_class = "mayastor",
+                              .size = 10 * GiB,
+                              .found = true,
+                              .published = true,
+                              .online = true,
+                              .replica_count = nr,
+                              .replicas = r,
+                              .iops_known = true,
+                              .iops = iops};
 }
 
 static cs_plan_input_t input(const cs_plan_volume_t *v, size_t nv)
 {
-    return (cs_plan_input_t){.policy_name = "p", .spec = &spec, .global_slots = 100, .now = NOW,
-                             .volume_count = nv, .volumes = v, .pool_count = npools, .pools = pools};
+    return (cs_plan_input_t){.policy_name = "p",
+                             .spec = &spec,
+                             .global_slots = 100,
+                             .now = NOW,
+                             .volume_count = nv,
+                             .volumes = v,
+                             .pool_count = npools,
+                             .pools = pools};
 }
 
 static cs_plan_item_t single(const cs_plan_volume_t *v)
@@ -127,7 +141,8 @@ Test(plan, pool_tiers_from_selectors)
     cs_labels_t none = {0};
     cr_expect_eq(cs_plan_pool_tier(&spec, &none), CS_TIER_UNKNOWN);
     spec.warm_watermark_iops = 0;
-    cr_expect_eq(cs_plan_pool_tier(&spec, &pool_labels[1]), CS_TIER_UNKNOWN, "warm pools do not count when warm is off");
+    cr_expect_eq(cs_plan_pool_tier(&spec, &pool_labels[1]), CS_TIER_UNKNOWN,
+                 "warm pools do not count when warm is off");
 }
 
 Test(plan, promote_cold_volume_to_hot)
@@ -217,7 +232,8 @@ Test(plan, current_tier_is_checked)
     cs_plan_t plan;
     cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
     cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_IN_PLACE);
-    cr_expect_str_eq(item_detail(&in, &plan, 0), "IOPS 9000.0 wants hot; a replica is on hot (preservation mode keeps the others)");
+    cr_expect_str_eq(item_detail(&in, &plan, 0),
+                     "IOPS 9000.0 wants hot; a replica is on hot (preservation mode keeps the others)");
     cr_expect_eq(plan.hot, 1, "counted where most replicas are, hotter on a tie");
     cs_plan_free(&plan);
 }
@@ -295,7 +311,7 @@ Test(plan, no_eligible_pool)
     /* offline and full pools do not count */
     cs_plan_replica_t one = one_replica("cold-n1", "n1");
     v = vol("pvc-b", &one, 1, 9000);
-    pools[3].online = false; /* hot-n2 */
+    pools[3].online = false;  /* hot-n2 */
     pools[6].used = 95 * GiB; /* hot-n3: 5 GiB free < 10 GiB */
     cs_plan_item_t it = single(&v);
     cr_expect_eq(it.reason, CS_PLAN_REASON_NO_ELIGIBLE_POOL);
@@ -366,7 +382,8 @@ Test(plan, dry_run_reports_without_moving)
     cr_expect_eq(it.action, CS_PLAN_SKIP);
     cr_expect_eq(it.reason, CS_PLAN_REASON_DRY_RUN);
     cr_expect_geq(it.target_pool, 0, "the plan still says where it would go");
-    cr_expect_str_eq(detail_of(&v, &it), "IOPS 9000.0 >= highWatermarkIOPS 5000: would move cold -> hot (pool cold-n1 -> hot-n2)");
+    cr_expect_str_eq(detail_of(&v, &it),
+                     "IOPS 9000.0 >= highWatermarkIOPS 5000: would move cold -> hot (pool cold-n1 -> hot-n2)");
     spec.dry_run = false;
     cs_plan_input_t in = input(&v, 1);
     in.global_dry_run = true;
@@ -414,8 +431,12 @@ Test(plan, every_reason_has_a_detail_line)
     cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
     cs_plan_input_t in = input(&v, 1);
     for (int reason = CS_PLAN_REASON_PROMOTE; reason <= CS_PLAN_REASON_DRY_RUN; reason++) {
-        cs_plan_item_t it = {.volume = 0, .reason = (cs_plan_reason_t)reason, .current = CS_TIER_COLD,
-                             .wanted = CS_TIER_HOT, .source_pool = -1, .target_pool = -1};
+        cs_plan_item_t it = {.volume = 0,
+                             .reason = (cs_plan_reason_t)reason,
+                             .current = CS_TIER_COLD,
+                             .wanted = CS_TIER_HOT,
+                             .source_pool = -1,
+                             .target_pool = -1};
         char buf[CS_PLAN_DETAIL_MAX];
         const char *d = cs_plan_item_detail(&in, &it, buf, sizeof buf);
         cr_expect_eq(d, buf);

@@ -16,10 +16,10 @@
 /* ---- scripted Prometheus ---- */
 
 typedef struct {
-    const char *primary;   /* reply for queries of volume_num_read_ops */
-    const char *fallback;  /* reply for queries of fallback_ops */
-    int status;            /* HTTP status of every reply (default 200) */
-    const char *raw;       /* when set, replied to every /api/v1/query */
+    const char *primary;  /* reply for queries of volume_num_read_ops */
+    const char *fallback; /* reply for queries of fallback_ops */
+    int status;           /* HTTP status of every reply (default 200) */
+    const char *raw;      /* when set, replied to every /api/v1/query */
 } script_t;
 
 static const char EMPTY[] = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}";
@@ -103,16 +103,20 @@ Test(client, options_are_validated_with_the_field_named)
         const char *field, *value, *msg;
     } cases[] = {
         {"url", "prometheus:9090", "prometheus url: \"prometheus:9090\" must start with http:// or https://"},
-        {"metrics", "volume-ops", "prometheus metrics: \"volume-ops\" is not a valid metric name (expected "
-                                  "counters like volume_num_read_ops+volume_num_write_ops)"},
-        {"metrics", "a++b", "prometheus metrics: \"\" is not a valid metric name (expected counters like "
-                            "volume_num_read_ops+volume_num_write_ops)"},
-        {"fallbacks", "ok_ops,9bad", "prometheus fallback metrics: \"9bad\" is not a valid metric name "
-                                     "(expected counters like volume_num_read_ops+volume_num_write_ops)"},
+        {"metrics", "volume-ops",
+         "prometheus metrics: \"volume-ops\" is not a valid metric name (expected "
+         "counters like volume_num_read_ops+volume_num_write_ops)"},
+        {"metrics", "a++b",
+         "prometheus metrics: \"\" is not a valid metric name (expected counters like "
+         "volume_num_read_ops+volume_num_write_ops)"},
+        {"fallbacks", "ok_ops,9bad",
+         "prometheus fallback metrics: \"9bad\" is not a valid metric name "
+         "(expected counters like volume_num_read_ops+volume_num_write_ops)"},
         {"label", "pv-name", "prometheus label: \"pv-name\" is not a valid label name (default pv_name)"},
         {"label", "__name__", "prometheus label: \"__name__\" is not a valid label name (default pv_name)"},
-        {"selector", "job=\"x\"} or vector(1", "prometheus selector: '}' is not allowed outside quotes (give "
-                                             "label matchers only, like job=\"mayastor\",namespace=\"mayastor\")"},
+        {"selector", "job=\"x\"} or vector(1",
+         "prometheus selector: '}' is not allowed outside quotes (give "
+         "label matchers only, like job=\"mayastor\",namespace=\"mayastor\")"},
         {"selector", "job=\"x", "prometheus selector: unterminated quoted value in \"job=\"x\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -149,13 +153,18 @@ Test(client, promql_of_the_batch_and_single_forms)
     cs_err_t err = {0};
     cr_assert_eq(cs_prom_set_count(p), 3);
     cr_assert_eq(cs_prom_iops_promql(p, 0, NULL, INT64_C(120) * 1000000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"), S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"),
+                               S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
     cr_assert_eq(cs_prom_iops_promql(p, 0, "pvc-1\"x", 1500000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S("rate(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])"), S("deriv(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S("deriv(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])")));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S(
+                                   "rate(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])"),
+                               S("deriv(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S(
+                                   "deriv(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])")));
     cr_assert_eq(cs_prom_iops_promql(p, 1, NULL, 0, q, sizeof q, &err), 0);
     cr_expect_str_eq(q, IOPS_Q(S("rate(fallback_ops[300s])"), S("deriv(fallback_ops[300s])")), "default window 5m");
     cr_assert_eq(cs_prom_iops_promql(p, 2, "v", 60000000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(a_ops{pv_name=\"v\"}[60s])") " + " S("rate(b_ops{pv_name=\"v\"}[60s])"), S("deriv(a_ops{pv_name=\"v\"}[60s])") " + " S("deriv(b_ops{pv_name=\"v\"}[60s])")));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(a_ops{pv_name=\"v\"}[60s])") " + " S("rate(b_ops{pv_name=\"v\"}[60s])"),
+                               S("deriv(a_ops{pv_name=\"v\"}[60s])") " + " S("deriv(b_ops{pv_name=\"v\"}[60s])")));
     cr_expect_eq(cs_prom_iops_promql(p, 3, NULL, 0, q, sizeof q, &err), CS_EINVAL);
     cr_expect_eq(cs_prom_iops_promql(p, 0, NULL, 0, q, 20, &err), CS_ETOOBIG);
     cs_prom_free(p);
@@ -168,9 +177,13 @@ Test(client, promql_of_the_batch_and_single_forms)
     o.selector = "job=\"mayastor\"";
     cr_assert_eq(cs_prom_new(&o, &p, &err), 0);
     cr_assert_eq(cs_prom_iops_promql(p, 0, "v1", 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, "max by (volume) (label_replace(sum by (volume) (rate(iops_total{job=\"mayastor\",volume=\"v1\"}[300s])), \"cs_fn\", \"rate\", \"\", \"\") or (sum by (volume) (deriv(iops_total{job=\"mayastor\",volume=\"v1\"}[300s]))))");
+    cr_expect_str_eq(q, "max by (volume) (label_replace(sum by (volume) "
+                        "(rate(iops_total{job=\"mayastor\",volume=\"v1\"}[300s])), \"cs_fn\", \"rate\", \"\", \"\") or "
+                        "(sum by (volume) (deriv(iops_total{job=\"mayastor\",volume=\"v1\"}[300s]))))");
     cr_assert_eq(cs_prom_iops_promql(p, 0, NULL, 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, "max by (volume) (label_replace(sum by (volume) (rate(iops_total{job=\"mayastor\"}[300s])), \"cs_fn\", \"rate\", \"\", \"\") or (sum by (volume) (deriv(iops_total{job=\"mayastor\"}[300s]))))");
+    cr_expect_str_eq(
+        q, "max by (volume) (label_replace(sum by (volume) (rate(iops_total{job=\"mayastor\"}[300s])), \"cs_fn\", "
+           "\"rate\", \"\", \"\") or (sum by (volume) (deriv(iops_total{job=\"mayastor\"}[300s]))))");
     cs_prom_free(p);
     cs_prom_free(NULL);
 }
@@ -232,7 +245,8 @@ Test(client, query_sends_a_form_and_maps_errors)
     cs_prom_result_t r;
     cs_err_t err = {0};
     cr_expect_eq(cs_prom_query(p, "rate(x[", "pv_name", &r, &err), CS_EPROM_QUERY);
-    cr_expect_str_eq(err.msg, "query `rate(x[`: Prometheus rejected the query (HTTP 400, errorType bad_data): 1:5: parse error");
+    cr_expect_str_eq(err.msg,
+                     "query `rate(x[`: Prometheus rejected the query (HTTP 400, errorType bad_data): 1:5: parse error");
     cr_assert_eq(fake_http_count(srv), 1);
     cr_expect_str_eq(srv->reqs[0].method, "POST");
     cr_expect_str_eq(srv->reqs[0].body, "query=rate%28x%5B&timeout=5000ms");
@@ -278,15 +292,13 @@ Test(client, auth_headers)
 
 /* ---- IOPS ---- */
 
-static const char PRIMARY[] =
-    "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-    "{\"metric\":{\"pv_name\":\"pvc-a\"},\"value\":[1,\"120.5\"]},"
-    "{\"metric\":{\"pv_name\":\"pvc-b\"},\"value\":[1,\"0\"]},"
-    "{\"metric\":{\"pv_name\":\"pvc-nan\"},\"value\":[1,\"NaN\"]}]}}";
-static const char FALLBACK[] =
-    "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-    "{\"metric\":{\"pv_name\":\"pvc-c\"},\"value\":[1,\"7\"]},"
-    "{\"metric\":{\"pv_name\":\"pvc-a\"},\"value\":[1,\"999\"]}]}}";
+static const char PRIMARY[] = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+                              "{\"metric\":{\"pv_name\":\"pvc-a\"},\"value\":[1,\"120.5\"]},"
+                              "{\"metric\":{\"pv_name\":\"pvc-b\"},\"value\":[1,\"0\"]},"
+                              "{\"metric\":{\"pv_name\":\"pvc-nan\"},\"value\":[1,\"NaN\"]}]}}";
+static const char FALLBACK[] = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+                               "{\"metric\":{\"pv_name\":\"pvc-c\"},\"value\":[1,\"7\"]},"
+                               "{\"metric\":{\"pv_name\":\"pvc-a\"},\"value\":[1,\"999\"]}]}}";
 
 Test(client, volume_iops_cache_and_fallback)
 {
@@ -304,7 +316,10 @@ Test(client, volume_iops_cache_and_fallback)
     cr_expect_not(v.cached);
     cr_expect_eq(fake_http_count(srv), 1);
     char *q = last_query(srv);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S("rate(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])"), S("deriv(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S("deriv(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])")));
+    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S(
+                                   "rate(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])"),
+                               S("deriv(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S(
+                                   "deriv(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])")));
     free(q);
 
     /* within the TTL: from the cache, no request */
@@ -336,7 +351,8 @@ Test(client, volume_iops_cache_and_fallback)
     cr_expect_eq(v.source, 1);
     cr_expect_eq(fake_http_count(srv), before + 2);
     q = last_query(srv);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(fallback_ops{pv_name=\"pvc-c\"}[300s])"), S("deriv(fallback_ops{pv_name=\"pvc-c\"}[300s])")));
+    cr_expect_str_eq(
+        q, IOPS_Q(S("rate(fallback_ops{pv_name=\"pvc-c\"}[300s])"), S("deriv(fallback_ops{pv_name=\"pvc-c\"}[300s])")));
     free(q);
 
     /* in no set: unknown (NO_DATA), and that answer is cached too */
@@ -377,7 +393,8 @@ Test(client, batch_is_one_query_per_set)
     cr_expect_eq(fake_http_count(srv), 2, "primary for all, then the fallback for the rest");
     char *q0 = fake_form_value(srv->reqs[0].body, "query");
     char *q1 = fake_form_value(srv->reqs[1].body, "query");
-    cr_expect_str_eq(q0, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"), S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
+    cr_expect_str_eq(q0, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"),
+                                S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
     cr_expect_str_eq(q1, IOPS_Q(S("rate(fallback_ops[120s])"), S("deriv(fallback_ops[120s])")));
     free(q0);
     free(q1);
@@ -409,8 +426,9 @@ Test(client, batch_is_one_query_per_set)
 
 Test(client, batch_query_error_in_primary_tries_fallback_and_reports_unknown)
 {
-    script_t s = {.status = 422,
-                  .raw = "{\"status\":\"error\",\"errorType\":\"execution\",\"error\":\"many-to-many matching not allowed\"}"};
+    script_t s = {
+        .status = 422,
+        .raw = "{\"status\":\"error\",\"errorType\":\"execution\",\"error\":\"many-to-many matching not allowed\"}"};
     fake_http_t *srv = fake_http_start(handler, &s);
     cs_prom_t *p = client(srv->url, "fallback_ops");
     const char *vols[] = {"pvc-a"};

@@ -8,11 +8,10 @@
 #include "couchestor/prom.h"
 
 /* Recorded: sum by (pv_name) (rate(volume_num_read_ops[5s]) + rate(volume_num_write_ops[5s])) */
-static const char VECTOR[] =
-    "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-    "{\"metric\":{\"pv_name\":\"pvc-0\"},\"value\":[1795657239.518,\"15\"]},"
-    "{\"metric\":{\"pv_name\":\"pvc-1\"},\"value\":[1795657239.518,\"30\"]},"
-    "{\"metric\":{\"pv_name\":\"pvc-2\"},\"value\":[1795657239.518,\"45.5\"]}]}}";
+static const char VECTOR[] = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+                             "{\"metric\":{\"pv_name\":\"pvc-0\"},\"value\":[1795657239.518,\"15\"]},"
+                             "{\"metric\":{\"pv_name\":\"pvc-1\"},\"value\":[1795657239.518,\"30\"]},"
+                             "{\"metric\":{\"pv_name\":\"pvc-2\"},\"value\":[1795657239.518,\"45.5\"]}]}}";
 
 static int decode(long status, const char *body, const char *label, cs_prom_result_t *r, cs_err_t *err)
 {
@@ -61,12 +60,11 @@ Test(decode, streaming_in_one_byte_chunks_gives_the_same_result)
 
 Test(decode, key_order_does_not_matter_and_duplicates_are_summed)
 {
-    const char *body =
-        "{\"data\":{\"result\":["
-        "{\"value\":[1,\"2\"],\"metric\":{\"node\":\"a\",\"pv_name\":\"pvc-x\"}},"
-        "{\"metric\":{\"node\":\"b\",\"pv_name\":\"pvc-x\"},\"value\":[1,\"3\"]},"
-        "{\"metric\":{\"node\":\"c\"},\"value\":[1,\"7\"]}"
-        "],\"resultType\":\"vector\"},\"status\":\"success\"}";
+    const char *body = "{\"data\":{\"result\":["
+                       "{\"value\":[1,\"2\"],\"metric\":{\"node\":\"a\",\"pv_name\":\"pvc-x\"}},"
+                       "{\"metric\":{\"node\":\"b\",\"pv_name\":\"pvc-x\"},\"value\":[1,\"3\"]},"
+                       "{\"metric\":{\"node\":\"c\"},\"value\":[1,\"7\"]}"
+                       "],\"resultType\":\"vector\"},\"status\":\"success\"}";
     cs_prom_result_t r;
     cs_err_t err = {0};
     cr_assert_eq(decode(200, body, "pv_name", &r, &err), 0, "%s", err.msg);
@@ -83,8 +81,9 @@ Test(decode, empty_vector_is_success_not_error)
 {
     cs_prom_result_t r;
     cs_err_t err = {0};
-    cr_assert_eq(decode(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}",
-                        "pv_name", &r, &err), 0);
+    cr_assert_eq(
+        decode(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}", "pv_name", &r, &err),
+        0);
     cr_expect_eq(r.type, CS_PROM_RESULT_VECTOR);
     cr_expect_eq(cs_prom_vector_count(r.vector), 0);
     cr_expect_eq(r.series, 0);
@@ -93,14 +92,13 @@ Test(decode, empty_vector_is_success_not_error)
 
 Test(decode, special_values)
 {
-    const char *body =
-        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-        "{\"metric\":{\"pv_name\":\"nan\"},\"value\":[1,\"NaN\"]},"
-        "{\"metric\":{\"pv_name\":\"pinf\"},\"value\":[1,\"+Inf\"]},"
-        "{\"metric\":{\"pv_name\":\"ninf\"},\"value\":[1,\"-Inf\"]},"
-        "{\"metric\":{\"pv_name\":\"exp\"},\"value\":[1,\"1e+06\"]},"
-        "{\"metric\":{\"pv_name\":\"long\"},\"value\":[1,\"0.6861999999999999\"]},"
-        "{\"metric\":{\"pv_name\":\"esc\\\"q\\\\\\n\"},\"value\":[1,\"-0\"]}]}}";
+    const char *body = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+                       "{\"metric\":{\"pv_name\":\"nan\"},\"value\":[1,\"NaN\"]},"
+                       "{\"metric\":{\"pv_name\":\"pinf\"},\"value\":[1,\"+Inf\"]},"
+                       "{\"metric\":{\"pv_name\":\"ninf\"},\"value\":[1,\"-Inf\"]},"
+                       "{\"metric\":{\"pv_name\":\"exp\"},\"value\":[1,\"1e+06\"]},"
+                       "{\"metric\":{\"pv_name\":\"long\"},\"value\":[1,\"0.6861999999999999\"]},"
+                       "{\"metric\":{\"pv_name\":\"esc\\\"q\\\\\\n\"},\"value\":[1,\"-0\"]}]}}";
     cs_prom_result_t r;
     cs_err_t err = {0};
     cr_assert_eq(decode(200, body, "pv_name", &r, &err), 0, "%s", err.msg);
@@ -124,15 +122,20 @@ Test(decode, scalar_results)
     cs_prom_result_t r;
     cs_err_t err = {0};
     /* Recorded: 1/0 and scalar(vector(0)/0) */
-    cr_assert_eq(decode(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1795657239.567,\"+Inf\"]}}",
-                        NULL, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(
+        decode(200,
+               "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1795657239.567,\"+Inf\"]}}",
+               NULL, &r, &err),
+        0, "%s", err.msg);
     cr_expect_eq(r.type, CS_PROM_RESULT_SCALAR);
     cr_expect(isinf(r.scalar));
     cr_expect_float_eq(r.time, 1795657239.567, 1e-3);
     cr_expect_null(r.vector);
     cs_prom_result_free(&r);
-    cr_assert_eq(decode(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1795657239.575,\"NaN\"]}}",
-                        NULL, &r, &err), 0);
+    cr_assert_eq(
+        decode(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1795657239.575,\"NaN\"]}}",
+               NULL, &r, &err),
+        0);
     cr_expect(isnan(r.scalar));
     cs_prom_result_free(&r);
 }
@@ -141,8 +144,11 @@ Test(decode, string_and_matrix_are_recognised)
 {
     cs_prom_result_t r;
     cs_err_t err = {0};
-    cr_assert_eq(decode(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[1795657239.599,\"hello\"]}}",
-                        NULL, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(
+        decode(200,
+               "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[1795657239.599,\"hello\"]}}",
+               NULL, &r, &err),
+        0, "%s", err.msg);
     cr_expect_eq(r.type, CS_PROM_RESULT_STRING);
     cs_prom_result_free(&r);
     const char *matrix =
@@ -172,23 +178,34 @@ Test(decode, error_bodies_become_query_errors)
     cs_prom_result_t r;
     cs_err_t err = {0};
     /* Recorded: rate(volume_num_read_ops[5s */
-    cr_expect_eq(decode(400, "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": 1:28: parse error: unclosed left parenthesis\"}",
-                        "pv_name", &r, &err), CS_EPROM_QUERY);
+    cr_expect_eq(decode(400,
+                        "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": "
+                        "1:28: parse error: unclosed left parenthesis\"}",
+                        "pv_name", &r, &err),
+                 CS_EPROM_QUERY);
     cr_expect_str_eq(err.msg, "Prometheus rejected the query (HTTP 400, errorType bad_data): invalid "
                               "parameter \"query\": 1:28: parse error: unclosed left parenthesis");
     cr_expect_eq(r.type, CS_PROM_RESULT_NONE);
     /* Recorded: rate({__name__=~"a|b"}[5s]) */
-    cr_expect_eq(decode(422, "{\"status\":\"error\",\"errorType\":\"execution\",\"error\":\"vector cannot contain metrics with the same labelset\"}",
-                        "pv_name", &r, &err), CS_EPROM_QUERY);
+    cr_expect_eq(decode(422,
+                        "{\"status\":\"error\",\"errorType\":\"execution\",\"error\":\"vector cannot contain metrics "
+                        "with the same labelset\"}",
+                        "pv_name", &r, &err),
+                 CS_EPROM_QUERY);
     cr_expect_str_eq(err.msg, "Prometheus rejected the query (HTTP 422, errorType execution): vector "
                               "cannot contain metrics with the same labelset");
-    cr_expect_eq(decode(503, "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":\"query timed out in expression evaluation\"}",
-                        "pv_name", &r, &err), CS_EPROM_QUERY);
+    cr_expect_eq(
+        decode(
+            503,
+            "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":\"query timed out in expression evaluation\"}",
+            "pv_name", &r, &err),
+        CS_EPROM_QUERY);
     cr_expect_str_eq(err.msg, "Prometheus rejected the query (HTTP 503, errorType timeout): query "
                               "timed out in expression evaluation");
     /* an error envelope even with 200 (some proxies) */
-    cr_expect_eq(decode(200, "{\"status\":\"error\",\"errorType\":\"internal\",\"error\":\"boom\"}",
-                        "pv_name", &r, &err), CS_EPROM_QUERY);
+    cr_expect_eq(
+        decode(200, "{\"status\":\"error\",\"errorType\":\"internal\",\"error\":\"boom\"}", "pv_name", &r, &err),
+        CS_EPROM_QUERY);
     cr_expect_str_eq(err.msg, "Prometheus rejected the query (HTTP 200, errorType internal): boom");
 }
 
@@ -208,8 +225,7 @@ Test(decode, non_json_bodies)
                               "<h1>502 Bad Gateway</h1> </body></html>");
     cr_expect_eq(decode(503, "", "pv_name", &r, &err), CS_EPROM_CONNECTION);
     cr_expect_str_eq(err.msg, "Prometheus (or a proxy in front of it) answered HTTP 503: (empty body)");
-    cr_expect_eq(decode(200, "Prometheus Server is Healthy.", "pv_name", &r, &err),
-                 CS_EPROM_RESPONSE_PARSE);
+    cr_expect_eq(decode(200, "Prometheus Server is Healthy.", "pv_name", &r, &err), CS_EPROM_RESPONSE_PARSE);
     cr_expect(strncmp(err.msg, "Prometheus reply could not be parsed: malformed JSON", 52) == 0, "%s", err.msg);
 }
 
@@ -223,8 +239,7 @@ Test(decode, malformed_success_replies)
          "Prometheus reply could not be parsed: no \"status\" field (is the URL a Prometheus server?)"},
         {"{\"status\":\"ok\"}",
          "Prometheus reply could not be parsed: \"status\" is \"ok\", expected \"success\" or \"error\""},
-        {"{\"status\":\"success\"}",
-         "Prometheus reply could not be parsed: status success without data.resultType"},
+        {"{\"status\":\"success\"}", "Prometheus reply could not be parsed: status success without data.resultType"},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"tensor\",\"result\":[]}}",
          "Prometheus reply could not be parsed: unknown data.resultType \"tensor\""},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\"}}",
@@ -234,23 +249,28 @@ Test(decode, malformed_success_replies)
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{}}]}}",
          "Prometheus reply could not be parsed: data.result[0] has no \"value\": [<time>, \"<value>\"]"},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[1,2]}]}}",
-         "Prometheus reply could not be parsed: data.result[].value must be [<time>, \"<value>\"]; element 1 is a number"},
-        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[1,\"12abc\"]}]}}",
+         "Prometheus reply could not be parsed: data.result[].value must be [<time>, \"<value>\"]; element 1 is a "
+         "number"},
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[1,"
+         "\"12abc\"]}]}}",
          "Prometheus reply could not be parsed: data.result[].value: \"12abc\" is not a sample value"},
-        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"pv_name\":5},\"value\":[1,\"1\"]}]}}",
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"pv_name\":5},"
+         "\"value\":[1,\"1\"]}]}}",
          "Prometheus reply could not be parsed: data.result[].metric.pv_name is a number; label values are strings"},
-        {"{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[{\"metric\":{},\"value\":[1,\"1\"]}]}}",
-         "Prometheus reply could not be parsed: resultType is \"scalar\" but the result does not match (a scalar result is [<time>, \"<value>\"])"},
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[{\"metric\":{},\"value\":[1,\"1\"]}]}"
+         "}",
+         "Prometheus reply could not be parsed: resultType is \"scalar\" but the result does not match (a scalar "
+         "result is [<time>, \"<value>\"])"},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[1,\"1\"]}}",
-         "Prometheus reply could not be parsed: resultType is \"vector\" but the result does not match (a vector result holds samples with \"value\")"},
+         "Prometheus reply could not be parsed: resultType is \"vector\" but the result does not match (a vector "
+         "result holds samples with \"value\")"},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[",
          "Prometheus reply could not be parsed: malformed JSON: input ended early after 60 bytes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cs_prom_result_t r;
         cs_err_t err = {0};
-        cr_expect_eq(decode(200, cases[i].body, "pv_name", &r, &err), CS_EPROM_RESPONSE_PARSE,
-                     "case %zu", i);
+        cr_expect_eq(decode(200, cases[i].body, "pv_name", &r, &err), CS_EPROM_RESPONSE_PARSE, "case %zu", i);
         cr_expect_str_eq(err.msg, cases[i].msg, "case %zu", i);
         cr_expect_eq(r.type, CS_PROM_RESULT_NONE);
         cr_expect_null(r.vector);
@@ -261,8 +281,7 @@ Test(decode, series_limit)
 {
     cs_prom_result_t r;
     cs_err_t err = {0};
-    cr_expect_eq(cs_prom_decode(200, VECTOR, strlen(VECTOR), "pv_name", 2, &r, &err),
-                 CS_EPROM_RESPONSE_PARSE);
+    cr_expect_eq(cs_prom_decode(200, VECTOR, strlen(VECTOR), "pv_name", 2, &r, &err), CS_EPROM_RESPONSE_PARSE);
     cr_expect_str_eq(err.msg, "Prometheus reply could not be parsed: data.result has more than 2 "
                               "series (the limit)");
     cr_expect_eq(cs_prom_decode(200, VECTOR, strlen(VECTOR), "pv_name", 3, &r, &err), 0);
@@ -276,8 +295,7 @@ Test(decode, deep_nesting_is_refused)
         strcat(body, "[");
     cs_prom_result_t r;
     cs_err_t err = {0};
-    cr_expect_eq(cs_prom_decode(200, body, strlen(body), "pv_name", 0, &r, &err),
-                 CS_EPROM_RESPONSE_PARSE);
+    cr_expect_eq(cs_prom_decode(200, body, strlen(body), "pv_name", 0, &r, &err), CS_EPROM_RESPONSE_PARSE);
     cr_expect_str_eq(err.msg, "Prometheus reply could not be parsed: JSON nesting deeper than 16 levels");
 }
 

@@ -10,11 +10,10 @@
 #include "couchestor/prom.h"
 #include "prom/fake_http.h"
 
-static const char REPLY[] =
-    "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-    "{\"metric\":{\"pv_name\":\"pvc-a\"},\"value\":[1,\"10\"]},"
-    "{\"metric\":{\"pv_name\":\"pvc-b\"},\"value\":[1,\"20\"]},"
-    "{\"metric\":{\"pv_name\":\"pvc-c\"},\"value\":[1,\"30\"]}]}}";
+static const char REPLY[] = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+                            "{\"metric\":{\"pv_name\":\"pvc-a\"},\"value\":[1,\"10\"]},"
+                            "{\"metric\":{\"pv_name\":\"pvc-b\"},\"value\":[1,\"20\"]},"
+                            "{\"metric\":{\"pv_name\":\"pvc-c\"},\"value\":[1,\"30\"]}]}}";
 
 static void handler(void *ctx, const fake_req_t *req, fake_resp_t *resp)
 {

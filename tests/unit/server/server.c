@@ -41,8 +41,8 @@ Test(server, separate_addresses)
     cs_metric_t *m = cs_metrics_counter(reg, "couchestor_reconcile_total", "Reconciles.", 0, NULL, NULL);
     cs_metric_inc(m, NULL, 2);
     /* different texts: two listeners (equal texts share one) */
-    cs_server_options_t o = {.metrics_addr = "127.0.0.1:0", .health_addr = "localhost:0", .metrics = reg,
-                             .ready = ready};
+    cs_server_options_t o = {
+        .metrics_addr = "127.0.0.1:0", .health_addr = "localhost:0", .metrics = reg, .ready = ready};
     cs_server_t *s;
     cs_err_t err = {0};
     cr_assert_eq(cs_server_start(&o, &s, &err), 0, "%s", err.msg);
