@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "couchestor/json.h"
+#include "couchestor/rfc3339.h"
 #include "crd/crd_internal.h"
 
 void cs__put(json_t *obj, const char *key, json_t *value, bool *oom)
@@ -71,7 +72,7 @@ void cs__get_time(cs__dec_t *d, const json_t *obj, const char *path, const char 
     if (rc > 0)
         return;
     int64_t t;
-    if (cs_crd_time_parse(v, &t, &e) != 0) {
+    if (cs_rfc3339_parse(v, &t, &e) != 0) {
         char full[256];
         cs__problem(d, "%s: %s", cs_json_path_join(full, sizeof full, path, key), e.msg);
         return;
@@ -236,8 +237,8 @@ bool cs__encode_header(json_t *obj, const char *kind, const cs_object_meta_t *me
     if (meta->generation)
         cs__put(m, "generation", json_integer(meta->generation), &oom);
     if (meta->creation_timestamp) {
-        char t[32];
-        cs__put(m, "creationTimestamp", json_string(cs_crd_time_format(meta->creation_timestamp, t, sizeof t)), &oom);
+        char t[CS_RFC3339_SIZE];
+        cs__put(m, "creationTimestamp", json_string(cs_rfc3339_format(meta->creation_timestamp, t, sizeof t)), &oom);
     }
     if (meta->labels.count)
         cs__put(m, "labels", cs_labels_to_json(&meta->labels), &oom);

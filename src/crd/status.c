@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "couchestor/json.h"
+#include "couchestor/rfc3339.h"
 #include "crd/crd_internal.h"
 
 const char *cs_condition_status_name(cs_condition_status_t status)
@@ -277,8 +278,8 @@ json_t *cs__encode_conditions(const cs_conditions_t *conds)
             cs__put(o, "reason", json_string(c->reason), &oom);
         cs__put(o, "message", json_string(c->message ? c->message : ""), &oom);
         if (c->last_transition_time) {
-            char t[32];
-            cs__put(o, "lastTransitionTime", json_string(cs_crd_time_format(c->last_transition_time, t, sizeof t)),
+            char t[CS_RFC3339_SIZE];
+            cs__put(o, "lastTransitionTime", json_string(cs_rfc3339_format(c->last_transition_time, t, sizeof t)),
                     &oom);
         }
         cs__put(o, "observedGeneration", json_integer(c->observed_generation), &oom);

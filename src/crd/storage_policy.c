@@ -8,6 +8,7 @@
 
 #include "couchestor/duration.h"
 #include "couchestor/json.h"
+#include "couchestor/rfc3339.h"
 #include "crd/crd_internal.h"
 
 static const char *const cs__sp_spec_fields[] = {
@@ -494,10 +495,10 @@ static json_t *cs__history_json(const cs_migration_history_t *h)
             oom = true;
             break;
         }
-        char t[32], dur[32];
+        char t[CS_RFC3339_SIZE], dur[32];
         cs__put(o, "volumeName", json_string(r->volume_name ? r->volume_name : ""), &oom);
         if (r->timestamp)
-            cs__put(o, "timestamp", json_string(cs_crd_time_format(r->timestamp, t, sizeof t)), &oom);
+            cs__put(o, "timestamp", json_string(cs_rfc3339_format(r->timestamp, t, sizeof t)), &oom);
         cs__put(o, "fromTier", json_string(cs_tier_name(r->from_tier)), &oom);
         cs__put(o, "toTier", json_string(cs_tier_name(r->to_tier)), &oom);
         cs__put(o, "triggerIOPS", json_real(isfinite(r->trigger_iops) && r->trigger_iops >= 0 ? r->trigger_iops : 0),
@@ -532,8 +533,8 @@ static json_t *cs__sp_status_json(const cs_storage_policy_status_t *st)
     cs__put(o, "totalMigrations", json_integer(st->total_migrations), &oom);
     cs__put(o, "failedMigrations", json_integer(st->failed_migrations), &oom);
     if (st->last_reconcile_time) {
-        char t[32];
-        cs__put(o, "lastReconcileTime", json_string(cs_crd_time_format(st->last_reconcile_time, t, sizeof t)), &oom);
+        char t[CS_RFC3339_SIZE];
+        cs__put(o, "lastReconcileTime", json_string(cs_rfc3339_format(st->last_reconcile_time, t, sizeof t)), &oom);
     }
     cs__put(o, "observedGeneration", json_integer(st->observed_generation), &oom);
     cs__put(o, "conditions", cs__encode_conditions(&st->conditions), &oom);

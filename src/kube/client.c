@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/clock.h"
 #include "couchestor/json.h"
 #include "couchestor/log.h"
 #include "couchestor/yaml.h"
@@ -61,7 +62,7 @@ static int cs__token_read(cs_kube_client_t *c, cs_err_t *err)
     char *text = NULL;
     size_t len = 0;
     int rc = cs_file_read_all(c->cfg.token_file, CS_KUBE_CONFIG_MAX_BYTES, &text, &len, err);
-    int64_t now = cs__kube_mono_ns();
+    int64_t now = cs_clock_mono_ns();
     if (rc != 0) {
         pthread_mutex_lock(&c->lock);
         c->token_read_ns = now; /* do not hammer a missing file */
@@ -94,7 +95,7 @@ static bool cs__token_refresh(cs_kube_client_t *c)
     if (!c->cfg.token_file)
         return false;
     pthread_mutex_lock(&c->lock);
-    bool due = c->token_stale || cs__kube_mono_ns() - c->token_read_ns >= c->opts.token_max_age_ns;
+    bool due = c->token_stale || cs_clock_mono_ns() - c->token_read_ns >= c->opts.token_max_age_ns;
     uint64_t gen = c->token_gen;
     pthread_mutex_unlock(&c->lock);
     if (!due)

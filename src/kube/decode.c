@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/rfc3339.h"
 #include "kube/internal.h"
 
 /* Most labels/annotations one object may carry here: bounds the work a
@@ -104,13 +105,13 @@ static int cs__meta_time(const cs_kube_field_t *f, int64_t *dst)
     }
     memcpy(buf, f->ev->text, f->ev->text_len);
     buf[f->ev->text_len] = '\0';
-    int64_t ns;
+    int64_t t;
     cs_err_t e = {0};
-    if (cs_kube_micro_time_parse(buf, &ns, &e) != 0) {
+    if (cs_rfc3339_parse(buf, &t, &e) != 0) {
         cs_jstream_fail(f->js, CS_EPARSE, "metadata.%s: %s", f->ev->key, e.msg);
         return CS_EPARSE;
     }
-    *dst = ns / 1000000000;
+    *dst = t;
     return 0;
 }
 

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/clock.h"
+#include "couchestor/duration.h"
 #include "couchestor/kube_events.h"
 #include "couchestor/log.h"
+#include "couchestor/rfc3339.h"
 #include "kube/internal.h"
 
 #define CS__EV_NOTE_MAX 1024
@@ -187,9 +190,9 @@ static void cs__discover(cs_event_recorder_t *r)
 static int cs__create(cs_event_recorder_t *r, const cs__ev_item_t *it, const char *ns, char *name_out, size_t name_len,
                       cs_err_t *err)
 {
-    char micro[32], when[32];
-    cs_kube_micro_time_format(it->when_ns, micro, sizeof micro);
-    cs_kube_time_format(it->when_ns, when, sizeof when);
+    char micro[CS_RFC3339_MICRO_SIZE], when[CS_RFC3339_SIZE];
+    cs_rfc3339_format_micro(it->when_ns, micro, sizeof micro);
+    cs_rfc3339_format(it->when_ns / CS_NSEC_PER_SEC, when, sizeof when);
     /* client-go: <regarding name>.<hex UnixNano>; cut so the whole fits 253. */
     snprintf(name_out, name_len, "%.200s.%llx", it->name, (unsigned long long)it->when_ns);
     json_t *ref = cs__ref_json(it);
@@ -221,13 +224,13 @@ static int cs__patch(cs_event_recorder_t *r, const cs__ev_item_t *it, const cs__
     json_t *p;
     const cs_kube_resource_t *res;
     if (r->api == 2) {
-        char when[32];
-        cs_kube_time_format(it->when_ns, when, sizeof when);
+        char when[CS_RFC3339_SIZE];
+        cs_rfc3339_format(it->when_ns / CS_NSEC_PER_SEC, when, sizeof when);
         res = &CS__EV_CORE;
         p = json_pack("{s:I,s:s,s:s}", "count", (json_int_t)s->count, "lastTimestamp", when, "message", it->note);
     } else {
-        char micro[32];
-        cs_kube_micro_time_format(it->when_ns, micro, sizeof micro);
+        char micro[CS_RFC3339_MICRO_SIZE];
+        cs_rfc3339_format_micro(it->when_ns, micro, sizeof micro);
         res = &CS__EV_NEW;
         p = json_pack("{s:{s:I,s:s}}", "series", "count", (json_int_t)s->count, "lastObservedTime", micro);
     }
@@ -254,7 +257,7 @@ static void cs__write(cs_event_recorder_t *r, cs__ev_item_t *it)
         cs__count(r, &r->stats.failed);
         return;
     }
-    int64_t now = cs__kube_mono_ns();
+    int64_t now = cs_clock_mono_ns();
     cs__ev_seen_t *s = cs__kube_map_get(&r->seen, key);
     cs_err_t err = {0};
     if (s && now - s->last_mono_ns <= r->window_ns) {
@@ -381,7 +384,7 @@ int cs_event_recorder_new(cs_kube_client_t *c, const cs_event_recorder_options_t
 
 int cs_event_recorder_flush(cs_event_recorder_t *r, int64_t timeout_ns)
 {
-    struct timespec dl = cs__kube_deadline(timeout_ns);
+    struct timespec dl = cs_clock_deadline(CLOCK_MONOTONIC, timeout_ns);
     pthread_mutex_lock(&r->mu);
     while (r->head || r->busy)
         if (pthread_cond_timedwait(&r->cond, &r->mu, &dl) == ETIMEDOUT)
@@ -457,7 +460,7 @@ int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regardin
     }
     cs__utf8_cut(note, CS__EV_NOTE_MAX);
     it->type = type;
-    it->when_ns = cs__kube_real_ns();
+    it->when_ns = cs_clock_real_ns();
     bool ok = cs__dup(regarding->api_version, &it->api_version) && cs__dup(regarding->kind, &it->kind) &&
               cs__dup(regarding->namespace, &it->ns) && cs__dup(regarding->name, &it->name) &&
               cs__dup(regarding->uid, &it->uid) && cs__dup(regarding->resource_version, &it->rv) &&

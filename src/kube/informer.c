@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/clock.h"
 #include "couchestor/kube_informer.h"
 #include "couchestor/log.h"
 #include "kube/internal.h"
@@ -600,7 +601,7 @@ static bool cs__backoff(cs_informer_t *inf, int64_t *cur)
 {
     int64_t wait = *cur + (int64_t)(cs__kube_rand_unit(&inf->rnd) * (double)*cur);
     *cur = *cur * 2 > inf->backoff_max ? inf->backoff_max : *cur * 2;
-    struct timespec dl = cs__kube_deadline(wait);
+    struct timespec dl = cs_clock_deadline(CLOCK_MONOTONIC, wait);
     pthread_mutex_lock(&inf->mu);
     while (!atomic_load(&inf->stop))
         if (pthread_cond_timedwait(&inf->cond, &inf->mu, &dl) == ETIMEDOUT)
@@ -621,7 +622,7 @@ static void *cs__run(void *arg)
     cs_informer_t *inf = arg;
     bool need_list = true, relist = false;
     int64_t backoff = inf->backoff0;
-    int64_t next_resync = inf->resync_ns ? cs__kube_mono_ns() + inf->resync_ns : 0;
+    int64_t next_resync = inf->resync_ns ? cs_clock_mono_ns() + inf->resync_ns : 0;
     while (!atomic_load(&inf->stop)) {
         cs_err_t err = {0};
         if (need_list) {
@@ -645,14 +646,14 @@ static void *cs__run(void *arg)
         }
         int64_t timeout_s = inf->watch_timeout_ns / 1000000000;
         if (next_resync) {
-            int64_t left = (next_resync - cs__kube_mono_ns() + 999999999) / 1000000000;
+            int64_t left = (next_resync - cs_clock_mono_ns() + 999999999) / 1000000000;
             if (left < timeout_s)
                 timeout_s = left;
         }
         if (timeout_s < 1)
             timeout_s = 1;
         size_t applied = 0;
-        int64_t t0 = cs__kube_mono_ns();
+        int64_t t0 = cs_clock_mono_ns();
         int rc = cs__do_watch(inf, timeout_s, &applied, &err);
         if (rc == CS_ECANCELED || atomic_load(&inf->stop))
             break;
@@ -669,17 +670,17 @@ static void *cs__run(void *arg)
                 backoff = inf->backoff0;
             if (cs__backoff(inf, &backoff))
                 break;
-        } else if (applied == 0 && cs__kube_mono_ns() - t0 < 1000000000 &&
-                   (!next_resync || cs__kube_mono_ns() < next_resync)) {
+        } else if (applied == 0 && cs_clock_mono_ns() - t0 < 1000000000 &&
+                   (!next_resync || cs_clock_mono_ns() < next_resync)) {
             /* A stream that ends at once without events: do not spin. */
             if (cs__backoff(inf, &backoff))
                 break;
         } else {
             backoff = inf->backoff0;
         }
-        if (next_resync && cs__kube_mono_ns() >= next_resync) {
+        if (next_resync && cs_clock_mono_ns() >= next_resync) {
             cs__resync(inf);
-            next_resync = cs__kube_mono_ns() + inf->resync_ns;
+            next_resync = cs_clock_mono_ns() + inf->resync_ns;
         }
     }
     return NULL;
@@ -805,7 +806,7 @@ bool cs_informer_has_synced(const cs_informer_t *inf)
 
 int cs_informer_wait_synced(cs_informer_t *inf, int64_t timeout_ns)
 {
-    struct timespec dl = cs__kube_deadline(timeout_ns);
+    struct timespec dl = cs_clock_deadline(CLOCK_MONOTONIC, timeout_ns);
     pthread_mutex_lock(&inf->mu);
     while (!inf->synced)
         if (pthread_cond_timedwait(&inf->cond, &inf->mu, &dl) == ETIMEDOUT)

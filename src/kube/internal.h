@@ -1,5 +1,5 @@
 /* internal.h: what the files of the kube module share: the client's
- * internals, the request loop, clocks, a PRNG, and a string-keyed hash map. */
+ * internals, the request loop, sleep, a PRNG, and a string-keyed hash map. */
 #ifndef COUCHESTOR_KUBE_INTERNAL_H
 #define COUCHESTOR_KUBE_INTERNAL_H
 
@@ -58,13 +58,12 @@ int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t
  * NULL to discard). */
 int cs__kube_do_json(cs_kube_client_t *c, const cs__kube_req_t *r, json_t **out, cs_err_t *err);
 
-/* ---- clocks, sleep, randomness ------------------------------------------ */
-int64_t cs__kube_mono_ns(void);
-int64_t cs__kube_real_ns(void);
+/* ---- sleep, condition variables, randomness -------------------------------
+ * Clocks are couchestor/clock.h. */
 /* Sleeps ns, waking early (returns true) when *stop becomes non-zero. */
 bool cs__kube_sleep(int64_t ns, const atomic_int *stop);
-/* Adds ns to a CLOCK_MONOTONIC deadline for pthread_cond_timedwait. */
-struct timespec cs__kube_deadline(int64_t ns_from_now);
+/* Initialises cond on CLOCK_MONOTONIC: its timed waits take deadlines from
+ * cs_clock_deadline(CLOCK_MONOTONIC, ns). */
 void cs__kube_condattr_mono(pthread_cond_t *cond);
 
 typedef struct cs__kube_rand_s {

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/clock.h"
 #include "couchestor/kube_lease.h"
 #include "couchestor/log.h"
+#include "couchestor/rfc3339.h"
 #include "kube/internal.h"
 
 struct cs_lease_elector_s {
@@ -42,7 +44,7 @@ int64_t cs_lease_elector_remaining_ns(const cs_lease_elector_t *e)
     cs_lease_elector_t *m = (cs_lease_elector_t *)e;
     if (atomic_load(&m->stop) || !atomic_load(&m->leading))
         return 0;
-    int64_t left = atomic_load(&m->last_ok_ns) + e->renew_ns - cs__kube_mono_ns();
+    int64_t left = atomic_load(&m->last_ok_ns) + e->renew_ns - cs_clock_mono_ns();
     return left > 0 ? left : 0;
 }
 
@@ -58,7 +60,7 @@ int cs_lease_write_begin(const cs_lease_elector_t *e, int64_t min_margin_ns, int
         return 0;
     if (min_margin_ns <= 0)
         min_margin_ns = CS_LEASE_MIN_WRITE_MARGIN_NS;
-    int64_t now = cs__kube_mono_ns();
+    int64_t now = cs_clock_mono_ns();
     int64_t left = cs_lease_elector_remaining_ns(e);
     if (left <= 0)
         return cs_err_set(err, CS_ECANCELED, "this replica does not hold the Lease: no writes");
@@ -107,7 +109,7 @@ static int cs__lease_do(cs_lease_elector_t *e, const char *verb, const char *met
     if (deadline > 0) {
         /* An answer after the deadline is of no use (client-go renews
          * within a context bounded by the renew deadline). */
-        int64_t left_ms = (deadline - cs__kube_mono_ns()) / 1000000;
+        int64_t left_ms = (deadline - cs_clock_mono_ns()) / 1000000;
         if (left_ms <= 0) {
             free(body);
             return cs_err_set(err, CS_ETIMEOUT, "lease %s: the renew deadline passed", e->name);
@@ -155,7 +157,7 @@ static void cs__observe(cs_lease_elector_t *e, const json_t *lease)
         snprintf(e->obs_holder, sizeof e->obs_holder, "%s", holder);
         snprintf(e->obs_renew, sizeof e->obs_renew, "%s", renew);
         snprintf(e->obs_rv, sizeof e->obs_rv, "%s", rv);
-        e->obs_time_ns = cs__kube_mono_ns();
+        e->obs_time_ns = cs_clock_mono_ns();
     }
     cs__set_holder(e, holder);
 }
@@ -163,8 +165,8 @@ static void cs__observe(cs_lease_elector_t *e, const json_t *lease)
 /* Fills spec for holding the Lease now. */
 static int cs__spec_hold(cs_lease_elector_t *e, json_t *spec, bool was_mine)
 {
-    char now[32];
-    cs_kube_micro_time_format(cs__kube_real_ns(), now, sizeof now);
+    char now[CS_RFC3339_MICRO_SIZE];
+    cs_rfc3339_format_micro(cs_clock_real_ns(), now, sizeof now);
     int64_t transitions = json_integer_value(json_object_get(spec, "leaseTransitions"));
     int rc = json_object_set_new(spec, "holderIdentity", json_string(e->identity));
     rc |= json_object_set_new(spec, "leaseDurationSeconds", json_integer((e->duration_ns + 999999999) / 1000000000));
@@ -206,8 +208,8 @@ static bool cs__try(cs_lease_elector_t *e, int64_t deadline)
     }
     int rc = cs__lease_do(e, "GET", "GET", NULL, &got, deadline, &err);
     if (rc == CS_ENOTFOUND) {
-        char now[32];
-        cs_kube_micro_time_format(cs__kube_real_ns(), now, sizeof now);
+        char now[CS_RFC3339_MICRO_SIZE];
+        cs_rfc3339_format_micro(cs_clock_real_ns(), now, sizeof now);
         json_t *obj =
             json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:I,s:s,s:s,s:i}}", "apiVersion", "coordination.k8s.io/v1", "kind",
                       "Lease", "metadata", "name", e->name, "namespace", e->ns, "spec", "holderIdentity", e->identity,
@@ -237,7 +239,7 @@ static bool cs__try(cs_lease_elector_t *e, int64_t deadline)
     bool mine = holder && strcmp(holder, e->identity) == 0;
     int64_t dur_s = json_integer_value(json_object_get(spec, "leaseDurationSeconds"));
     int64_t dur_ns = dur_s > 0 && dur_s < 86400 ? dur_s * 1000000000 : e->duration_ns;
-    if (holder && *holder && !mine && e->obs_time_ns + dur_ns > cs__kube_mono_ns()) {
+    if (holder && *holder && !mine && e->obs_time_ns + dur_ns > cs_clock_mono_ns()) {
         json_decref(got);
         return false; /* held by another, and not expired by our clock */
     }
@@ -267,8 +269,8 @@ static void cs__release(cs_lease_elector_t *e)
     json_t *spec = json_object_get(got, "spec");
     const char *holder = json_string_value(json_object_get(spec, "holderIdentity"));
     if (holder && strcmp(holder, e->identity) == 0) {
-        char now[32];
-        cs_kube_micro_time_format(cs__kube_real_ns(), now, sizeof now);
+        char now[CS_RFC3339_MICRO_SIZE];
+        cs_rfc3339_format_micro(cs_clock_real_ns(), now, sizeof now);
         json_object_set_new(spec, "holderIdentity", json_string(""));
         json_object_set_new(spec, "leaseDurationSeconds", json_integer(1));
         json_object_set_new(spec, "renewTime", json_string(now));
@@ -285,7 +287,7 @@ static void cs__release(cs_lease_elector_t *e)
 /* Waits ns or until stopped; true when stopped. */
 static bool cs__wait(cs_lease_elector_t *e, int64_t ns)
 {
-    struct timespec dl = cs__kube_deadline(ns);
+    struct timespec dl = cs_clock_deadline(CLOCK_MONOTONIC, ns);
     pthread_mutex_lock(&e->mu);
     while (!atomic_load(&e->stop))
         if (pthread_cond_timedwait(&e->cond, &e->mu, &dl) == ETIMEDOUT)
@@ -311,8 +313,8 @@ static void *cs__run(void *arg)
         if (!atomic_load(&e->leading)) {
             /* An acquisition is of use only if it is still fresh when its
              * answer arrives: is_leader counts from when it began. */
-            int64_t t0 = cs__kube_mono_ns();
-            if (cs__try(e, t0 + e->renew_ns) && !atomic_load(&e->stop) && cs__kube_mono_ns() - t0 < e->renew_ns) {
+            int64_t t0 = cs_clock_mono_ns();
+            if (cs__try(e, t0 + e->renew_ns) && !atomic_load(&e->stop) && cs_clock_mono_ns() - t0 < e->renew_ns) {
                 atomic_store(&e->last_ok_ns, t0);
                 atomic_store(&e->leading, true);
                 CS_INFO("lease: started leading", "lease", e->name, "identity", e->identity);
@@ -330,21 +332,21 @@ static void *cs__run(void *arg)
          * at the latest, so that on_stopped_leading runs when is_leader
          * turns false, not one slow request later. */
         int64_t deadline = atomic_load(&e->last_ok_ns) + e->renew_ns;
-        int64_t wait = deadline - cs__kube_mono_ns();
+        int64_t wait = deadline - cs_clock_mono_ns();
         if (wait > e->retry_ns)
             wait = e->retry_ns;
         if (wait > 0 && cs__wait(e, wait))
             break;
         if (atomic_load(&e->stop))
             break;
-        int64_t t0 = cs__kube_mono_ns();
+        int64_t t0 = cs_clock_mono_ns();
         if (t0 >= deadline) {
             cs__stop_leading(e, "renew deadline passed without a successful renewal");
             continue; /* campaign again at once: a later acquisition starts a new term */
         }
         bool ok = cs__try(e, deadline);
         bool other = e->obs_holder[0] && strcmp(e->obs_holder, e->identity) != 0;
-        if (ok && cs__kube_mono_ns() < deadline) {
+        if (ok && cs_clock_mono_ns() < deadline) {
             atomic_store(&e->last_ok_ns, t0);
         } else if (ok) {
             /* The renewal's answer came after the deadline: is_leader was
@@ -353,7 +355,7 @@ static void *cs__run(void *arg)
             cs__stop_leading(e, "the renewal succeeded only after the renew deadline");
         } else if (other) {
             cs__stop_leading(e, "another candidate holds the lease");
-        } else if (cs__kube_mono_ns() >= deadline) {
+        } else if (cs_clock_mono_ns() >= deadline) {
             cs__stop_leading(e, "renew deadline passed without a successful renewal");
         }
     }

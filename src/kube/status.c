@@ -1,11 +1,12 @@
 /* status.c: metav1.Status decoding and the errors built from failed
- * answers, plus Kubernetes time formats (Time, MicroTime). */
-#include <inttypes.h>
+ * answers, plus the kube names of the time formats (rfc3339.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/duration.h"
 #include "couchestor/json.h"
+#include "couchestor/rfc3339.h"
 #include "kube/internal.h"
 
 void cs_kube_status_free(cs_kube_status_t *st)
@@ -186,133 +187,20 @@ int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res,
 
 /* ---- time formats ------------------------------------------------------------- */
 
-static void cs__civil(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t cs__days(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static const char *cs__fmt_time(int64_t unix_ns, bool micro, char *buf, size_t len)
-{
-    int64_t secs = unix_ns / 1000000000, frac = unix_ns % 1000000000;
-    if (frac < 0) {
-        frac += 1000000000;
-        secs--;
-    }
-    int64_t days = secs / 86400, rem = secs % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        days--;
-    }
-    int64_t y, m, d;
-    cs__civil(days, &y, &m, &d);
-    int n;
-    if (y < 1 || y > 9999)
-        n = -1;
-    else if (micro)
-        n = snprintf(buf, len,
-                     "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64
-                     "Z",
-                     y, m, d, rem / 3600, rem / 60 % 60, rem % 60, frac / 1000);
-    else
-        n = snprintf(buf, len, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "Z",
-                     y, m, d, rem / 3600, rem / 60 % 60, rem % 60);
-    if (n < 0 || (size_t)n >= len) {
-        if (len)
-            buf[0] = '\0';
-    }
-    return buf;
-}
-
 const char *cs_kube_micro_time_format(int64_t unix_ns, char *buf, size_t len)
 {
-    return cs__fmt_time(unix_ns, true, buf, len);
+    return cs_rfc3339_format_micro(unix_ns, buf, len);
 }
 
 const char *cs_kube_time_format(int64_t unix_ns, char *buf, size_t len)
 {
-    return cs__fmt_time(unix_ns, false, buf, len);
-}
-
-static bool cs__dig(const char *s, int n, int64_t *out)
-{
-    int64_t v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
+    int64_t secs = unix_ns / CS_NSEC_PER_SEC;
+    if (unix_ns % CS_NSEC_PER_SEC < 0)
+        secs--;
+    return cs_rfc3339_format(secs, buf, len);
 }
 
 int cs_kube_micro_time_parse(const char *text, int64_t *unix_ns, cs_err_t *err)
 {
-    char shown[64];
-    if (!text)
-        return cs_err_set(err, CS_EPARSE, "empty time");
-    size_t n = strnlen(text, 64);
-    cs__kube_printable(text, n < 40 ? n : 40, shown, sizeof shown);
-    int64_t y, mo, d, h, mi, s;
-    if (n < 19 || !cs__dig(text, 4, &y) || text[4] != '-' || !cs__dig(text + 5, 2, &mo) || text[7] != '-' ||
-        !cs__dig(text + 8, 2, &d) || (text[10] != 'T' && text[10] != 't') || !cs__dig(text + 11, 2, &h) ||
-        text[13] != ':' || !cs__dig(text + 14, 2, &mi) || text[16] != ':' || !cs__dig(text + 17, 2, &s))
-        return cs_err_set(err, CS_EPARSE, "time \"%s\": expected RFC 3339, e.g. \"2024-05-01T10:00:00.123456Z\"",
-                          shown);
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60)
-        return cs_err_set(err, CS_EPARSE, "time \"%s\": field out of range", shown);
-    const char *p = text + 19;
-    int64_t frac = 0;
-    if (*p == '.') {
-        p++;
-        int digits = 0;
-        while (*p >= '0' && *p <= '9') {
-            if (digits < 9)
-                frac = frac * 10 + (*p - '0');
-            digits++;
-            p++;
-        }
-        if (digits == 0 || digits > 9)
-            return cs_err_set(err, CS_EPARSE, "time \"%s\": bad fraction of a second", shown);
-        for (int i = digits; i < 9; i++)
-            frac *= 10;
-    }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int64_t oh, om;
-        if (!cs__dig(p + 1, 2, &oh) || p[3] != ':' || !cs__dig(p + 4, 2, &om) || oh > 23 || om > 59)
-            return cs_err_set(err, CS_EPARSE, "time \"%s\": bad zone offset", shown);
-        off = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return cs_err_set(err, CS_EPARSE, "time \"%s\": missing zone (Z or +hh:mm)", shown);
-    }
-    if (*p)
-        return cs_err_set(err, CS_EPARSE, "time \"%s\": trailing characters", shown);
-    int64_t secs = cs__days(y, mo, d) * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s) - off;
-    /* Nanoseconds in int64 reach from 1677 to 2262. */
-    if (secs <= INT64_MIN / 1000000000 || secs >= INT64_MAX / 1000000000)
-        return cs_err_set(err, CS_EPARSE, "time \"%s\": outside the years 1678-2261", shown);
-    *unix_ns = secs * 1000000000 + frac;
-    return 0;
+    return cs_rfc3339_parse_ns(text, unix_ns, err);
 }

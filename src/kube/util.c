@@ -1,36 +1,23 @@
-/* util.c: clocks, interruptible sleep, a small PRNG, string helpers and the
- * string-keyed hash map shared by the kube module. */
+/* util.c: interruptible sleep, monotonic condition variables, a small PRNG,
+ * string helpers and the string-keyed hash map shared by the kube module. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "couchestor/clock.h"
 #include "couchestor/http.h"
 #include "kube/internal.h"
-
-int64_t cs__kube_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t cs__kube_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 bool cs__kube_sleep(int64_t ns, const atomic_int *stop)
 {
     /* Short slices so that a stop is noticed within 10 ms. */
-    int64_t end = cs__kube_mono_ns() + ns;
+    int64_t end = cs_clock_mono_ns() + ns;
     for (;;) {
         if (stop && atomic_load(stop))
             return true;
-        int64_t left = end - cs__kube_mono_ns();
+        int64_t left = end - cs_clock_mono_ns();
         if (left <= 0)
             return false;
         int64_t slice = left < 10000000 ? left : 10000000;
@@ -38,20 +25,6 @@ bool cs__kube_sleep(int64_t ns, const atomic_int *stop)
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         }
     }
-}
-
-struct timespec cs__kube_deadline(int64_t ns_from_now)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (ns_from_now < 0)
-        ns_from_now = 0;
-    if (ns_from_now > INT64_C(1) << 60)
-        ns_from_now = INT64_C(1) << 60;
-    int64_t total = (int64_t)ts.tv_nsec + ns_from_now % 1000000000;
-    ts.tv_sec += (time_t)(ns_from_now / 1000000000 + total / 1000000000);
-    ts.tv_nsec = (long)(total % 1000000000);
-    return ts;
 }
 
 void cs__kube_condattr_mono(pthread_cond_t *cond)
@@ -65,7 +38,7 @@ void cs__kube_condattr_mono(pthread_cond_t *cond)
 
 void cs__kube_rand_seed(cs__kube_rand_t *r, uint64_t salt)
 {
-    uint64_t s = (uint64_t)cs__kube_real_ns() ^ (salt * 0x9E3779B97F4A7C15u);
+    uint64_t s = (uint64_t)cs_clock_real_ns() ^ (salt * 0x9E3779B97F4A7C15u);
     r->s = s ? s : 0x853c49e6748fea9bu;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/clock.h"
 #include "couchestor/kube_workqueue.h"
 #include "kube/internal.h"
 
@@ -60,7 +61,7 @@ int cs_workqueue_new(const cs_workqueue_options_t *opts, cs_workqueue_t **out, c
     q->max_keys = opts->max_keys ? opts->max_keys : 1000000;
     q->max_key_len = opts->max_key_len ? opts->max_key_len : 512;
     q->tokens = q->burst;
-    q->last_ns = cs__kube_mono_ns();
+    q->last_ns = cs_clock_mono_ns();
     pthread_mutex_init(&q->mu, NULL);
     cs__kube_condattr_mono(&q->cond);
     *out = q;
@@ -198,7 +199,7 @@ static void cs__add_locked(cs_workqueue_t *q, cs__wq_entry_t *e)
  * the next one (or -1). Lock held. */
 static int64_t cs__promote(cs_workqueue_t *q)
 {
-    int64_t now = cs__kube_mono_ns();
+    int64_t now = cs_clock_mono_ns();
     while (q->heap_len > 0 && q->heap[0]->ready_at <= now)
         cs__add_locked(q, cs__heap_pop(q));
     return q->heap_len > 0 ? q->heap[0]->ready_at - now : -1;
@@ -227,7 +228,7 @@ static int cs__add_after_locked(cs_workqueue_t *q, const char *key, int64_t dela
         cs__add_locked(q, e);
         return 0;
     }
-    int64_t at = cs__kube_mono_ns() + delay_ns;
+    int64_t at = cs_clock_mono_ns() + delay_ns;
     if (e->waiting) {
         if (at < e->ready_at) {
             e->ready_at = at;
@@ -285,7 +286,7 @@ int cs_workqueue_add_rate_limited(cs_workqueue_t *q, const char *key)
     if (e->failures < 1000000)
         e->failures++;
     /* Overall: reserve a token (golang.org/x/time/rate semantics). */
-    int64_t now = cs__kube_mono_ns();
+    int64_t now = cs_clock_mono_ns();
     q->tokens += (double)(now - q->last_ns) / 1e9 * q->qps;
     if (q->tokens > q->burst)
         q->tokens = q->burst;
@@ -320,7 +321,7 @@ int cs_workqueue_num_requeues(cs_workqueue_t *q, const char *key)
 int cs_workqueue_get(cs_workqueue_t *q, char **key, int64_t timeout_ns)
 {
     *key = NULL;
-    int64_t deadline = timeout_ns >= 0 ? cs__kube_mono_ns() + timeout_ns : INT64_MAX;
+    int64_t deadline = timeout_ns >= 0 ? cs_clock_mono_ns() + timeout_ns : INT64_MAX;
     pthread_mutex_lock(&q->mu);
     for (;;) {
         int64_t next = q->shutdown ? -1 : cs__promote(q);
@@ -330,7 +331,7 @@ int cs_workqueue_get(cs_workqueue_t *q, char **key, int64_t timeout_ns)
             pthread_mutex_unlock(&q->mu);
             return CS_ECANCELED;
         }
-        int64_t now = cs__kube_mono_ns();
+        int64_t now = cs_clock_mono_ns();
         if (now >= deadline) {
             pthread_mutex_unlock(&q->mu);
             return CS_ETIMEOUT;
@@ -338,7 +339,7 @@ int cs_workqueue_get(cs_workqueue_t *q, char **key, int64_t timeout_ns)
         int64_t wait = deadline == INT64_MAX ? INT64_C(3600) * 1000000000 : deadline - now;
         if (next >= 0 && next < wait)
             wait = next;
-        struct timespec dl = cs__kube_deadline(wait);
+        struct timespec dl = cs_clock_deadline(CLOCK_MONOTONIC, wait);
         pthread_cond_timedwait(&q->cond, &q->mu, &dl);
     }
     cs__wq_entry_t *e = q->head;
