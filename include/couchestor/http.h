@@ -6,7 +6,8 @@
  *
  * A cs_http_client_t is one connection cache (a curl easy handle): use it
  * from one thread at a time. Threads that need their own (an informer's
- * watch) take one with cs_http_client_clone. */
+ * watch) take one with cs_http_client_clone; a client shared by threads
+ * lends connections from a cs_http_pool_t. */
 #ifndef COUCHESTOR_HTTP_H
 #define COUCHESTOR_HTTP_H
 
@@ -91,6 +92,61 @@ void cs_http_response_free(cs_http_response_t *resp);
  * writes (and any retries) are bounded without a timeout parameter on each
  * of their calls. Threads that never set one are unaffected. */
 int64_t cs_http_thread_deadline(int64_t deadline_mono_ns);
+
+/* ---- connection pool ----
+ *
+ * A cs_http_pool_t lends connections to the threads that share one API
+ * client (Prometheus, Mayastor): a thread takes a connection for a request
+ * and gives it back, so each connection is used by one thread at a time and
+ * its TCP/TLS session serves the next request. Take, give and stats may be
+ * called from any thread at the same time; the pool's lock covers only its
+ * own bookkeeping, never a request or the making of a connection. */
+
+/* Idle connections a pool keeps when created with max_idle 0, and the most
+ * it accepts. */
+#define CS_HTTP_POOL_DEFAULT_IDLE 4
+#define CS_HTTP_POOL_MAX_IDLE 64
+
+typedef struct cs_http_pool_s cs_http_pool_t;
+
+typedef struct cs_http_pool_stats_s {
+    size_t idle; /* kept for reuse */
+    size_t out;  /* taken and not given back yet */
+} cs_http_pool_stats_t;
+
+/* Creates a pool whose connections are clients made with opts (copied as by
+ * cs_http_client_new: opts and its strings need not outlive the call). It
+ * keeps at most max_idle idle connections (0 = CS_HTTP_POOL_DEFAULT_IDLE) and
+ * opens no network connection yet. Returns CS_EINVAL when max_idle is above
+ * CS_HTTP_POOL_MAX_IDLE, the error of cs_http_client_new for bad options
+ * (CS_EINVAL for a bad base URL), or CS_ENOMEM; on failure *out is NULL,
+ * err says why and nothing is allocated. Free with cs_http_pool_free. */
+int cs_http_pool_new(const cs_http_options_t *opts, size_t max_idle, cs_http_pool_t **out, cs_err_t *err);
+
+/* Lends a connection: the idle one given back last (the likeliest to still
+ * be connected), or a new client with the pool's options when none is idle.
+ * The pool owns it: use it from the calling thread only and give it back
+ * with cs_http_pool_give exactly once, also after a failed request (curl
+ * drops a broken connection and reconnects on the next request); never free
+ * it with cs_http_client_free. Returns 0, or CS_ENOMEM when a new client
+ * cannot be made (*out is NULL, err filled, the pool is unchanged). */
+int cs_http_pool_take(cs_http_pool_t *pool, cs_http_client_t **out, cs_err_t *err);
+
+/* Gives back a connection taken from this pool: it is kept idle while fewer
+ * than max_idle are, else freed. Cannot fail; NULL is a no-op. After
+ * cs_http_pool_free the connection is freed, and the last one given back
+ * frees what remains of the pool. */
+void cs_http_pool_give(cs_http_pool_t *pool, cs_http_client_t *c);
+
+/* Frees the pool and its idle connections. Connections still out (a request
+ * running on another thread) stay valid: the pool's remainder is freed when
+ * the last of them is given back, so give back every one, before or after
+ * this call. No take may start during or after this call. NULL is a no-op. */
+void cs_http_pool_free(cs_http_pool_t *pool);
+
+/* The pool's counts at the time of the call (they may change as soon as it
+ * returns). */
+void cs_http_pool_stats(cs_http_pool_t *pool, cs_http_pool_stats_t *out);
 
 /* Percent-encodes s for use in a path segment or query value (malloc'd). */
 char *cs_http_escape(const char *s);

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+
+#include "couchestor/clock.h"
 
 #ifndef CS_VERSION
 #define CS_VERSION "0.1.0"
@@ -248,9 +249,7 @@ int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_respon
     const char *path = req->path ? req->path : "";
     long timeout = req->timeout_ms == 0 ? c->opts.timeout_ms : req->timeout_ms;
     if (cs__thread_deadline_ns > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t left_ms = (cs__thread_deadline_ns - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec)) / 1000000;
+        int64_t left_ms = (cs__thread_deadline_ns - cs_clock_mono_ns()) / 1000000;
         if (left_ms <= 0)
             return cs_err_set(err, CS_ETIMEOUT, "%s %s: not sent: the caller's deadline has passed", method, path);
         if (timeout <= 0 || timeout > left_ms)

@@ -1,8 +1,7 @@
-/* client.c: the Mayastor REST client: a small connection pool, request
- * helpers that decode error replies into kinds, paginated streaming of
- * volumes, and the pool/node/nexus/rebuild calls. */
+/* client.c: the Mayastor REST client: request helpers that borrow pooled
+ * HTTP connections and decode error replies into kinds, paginated streaming
+ * of volumes, and the pool/node/nexus/rebuild calls. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,6 @@
 #include "couchestor/http.h"
 #include "mayastor/internal.h"
 
-#define CS__MS_POOL 4
 /* Small documents (pools, nodes, errors) are buffered up to this. */
 #define CS__MS_MAX_BUFFERED (16u * 1024 * 1024)
 
@@ -21,10 +19,9 @@ struct cs_mayastor_s {
     size_t max_volumes;
     unsigned list_flags; /* CS_MAYASTOR_DECODE_* for volume lists */
     const atomic_int *stop;
-    pthread_mutex_t lock;
-    cs_http_client_t *proto;
-    cs_http_client_t *idle[CS__MS_POOL];
-    size_t idle_n;
+    /* Requests come from several threads at once (the reconcile workers,
+     * one thread per migration): each borrows a connection. */
+    cs_http_pool_t *conns;
 };
 
 void cs_mayastor_options_default(cs_mayastor_options_t *o)
@@ -40,10 +37,7 @@ void cs_mayastor_free(cs_mayastor_t *ms)
 {
     if (!ms)
         return;
-    for (size_t i = 0; i < ms->idle_n; i++)
-        cs_http_client_free(ms->idle[i]);
-    cs_http_client_free(ms->proto);
-    pthread_mutex_destroy(&ms->lock);
+    cs_http_pool_free(ms->conns);
     free(ms->url);
     free(ms);
 }
@@ -58,7 +52,6 @@ int cs_mayastor_new(const cs_mayastor_options_t *opts, cs_mayastor_t **out, cs_e
     cs_mayastor_t *ms = calloc(1, sizeof *ms);
     if (!ms)
         return cs_err_set(err, CS_ENOMEM, "mayastor client: out of memory");
-    pthread_mutex_init(&ms->lock, NULL);
     ms->url = strdup(opts->url);
     /* "http://host:8081/v0" and "http://host:8081/" both mean the base */
     if (ms->url) {
@@ -88,7 +81,7 @@ int cs_mayastor_new(const cs_mayastor_options_t *opts, cs_mayastor_t **out, cs_e
         .timeout_ms = ms->timeout_ms,
         .max_response_bytes = CS__MS_MAX_BUFFERED,
     };
-    int rc = cs_http_client_new(&ho, &ms->proto, err);
+    int rc = cs_http_pool_new(&ho, CS_HTTP_POOL_DEFAULT_IDLE, &ms->conns, err);
     if (rc) {
         cs_err_prefix(err, "mayastor url: ");
         cs_mayastor_free(ms);
@@ -101,29 +94,6 @@ int cs_mayastor_new(const cs_mayastor_options_t *opts, cs_mayastor_t **out, cs_e
 const char *cs_mayastor_url(const cs_mayastor_t *ms)
 {
     return ms->url;
-}
-
-static int cs__take(cs_mayastor_t *ms, cs_http_client_t **out, cs_err_t *err)
-{
-    pthread_mutex_lock(&ms->lock);
-    int rc = 0;
-    if (ms->idle_n > 0)
-        *out = ms->idle[--ms->idle_n];
-    else
-        rc = cs_http_client_clone(ms->proto, out, err);
-    pthread_mutex_unlock(&ms->lock);
-    return rc;
-}
-
-static void cs__give(cs_mayastor_t *ms, cs_http_client_t *c)
-{
-    pthread_mutex_lock(&ms->lock);
-    if (ms->idle_n < CS__MS_POOL) {
-        ms->idle[ms->idle_n++] = c;
-        c = NULL;
-    }
-    pthread_mutex_unlock(&ms->lock);
-    cs_http_client_free(c);
 }
 
 static cs_err_t *cs__e(cs_mayastor_err_t *err)
@@ -163,7 +133,7 @@ static int cs__request(cs_mayastor_t *ms, const char *method, const char *path, 
     char what[320];
     snprintf(what, sizeof what, "Mayastor %s %.280s", method, path);
     cs_http_client_t *c = NULL;
-    int rc = cs__take(ms, &c, cs__e(err));
+    int rc = cs_http_pool_take(ms->conns, &c, cs__e(err));
     if (rc) {
         memset(resp, 0, sizeof *resp);
         return rc;
@@ -178,7 +148,7 @@ static int cs__request(cs_mayastor_t *ms, const char *method, const char *path, 
     };
     cs_err_t herr = {0};
     rc = cs_http_do(c, &req, resp, &herr);
-    cs__give(ms, c);
+    cs_http_pool_give(ms->conns, c);
     if (rc) {
         if (sink.rc) {
             cs_err_set(cs__e(err), sink.rc, "%s: %s", what, sink.err.msg);

@@ -1,11 +1,10 @@
-/* client.c: the Prometheus client: options, a small pool of HTTP
- * connections, health/ready checks and instant queries streamed into the
- * decoder. */
+/* client.c: the Prometheus client: options, health/ready checks and instant
+ * queries streamed into the decoder, over a pool of HTTP connections. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "couchestor/clock.h"
 #include "couchestor/log.h"
 #include "prom/internal.h"
 
@@ -13,22 +12,17 @@ int64_t cs__prom_now(const cs_prom_t *p)
 {
     if (p->now_ns)
         return p->now_ns(p->now_ctx);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return cs_clock_mono_ns();
 }
 
 void cs_prom_free(cs_prom_t *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->idle_n; i++)
-        cs_http_client_free(p->idle[i]);
-    cs_http_client_free(p->proto);
+    cs_http_pool_free(p->conns);
     for (size_t i = 0; i < p->set_count; i++)
         cs__prom_set_free(&p->sets[i]);
     cs__prom_cache_free(p);
-    pthread_mutex_destroy(&p->pool_lock);
     pthread_mutex_destroy(&p->cache_lock);
     free(p->url);
     free(p->label);
@@ -45,7 +39,6 @@ int cs_prom_new(const cs_prom_options_t *opts, cs_prom_t **out, cs_err_t *err)
     cs_prom_t *p = calloc(1, sizeof *p);
     if (!p)
         return cs_err_set(err, CS_ENOMEM, "prometheus client: out of memory");
-    pthread_mutex_init(&p->pool_lock, NULL);
     pthread_mutex_init(&p->cache_lock, NULL);
     p->url = strdup(opts->url);
     p->label = strdup(opts->label);
@@ -86,7 +79,7 @@ int cs_prom_new(const cs_prom_options_t *opts, cs_prom_t **out, cs_err_t *err)
         /* buffered bodies are error replies and /-/healthy: small */
         .max_response_bytes = 1024 * 1024,
     };
-    rc = cs_http_client_new(&ho, &p->proto, err);
+    rc = cs_http_pool_new(&ho, CS_HTTP_POOL_DEFAULT_IDLE, &p->conns, err);
     if (rc) {
         cs_err_prefix(err, "prometheus url: ");
         cs_prom_free(p);
@@ -106,31 +99,6 @@ size_t cs_prom_set_count(const cs_prom_t *p)
     return p->set_count;
 }
 
-/* ---- connection pool: no lock is held during a request ---- */
-
-static int cs__take(cs_prom_t *p, cs_http_client_t **out, cs_err_t *err)
-{
-    pthread_mutex_lock(&p->pool_lock);
-    int rc = 0;
-    if (p->idle_n > 0)
-        *out = p->idle[--p->idle_n];
-    else
-        rc = cs_http_client_clone(p->proto, out, err);
-    pthread_mutex_unlock(&p->pool_lock);
-    return rc;
-}
-
-static void cs__give(cs_prom_t *p, cs_http_client_t *c)
-{
-    pthread_mutex_lock(&p->pool_lock);
-    if (p->idle_n < CS__PROM_POOL_MAX) {
-        p->idle[p->idle_n++] = c;
-        c = NULL;
-    }
-    pthread_mutex_unlock(&p->pool_lock);
-    cs_http_client_free(c);
-}
-
 /* Transport failures are connection errors; a raised stop flag stays
  * CS_ECANCELED. */
 static int cs__transport_error(const cs_prom_t *p, int rc, const cs_err_t *herr, cs_err_t *err)
@@ -148,14 +116,14 @@ static int cs__transport_error(const cs_prom_t *p, int rc, const cs_err_t *herr,
 static int cs__simple_get(cs_prom_t *p, const char *path, cs_err_t *err)
 {
     cs_http_client_t *c = NULL;
-    int rc = cs__take(p, &c, err);
+    int rc = cs_http_pool_take(p->conns, &c, err);
     if (rc)
         return rc;
     cs_http_request_t req = {.method = "GET", .path = path, .stop = p->stop};
     cs_http_response_t resp;
     cs_err_t herr = {0};
     rc = cs_http_do(c, &req, &resp, &herr);
-    cs__give(p, c);
+    cs_http_pool_give(p->conns, c);
     if (rc) {
         cs_http_response_free(&resp);
         return cs__transport_error(p, rc, &herr, err);
@@ -226,7 +194,7 @@ int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_pr
     int rc = cs_prom_decoder_new(key_label, p->max_series, &sink.dec, err);
     cs_http_client_t *c = NULL;
     if (rc == 0)
-        rc = cs__take(p, &c, err);
+        rc = cs_http_pool_take(p->conns, &c, err);
     if (rc) {
         cs_prom_decoder_free(sink.dec);
         free(body);
@@ -245,7 +213,7 @@ int cs_prom_query(cs_prom_t *p, const char *promql, const char *key_label, cs_pr
     cs_http_response_t resp;
     cs_err_t herr = {0};
     rc = cs_http_do(c, &req, &resp, &herr);
-    cs__give(p, c);
+    cs_http_pool_give(p->conns, c);
     free(body);
     if (rc) {
         if (sink.rc) {

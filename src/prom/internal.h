@@ -41,8 +41,6 @@ int cs__prom_label_name_ok(const char *s, size_t len);
 
 #include "couchestor/http.h"
 
-#define CS__PROM_POOL_MAX 4
-
 typedef struct cs__prom_centry_s {
     char *key; /* NULL = empty slot */
     uint32_t hash;
@@ -66,10 +64,9 @@ struct cs_prom_s {
     size_t set_count;
     cs__prom_set_t sets[CS_PROM_MAX_SETS];
 
-    pthread_mutex_t pool_lock;
-    cs_http_client_t *proto; /* never used for requests: cloned */
-    cs_http_client_t *idle[CS__PROM_POOL_MAX];
-    size_t idle_n;
+    /* Queries run on several threads at once (each reconcile worker's
+     * cs_observe queries on a thread of its own): each borrows a connection. */
+    cs_http_pool_t *conns;
 
     pthread_mutex_t cache_lock;
     cs__prom_centry_t *cache;

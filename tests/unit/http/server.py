@@ -34,7 +34,9 @@ class Handler(BaseHTTPRequestHandler):
                 "method": self.command, "path": path, "body": body,
                 "content_type": self.headers.get("Content-Type"),
                 "authorization": self.headers.get("Authorization"),
-                "user_agent": self.headers.get("User-Agent")}))
+                "user_agent": self.headers.get("User-Agent"),
+                # tells the tests which TCP connection carried the request
+                "peer_port": self.client_address[1]}))
         elif path.startswith("/status/"):
             code = int(path.split("/")[2])
             self.reply(code, json.dumps({"kind": "Status", "code": code, "message": "status %d" % code}))
