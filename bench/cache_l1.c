@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <x86intrin.h>
 
+#include "bench_common.h"
 #include "couchestor/cache_l1.h"
 
 /* 1M entries by default; argv[2] may choose another power of two. */
@@ -26,13 +26,6 @@ static uint32_t N_KEYS = 1u << 20;
 #define IDX_PER_THREAD (1u << 22)
 
 static double run_seconds = 1.0;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- baseline table: open addressing, same hash ---- */
 typedef struct bent_s {
@@ -134,7 +127,7 @@ static void *worker(void *arg)
     while (!atomic_load(c->go))
         ;
     uint64_t ops = 0, hits = 0;
-    double t0 = now(), deadline = t0 + c->seconds;
+    double t0 = now_s(), deadline = t0 + c->seconds;
     uint32_t j = 0;
     uint32_t rnd = 12345u + (uint32_t)c->tid * 7u;
     for (;;) {
@@ -162,10 +155,10 @@ static void *worker(void *arg)
             }
         }
         ops += 1024;
-        if (now() >= deadline)
+        if (now_s() >= deadline)
             break;
     }
-    c->seconds = now() - t0;
+    c->seconds = now_s() - t0;
     c->ops = ops;
     c->hits = hits;
     return NULL;
@@ -237,11 +230,11 @@ static result_t run(impl_t impl, btable_t *bt, cs_l1_t *l1, int threads, bool la
 
 static void calibrate_tsc(void)
 {
-    double t0 = now();
+    double t0 = now_s();
     uint64_t a = __rdtsc();
-    while (now() - t0 < 0.1)
+    while (now_s() - t0 < 0.1)
         ;
-    tsc_ghz = (double)(__rdtsc() - a) / ((now() - t0) * 1e9);
+    tsc_ghz = (double)(__rdtsc() - a) / ((now_s() - t0) * 1e9);
 }
 
 static void bench_size(size_t vlen)
@@ -257,12 +250,12 @@ static void bench_size(size_t vlen)
     cs_l1_t *l1 = NULL;
     if (cs_l1_new(&cfg, &l1, NULL) != 0)
         exit(1);
-    double t0 = now();
+    double t0 = now_s();
     for (uint32_t i = 0; i < N_KEYS; i++) {
         bt_insert(&bt, keys[i], value, vlen);
         cs_l1_put(l1, keys[i], KLEN, value, vlen, 0, NULL);
     }
-    printf("\n== %zu-byte values: %u entries loaded in %.1f s ==\n", vlen, N_KEYS, now() - t0);
+    printf("\n== %zu-byte values: %u entries loaded in %.1f s ==\n", vlen, N_KEYS, now_s() - t0);
     printf("%-18s %7s %10s %8s %8s %8s\n", "table", "threads", "Mgets/s", "hit%", "p50 ns", "p99 ns");
     for (int threads = 1; threads <= 2; threads++) {
         double mops[3][ROUNDS], rf[ROUNDS], rm[ROUNDS];

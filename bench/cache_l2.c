@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "cache/l2_record.h"
 #include "couchestor/cache_l2.h"
 
@@ -29,13 +29,6 @@ static char dir[64];
 static int seg_fd[MAXSEG], seg_dfd[MAXSEG];
 static uint8_t *ent_seg;
 static uint64_t *ent_off;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void key_of(char *k, uint32_t i)
 {
@@ -78,16 +71,16 @@ static void *worker(void *arg)
     if (posix_memalign((void **)&buf, 4096, 2 * VLEN) != 0)
         return NULL;
     uint32_t x = 2463534242u + (uint32_t)c->tid * 977u;
-    double t0 = now();
-    for (uint64_t batch = 0; now() - t0 < secs; batch++) {
+    double t0 = now_s();
+    for (uint64_t batch = 0; now_s() - t0 < secs; batch++) {
         int w = (int)((batch + (uint64_t)c->tid) & 1);
-        double b0 = now();
+        double b0 = now_s();
         for (int b = 0; b < 16; b++) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
             if (!one(c->kind[w], c->l2, buf, x % n_entries))
                 c->bad++;
         }
-        c->t[w] += now() - b0;
+        c->t[w] += now_s() - b0;
         c->ops[w] += 16;
     }
     free(buf);
@@ -233,7 +226,7 @@ int main(int argc, char **argv)
     cs_l2_t *l2 = open_l2(CS_L2_READ_MMAP);
     uint8_t v[VLEN];
     uint32_t x = 1;
-    double t0 = now();
+    double t0 = now_s();
     for (uint32_t i = 0; i < n_entries; i++) {
         for (int j = 0; j < VLEN; j += 4) {
             x = x * 1664525u + 1013904223u;
@@ -244,7 +237,7 @@ int main(int argc, char **argv)
         if (cs_l2_put(l2, k, strlen(k), v, VLEN, NULL) != 0)
             return 1;
     }
-    double wt = now() - t0;
+    double wt = now_s() - t0;
     cs_l2_sync(l2, NULL);
     cs_l2_close(&l2);
     index_raw();

@@ -8,16 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "couchestor/compress.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Text-like data: words from a small vocabulary, compresses about 2-3x. */
 static void fill(char *b, size_t n)
@@ -67,11 +60,11 @@ int main(int argc, char **argv)
                  * processes and cache state hit both alike. */
                 double t_raw = 0, t_wrap = 0;
                 long batches = 0;
-                double start = now();
-                while (now() - start < secs / ROUNDS) {
+                double start = now_s();
+                while (now_s() - start < secs / ROUNDS) {
                     for (int w = 0; w < 2; w++) {
                         bool wrap = (w ^ (int)(batches & 1)) != 0;
-                        double t0 = now();
+                        double t0 = now_s();
                         for (int k = 0; k < BATCH; k++) {
                             if (op == 0 && !wrap) {
                                 sink += (size_t)LZ4_compress_default(src, dst, (int)n, cap);
@@ -84,7 +77,7 @@ int main(int argc, char **argv)
                                 sink += (size_t)cs_decompress(CS_CODEC_LZ4, dst, (size_t)clen, out, n, n, NULL);
                             }
                         }
-                        double t = now() - t0;
+                        double t = now_s() - t0;
                         if (wrap)
                             t_wrap += t;
                         else

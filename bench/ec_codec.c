@@ -8,28 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "couchestor/buf.h"
 #include "couchestor/ec.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Best-of-5 seconds per iteration of fn over enough iterations to last ~0.1 s. */
 #define MEASURE(result, iters, body)                  \
     do {                                              \
         double best = 1e30;                           \
         for (int rep_ = 0; rep_ < 5; rep_++) {        \
-            double t0_ = now();                       \
+            double t0_ = now_s();                     \
             for (int it_ = 0; it_ < (iters); it_++) { \
                 body;                                 \
             }                                         \
-            double dt_ = (now() - t0_) / (iters);     \
+            double dt_ = (now_s() - t0_) / (iters);   \
             if (dt_ < best)                           \
                 best = dt_;                           \
         }                                             \

@@ -16,32 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "couchestor/buf.h"
 #include "couchestor/ec_shard.h"
 #include "couchestor/ec_store.h"
 #include "couchestor/io.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds (user + system) used by every thread of this process. */
-static double cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static int discard(void *ctx, const void *buf, size_t len, cs_err_t *err)
 {
@@ -93,7 +76,7 @@ static double raw_read(const char *root, const char *name, bool direct, size_t *
     }
     cs_buf_t *buf = NULL;
     cs_buf_alloc(4 * (size_t)hdr[0].chunk_size, 0, &buf, NULL);
-    double t0 = now();
+    double t0 = now_s();
     size_t total = 0;
     for (uint64_t j = 0; j < hdr[0].stripe_count; j++) {
         uint32_t cl = cs_ec_shard_chunk_len(&hdr[0], j);
@@ -107,7 +90,7 @@ static double raw_read(const char *root, const char *name, bool direct, size_t *
         total += dl;
         discard(bytes, buf->data, dl, NULL);
     }
-    double dt = now() - t0;
+    double dt = now_s() - t0;
     for (unsigned i = 0; i < 4; i++) {
         cs_file_close(&f[i]);
         cs_buf_free(&hb[i]);
@@ -119,7 +102,7 @@ static double raw_read(const char *root, const char *name, bool direct, size_t *
 
 static double run(char *const argv[])
 {
-    double t0 = now();
+    double t0 = now_s();
     pid_t p = fork();
     if (p == 0) {
         int dn = open("/dev/null", O_WRONLY);
@@ -131,7 +114,7 @@ static double run(char *const argv[])
     waitpid(p, &st, 0);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return -1;
-    return now() - t0;
+    return now_s() - t0;
 }
 
 int main(int argc, char **argv)
@@ -193,13 +176,13 @@ int main(int argc, char **argv)
     double t_enc = run(enc);
     char cmd[3 * PATH_MAX];
     snprintf(cmd, sizeof cmd, "%s/copy", root);
-    double t0 = now();
+    double t0 = now_s();
     char *cp[] = {"/bin/cp", file, cmd, NULL};
     double t_cp = run(cp);
     int cfd = open(cmd, O_RDONLY);
     fsync(cfd);
     close(cfd);
-    t_cp = now() - t0;
+    t_cp = now_s() - t0;
     double mib = (double)size / (1 << 20);
     if (t_enc < 0)
         printf("couchestor ec encode failed (%s)\n", bin);
@@ -230,16 +213,16 @@ int main(int argc, char **argv)
         double best_get = 1e30, best_raw = 1e30, cpu_get = 0, cpu_raw = 0;
         for (int rep = 0; rep < 3; rep++) {
             got = 0;
-            double c0 = cpu();
-            t0 = now();
+            double c0 = cpu_s();
+            t0 = now_s();
             cs_err_t err = {0};
             if (cs_ec_store_get_stream(st, "big", 3, discard, &got, NULL, &err) != 0) {
                 printf("get failed: %s\n", err.msg);
                 return 1;
             }
-            double tg = now() - t0, c1 = cpu();
+            double tg = now_s() - t0, c1 = cpu_s();
             double tr = raw_read(root, "big", mode == 0, &rawb);
-            double c2 = cpu();
+            double c2 = cpu_s();
             if (tg < best_get) {
                 best_get = tg;
                 cpu_get = c1 - c0;

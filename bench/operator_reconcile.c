@@ -55,10 +55,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "couchestor/clock.h"
 #include "couchestor/controller.h"
 #include "couchestor/duration.h"
 #include "couchestor/http.h"
@@ -289,9 +289,7 @@ typedef struct {
 static int64_t prom_clock(void *ctx)
 {
     clock_t_ *c = ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return c->base_ns + (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return c->base_ns + cs_clock_mono_ns();
 }
 
 /* ---- one reconcile ------------------------------------------------------------------- */
@@ -343,7 +341,7 @@ static void set_cond(cs_storage_policy_status_t *st, const char *type, bool ok, 
 static int reconcile(ctx_t *c, bool cold, tm_t t[PH_N], cs_err_t *err)
 {
     memset(t, 0, sizeof(tm_t) * PH_N);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = cs_clock_real_s();
     tm_t t0 = tm_now(), a = t0, b;
     if (cold) {
         /* The cache is replaced, as a relist does: free the old one first,

@@ -19,6 +19,7 @@
 
 #include "couchestor/cache_map.h"
 #include "couchestor/crc32c.h"
+#include "couchestor/endian.h"
 #include "couchestor/log.h"
 #include "l2_record.h"
 
@@ -556,8 +557,7 @@ static int cs__scan_segment(cs_l2_t *l2, cs__seg_t *s, uint64_t file_size)
     bool have_last_put = false, torn = false;
     cs__l2_rec_t r, last_put = {0};
     while (off + 4 <= limit) {
-        uint32_t w;
-        memcpy(&w, s->map + off, 4);
+        uint32_t w = cs_le32_load(s->map + off);
         if (ver != 1 && w == 0)
             break; /* the end of the log */
         int p = cs__l2_rec_parse(s->map + off, (size_t)(limit - off), ver, &r);
@@ -607,7 +607,7 @@ static int cs__scan_segment(cs_l2_t *l2, cs__seg_t *s, uint64_t file_size)
         l2->skipped++;
         off = (off + 8) & ~(uint64_t)7;
         while (off + hdr <= limit) {
-            memcpy(&w, s->map + off, 4);
+            w = cs_le32_load(s->map + off);
             if (w == magic)
                 break;
             off += 8;
@@ -680,8 +680,7 @@ static int cs__open_segment(cs_l2_t *l2, uint64_t id, cs_err_t *err)
               (hrc = cs__l2_seg_header_check(hdr, sizeof hdr, &info)) == 0 && info.id == id;
     if (hrc == CS_EINVAL) {
         /* Written by a newer build: do not destroy what it may still read. */
-        uint32_t v =
-            (uint32_t)hdr[16] | ((uint32_t)hdr[17] << 8) | ((uint32_t)hdr[18] << 16) | ((uint32_t)hdr[19] << 24);
+        uint32_t v = cs_le32_load(hdr + 16);
         cs__seg_unref(s);
         return cs_err_set(err, CS_EINVAL,
                           "L2 %s/%s: segment format version %u is not known to this build "

@@ -6,52 +6,25 @@
 #include "couchestor/cache_map.h"
 #include "couchestor/compress.h"
 #include "couchestor/crc32c.h"
-
-static inline uint16_t cs__rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t cs__rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t cs__rd64(const uint8_t *p)
-{
-    return (uint64_t)cs__rd32(p) | ((uint64_t)cs__rd32(p + 4) << 32);
-}
-static inline void cs__wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline void cs__wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void cs__wr64(uint8_t *p, uint64_t v)
-{
-    cs__wr32(p, (uint32_t)v);
-    cs__wr32(p + 4, (uint32_t)(v >> 32));
-}
+#include "couchestor/endian.h"
 
 size_t cs__l2_rec_header(uint8_t *hdr, uint32_t version, const cs__l2_rec_t *r)
 {
     size_t n = version == 1 ? CS__L2_REC_HDR_V1 : CS__L2_REC_HDR_V2;
-    cs__wr32(hdr, cs__l2_rec_magic(version));
+    cs_le32_store(hdr, cs__l2_rec_magic(version));
     hdr[4] = r->type;
     hdr[5] = r->codec;
-    cs__wr16(hdr + 6, r->klen);
-    cs__wr32(hdr + 8, r->plen);
-    cs__wr32(hdr + 12, r->vlen);
-    cs__wr64(hdr + 16, r->seq);
-    cs__wr32(hdr + 24, r->vcrc);
+    cs_le16_store(hdr + 6, r->klen);
+    cs_le32_store(hdr + 8, r->plen);
+    cs_le32_store(hdr + 12, r->vlen);
+    cs_le64_store(hdr + 16, r->seq);
+    cs_le32_store(hdr + 24, r->vcrc);
     if (version != 1) {
-        cs__wr32(hdr + 28, r->poff);
-        cs__wr32(hdr + 32, 0);
+        cs_le32_store(hdr + 28, r->poff);
+        cs_le32_store(hdr + 32, 0);
     }
     uint32_t hcrc = cs_crc32c(cs_crc32c(0, hdr, n - 4), r->key, r->klen);
-    cs__wr32(hdr + n - 4, hcrc);
+    cs_le32_store(hdr + n - 4, hcrc);
     return n;
 }
 
@@ -60,17 +33,17 @@ int cs__l2_rec_parse(const uint8_t *buf, size_t len, uint32_t version, cs__l2_re
     size_t hdr = version == 1 ? CS__L2_REC_HDR_V1 : CS__L2_REC_HDR_V2;
     if (len < 4)
         return CS__L2_PARSE_TRUNCATED;
-    if ((version != 1 && version != 2) || cs__rd32(buf) != cs__l2_rec_magic(version))
+    if ((version != 1 && version != 2) || cs_le32_load(buf) != cs__l2_rec_magic(version))
         return CS__L2_PARSE_BAD;
     if (len < hdr)
         return CS__L2_PARSE_TRUNCATED;
     uint8_t type = buf[4], codec = buf[5];
-    uint16_t klen = cs__rd16(buf + 6);
-    uint32_t plen = cs__rd32(buf + 8), vlen = cs__rd32(buf + 12);
-    uint32_t poff = version == 1 ? 0 : cs__rd32(buf + 28);
+    uint16_t klen = cs_le16_load(buf + 6);
+    uint32_t plen = cs_le32_load(buf + 8), vlen = cs_le32_load(buf + 12);
+    uint32_t poff = version == 1 ? 0 : cs_le32_load(buf + 28);
     if (klen == 0 || klen > CS_CACHE_KEY_MAX || plen > CS__L2_VALUE_MAX || vlen > CS__L2_VALUE_MAX)
         return CS__L2_PARSE_BAD;
-    if (version != 1 && cs__rd32(buf + 32) != 0)
+    if (version != 1 && cs_le32_load(buf + 32) != 0)
         return CS__L2_PARSE_BAD;
     if (type == CS__L2_REC_PUT) {
         if (codec == CS_CODEC_RAW && plen != vlen)
@@ -93,7 +66,7 @@ int cs__l2_rec_parse(const uint8_t *buf, size_t len, uint32_t version, cs__l2_re
     if (len < hdr + (size_t)klen)
         return CS__L2_PARSE_TRUNCATED;
     uint32_t hcrc = cs_crc32c(cs_crc32c(0, buf, hdr - 4), buf + hdr, klen);
-    if (hcrc != cs__rd32(buf + hdr - 4))
+    if (hcrc != cs_le32_load(buf + hdr - 4))
         return CS__L2_PARSE_BAD;
     if (len < total)
         return CS__L2_PARSE_TRUNCATED;
@@ -102,8 +75,8 @@ int cs__l2_rec_parse(const uint8_t *buf, size_t len, uint32_t version, cs__l2_re
     out->klen = klen;
     out->plen = plen;
     out->vlen = vlen;
-    out->seq = cs__rd64(buf + 16);
-    out->vcrc = cs__rd32(buf + 24);
+    out->seq = cs_le64_load(buf + 16);
+    out->vcrc = cs_le32_load(buf + 24);
     out->poff = poff;
     out->key = buf + hdr;
     out->payload = version == 1 ? buf + hdr + klen : NULL;
@@ -127,17 +100,18 @@ void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t versio
 {
     memset(hdr, 0, CS__L2_SEG_HDR);
     memcpy(hdr, CS__L2_SEG_MAGIC, 8);
-    cs__wr64(hdr + 8, id);
-    cs__wr32(hdr + 16, version);
-    cs__wr32(hdr + 20, version == 1 ? 0 : log_area);
-    cs__wr32(hdr + 28, cs_crc32c(0, hdr, 28));
+    cs_le64_store(hdr + 8, id);
+    cs_le32_store(hdr + 16, version);
+    cs_le32_store(hdr + 20, version == 1 ? 0 : log_area);
+    cs_le32_store(hdr + 28, cs_crc32c(0, hdr, 28));
 }
 
 int cs__l2_seg_header_check(const uint8_t *buf, size_t len, cs__l2_seg_info_t *out)
 {
-    if (len < CS__L2_SEG_HDR || memcmp(buf, CS__L2_SEG_MAGIC, 8) != 0 || cs__rd32(buf + 28) != cs_crc32c(0, buf, 28))
+    if (len < CS__L2_SEG_HDR || memcmp(buf, CS__L2_SEG_MAGIC, 8) != 0 ||
+        cs_le32_load(buf + 28) != cs_crc32c(0, buf, 28))
         return CS_ECORRUPT;
-    uint32_t version = cs__rd32(buf + 16), log_area = cs__rd32(buf + 20);
+    uint32_t version = cs_le32_load(buf + 16), log_area = cs_le32_load(buf + 20);
     if (version == 1) {
         if (log_area != 0)
             return CS_ECORRUPT;
@@ -148,7 +122,7 @@ int cs__l2_seg_header_check(const uint8_t *buf, size_t len, cs__l2_seg_info_t *o
     } else {
         return CS_EINVAL;
     }
-    out->id = cs__rd64(buf + 8);
+    out->id = cs_le64_load(buf + 8);
     out->version = version;
     out->log_area = log_area;
     return 0;

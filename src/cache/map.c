@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "couchestor/endian.h"
+
 typedef struct cs__slot_s {
     uint64_t hash;
     cs_cache_node_t *node; /* NULL = empty */
@@ -49,13 +51,6 @@ struct cs_cache_map_s {
         v2 = CS__ROTL(v2, 32); \
     } while (0)
 
-static inline uint64_t cs__load64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v; /* little-endian hosts only (x86-64, aarch64) */
-}
-
 uint64_t cs_siphash13(const uint64_t k[2], const void *data, size_t len)
 {
     const uint8_t *in = data;
@@ -65,7 +60,7 @@ uint64_t cs_siphash13(const uint64_t k[2], const void *data, size_t len)
     uint64_t v3 = 0x7465646279746573ULL ^ k[1];
     const uint8_t *end = in + (len & ~(size_t)7);
     for (; in != end; in += 8) {
-        uint64_t m = cs__load64(in);
+        uint64_t m = cs_le64_load(in);
         v3 ^= m;
         CS__SIPROUND;
         v0 ^= m;

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
+
+#include "couchestor/clock.h"
 
 /* L1 entry flag: L2 holds these exact bytes, so eviction need not demote. */
 #define CS__F_IN_L2 1u
@@ -36,17 +37,10 @@ struct cs_cache_s {
     _Atomic uint64_t promotions_l1, promotions_l2, demotions, demotion_failures, puts, deletes;
 };
 
-static inline uint64_t cs__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void cs__count(cs_cache_t *c, cs_cache_tier_t t, int outcome, uint64_t t0)
 {
     cs__tier_ctr_t *ctr = &c->tier[t];
-    uint64_t ns = cs__now_ns() - t0;
+    uint64_t ns = (uint64_t)cs_clock_mono_ns() - t0;
     atomic_fetch_add_explicit(outcome == 0              ? &ctr->hits
                               : outcome == CS_ENOTFOUND ? &ctr->misses
                                                         : &ctr->errors,
@@ -213,7 +207,7 @@ int cs_cache_get(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, si
     *data = NULL;
     *len = 0;
     cs_cache_tier_t found = CS_CACHE_TIER_NONE;
-    uint64_t t0 = cs__now_ns();
+    uint64_t t0 = (uint64_t)cs_clock_mono_ns();
     rc = cs__l1_copy(c, key, klen, data, len);
     cs__count(c, CS_CACHE_TIER_L1, rc, t0);
     if (rc == 0) {
@@ -231,7 +225,7 @@ int cs_cache_get(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, si
         goto unlock;
     }
     if (c->l2) {
-        t0 = cs__now_ns();
+        t0 = (uint64_t)cs_clock_mono_ns();
         rc = cs__l2_read(c, key, klen, data, len, err);
         cs__count(c, CS_CACHE_TIER_L2, rc, t0);
         if (rc == 0) {
@@ -244,7 +238,7 @@ int cs_cache_get(cs_cache_t *c, const void *key, size_t klen, uint8_t **data, si
         /* An L2 failure is a miss: the next tier has the data. */
     }
     if (c->l3) {
-        t0 = cs__now_ns();
+        t0 = (uint64_t)cs_clock_mono_ns();
         rc = c->l3->get(c->l3_ctx, key, klen, c->max_value, data, len, err);
         cs__count(c, CS_CACHE_TIER_L3, rc, t0);
         if (rc != 0) {

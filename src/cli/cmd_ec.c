@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "couchestor/clock.h"
 #include "couchestor/ec_store.h"
 #include "couchestor/io.h"
+#include "couchestor/quantity.h"
 
 #define CS__EC_USAGE                                                                              \
     "Usage:\n"                                                                                    \
@@ -59,25 +60,16 @@ typedef struct cs__ec_args {
 
 typedef struct cs__progress {
     bool on;
-    struct timespec start, last;
+    double start, last; /* cs_clock_mono_s() */
     uint64_t total;
     const char *what;
 } cs__progress_t;
 
-static double cs__secs(const struct timespec *a, const struct timespec *b)
+/* A rate in bytes per second for people; a rate past 2^64 (a near-zero
+ * elapsed time) is clamped because converting it would be undefined. */
+static void cs__human_rate(double bytes_per_s, char *buf, size_t cap)
 {
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-static void cs__human(double bytes, char *buf, size_t cap)
-{
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        u++;
-    }
-    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    cs_bytes_human(bytes_per_s < 0x1p64 ? (uint64_t)bytes_per_s : UINT64_MAX, buf, cap);
 }
 
 static void cs__progress_cb(void *ctx, uint64_t done, uint64_t total)
@@ -85,12 +77,11 @@ static void cs__progress_cb(void *ctx, uint64_t done, uint64_t total)
     cs__progress_t *p = ctx;
     if (!p->on)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (done < total && cs__secs(&p->last, &now) < 0.1)
+    double now = cs_clock_mono_s();
+    if (done < total && now - p->last < 0.1)
         return;
     p->last = now;
-    double el = cs__secs(&p->start, &now);
+    double el = now - p->start;
     double rate = el > 0 ? (double)done / el : 0;
     double frac = total ? (double)done / (double)total : 1;
     int width = 30, fill = (int)(frac * width);
@@ -98,54 +89,12 @@ static void cs__progress_cb(void *ctx, uint64_t done, uint64_t total)
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    cs__human(rate, r, sizeof r);
+    cs__human_rate(rate, r, sizeof r);
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\r%s [%s] %3.0f%% %s/s ETA %.0fs ", p->what, bar, frac * 100, r, eta);
     if (done >= total)
         fputc('\n', stderr);
     fflush(stderr);
-}
-
-/* "1048576", "64Ki", "1Mi", "4M", "1G", "512k" -> bytes. */
-static int cs__parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || s[0] == '-')
-        return -1;
-    uint64_t mult = 1;
-    if (*end) {
-        char u = *end++;
-        bool bin = *end == 'i' || *end == 'I';
-        if (bin)
-            end++;
-        if (*end == 'B' || *end == 'b')
-            end++;
-        if (*end)
-            return -1;
-        uint64_t base = bin ? 1024 : 1000;
-        switch (u) {
-        case 'k':
-        case 'K':
-            mult = base;
-            break;
-        case 'm':
-        case 'M':
-            mult = base * base;
-            break;
-        case 'g':
-        case 'G':
-            mult = base * base * base;
-            break;
-        default:
-            return -1;
-        }
-    }
-    if (v > UINT64_MAX / mult)
-        return -1;
-    *out = v * mult;
-    return 0;
 }
 
 static int cs__usage_error(const char *fmt, const char *arg)
@@ -379,11 +328,10 @@ static int cs__ec_encode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
     cs_ec_policy_t pol = {.k = a->k, .m = a->m, .stripe_size = a->stripe_size};
     cs__fdio_t src = {.fd = fd, .path = file};
     cs_err_t err = {0};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = cs_clock_mono_s();
     pr->what = "encode";
     int rc = cs_ec_store_put_stream(st, name, strlen(name), &pol, (uint64_t)sb.st_size, cs__fd_read, &src, &err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = cs_clock_mono_s() - t0;
     close(fd);
     if (rc != 0) {
         fprintf(stderr, "couchestor ec encode: %s\n", err.msg);
@@ -392,7 +340,6 @@ static int cs__ec_encode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
     cs_ec_report_t *rep = calloc(1, sizeof *rep);
     if (rep)
         (void)cs_ec_store_stat(st, name, strlen(name), rep, NULL);
-    double secs = cs__secs(&t0, &t1);
     if (a->json) {
         printf("{\"op\":\"encode\",");
         cs__json_name(stdout, name, strlen(name));
@@ -402,8 +349,8 @@ static int cs__ec_encode(cs__ec_args_t *a, cs_ec_store_t *st, cs__progress_t *pr
         printf("}\n");
     } else if (rep) {
         char h[32], r[32];
-        cs__human((double)sb.st_size, h, sizeof h);
-        cs__human(secs > 0 ? (double)sb.st_size / secs : 0, r, sizeof r);
+        cs_bytes_human((uint64_t)sb.st_size, h, sizeof h);
+        cs__human_rate(secs > 0 ? (double)sb.st_size / secs : 0, r, sizeof r);
         printf("encoded '%s': %s (%lld bytes) as %u+%u, stripe %u bytes, %" PRIu64 " stripes, generation %016" PRIx64
                ", %s/s\n",
                name, h, (long long)sb.st_size, rep->k, rep->m, rep->stripe_size, rep->stripe_count, rep->generation, r);
@@ -655,8 +602,11 @@ int cs_cmd_ec(int argc, char **argv)
                 a.m = (unsigned)v;
             i++;
         } else if (strcmp(o, "--stripe-size") == 0) {
-            if (cs__parse_size(val, &a.stripe_size) != 0 || a.stripe_size == 0)
-                rc = cs__usage_error("--stripe-size: cannot read '%s' (e.g. 1Mi, 65536)", val);
+            cs_err_t perr = {0};
+            if (cs_quantity_parse_bytes(val, &a.stripe_size, &perr) != 0)
+                rc = cs__usage_error("--stripe-size: %s", perr.msg);
+            else if (a.stripe_size == 0)
+                rc = cs__usage_error("--stripe-size must be more than 0 bytes, not '%s' (e.g. 1Mi, 65536)", val);
             i++;
         } else if (strcmp(o, "--name") == 0) {
             a.name = val;
@@ -692,8 +642,7 @@ int cs_cmd_ec(int argc, char **argv)
         rc = cs__usage_error("--dirs: give 1..255 comma-separated directories, not '%s'", a.dirs);
     cs_ec_store_t *st = NULL;
     cs__progress_t pr = {.on = a.progress && isatty(STDERR_FILENO)};
-    clock_gettime(CLOCK_MONOTONIC, &pr.start);
-    pr.last = pr.start;
+    pr.start = pr.last = cs_clock_mono_s();
     if (rc == 0) {
         cs_ec_store_opts_t opts = {.io_flags = a.io_flags, .progress = cs__progress_cb, .progress_ctx = &pr};
         cs_err_t err = {0};

@@ -5,42 +5,7 @@
 
 #include "couchestor/crc32c.h"
 #include "couchestor/ec.h"
-
-static uint64_t cs__rd64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint32_t cs__rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t cs__rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void cs__wr64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void cs__wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void cs__wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
+#include "couchestor/endian.h"
 
 static uint64_t cs__mix(uint64_t h)
 {
@@ -64,8 +29,8 @@ void cs_ec_name_hash(const void *name, size_t len, uint8_t out[16])
     }
     a = cs__mix(a ^ cs__mix(b));
     b = cs__mix(b + a);
-    cs__wr64(out, a);
-    cs__wr64(out + 8, b);
+    cs_le64_store(out, a);
+    cs_le64_store(out + 8, b);
 }
 
 void cs_ec_name_hex(const uint8_t hash[16], char out[33])
@@ -143,7 +108,7 @@ uint64_t cs_ec_shard_file_size(const cs_ec_shard_header_t *h)
 
 uint32_t cs_ec_shard_stripe_crc(const cs_ec_shard_header_t *h, uint64_t stripe)
 {
-    return cs__rd32(h->crc_table + 4 * stripe);
+    return cs_le32_load(h->crc_table + 4 * stripe);
 }
 
 int cs_ec_shard_header_peek(const uint8_t *buf, size_t len, uint32_t *header_size, cs_err_t *err)
@@ -152,11 +117,11 @@ int cs_ec_shard_header_peek(const uint8_t *buf, size_t len, uint32_t *header_siz
         return cs_err_set(err, CS_EPARSE, "shard header: %zu bytes, need at least %u", len, CS_EC_SHARD_FIXED);
     if (memcmp(buf, CS_EC_SHARD_MAGIC, 8) != 0)
         return cs_err_set(err, CS_EPARSE, "shard header: bad magic (not a CoucheStor shard)");
-    uint32_t version = cs__rd32(buf + 8);
+    uint32_t version = cs_le32_load(buf + 8);
     if (version != CS_EC_SHARD_VERSION)
         return cs_err_set(err, CS_EPARSE, "shard header: format version %u, this build reads %u", version,
                           CS_EC_SHARD_VERSION);
-    uint32_t hs = cs__rd32(buf + 12);
+    uint32_t hs = cs_le32_load(buf + 12);
     if (hs < 4096 || hs % 4096 != 0 || hs > CS_EC_HEADER_MAX)
         return cs_err_set(err, CS_EPARSE, "shard header: header size %u out of range", hs);
     *header_size = hs;
@@ -171,20 +136,20 @@ int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_
         return rc;
     cs_ec_shard_header_t h;
     memset(&h, 0, sizeof h);
-    h.version = cs__rd32(buf + 8);
+    h.version = cs_le32_load(buf + 8);
     h.header_size = hs;
-    h.k = cs__rd16(buf + 16);
-    h.m = cs__rd16(buf + 18);
-    h.index = cs__rd16(buf + 20);
-    h.flags = cs__rd16(buf + 22);
-    h.stripe_size = cs__rd32(buf + 24);
-    h.chunk_size = cs__rd32(buf + 28);
-    h.object_length = cs__rd64(buf + 32);
-    h.generation = cs__rd64(buf + 40);
-    h.stripe_count = cs__rd64(buf + 48);
+    h.k = cs_le16_load(buf + 16);
+    h.m = cs_le16_load(buf + 18);
+    h.index = cs_le16_load(buf + 20);
+    h.flags = cs_le16_load(buf + 22);
+    h.stripe_size = cs_le32_load(buf + 24);
+    h.chunk_size = cs_le32_load(buf + 28);
+    h.object_length = cs_le64_load(buf + 32);
+    h.generation = cs_le64_load(buf + 40);
+    h.stripe_count = cs_le64_load(buf + 48);
     memcpy(h.name_hash, buf + 56, 16);
-    h.name_len = cs__rd32(buf + 72);
-    uint32_t crc = cs__rd32(buf + 124);
+    h.name_len = cs_le32_load(buf + 72);
+    uint32_t crc = cs_le32_load(buf + 124);
 
     /* First what the CRC's extent depends on, then the CRC, then the rest:
      * random damage is reported as a CRC mismatch. */
@@ -244,24 +209,24 @@ int cs_ec_shard_header_write(const cs_ec_shard_header_t *h, const uint32_t *crcs
         return cs_err_set(err, CS_EINVAL, "shard header: buffer of %zu bytes, need %u", cap, hs);
     memset(buf, 0, hs);
     memcpy(buf, CS_EC_SHARD_MAGIC, 8);
-    cs__wr32(buf + 8, CS_EC_SHARD_VERSION);
-    cs__wr32(buf + 12, hs);
-    cs__wr16(buf + 16, h->k);
-    cs__wr16(buf + 18, h->m);
-    cs__wr16(buf + 20, h->index);
-    cs__wr16(buf + 22, 0);
-    cs__wr32(buf + 24, h->stripe_size);
-    cs__wr32(buf + 28, h->chunk_size);
-    cs__wr64(buf + 32, h->object_length);
-    cs__wr64(buf + 40, h->generation);
-    cs__wr64(buf + 48, h->stripe_count);
+    cs_le32_store(buf + 8, CS_EC_SHARD_VERSION);
+    cs_le32_store(buf + 12, hs);
+    cs_le16_store(buf + 16, h->k);
+    cs_le16_store(buf + 18, h->m);
+    cs_le16_store(buf + 20, h->index);
+    cs_le16_store(buf + 22, 0);
+    cs_le32_store(buf + 24, h->stripe_size);
+    cs_le32_store(buf + 28, h->chunk_size);
+    cs_le64_store(buf + 32, h->object_length);
+    cs_le64_store(buf + 40, h->generation);
+    cs_le64_store(buf + 48, h->stripe_count);
     cs_ec_name_hash(h->name, h->name_len, buf + 56);
-    cs__wr32(buf + 72, h->name_len);
+    cs_le32_store(buf + 72, h->name_len);
     memcpy(buf + CS_EC_SHARD_FIXED, h->name, h->name_len);
     uint8_t *t = buf + CS_EC_SHARD_FIXED + h->name_len;
     for (uint64_t j = 0; j < h->stripe_count; j++)
-        cs__wr32(t + 4 * j, crcs[j]);
+        cs_le32_store(t + 4 * j, crcs[j]);
     size_t used = CS_EC_SHARD_FIXED + h->name_len + 4 * (size_t)h->stripe_count;
-    cs__wr32(buf + 124, cs_crc32c(0, buf, used));
+    cs_le32_store(buf + 124, cs_crc32c(0, buf, used));
     return 0;
 }

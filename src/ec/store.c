@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "couchestor/buf.h"
+#include "couchestor/clock.h"
 #include "couchestor/crc32c.h"
+#include "couchestor/endian.h"
 #include "couchestor/io.h"
 
 #define CS__MAX_CODECS 32
@@ -96,13 +97,6 @@ static char *cs__path(const char *dir, const char *hex, const char *file)
     else
         snprintf(p, n, "%s/%s", dir, hex);
     return p;
-}
-
-static uint64_t cs__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static int cs__get_codec(cs_ec_store_t *st, unsigned k, unsigned m, cs_ec_codec_t **out, bool *owned, cs_err_t *err)
@@ -1158,7 +1152,7 @@ int cs_ec_store_put_stream(cs_ec_store_t *st, const void *name, size_t name_len,
     for (unsigned i = 0; i < CS_EC_MAX_SHARDS; i++)
         cs__shard_reset(&o->shard[i]);
     memset(&o->ref, 0, sizeof o->ref);
-    uint64_t gen = cs__now_ns();
+    uint64_t gen = (uint64_t)cs_clock_real_ns();
     if (gen <= maxgen)
         gen = maxgen + 1;
     h.generation = gen;
@@ -1171,10 +1165,7 @@ int cs_ec_store_put_stream(cs_ec_store_t *st, const void *name, size_t name_len,
         cs__obj_free(o);
         return cs_err_set(err, CS_ENOMEM, "ec store: out of memory");
     }
-    uint64_t base = 0;
-    for (int i = 7; i >= 0; i--)
-        base = base << 8 | hash[i];
-    base %= st->ndirs;
+    uint64_t base = cs_le64_load(hash) % st->ndirs;
     for (unsigned i = 0; i < n; i++) {
         w[i].idx = i;
         w[i].dir = (int)((base + i) % st->ndirs);
@@ -1325,9 +1316,7 @@ static int cs__repair_dir(const cs__obj_t *o, unsigned i)
     for (unsigned x = 0; x < (unsigned)o->ref.k + o->ref.m; x++)
         if (o->shard[x].dir >= 0)
             busy[o->shard[x].dir] = true;
-    uint64_t base = 0;
-    for (int b = 7; b >= 0; b--)
-        base = base << 8 | o->hash[b];
+    uint64_t base = cs_le64_load(o->hash);
     for (size_t t = 0; t < nd; t++) {
         size_t d = (base + i + t) % nd;
         if (!busy[d])
@@ -1595,7 +1584,7 @@ int cs_ec_store_delete(cs_ec_store_t *st, const void *name, size_t name_len, cs_
     for (size_t i = 0; i < o->nfiles; i++)
         if (o->files[i].gen > maxgen)
             maxgen = o->files[i].gen;
-    uint64_t gen = cs__now_ns();
+    uint64_t gen = (uint64_t)cs_clock_real_ns();
     if (gen <= maxgen)
         gen = maxgen + 1;
     rc = cs__write_tombstones(o, gen, pn, err);

@@ -2,27 +2,13 @@
  * DiskPool manifests (openebs.io/v1beta2) for Mayastor. */
 #include "couchestor/hw.h"
 #include "couchestor/labels.h"
+#include "couchestor/quantity.h"
 
 #include <ctype.h>
 #include <jansson.h>
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
-
-static void cs__human(uint64_t bytes, char *buf, size_t len)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)bytes;
-    int u = 0;
-    while (v >= 1024.0 && u < 6) {
-        v /= 1024.0;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-    else
-        snprintf(buf, len, v >= 100 ? "%.0f %s" : "%.1f %s", v, units[u]);
-}
 
 static void cs__join(const cs_hw_reasons_t *r, char *out, size_t cap, size_t *used)
 {
@@ -53,7 +39,7 @@ int cs_hw_render_table(const cs_hw_inventory_t *inv, FILE *f)
     char size[32];
     for (size_t i = 0; i < inv->count; i++) {
         const cs_hw_device_t *d = &inv->devices[i];
-        cs__human(d->size_bytes, size, sizeof size);
+        cs_bytes_human(d->size_bytes, size, sizeof size);
         size_t l[NCOL] = {strlen(d->name),
                           strlen(size),
                           strlen(cs_hw_media_name(d->media)),
@@ -73,7 +59,7 @@ int cs_hw_render_table(const cs_hw_inventory_t *inv, FILE *f)
     size_t poolable = 0;
     for (size_t i = 0; i < inv->count; i++) {
         const cs_hw_device_t *d = &inv->devices[i];
-        cs__human(d->size_bytes, size, sizeof size);
+        cs_bytes_human(d->size_bytes, size, sizeof size);
         const char *tier = cs_hw_tier_name(d->tier);
         /* A device that cannot be offered shows no tier unless asked. */
         if (!d->candidate)
@@ -323,7 +309,7 @@ int cs_hw_render_diskpools(const cs_hw_inventory_t *inv, const char *node, const
             continue;
         char name[64], size[32];
         cs_hw_pool_name(node, d->name, name, sizeof name);
-        cs__human(d->size_bytes, size, sizeof size);
+        cs_bytes_human(d->size_bytes, size, sizeof size);
         const char *disk = d->by_id[0] ? d->by_id : d->path;
         fprintf(f, "---\n# %s: %s %s, %s, health %s, tier %s (%s)\n", d->name, cs__or_dash(d->model),
                 cs__or_dash(d->serial), size, cs_hw_health_name(d->health.state), cs_hw_tier_name(d->tier),

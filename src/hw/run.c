@@ -14,14 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "couchestor/clock.h"
 
-static int64_t cs__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+extern char **environ;
 
 void cs_hw_run_result_free(cs_hw_run_result_t *res)
 {
@@ -114,11 +109,11 @@ int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_r
     close(errp[1]);
     outp[1] = errp[1] = -1;
 
-    int64_t deadline = cs__now_ns() + timeout_ns;
+    int64_t deadline = cs_clock_mono_ns() + timeout_ns;
     size_t errlen = 0;
     bool out_open = true, err_open = true, killed = false;
     while (out_open || err_open) {
-        int64_t left = deadline - cs__now_ns();
+        int64_t left = deadline - cs_clock_mono_ns();
         if (left <= 0) {
             char t[32];
             cs__fmt_timeout(timeout_ns, t, sizeof t);
@@ -203,7 +198,7 @@ int cs_hw_run(char *const argv[], int64_t timeout_ns, size_t output_max, cs_hw_r
             cs__kill_and_reap(pid);
             goto destroy_attr;
         }
-        if (cs__now_ns() >= deadline) {
+        if (cs_clock_mono_ns() >= deadline) {
             char t[32];
             cs__fmt_timeout(timeout_ns, t, sizeof t);
             cs__kill_and_reap(pid);

@@ -6,19 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "couchestor/endian.h"
+
 static bool cs__at(const uint8_t *buf, size_t len, size_t off, const void *magic, size_t mlen)
 {
     return off <= len && mlen <= len - off && memcmp(buf + off, magic, mlen) == 0;
 }
 
-static uint32_t cs__le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool cs__le32_at(const uint8_t *buf, size_t len, size_t off, uint32_t v)
 {
-    return off <= len && 4 <= len - off && cs__le32(buf + off) == v;
+    return off <= len && 4 <= len - off && cs_le32_load(buf + off) == v;
 }
 
 static void cs__add(char *out, size_t cap, int *n, const char *name)

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "couchestor/clock.h"
+#include "couchestor/duration.h"
 
 int cs_fsync_dir(const char *dir, cs_err_t *err)
 {
@@ -72,9 +74,10 @@ int cs_rename_durable(const char *from, const char *to, cs_err_t *err)
 int cs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, cs_err_t *err)
 {
     char tmp[PATH_MAX];
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", path, (long)getpid(), (long)ts.tv_nsec);
+    /* pid and clock nanoseconds keep apart the temporary files of writers of
+     * the same path, threads of one process included. */
+    int n =
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", path, (long)getpid(), (long)(cs_clock_mono_ns() % CS_NSEC_PER_SEC));
     if (n < 0 || (size_t)n >= sizeof tmp)
         return cs_err_set(err, CS_EINVAL, "path too long: %s", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);

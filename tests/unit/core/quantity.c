@@ -1,5 +1,6 @@
 /* Tests for Kubernetes quantity parsing with exact integer arithmetic. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "couchestor/quantity.h"
@@ -100,4 +101,139 @@ Test(quantity, format_parse_round_trip)
         cs_quantity_format(samples[i], buf, sizeof buf);
         cr_expect_eq(q_ok(buf), samples[i], "round trip of %s", buf);
     }
+}
+
+static uint64_t b_ok(const char *s)
+{
+    uint64_t v = 777;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_quantity_parse_bytes(s, &v, &err), 0, "parse_bytes(\"%s\"): %s", s, err.msg);
+    return v;
+}
+
+static void b_bad(const char *s, const char *expect)
+{
+    uint64_t v = 777;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_quantity_parse_bytes(s, &v, &err), CS_EPARSE, "parse_bytes(\"%s\") should fail", s ? s : "(null)");
+    cr_expect_eq(v, 777u);
+    cr_expect(strstr(err.msg, expect) != NULL, "message \"%s\" lacks \"%s\"", err.msg, expect);
+}
+
+Test(quantity, bytes_accepts_what_ec_stripe_size_always_accepted)
+{
+    /* The units `couchestor ec --stripe-size` read before it used this
+     * parser: one letter k/m/g in either case, an optional i, an optional B. */
+    cr_expect_eq(b_ok("65536"), 65536u);
+    cr_expect_eq(b_ok("64Ki"), 65536u);
+    cr_expect_eq(b_ok("1Mi"), 1048576u);
+    cr_expect_eq(b_ok("4M"), 4000000u);
+    cr_expect_eq(b_ok("4m"), 4000000u);
+    cr_expect_eq(b_ok("512k"), 512000u);
+    cr_expect_eq(b_ok("512K"), 512000u);
+    cr_expect_eq(b_ok("1G"), 1000000000u);
+    cr_expect_eq(b_ok("1g"), 1000000000u);
+    cr_expect_eq(b_ok("4MB"), 4000000u);
+    cr_expect_eq(b_ok("4mb"), 4000000u);
+    cr_expect_eq(b_ok("64KiB"), 65536u);
+    cr_expect_eq(b_ok("64kib"), 65536u);
+    cr_expect_eq(b_ok("64KI"), 65536u);
+    cr_expect_eq(b_ok("1GiB"), UINT64_C(1) << 30);
+    cr_expect_eq(b_ok("1gIb"), UINT64_C(1) << 30);
+    cr_expect_eq(b_ok("+8k"), 8000u);
+    cr_expect_eq(b_ok("  8Ki"), 8192u);
+    cr_expect_eq(b_ok("0"), 0u);
+    cr_expect_eq(b_ok("18446744073709551615"), UINT64_MAX);
+}
+
+Test(quantity, bytes_accepts_quantity_numbers_and_more_units)
+{
+    cr_expect_eq(b_ok("1.5Mi"), 3u << 19);
+    cr_expect_eq(b_ok("0.5Ki"), 512u);
+    cr_expect_eq(b_ok("1e6"), 1000000u);
+    cr_expect_eq(b_ok("1E3"), 1000u);
+    cr_expect_eq(b_ok("20e-1"), 2u);
+    cr_expect_eq(b_ok("3T"), UINT64_C(3000000000000));
+    cr_expect_eq(b_ok("3ti"), UINT64_C(3) << 40);
+    cr_expect_eq(b_ok("2P"), UINT64_C(2000000000000000));
+    cr_expect_eq(b_ok("2Pi"), UINT64_C(2) << 50);
+    cr_expect_eq(b_ok("1E"), UINT64_C(1000000000000000000));
+    cr_expect_eq(b_ok("1e"), UINT64_C(1000000000000000000));
+    cr_expect_eq(b_ok("1EB"), UINT64_C(1000000000000000000));
+    cr_expect_eq(b_ok("15Ei"), UINT64_C(15) << 60);
+    cr_expect_eq(b_ok("100B"), 100u);
+    cr_expect_eq(b_ok("100b"), 100u);
+    cr_expect_eq(b_ok("007"), 7u);
+}
+
+Test(quantity, bytes_rejects)
+{
+    b_bad(NULL, "empty size");
+    b_bad("", "empty size");
+    b_bad("   ", "expected a number");
+    b_bad("Mi", "expected a number");
+    b_bad("-1", "cannot be negative");
+    b_bad("-0", "cannot be negative");
+    b_bad("1.5", "not a whole number of bytes");
+    b_bad("1.0001k", "not a whole number of bytes");
+    b_bad("100n", "unknown unit \"n\"");
+    b_bad("100u", "unknown unit \"u\"");
+    b_bad("1i", "unknown unit \"i\"");
+    b_bad("1Zi", "unknown unit \"Zi\"");
+    b_bad("1 Mi", "unknown unit \" Mi\"");
+    b_bad("1Mi ", "unknown unit");
+    b_bad("1MiBB", "unknown unit");
+    b_bad("1e3B", "unknown unit");
+    b_bad("0x10", "unknown unit \"x10\"");
+    b_bad("18446744073709551616", "too large");
+    b_bad("16Ei", "too large");
+    b_bad("1e20", "too large");
+    b_bad("1234567890123456789012345678901234567", "too many digits");
+}
+
+Test(quantity, bytes_human)
+{
+    char buf[32];
+    cr_expect_str_eq(cs_bytes_human(0, buf, sizeof buf), "0 B");
+    cr_expect_str_eq(cs_bytes_human(1023, buf, sizeof buf), "1023 B");
+    cr_expect_str_eq(cs_bytes_human(1024, buf, sizeof buf), "1.0 KiB");
+    cr_expect_str_eq(cs_bytes_human(UINT64_C(3840755982336), buf, sizeof buf), "3.5 TiB");
+    cr_expect_str_eq(cs_bytes_human(UINT64_C(480103981056), buf, sizeof buf), "447 GiB");
+    cr_expect_str_eq(cs_bytes_human(UINT64_C(99) << 20, buf, sizeof buf), "99.0 MiB");
+    cr_expect_str_eq(cs_bytes_human(UINT64_C(100) << 20, buf, sizeof buf), "100 MiB");
+    cr_expect_str_eq(cs_bytes_human(UINT64_MAX, buf, sizeof buf), "16.0 EiB");
+    char small[5];
+    cr_expect_str_eq(cs_bytes_human(1536, small, sizeof small), "1.5 ", "truncated to the buffer, terminated");
+}
+
+/* Every short string over the characters sizes are made of: the byte parser
+ * never reads past the text (ASan) and, where a quantity means the same
+ * number of bytes (no milli/micro/nano, not negative), agrees with it. */
+Test(quantity, bytes_agrees_with_quantity_on_every_short_string)
+{
+    static const char alphabet[] = "019.eEkKmMGiIB+- ";
+    const size_t na = sizeof alphabet - 1;
+    char s[5];
+    size_t agreed = 0;
+    for (size_t len = 1; len <= 4; len++) {
+        size_t total = 1;
+        for (size_t i = 0; i < len; i++)
+            total *= na;
+        for (size_t n = 0; n < total; n++) {
+            size_t x = n;
+            for (size_t i = 0; i < len; i++, x /= na)
+                s[i] = alphabet[x % na];
+            s[len] = '\0';
+            int64_t q;
+            uint64_t b;
+            bool q_ok = cs_quantity_parse(s, &q, NULL) == 0;
+            bool b_ok = cs_quantity_parse_bytes(s, &b, NULL) == 0;
+            if (q_ok && q >= 0 && !strpbrk(s, "mun-")) {
+                cr_assert(b_ok, "\"%s\" is the quantity %lld but not a size", s, (long long)q);
+                cr_assert_eq(b, (uint64_t)q, "\"%s\"", s);
+                agreed++;
+            }
+        }
+    }
+    cr_expect_eq(agreed, 794u, "%zu strings are quantities of bytes", agreed);
 }
