@@ -15,6 +15,21 @@
 /* How long to wait for the new replica to appear in the volume's topology. */
 #define CS__PLACEMENT_WAIT_MS 10000
 
+/* What the driver (cs__drive) runs next. A step function returns it instead
+ * of calling the next step itself, so the stack stays one step deep however
+ * often a replica flaps between WAIT SYNC and SCALE DOWN. */
+typedef enum {
+    CS__GO_ANALYZE,          /* a fresh start */
+    CS__GO_SCALE_UP,         /* open the placement window */
+    CS__GO_RESUME_SCALE_UP,  /* a resume: put back the labels a stopped window left steered */
+    CS__GO_VERIFY_PLACEMENT, /* find the new replica */
+    CS__GO_WAIT_SYNC,
+    CS__GO_SCALE_DOWN,
+    CS__GO_ROLLBACK, /* rb_outcome and rb_why say how it ends */
+    CS__GO_ABANDON,  /* a resume before anything changed */
+    CS__GO_END,      /* rc is what the public call returns */
+} cs__go_t;
+
 typedef struct {
     const cs_migrator_ops_t *ops;
     cs_mig_journal_t j;
@@ -22,6 +37,11 @@ typedef struct {
     bool preserve;
     const atomic_int *stop;
     cs_mig_result_t *res;
+    int rc;
+    /* Set by the step that decided to roll back; read once the rollback
+     * starts (a resumed rollback has its reason in j.failure already). */
+    cs_migration_outcome_t rb_outcome;
+    char rb_why[256];
 } cs__mig_t;
 
 static const cs_mig_replica_t *cs__replica(const cs_mig_volume_t *v, const char *uuid)
@@ -222,151 +242,203 @@ static int cs__get_volume(cs__mig_t *m, cs_mig_volume_t *v, cs_err_t *err)
     return rc;
 }
 
-/* Removes the new replica again: detaching its child makes it the first
- * victim of the decrease (reference 7.4). Never removes a replica the volume
- * needs: when the new one is healthy and taking it away would leave fewer
- * healthy replicas than before the migration, every replica is kept and the
- * migration ends Failed with a message saying so. */
-static int cs__rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char *why, cs_err_t *err)
+/* The migration is over for this call (finished, suspended or failed):
+ * rc is what cs_migration_run or cs_migration_resume returns. */
+static cs__go_t cs__end(cs__mig_t *m, int rc)
+{
+    m->rc = rc;
+    return CS__GO_END;
+}
+
+static cs__go_t cs__to_rollback(cs__mig_t *m, cs_migration_outcome_t outcome, const char *why)
+{
+    m->rb_outcome = outcome;
+    snprintf(m->rb_why, sizeof m->rb_why, "%s", why);
+    return CS__GO_ROLLBACK;
+}
+
+/* The rollback keeps the new replica: the volume needs it. */
+static cs__go_t cs__rollback_kept(cs__mig_t *m, const char *msg, cs_err_t *err)
+{
+    cs__event(m, true, "MigrationRollbackKept", "%s", msg);
+    return cs__end(m, cs__finish(m, CS_MIGRATION_FAILED, msg, err));
+}
+
+/* One attempt to remove the new replica. CS__GO_ROLLBACK: it is still
+ * there, try again after a poll. */
+static cs__go_t cs__rollback_attempt(cs__mig_t *m, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
+    cs_mig_volume_t v;
+    int rc = cs__get_volume(m, &v, err);
+    if (rc != 0)
+        return cs__end(m, rc);
+    const cs_mig_replica_t *nr = m->j.new_replica[0] ? cs__replica(&v, m->j.new_replica) : NULL;
+    if (!nr && v.num_replicas <= m->j.replicas_before)
+        return cs__end(m, cs__finish(m, m->rb_outcome, m->j.failure, err));
+    char msg[256];
+    if (nr && v.num_replicas <= m->j.replicas_before) {
+        snprintf(msg, sizeof msg, "%s; the control plane removed another replica, so the new replica %s is kept",
+                 m->j.failure, m->j.new_replica);
+        return cs__rollback_kept(m, msg, err);
+    }
+    if (nr && cs__healthy(nr) && cs__healthy_without(&v, nr->uuid) < m->j.healthy_before) {
+        snprintf(msg, sizeof msg,
+                 "%s; the new replica %s is kept: without it the volume would have %d healthy "
+                 "replicas, fewer than the %d it had",
+                 m->j.failure, nr->uuid, cs__healthy_without(&v, nr->uuid), m->j.healthy_before);
+        return cs__rollback_kept(m, msg, err);
+    }
+    if (nr && nr->in_nexus && nr->child_uri[0] && v.nexus[0])
+        ops->nexus_child_delete(ops->ctx, v.nexus, nr->child_uri, err);
+    if (v.num_replicas > m->j.replicas_before) {
+        rc = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before, err);
+        if (rc != 0 && rc != CS_ECONFLICT)
+            CS_WARN("rollback: lowering replica_count failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
+    }
+    rc = cs__get_volume(m, &v, err);
+    if (rc != 0)
+        return cs__end(m, rc);
+    nr = m->j.new_replica[0] ? cs__replica(&v, m->j.new_replica) : NULL;
+    if (!nr && v.num_replicas <= m->j.replicas_before)
+        return cs__end(m, cs__finish(m, m->rb_outcome, m->j.failure, err));
+    return CS__GO_ROLLBACK;
+}
+
+/* ROLLBACK: removes the new replica again: detaching its child makes it the
+ * first victim of the decrease (reference 7.4). Never removes a replica the
+ * volume needs: when the new one is healthy and taking it away would leave
+ * fewer healthy replicas than before the migration, every replica is kept
+ * and the migration ends Failed with a message saying so. */
+static cs__go_t cs__rollback(cs__mig_t *m, cs_err_t *err)
+{
     if (m->j.step != CS_MIG_STEP_ROLLBACK) {
-        snprintf(m->j.failure, sizeof m->j.failure, "%s", why);
+        snprintf(m->j.failure, sizeof m->j.failure, "%s", m->rb_why);
         m->j.step = CS_MIG_STEP_ROLLBACK;
         int rc = cs__save(m, err);
         if (rc != 0)
-            return rc;
-        cs__event(m, true, "MigrationRollback", "rolling back the migration of %s: %s", m->j.pv_name, why);
+            return cs__end(m, rc);
+        cs__event(m, true, "MigrationRollback", "rolling back the migration of %s: %s", m->j.pv_name, m->rb_why);
     }
     for (int attempt = 0; attempt < CS__MAX_SCALE_DOWN_ATTEMPTS; attempt++) {
         if (cs__stopped(m))
-            return cs__suspend(m);
-        cs_mig_volume_t v;
-        int rc = cs__get_volume(m, &v, err);
-        if (rc != 0)
-            return rc;
-        const cs_mig_replica_t *nr = m->j.new_replica[0] ? cs__replica(&v, m->j.new_replica) : NULL;
-        if (!nr && v.num_replicas <= m->j.replicas_before)
-            return cs__finish(m, outcome, m->j.failure, err);
-        if (nr && v.num_replicas <= m->j.replicas_before) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "%s; the control plane removed another replica, so the new replica %s is kept",
-                     m->j.failure, m->j.new_replica);
-            cs__event(m, true, "MigrationRollbackKept", "%s", msg);
-            return cs__finish(m, CS_MIGRATION_FAILED, msg, err);
-        }
-        if (nr && cs__healthy(nr) && cs__healthy_without(&v, nr->uuid) < m->j.healthy_before) {
-            char msg[256];
-            snprintf(msg, sizeof msg,
-                     "%s; the new replica %s is kept: without it the volume would have %d healthy "
-                     "replicas, fewer than the %d it had",
-                     m->j.failure, nr->uuid, cs__healthy_without(&v, nr->uuid), m->j.healthy_before);
-            cs__event(m, true, "MigrationRollbackKept", "%s", msg);
-            return cs__finish(m, CS_MIGRATION_FAILED, msg, err);
-        }
-        if (nr && nr->in_nexus && nr->child_uri[0] && v.nexus[0])
-            ops->nexus_child_delete(ops->ctx, v.nexus, nr->child_uri, err);
-        if (v.num_replicas > m->j.replicas_before) {
-            rc = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before, err);
-            if (rc != 0 && rc != CS_ECONFLICT)
-                CS_WARN("rollback: lowering replica_count failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
-        }
-        rc = cs__get_volume(m, &v, err);
-        if (rc != 0)
-            return rc;
-        nr = m->j.new_replica[0] ? cs__replica(&v, m->j.new_replica) : NULL;
-        if (!nr && v.num_replicas <= m->j.replicas_before)
-            return cs__finish(m, outcome, m->j.failure, err);
-        if (ops->sleep_ms(ops->ctx, m->poll_ms, m->stop))
-            return cs__suspend(m);
+            return cs__end(m, cs__suspend(m));
+        cs__go_t go = cs__rollback_attempt(m, err);
+        if (go != CS__GO_ROLLBACK)
+            return go;
+        if (m->ops->sleep_ms(m->ops->ctx, m->poll_ms, m->stop))
+            return cs__end(m, cs__suspend(m));
     }
     /* The journal stays in ROLLBACK: the next resume tries again. */
     cs__event(m, true, "MigrationRollbackPending",
               "the new replica %s could not be removed after %d attempts; retrying later", m->j.new_replica,
               CS__MAX_SCALE_DOWN_ATTEMPTS);
-    return cs_err_set(
-        err, CS_EMIGRATION_FAILED,
-        "volume %s: the new replica %s could not be removed after %d attempts; the journal keeps the rollback pending",
-        m->j.pv_name, m->j.new_replica, CS__MAX_SCALE_DOWN_ATTEMPTS);
+    return cs__end(
+        m, cs_err_set(err, CS_EMIGRATION_FAILED,
+                      "volume %s: the new replica %s could not be removed after %d attempts; the journal keeps the "
+                      "rollback pending",
+                      m->j.pv_name, m->j.new_replica, CS__MAX_SCALE_DOWN_ATTEMPTS));
 }
 
-static int cs__wait_sync(cs__mig_t *m, cs_err_t *err);
-
-static int cs__scale_down(cs__mig_t *m, cs_err_t *err)
+/* Another replica is unhealthy: removing the old one now would leave fewer
+ * healthy replicas than before. Wait, bounded by the migration timeout. */
+static cs__go_t cs__scale_down_wait(cs__mig_t *m, const cs_mig_volume_t *v, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
+    if (ops->now_ms(ops->ctx) - m->j.started_ms >= m->j.timeout_ms) {
+        char why[256];
+        snprintf(why, sizeof why,
+                 "the volume has too few healthy replicas to remove the old one %s; "
+                 "every replica is kept (%d)",
+                 m->j.old_replica, v->num_replicas);
+        cs__event(m, true, "MigrationScaleDownFailed", "%s", why);
+        return cs__end(m, cs__finish(m, CS_MIGRATION_FAILED, why, err));
+    }
+    if (ops->sleep_ms(ops->ctx, m->poll_ms, m->stop))
+        return cs__end(m, cs__suspend(m));
+    return CS__GO_SCALE_DOWN;
+}
+
+/* One decrease: the attempt is counted (and journaled) before it is made,
+ * so a resume never makes more than CS__MAX_SCALE_DOWN_ATTEMPTS. */
+static cs__go_t cs__scale_down_attempt(cs__mig_t *m, const cs_mig_volume_t *v, const cs_mig_replica_t *old,
+                                       cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    m->j.scale_down_attempts++;
+    int rc = cs__save(m, err);
+    if (rc != 0)
+        return cs__end(m, rc);
+    /* Detach the old child just before the decrease: it becomes the
+     * first victim. The hot-spare reconciler would re-attach it within
+     * its period, hence "immediately" (reference 7.4). */
+    if (old && old->in_nexus && old->child_uri[0] && v->nexus[0]) {
+        rc = ops->nexus_child_delete(ops->ctx, v->nexus, old->child_uri, err);
+        if (rc != 0 && rc != CS_ENOTFOUND)
+            CS_WARN("detaching the old replica failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
+    }
+    if (v->num_replicas > m->j.replicas_before) {
+        rc = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before, err);
+        if (rc != 0 && rc != CS_ECONFLICT)
+            CS_WARN("lowering replica_count failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
+    }
+    if (ops->sleep_ms(ops->ctx, m->poll_ms > 1000 ? 1000 : m->poll_ms, m->stop))
+        return cs__end(m, cs__suspend(m));
+    return CS__GO_SCALE_DOWN;
+}
+
+/* One look at the volume during SCALE DOWN. CS__GO_SCALE_DOWN: look again. */
+static cs__go_t cs__scale_down_poll(cs__mig_t *m, cs_err_t *err)
+{
+    cs_mig_volume_t v;
+    int rc = cs__get_volume(m, &v, err);
+    if (rc != 0)
+        return cs__end(m, rc);
+    const cs_mig_replica_t *old = cs__replica(&v, m->j.old_replica);
+    const cs_mig_replica_t *nr = cs__replica(&v, m->j.new_replica);
+    if (!old && nr && v.num_replicas <= m->j.replicas_before) {
+        cs__event(m, false, "MigrationCompleted", "%s moved from %s pool %s to %s pool %s", m->j.pv_name,
+                  cs_tier_name(m->j.from_tier), m->j.source_pool, cs_tier_name(m->j.to_tier), m->j.target_pool);
+        return cs__end(m, cs__finish(m, CS_MIGRATION_SUCCEEDED, NULL, err));
+    }
+    if (!nr) {
+        /* The control plane removed the new replica, not the old one. The
+         * volume has its old replicas, so nothing is lost, but the move
+         * did not happen. */
+        char why[256];
+        snprintf(why, sizeof why, "the control plane removed the new replica %s instead of the old one %s",
+                 m->j.new_replica, m->j.old_replica);
+        cs__event(m, true, "MigrationWrongVictim", "%s", why);
+        return cs__end(m, cs__finish(m, CS_MIGRATION_FAILED, why, err));
+    }
+    if (!cs__healthy(nr)) {
+        /* The new replica is not (or no longer) in sync: wait for it
+         * again rather than remove the old one. */
+        m->j.step = CS_MIG_STEP_WAIT_SYNC;
+        if ((rc = cs__save(m, err)) != 0)
+            return cs__end(m, rc);
+        return CS__GO_WAIT_SYNC;
+    }
+    if (old && cs__healthy_without(&v, old->uuid) < m->j.healthy_before)
+        return cs__scale_down_wait(m, &v, err);
+    return cs__scale_down_attempt(m, &v, old, err);
+}
+
+/* SCALE DOWN: remove the old replica, verifying it is the one that went. */
+static cs__go_t cs__scale_down(cs__mig_t *m, cs_err_t *err)
+{
     if (m->j.step != CS_MIG_STEP_SCALE_DOWN) {
         m->j.step = CS_MIG_STEP_SCALE_DOWN;
         int rc = cs__save(m, err);
         if (rc != 0)
-            return rc;
+            return cs__end(m, rc);
     }
     while (m->j.scale_down_attempts < CS__MAX_SCALE_DOWN_ATTEMPTS) {
         if (cs__stopped(m))
-            return cs__suspend(m);
-        cs_mig_volume_t v;
-        int rc = cs__get_volume(m, &v, err);
-        if (rc != 0)
-            return rc;
-        const cs_mig_replica_t *old = cs__replica(&v, m->j.old_replica);
-        const cs_mig_replica_t *nr = cs__replica(&v, m->j.new_replica);
-        if (!old && nr && v.num_replicas <= m->j.replicas_before) {
-            cs__event(m, false, "MigrationCompleted", "%s moved from %s pool %s to %s pool %s", m->j.pv_name,
-                      cs_tier_name(m->j.from_tier), m->j.source_pool, cs_tier_name(m->j.to_tier), m->j.target_pool);
-            return cs__finish(m, CS_MIGRATION_SUCCEEDED, NULL, err);
-        }
-        if (!nr) {
-            /* The control plane removed the new replica, not the old one. The
-             * volume has its old replicas, so nothing is lost, but the move
-             * did not happen. */
-            char why[256];
-            snprintf(why, sizeof why, "the control plane removed the new replica %s instead of the old one %s",
-                     m->j.new_replica, m->j.old_replica);
-            cs__event(m, true, "MigrationWrongVictim", "%s", why);
-            return cs__finish(m, CS_MIGRATION_FAILED, why, err);
-        }
-        if (!cs__healthy(nr)) {
-            /* The new replica is not (or no longer) in sync: wait for it
-             * again rather than remove the old one. */
-            m->j.step = CS_MIG_STEP_WAIT_SYNC;
-            if ((rc = cs__save(m, err)) != 0)
-                return rc;
-            return cs__wait_sync(m, err);
-        }
-        if (old && cs__healthy_without(&v, old->uuid) < m->j.healthy_before) {
-            /* Another replica is unhealthy: removing the old one now would
-             * leave fewer healthy replicas than before. Wait (bounded). */
-            if (ops->now_ms(ops->ctx) - m->j.started_ms >= m->j.timeout_ms) {
-                char why[256];
-                snprintf(why, sizeof why,
-                         "the volume has too few healthy replicas to remove the old one %s; "
-                         "every replica is kept (%d)",
-                         m->j.old_replica, v.num_replicas);
-                cs__event(m, true, "MigrationScaleDownFailed", "%s", why);
-                return cs__finish(m, CS_MIGRATION_FAILED, why, err);
-            }
-            if (ops->sleep_ms(ops->ctx, m->poll_ms, m->stop))
-                return cs__suspend(m);
-            continue;
-        }
-        m->j.scale_down_attempts++;
-        if ((rc = cs__save(m, err)) != 0)
-            return rc;
-        /* Detach the old child just before the decrease: it becomes the
-         * first victim. The hot-spare reconciler would re-attach it within
-         * its period, hence "immediately" (reference 7.4). */
-        if (old && old->in_nexus && old->child_uri[0] && v.nexus[0]) {
-            rc = ops->nexus_child_delete(ops->ctx, v.nexus, old->child_uri, err);
-            if (rc != 0 && rc != CS_ENOTFOUND)
-                CS_WARN("detaching the old replica failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
-        }
-        if (v.num_replicas > m->j.replicas_before) {
-            rc = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before, err);
-            if (rc != 0 && rc != CS_ECONFLICT)
-                CS_WARN("lowering replica_count failed", "pv", m->j.pv_name, "error", err ? err->msg : "");
-        }
-        if (ops->sleep_ms(ops->ctx, m->poll_ms > 1000 ? 1000 : m->poll_ms, m->stop))
-            return cs__suspend(m);
+            return cs__end(m, cs__suspend(m));
+        cs__go_t go = cs__scale_down_poll(m, err);
+        if (go != CS__GO_SCALE_DOWN)
+            return go;
     }
     char why[256];
     snprintf(why, sizeof why, "the old replica %s was still attached after %d scale-down attempts", m->j.old_replica,
@@ -374,15 +446,47 @@ static int cs__scale_down(cs__mig_t *m, cs_err_t *err)
     cs__event(m, true, "MigrationScaleDownFailed", "%s; the volume keeps %d replicas", why, m->j.replicas_before + 1);
     /* The extra replica is healthy: keeping it loses nothing. Record the
      * failure and clear the journal so a person can decide. */
-    return cs__finish(m, CS_MIGRATION_FAILED, why, err);
+    return cs__end(m, cs__finish(m, CS_MIGRATION_FAILED, why, err));
 }
 
-static int cs__wait_sync(cs__mig_t *m, cs_err_t *err)
+/* The migration timeout passed during WAIT SYNC. nr: the new replica as last
+ * seen, NULL when the volume could not be read. */
+static cs__go_t cs__sync_timed_out(cs__mig_t *m, const cs_mig_replica_t *nr, cs_err_t *err)
+{
+    char why[256];
+    if (nr && cs__healthy(nr)) {
+        /* The new replica is in sync; the volume is not Online because
+         * of another replica. Removing either would cost a healthy one. */
+        snprintf(why, sizeof why,
+                 "the new replica %s is in sync but the volume was not Online by the migration "
+                 "timeout of %lld s; every replica is kept",
+                 nr->uuid, (long long)(m->j.timeout_ms / 1000));
+        cs__event(m, true, "MigrationTimedOut", "%s", why);
+        return cs__end(m, cs__finish(m, CS_MIGRATION_TIMED_OUT, why, err));
+    }
+    snprintf(why, sizeof why, "the new replica was not in sync after the migration timeout of %lld s",
+             (long long)(m->j.timeout_ms / 1000));
+    return cs__to_rollback(m, CS_MIGRATION_TIMED_OUT, why);
+}
+
+/* The new replica is in sync: done in preservation mode, else scale down. */
+static cs__go_t cs__synced(cs__mig_t *m, cs_err_t *err)
+{
+    if (!m->preserve)
+        return CS__GO_SCALE_DOWN;
+    cs__event(m, false, "MigrationCompleted",
+              "%s now has a replica on %s pool %s; the old replica %s is kept (preservation mode)", m->j.pv_name,
+              cs_tier_name(m->j.to_tier), m->j.target_pool, m->j.old_replica);
+    return cs__end(m, cs__finish(m, CS_MIGRATION_SUCCEEDED, NULL, err));
+}
+
+/* WAIT SYNC: poll until the new replica is in sync and the volume Online. */
+static cs__go_t cs__wait_sync(cs__mig_t *m, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
     for (;;) {
         if (cs__stopped(m))
-            return cs__suspend(m);
+            return cs__end(m, cs__suspend(m));
         int64_t now = ops->now_ms(ops->ctx);
         cs_mig_volume_t v;
         memset(&v, 0, sizeof v);
@@ -393,44 +497,22 @@ static int cs__wait_sync(cs__mig_t *m, cs_err_t *err)
         } else {
             const cs_mig_replica_t *nr = cs__replica(&v, m->j.new_replica);
             if (!nr)
-                return cs__rollback(m, CS_MIGRATION_FAILED, "the new replica disappeared while rebuilding", err);
+                return cs__to_rollback(m, CS_MIGRATION_FAILED, "the new replica disappeared while rebuilding");
             if (cs__healthy(nr) && v.online) {
                 cs__event(m, false, "MigrationSynced", "new replica %s on pool %s is in sync", nr->uuid, nr->pool);
-                break;
+                return cs__synced(m, err);
             }
         }
-        if (now - m->j.started_ms >= m->j.timeout_ms) {
-            char why[256];
-            const cs_mig_replica_t *nr = rc == 0 ? cs__replica(&v, m->j.new_replica) : NULL;
-            if (nr && cs__healthy(nr)) {
-                /* The new replica is in sync; the volume is not Online because
-                 * of another replica. Removing either would cost a healthy one. */
-                snprintf(why, sizeof why,
-                         "the new replica %s is in sync but the volume was not Online by the migration "
-                         "timeout of %lld s; every replica is kept",
-                         nr->uuid, (long long)(m->j.timeout_ms / 1000));
-                cs__event(m, true, "MigrationTimedOut", "%s", why);
-                return cs__finish(m, CS_MIGRATION_TIMED_OUT, why, err);
-            }
-            snprintf(why, sizeof why, "the new replica was not in sync after the migration timeout of %lld s",
-                     (long long)(m->j.timeout_ms / 1000));
-            return cs__rollback(m, CS_MIGRATION_TIMED_OUT, why, err);
-        }
+        if (now - m->j.started_ms >= m->j.timeout_ms)
+            return cs__sync_timed_out(m, rc == 0 ? cs__replica(&v, m->j.new_replica) : NULL, err);
         int64_t left = m->j.started_ms + m->j.timeout_ms - now;
         if (ops->sleep_ms(ops->ctx, m->poll_ms < left ? m->poll_ms : left, m->stop))
-            return cs__suspend(m);
+            return cs__end(m, cs__suspend(m));
     }
-    if (m->preserve) {
-        cs__event(m, false, "MigrationCompleted",
-                  "%s now has a replica on %s pool %s; the old replica %s is kept (preservation mode)", m->j.pv_name,
-                  cs_tier_name(m->j.to_tier), m->j.target_pool, m->j.old_replica);
-        return cs__finish(m, CS_MIGRATION_SUCCEEDED, NULL, err);
-    }
-    return cs__scale_down(m, err);
 }
 
 /* After the increase: find the new replica and check where it landed. */
-static int cs__verify_placement(cs__mig_t *m, cs_err_t *err)
+static cs__go_t cs__verify_placement(cs__mig_t *m, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
     int64_t deadline = ops->now_ms(ops->ctx) + CS__PLACEMENT_WAIT_MS;
@@ -438,9 +520,9 @@ static int cs__verify_placement(cs__mig_t *m, cs_err_t *err)
         cs_mig_volume_t v;
         int rc = cs__get_volume(m, &v, err);
         if (rc != 0)
-            return rc;
+            return cs__end(m, rc);
         if (v.num_replicas <= m->j.replicas_before)
-            return cs__finish(m, CS_MIGRATION_ABORTED, "replica_count was never raised", err);
+            return cs__end(m, cs__finish(m, CS_MIGRATION_ABORTED, "replica_count was never raised", err));
         for (size_t i = 0; i < v.replica_count; i++) {
             const cs_mig_replica_t *r = &v.replicas[i];
             if (cs__was_before(&m->j, r->uuid))
@@ -450,45 +532,40 @@ static int cs__verify_placement(cs__mig_t *m, cs_err_t *err)
                 char why[256];
                 snprintf(why, sizeof why, "the control plane placed the new replica on pool %s, not on a %s pool",
                          r->pool, cs_tier_name(m->j.to_tier));
-                return cs__rollback(m, CS_MIGRATION_FAILED, why, err);
+                return cs__to_rollback(m, CS_MIGRATION_FAILED, why);
             }
             m->j.step = CS_MIG_STEP_WAIT_SYNC;
             if ((rc = cs__save(m, err)) != 0)
-                return rc;
+                return cs__end(m, rc);
             cs__event(m, false, "MigrationReplicaAdded", "new replica %s placed on pool %s; waiting for its rebuild",
                       r->uuid, r->pool);
-            return cs__wait_sync(m, err);
+            return CS__GO_WAIT_SYNC;
         }
         if (ops->now_ms(ops->ctx) >= deadline)
-            return cs__rollback(m, CS_MIGRATION_FAILED, "replica_count was raised but no new replica appeared", err);
+            return cs__to_rollback(m, CS_MIGRATION_FAILED, "replica_count was raised but no new replica appeared");
         if (ops->sleep_ms(ops->ctx, 200, m->stop))
-            return cs__suspend(m);
+            return cs__end(m, cs__suspend(m));
     }
 }
 
-/* The placement window: only the target pool keeps the placement label
- * while replica_count goes up by one. The pools to steer are read inside
- * the window (under the placement lock), so two migrations never see each
- * other's half-steered pools. */
-static int cs__scale_up(cs__mig_t *m, cs_err_t *err)
+/* Lists the pools that carry the placement label and records every one but
+ * the target in the journal (steered). Called inside the placement window,
+ * so two migrations never see each other's half-steered pools. On failure
+ * nothing is recorded. */
+static int cs__plan_steering(cs__mig_t *m, bool *target_labelled, cs_err_t *err)
 {
-    const cs_migrator_ops_t *ops = m->ops;
-    bool created_by = strcmp(m->j.placement_key, CS__CREATED_BY) == 0;
-    ops->placement_lock(ops->ctx);
     cs_mig_pool_t *pools = NULL;
     size_t npools = 0;
-    int rc = ops->list_pools(ops->ctx, &pools, &npools, err);
-    if (rc != 0) {
-        ops->placement_unlock(ops->ctx);
+    int rc = m->ops->list_pools(m->ops->ctx, &pools, &npools, err);
+    if (rc != 0)
         return cs_err_prefix(err, "%s: listing pools: ", m->j.pv_name);
-    }
-    bool target_labelled = false;
+    *target_labelled = false;
     m->j.steered_count = 0;
     for (size_t i = 0; i < npools && rc == 0; i++) {
         if (!pools[i].has_placement_label)
             continue;
         if (strcmp(pools[i].id, m->j.target_pool) == 0) {
-            target_labelled = true;
+            *target_labelled = true;
             continue;
         }
         if (m->j.steered_count == CS_MIG_MAX_POOLS) {
@@ -502,21 +579,19 @@ static int cs__scale_up(cs__mig_t *m, cs_err_t *err)
         m->j.steered_count++;
     }
     free(pools);
-    if (rc != 0) {
+    if (rc != 0)
         m->j.steered_count = 0;
-        ops->placement_unlock(ops->ctx);
-        return rc;
-    }
-    m->j.step = CS_MIG_STEP_SCALE_UP;
-    rc = cs__save(m, err); /* the pools to restore are durable before any is touched */
-    if (rc != 0) {
-        m->j.steered_count = 0;
-        ops->placement_unlock(ops->ctx);
-        return rc;
-    }
-    cs__event(m, false, "MigrationStarted", "moving %s from %s pool %s to %s pool %s (IOPS %.1f)", m->j.pv_name,
-              cs_tier_name(m->j.from_tier), m->j.source_pool, cs_tier_name(m->j.to_tier), m->j.target_pool,
-              m->j.trigger_iops);
+    return rc;
+}
+
+/* Leaves the placement label on the target pool only and raises
+ * replica_count by one. Returns the first failure; labels already changed
+ * are the caller's to restore. */
+static int cs__steer_and_raise(cs__mig_t *m, bool target_labelled, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    bool created_by = strcmp(m->j.placement_key, CS__CREATED_BY) == 0;
+    int rc = 0;
     if (!target_labelled)
         rc = ops->pool_label_put(ops->ctx, m->j.target_pool, m->j.placement_key,
                                  m->j.placement_value[0] ? m->j.placement_value : CS_LABEL_PLACEMENT_VALUE, err);
@@ -529,25 +604,19 @@ static int cs__scale_up(cs__mig_t *m, cs_err_t *err)
                 rc = 0;
         }
     }
-    int up = rc;
-    if (rc == 0) {
-        up = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before + 1, err);
-        if (up == CS_ECONFLICT)
-            up = 0; /* already n+1 */
-    }
-    cs_err_t rerr = {0};
-    int restored = cs__restore_labels(m, &rerr);
-    int saved = cs__save(m, restored == 0 ? &rerr : NULL); /* the restored pools leave the journal */
-    ops->placement_unlock(ops->ctx);
-    if (restored != 0 || saved != 0) {
-        /* The journal still lists the pools left to restore: a resume does. */
-        cs_err_set(err, restored ? restored : saved, "%s", rerr.msg);
-        return restored ? restored : saved;
-    }
+    if (rc != 0)
+        return rc;
+    rc = ops->set_replica_count(ops->ctx, m->j.volume, m->j.replicas_before + 1, err);
+    return rc == CS_ECONFLICT ? 0 : rc; /* CONFLICT: already n+1 */
+}
+
+/* After the placement window closed: up is how raising replica_count went. */
+static cs__go_t cs__raised(cs__mig_t *m, int up, cs_err_t *err)
+{
     if (up == CS_EUNAVAILABLE || up == CS_ETIMEOUT || up == CS_ECANCELED) {
         /* No definite answer: the increase may still happen. The journal
          * stays at SCALE_UP; a resume looks at the volume again. */
-        return up;
+        return cs__end(m, up);
     }
     if (up != 0) {
         char why[256];
@@ -555,10 +624,204 @@ static int cs__scale_up(cs__mig_t *m, cs_err_t *err)
         cs__event(m, true, "MigrationFailed", "%s", why);
         cs_mig_volume_t v;
         if (cs__get_volume(m, &v, err) == 0 && v.num_replicas <= m->j.replicas_before)
-            return cs__finish(m, CS_MIGRATION_FAILED, why, err);
+            return cs__end(m, cs__finish(m, CS_MIGRATION_FAILED, why, err));
         /* It went up after all: check where the replica landed. */
     }
-    return cs__verify_placement(m, err);
+    return CS__GO_VERIFY_PLACEMENT;
+}
+
+/* SCALE UP, the placement window: only the target pool keeps the placement
+ * label while replica_count goes up by one. */
+static cs__go_t cs__scale_up(cs__mig_t *m, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    ops->placement_lock(ops->ctx);
+    bool target_labelled = false;
+    int rc = cs__plan_steering(m, &target_labelled, err);
+    if (rc == 0) {
+        m->j.step = CS_MIG_STEP_SCALE_UP;
+        rc = cs__save(m, err); /* the pools to restore are durable before any is touched */
+        if (rc != 0)
+            m->j.steered_count = 0;
+    }
+    if (rc != 0) {
+        ops->placement_unlock(ops->ctx);
+        return cs__end(m, rc);
+    }
+    cs__event(m, false, "MigrationStarted", "moving %s from %s pool %s to %s pool %s (IOPS %.1f)", m->j.pv_name,
+              cs_tier_name(m->j.from_tier), m->j.source_pool, cs_tier_name(m->j.to_tier), m->j.target_pool,
+              m->j.trigger_iops);
+    int up = cs__steer_and_raise(m, target_labelled, err);
+    cs_err_t rerr = {0};
+    int restored = cs__restore_labels(m, &rerr);
+    int saved = cs__save(m, restored == 0 ? &rerr : NULL); /* the restored pools leave the journal */
+    ops->placement_unlock(ops->ctx);
+    if (restored != 0 || saved != 0) {
+        /* The journal still lists the pools left to restore: a resume does. */
+        cs_err_set(err, restored ? restored : saved, "%s", rerr.msg);
+        return cs__end(m, restored ? restored : saved);
+    }
+    return cs__raised(m, up, err);
+}
+
+/* A resume of SCALE UP: the window may have stopped with pools steered. */
+static cs__go_t cs__resume_scale_up(cs__mig_t *m, cs_err_t *err)
+{
+    const cs_migrator_ops_t *ops = m->ops;
+    ops->placement_lock(ops->ctx);
+    int rc = cs__restore_labels(m, err);
+    ops->placement_unlock(ops->ctx);
+    if (rc == 0)
+        rc = cs__save(m, err);
+    return rc == 0 ? CS__GO_VERIFY_PLACEMENT : cs__end(m, rc);
+}
+
+/* The ANALYZE checks of the volume; fills the journal's picture of it. */
+static int cs__check_volume(cs__mig_t *m, const cs_mig_volume_t *v, cs_err_t *err)
+{
+    cs_mig_journal_t *j = &m->j;
+    if (!v->published)
+        return cs__refuse(m, CS_MIG_REFUSAL_UNPUBLISHED, CS_EMIGRATION_FAILED, err,
+                          "%s: the volume is not published; a new replica would not be rebuilt", j->pv_name);
+    if (!v->online)
+        return cs__refuse(m, CS_MIG_REFUSAL_VOLUME_NOT_ONLINE, CS_EMIGRATION_FAILED, err,
+                          "%s: the volume is not Online", j->pv_name);
+    int healthy = cs__healthy_count(v);
+    if (healthy < (int)v->replica_count || (int)v->replica_count < v->num_replicas)
+        return cs__refuse(m, CS_MIG_REFUSAL_DEGRADED, CS_EMIGRATION_FAILED, err,
+                          "%s: only %d of %zu replicas are healthy (%d wanted); not moving a degraded volume",
+                          j->pv_name, healthy, v->replica_count, v->num_replicas);
+    if (v->num_replicas >= 255)
+        return cs__refuse(m, CS_MIG_REFUSAL_REPLICA_LIMIT, CS_EMIGRATION_FAILED, err, "%s: already 255 replicas",
+                          j->pv_name);
+    bool key_included = false;
+    for (size_t i = 0; i < v->inclusion_count; i++)
+        if (strcmp(v->inclusion_key[i], j->placement_key) == 0) {
+            key_included = true;
+            snprintf(j->placement_value, sizeof j->placement_value, "%s", v->inclusion_value[i]);
+        }
+    if (!key_included)
+        return cs__refuse(m, CS_MIG_REFUSAL_NOT_STEERABLE, CS_EMIGRATION_FAILED, err,
+                          "%s cannot be steered: its pool topology does not include the placement label \"%s\" (give "
+                          "its StorageClass poolHasTopologyKey: %s)",
+                          j->pv_name, j->placement_key, j->placement_key);
+    const cs_mig_replica_t *old = NULL;
+    for (size_t i = 0; i < v->replica_count; i++) {
+        snprintf(j->before[j->before_count++], sizeof j->before[0], "%s", v->replicas[i].uuid);
+        if (!old && strcmp(v->replicas[i].pool, j->source_pool) == 0)
+            old = &v->replicas[i];
+    }
+    if (!old)
+        return cs__refuse(m, CS_MIG_REFUSAL_NO_SOURCE_REPLICA, CS_EMIGRATION_FAILED, err,
+                          "%s has no replica on pool %s", j->pv_name, j->source_pool);
+    snprintf(j->old_replica, sizeof j->old_replica, "%s", old->uuid);
+    j->replicas_before = v->num_replicas;
+    j->healthy_before = healthy;
+    return 0;
+}
+
+/* The ANALYZE checks of the target pool. */
+static int cs__check_target(cs__mig_t *m, const cs_mig_volume_t *v, cs_err_t *err)
+{
+    const cs_mig_journal_t *j = &m->j;
+    cs_mig_pool_t *pools = NULL;
+    size_t npools = 0;
+    int rc = m->ops->list_pools(m->ops->ctx, &pools, &npools, err);
+    if (rc != 0)
+        return cs_err_prefix(err, "%s: listing pools: ", j->pv_name);
+    const cs_mig_pool_t *target = NULL;
+    for (size_t i = 0; i < npools; i++)
+        if (strcmp(pools[i].id, j->target_pool) == 0)
+            target = &pools[i];
+    if (!target)
+        rc = cs__refuse(m, CS_MIG_REFUSAL_TARGET_MISSING, CS_ENO_SUITABLE_POOL, err,
+                        "%s: target pool %s does not exist", j->pv_name, j->target_pool);
+    else if (!target->online)
+        rc = cs__refuse(m, CS_MIG_REFUSAL_TARGET_NOT_ONLINE, CS_ENO_SUITABLE_POOL, err,
+                        "%s: target pool %s is not Online", j->pv_name, j->target_pool);
+    else if (target->used > target->capacity || target->capacity - target->used < v->size)
+        rc = cs__refuse(m, CS_MIG_REFUSAL_TARGET_FULL, CS_ENO_SUITABLE_POOL, err,
+                        "%s: target pool %s has %llu bytes free, the volume needs %llu", j->pv_name, j->target_pool,
+                        (unsigned long long)(target->used > target->capacity ? 0 : target->capacity - target->used),
+                        (unsigned long long)v->size);
+    else
+        for (size_t i = 0; i < v->replica_count && rc == 0; i++)
+            if (strcmp(v->replicas[i].node, target->node) == 0)
+                rc = cs__refuse(m, CS_MIG_REFUSAL_TARGET_NODE_HAS_REPLICA, CS_ENO_SUITABLE_POOL, err,
+                                "%s: target pool %s is on node %s, which already holds replica %s of the volume",
+                                j->pv_name, j->target_pool, target->node, v->replicas[i].uuid);
+    free(pools);
+    return rc;
+}
+
+/* ANALYZE: nothing has changed yet; a refusal leaves no trace. */
+static cs__go_t cs__analyze(cs__mig_t *m, cs_err_t *err)
+{
+    cs_mig_volume_t v;
+    int rc = cs__get_volume(m, &v, err);
+    if (rc == 0)
+        rc = cs__check_volume(m, &v, err);
+    if (rc == 0)
+        rc = cs__check_target(m, &v, err);
+    return rc == 0 ? CS__GO_SCALE_UP : cs__end(m, rc);
+}
+
+/* Where a resume picks up the journaled step. */
+static cs__go_t cs__resume_at(cs__mig_t *m)
+{
+    switch (m->j.step) {
+    case CS_MIG_STEP_ANALYZE:
+    case CS_MIG_STEP_DONE:
+        return CS__GO_ABANDON;
+    case CS_MIG_STEP_SCALE_UP:
+        return CS__GO_RESUME_SCALE_UP;
+    case CS_MIG_STEP_WAIT_SYNC:
+        return CS__GO_WAIT_SYNC;
+    case CS_MIG_STEP_SCALE_DOWN:
+        return CS__GO_SCALE_DOWN;
+    case CS_MIG_STEP_ROLLBACK:
+        m->rb_outcome = CS_MIGRATION_FAILED;
+        return CS__GO_ROLLBACK;
+    }
+    return cs__end(m, 0); /* a step this version does not know: leave the journal alone */
+}
+
+/* Runs steps until one ends the migration for this call. The only loop
+ * between steps: no step calls another, so the depth of the stack does not
+ * depend on how many steps were taken. */
+static int cs__drive(cs__mig_t *m, cs__go_t go, cs_err_t *err)
+{
+    for (;;) {
+        switch (go) {
+        case CS__GO_ANALYZE:
+            go = cs__analyze(m, err);
+            break;
+        case CS__GO_SCALE_UP:
+            go = cs__scale_up(m, err);
+            break;
+        case CS__GO_RESUME_SCALE_UP:
+            go = cs__resume_scale_up(m, err);
+            break;
+        case CS__GO_VERIFY_PLACEMENT:
+            go = cs__verify_placement(m, err);
+            break;
+        case CS__GO_WAIT_SYNC:
+            go = cs__wait_sync(m, err);
+            break;
+        case CS__GO_SCALE_DOWN:
+            go = cs__scale_down(m, err);
+            break;
+        case CS__GO_ROLLBACK:
+            go = cs__rollback(m, err);
+            break;
+        case CS__GO_ABANDON:
+            go = cs__end(m, cs__finish(m, CS_MIGRATION_ABORTED, "nothing had changed yet", err));
+            break;
+        case CS__GO_END:
+            m->res->reached = m->j.step;
+            return m->rc;
+        }
+    }
 }
 
 static int cs__nop_sleep_guard(const cs_migrator_ops_t *ops, cs_err_t *err)
@@ -568,6 +831,25 @@ static int cs__nop_sleep_guard(const cs_migrator_ops_t *ops, cs_err_t *err)
         !ops->placement_lock || !ops->placement_unlock)
         return cs_err_set(err, CS_EINVAL, "migrator: every operation must be provided");
     return 0;
+}
+
+static void cs__journal_from_request(cs_mig_journal_t *j, const cs_migrator_ops_t *ops, const cs_mig_request_t *req)
+{
+    snprintf(j->policy, sizeof j->policy, "%s", req->policy ? req->policy : "");
+    snprintf(j->pv_name, sizeof j->pv_name, "%s", req->pv_name);
+    snprintf(j->volume, sizeof j->volume, "%s", req->volume);
+    snprintf(j->source_pool, sizeof j->source_pool, "%s", req->source_pool);
+    snprintf(j->target_pool, sizeof j->target_pool, "%s", req->target_pool);
+    snprintf(j->placement_key, sizeof j->placement_key, "%s",
+             req->placement_key ? req->placement_key : CS_DEFAULT_PLACEMENT_KEY);
+    for (size_t i = 0; i < req->accept_count && i < CS_MIG_MAX_POOLS; i++)
+        snprintf(j->accept[j->accept_count++], sizeof j->accept[0], "%s", req->accept_pools[i]);
+    j->from_tier = req->from_tier;
+    j->to_tier = req->to_tier;
+    j->trigger_iops = req->trigger_iops;
+    j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : INT64_C(30) * 60 * 1000;
+    j->started_ms = ops->now_ms(ops->ctx);
+    j->step = CS_MIG_STEP_ANALYZE;
 }
 
 int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, const atomic_int *stop,
@@ -582,95 +864,8 @@ int cs_migration_run(const cs_migrator_ops_t *ops, const cs_mig_request_t *req, 
                    .preserve = req->preservation_mode,
                    .stop = stop,
                    .res = result};
-    cs_mig_journal_t *j = &m.j;
-    snprintf(j->policy, sizeof j->policy, "%s", req->policy ? req->policy : "");
-    snprintf(j->pv_name, sizeof j->pv_name, "%s", req->pv_name);
-    snprintf(j->volume, sizeof j->volume, "%s", req->volume);
-    snprintf(j->source_pool, sizeof j->source_pool, "%s", req->source_pool);
-    snprintf(j->target_pool, sizeof j->target_pool, "%s", req->target_pool);
-    snprintf(j->placement_key, sizeof j->placement_key, "%s",
-             req->placement_key ? req->placement_key : CS_DEFAULT_PLACEMENT_KEY);
-    for (size_t i = 0; i < req->accept_count && i < CS_MIG_MAX_POOLS; i++)
-        snprintf(j->accept[j->accept_count++], sizeof j->accept[0], "%s", req->accept_pools[i]);
-    j->from_tier = req->from_tier;
-    j->to_tier = req->to_tier;
-    j->trigger_iops = req->trigger_iops;
-    j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 30 * 60 * 1000;
-    j->started_ms = ops->now_ms(ops->ctx);
-    j->step = CS_MIG_STEP_ANALYZE;
-
-    /* ANALYZE: nothing has changed yet; a refusal leaves no trace. */
-    cs_mig_volume_t v;
-    if ((rc = cs__get_volume(&m, &v, err)) != 0)
-        return rc;
-    if (!v.published)
-        return cs__refuse(&m, CS_MIG_REFUSAL_UNPUBLISHED, CS_EMIGRATION_FAILED, err,
-                          "%s: the volume is not published; a new replica would not be rebuilt", j->pv_name);
-    if (!v.online)
-        return cs__refuse(&m, CS_MIG_REFUSAL_VOLUME_NOT_ONLINE, CS_EMIGRATION_FAILED, err,
-                          "%s: the volume is not Online", j->pv_name);
-    int healthy = cs__healthy_count(&v);
-    if (healthy < (int)v.replica_count || (int)v.replica_count < v.num_replicas)
-        return cs__refuse(&m, CS_MIG_REFUSAL_DEGRADED, CS_EMIGRATION_FAILED, err,
-                          "%s: only %d of %zu replicas are healthy (%d wanted); not moving a degraded volume",
-                          j->pv_name, healthy, v.replica_count, v.num_replicas);
-    if (v.num_replicas >= 255)
-        return cs__refuse(&m, CS_MIG_REFUSAL_REPLICA_LIMIT, CS_EMIGRATION_FAILED, err, "%s: already 255 replicas",
-                          j->pv_name);
-    bool key_included = false;
-    for (size_t i = 0; i < v.inclusion_count; i++)
-        if (strcmp(v.inclusion_key[i], j->placement_key) == 0) {
-            key_included = true;
-            snprintf(j->placement_value, sizeof j->placement_value, "%s", v.inclusion_value[i]);
-        }
-    if (!key_included)
-        return cs__refuse(&m, CS_MIG_REFUSAL_NOT_STEERABLE, CS_EMIGRATION_FAILED, err,
-                          "%s cannot be steered: its pool topology does not include the placement label \"%s\" (give "
-                          "its StorageClass poolHasTopologyKey: %s)",
-                          j->pv_name, j->placement_key, j->placement_key);
-    const cs_mig_replica_t *old = NULL;
-    for (size_t i = 0; i < v.replica_count; i++) {
-        snprintf(j->before[j->before_count++], sizeof j->before[0], "%s", v.replicas[i].uuid);
-        if (!old && strcmp(v.replicas[i].pool, j->source_pool) == 0)
-            old = &v.replicas[i];
-    }
-    if (!old)
-        return cs__refuse(&m, CS_MIG_REFUSAL_NO_SOURCE_REPLICA, CS_EMIGRATION_FAILED, err,
-                          "%s has no replica on pool %s", j->pv_name, j->source_pool);
-    snprintf(j->old_replica, sizeof j->old_replica, "%s", old->uuid);
-    j->replicas_before = v.num_replicas;
-    j->healthy_before = healthy;
-
-    cs_mig_pool_t *pools = NULL;
-    size_t npools = 0;
-    if ((rc = ops->list_pools(ops->ctx, &pools, &npools, err)) != 0)
-        return cs_err_prefix(err, "%s: listing pools: ", j->pv_name);
-    const cs_mig_pool_t *target = NULL;
-    for (size_t i = 0; i < npools; i++)
-        if (strcmp(pools[i].id, j->target_pool) == 0)
-            target = &pools[i];
-    if (!target)
-        rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_MISSING, CS_ENO_SUITABLE_POOL, err,
-                        "%s: target pool %s does not exist", j->pv_name, j->target_pool);
-    else if (!target->online)
-        rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_NOT_ONLINE, CS_ENO_SUITABLE_POOL, err,
-                        "%s: target pool %s is not Online", j->pv_name, j->target_pool);
-    else if (target->used > target->capacity || target->capacity - target->used < v.size)
-        rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_FULL, CS_ENO_SUITABLE_POOL, err,
-                        "%s: target pool %s has %llu bytes free, the volume needs %llu", j->pv_name, j->target_pool,
-                        (unsigned long long)(target->used > target->capacity ? 0 : target->capacity - target->used),
-                        (unsigned long long)v.size);
-    else
-        for (size_t i = 0; i < v.replica_count && rc == 0; i++)
-            if (strcmp(v.replicas[i].node, target->node) == 0)
-                rc = cs__refuse(&m, CS_MIG_REFUSAL_TARGET_NODE_HAS_REPLICA, CS_ENO_SUITABLE_POOL, err,
-                                "%s: target pool %s is on node %s, which already holds replica %s of the volume",
-                                j->pv_name, j->target_pool, target->node, v.replicas[i].uuid);
-    free(pools);
-    if (rc == 0)
-        rc = cs__scale_up(&m, err);
-    result->reached = j->step;
-    return rc;
+    cs__journal_from_request(&m.j, ops, req);
+    return cs__drive(&m, CS__GO_ANALYZE, err);
 }
 
 int cs_migration_resume(const cs_migrator_ops_t *ops, const cs_mig_journal_t *journal, int64_t poll_ms,
@@ -688,30 +883,5 @@ int cs_migration_resume(const cs_migrator_ops_t *ops, const cs_mig_journal_t *jo
                    .res = result};
     cs__event(&m, false, "MigrationResumed", "resuming the migration of %s at step %s", m.j.pv_name,
               cs_mig_step_name(m.j.step));
-    switch (m.j.step) {
-    case CS_MIG_STEP_ANALYZE:
-    case CS_MIG_STEP_DONE:
-        rc = cs__finish(&m, CS_MIGRATION_ABORTED, "nothing had changed yet", err);
-        break;
-    case CS_MIG_STEP_SCALE_UP:
-        ops->placement_lock(ops->ctx);
-        rc = cs__restore_labels(&m, err);
-        ops->placement_unlock(ops->ctx);
-        if (rc == 0)
-            rc = cs__save(&m, err);
-        if (rc == 0)
-            rc = cs__verify_placement(&m, err);
-        break;
-    case CS_MIG_STEP_WAIT_SYNC:
-        rc = cs__wait_sync(&m, err);
-        break;
-    case CS_MIG_STEP_SCALE_DOWN:
-        rc = cs__scale_down(&m, err);
-        break;
-    case CS_MIG_STEP_ROLLBACK:
-        rc = cs__rollback(&m, CS_MIGRATION_FAILED, m.j.failure, err);
-        break;
-    }
-    result->reached = m.j.step;
-    return rc;
+    return cs__drive(&m, cs__resume_at(&m), err);
 }

@@ -3,10 +3,12 @@
  * 7: the control plane picks the pool (label inclusion, unused node) and the
  * victim (unhealthy / not-in-nexus first). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/log.h"
 #include "couchestor/migrator.h"
 
 #define GiB (UINT64_C(1) << 30)
@@ -34,6 +36,9 @@ typedef struct {
     int events;
     bool fault_other_on_scale_up; /* cold-n2's replica faults when the new one is added */
     char faulted[40];
+    int flaps_left;       /* times the in-sync new replica drops out of sync again */
+    bool flap_was_synced; /* the new replica was in sync at the previous read */
+    int journal_writes;
 } fake_t;
 
 static fake_t F;
@@ -114,9 +119,31 @@ static void sync_progress(void)
     F.vol.online = (int)F.vol.replica_count == F.vol.num_replicas && healthy(&F.vol) == F.vol.num_replicas;
 }
 
+/* A flap: the new replica (on hot-n3), in sync at the previous read, is
+ * out of sync at this one (its child rebuilds again); sync_progress puts it
+ * back in sync at the next read. So while flaps are left, reads alternate
+ * between in sync and out of sync, without any time passing. */
+static void flap(void)
+{
+    cs_mig_replica_t *r = NULL;
+    for (size_t i = 0; i < F.vol.replica_count; i++)
+        if (strcmp(F.vol.replicas[i].pool, "hot-n3") == 0)
+            r = &F.vol.replicas[i];
+    bool synced = r && r->child_online;
+    if (synced && F.flap_was_synced && F.flaps_left > 0) {
+        r->child_online = false;
+        r->rebuild_progress = 0;
+        F.vol.online = false;
+        F.flaps_left--;
+        synced = false;
+    }
+    F.flap_was_synced = synced;
+}
+
 static int f_get_volume(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_err_t *err)
 {
     sync_progress();
+    flap();
     observe();
     *out = F.vol;
     return 0;
@@ -215,6 +242,7 @@ static int f_child_delete(void *ctx, const char *nexus, const char *uri, cs_err_
 
 static int f_journal(void *ctx, const char *pv, const char *json, int64_t end, cs_err_t *err)
 {
+    F.journal_writes++;
     if (json) {
         snprintf(F.journal, sizeof F.journal, "%s", json);
         F.has_journal = true;
@@ -538,4 +566,136 @@ Test(migration, timeout_with_a_faulted_replica_keeps_the_synced_new_one)
     for (size_t i = 0; i < F.vol.replica_count; i++)
         healthy_now += F.vol.replicas[i].child_online && F.vol.replicas[i].in_nexus;
     cr_expect_eq(healthy_now, 2);
+}
+
+/* The stack of the thread a flapping migration runs on: twice what the
+ * step loop needs. The public call's frame holds the migration (its journal
+ * is 84 KB), the step below it one volume snapshot (cs_mig_volume_t, 15 KB),
+ * the deepest call below that logs an Event; measured, 128 KiB is enough and
+ * 112 KiB is not, optimised or unoptimised under ASan. When the steps called
+ * each other (WAIT SYNC -> SCALE DOWN -> WAIT SYNC ...), every flap added
+ * two frames with a snapshot each, about 30 KB: that code overflowed this
+ * stack at flap 8 (4 under ASan), and a default 8 MiB stack at flap 528. */
+#define SMALL_STACK (256 * 1024)
+#define FLAPS 10000
+
+typedef struct {
+    const cs_mig_request_t *req;     /* a fresh run, */
+    const cs_mig_journal_t *journal; /* or (when set) a resume */
+    atomic_int *stop;
+    int rc;
+    cs_mig_result_t res;
+    cs_err_t err;
+} small_stack_run_t;
+
+static void *small_stack_main(void *arg)
+{
+    small_stack_run_t *r = arg;
+    r->rc = r->journal ? cs_migration_resume(&ops, r->journal, 1000, false, r->stop, &r->res, &r->err)
+                       : cs_migration_run(&ops, r->req, r->stop, &r->res, &r->err);
+    return NULL;
+}
+
+static void run_on_small_stack(small_stack_run_t *r)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    cr_assert_eq(pthread_attr_init(&attr), 0);
+    cr_assert_eq(pthread_attr_setstacksize(&attr, SMALL_STACK), 0);
+    cr_assert_eq(pthread_create(&thread, &attr, small_stack_main, r), 0);
+    cr_assert_eq(pthread_join(thread, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
+/* The Events go to a sink that discards them, but through the whole
+ * logging path: its frames are part of what the small stack must hold. */
+static FILE *quiet_log(void)
+{
+    FILE *sink = fopen("/dev/null", "w");
+    cr_assert_not_null(sink);
+    cs_log_configure(CS_LOG_INFO, false, sink);
+    return sink;
+}
+
+static void restore_log(FILE *sink)
+{
+    cs_log_configure(CS_LOG_INFO, false, NULL);
+    fclose(sink);
+}
+
+static void expect_moved_after_flaps(const cs_mig_result_t *res)
+{
+    cr_expect_eq(res->outcome, CS_MIGRATION_SUCCEEDED, "%s", res->message);
+    cr_expect_str_eq(res->message, "");
+    cr_expect_eq(res->reached, CS_MIG_STEP_DONE);
+    cr_expect_eq(F.flaps_left, 0, "every flap was seen");
+    cr_expect_eq(F.vol.num_replicas, 2, "back at the replica count it had");
+    cr_expect_eq(F.vol.replica_count, 2);
+    cr_expect(has_replica_on("hot-n3"));
+    cr_expect_not(has_replica_on("cold-n1"), "the old replica is the one removed");
+    cr_expect(has_replica_on("cold-n2"));
+    cr_expect_eq(F.max_replicas_seen, 3);
+    cr_expect_not(F.has_journal, "the journal is cleared");
+    cr_expect_eq(F.last_end, F.now / 1000, "cooldown stamp written");
+    /* Time passes only while the new replica first rebuilds (two polls of
+     * 1 s) and in the poll after the decrease: a flap costs none, so the
+     * migration timeout never comes near. */
+    cr_expect_eq(F.now, 1000000 + 3000, "now %lld", (long long)F.now);
+    expect_invariants();
+}
+
+/* The new replica drops out of sync 10,000 times after it first synced,
+ * then stays in sync: every flap sends SCALE DOWN back to WAIT SYNC (each
+ * way journaled first), and the migration then completes as if it had
+ * never flapped, on a stack far too small for one frame per step taken. */
+Test(migration, flapping_new_replica_completes_on_a_small_stack)
+{
+    F.flaps_left = FLAPS;
+    FILE *sink = quiet_log();
+    cs_mig_request_t req = request();
+    small_stack_run_t r = {.req = &req};
+    run_on_small_stack(&r);
+    restore_log(sink);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    cr_expect_eq(r.res.duration_ms, 3000, "%lld", (long long)r.res.duration_ms);
+    expect_moved_after_flaps(&r.res);
+    /* Without flaps: SCALE_UP, its labels restored, WAIT_SYNC, SCALE_DOWN,
+     * the attempt, the clear. Each flap: WAIT_SYNC and SCALE_DOWN again. */
+    cr_expect_eq(F.journal_writes, 6 + 2 * FLAPS);
+    /* Started, ReplicaAdded, Synced (once more per flap), Completed. */
+    cr_expect_eq(F.events, 4 + FLAPS);
+    cr_expect_eq(F.child_deletes, 1, "the old child was detached once");
+}
+
+/* Stopped in the middle of the flapping, the migration is resumed from its
+ * journal (the other way into the same step loop) on a small stack, while
+ * the replica keeps flapping. */
+Test(migration, resume_in_the_middle_of_flapping_completes_on_a_small_stack)
+{
+    F.flaps_left = FLAPS;
+    atomic_int stop = 0;
+    F.stop = &stop;
+    F.crash_after_calls = FLAPS; /* ~half way: every flap is two journal writes */
+    FILE *sink = quiet_log();
+    cs_mig_request_t req = request();
+    small_stack_run_t first = {.req = &req, .stop = &stop};
+    run_on_small_stack(&first);
+    cr_assert_eq(first.rc, 0, "%s", first.err.msg);
+    cr_expect_eq(first.res.outcome, CS_MIGRATION_ABORTED);
+    cr_expect(first.res.reached == CS_MIG_STEP_WAIT_SYNC || first.res.reached == CS_MIG_STEP_SCALE_DOWN,
+              "stopped in step %s", cs_mig_step_name(first.res.reached));
+    cr_expect(F.flaps_left > 0 && F.flaps_left < FLAPS, "stopped while flapping (%d flaps left)", F.flaps_left);
+    cr_assert(F.has_journal);
+    cs_mig_journal_t j;
+    cr_assert_eq(cs_mig_journal_decode(F.journal, &j, &first.err), 0, "%s", first.err.msg);
+    cr_expect_eq(j.step, first.res.reached);
+    F.crash_after_calls = 0;
+    small_stack_run_t second = {.journal = &j};
+    run_on_small_stack(&second);
+    restore_log(sink);
+    cr_assert_eq(second.rc, 0, "%s", second.err.msg);
+    expect_moved_after_flaps(&second.res);
+    /* The resume goes on from the journaled step without writing it again. */
+    cr_expect_eq(F.journal_writes, 6 + 2 * FLAPS);
+    cr_expect_eq(F.events, 5 + FLAPS, "one more: MigrationResumed");
 }
