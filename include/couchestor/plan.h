@@ -78,30 +78,42 @@ typedef enum cs_plan_action {
     CS_PLAN_SKIP, /* it should move, but may not now (see reason) */
 } cs_plan_action_t;
 
-/* X(NAME, text) */
-#define CS_PLAN_REASONS(X)                                                                         \
-    X(PROMOTE, "IOPS at or above a hotter tier's watermark")                                       \
-    X(DEMOTE, "IOPS at or below a colder tier's watermark")                                        \
-    X(IN_PLACE, "already on the wanted tier")                                                      \
-    X(HYSTERESIS, "IOPS just above lowWatermarkIOPS: stays cold (hysteresis)")                     \
-    X(IN_BAND, "IOPS between watermarks: stays where it is")                                       \
-    X(UNKNOWN_IOPS, "IOPS unknown (no series, or Prometheus unreachable): never moved")            \
-    X(UNKNOWN_TIER, "its replicas are on pools no tier selector matches")                          \
-    X(NOT_FOUND, "no Mayastor volume for this PersistentVolume")                                   \
-    X(UNPUBLISHED, "not published: a new replica would not be rebuilt")                            \
-    X(NOT_ONLINE, "volume is not Online")                                                          \
-    X(ALREADY_MIGRATING, "a migration of this volume is in progress")                              \
-    X(COOLDOWN, "moved recently: cooldown period not over")                                        \
-    X(BACKOFF, "its last migration failed: waiting before the next attempt")                       \
-    X(REFUSED, "its last migration was refused before any change: waiting a while")                \
-    X(NO_TIER_SELECTOR, "the policy has no pool selector for the wanted tier")                     \
-    X(NO_ELIGIBLE_POOL, "no Online pool of the wanted tier with room on a node without a replica") \
-    X(POLICY_LIMIT, "the policy's maxConcurrentMigrations is reached")                             \
-    X(GLOBAL_LIMIT, "the operator's max_concurrent_migrations is reached")                         \
-    X(DRY_RUN, "dry run: would move")
+/* How a reason reaches people beyond the plan: no Event, or an Event of
+ * this type on the volume's PersistentVolume when the volume is skipped. */
+typedef enum cs_plan_event {
+    CS_PLAN_EVENT_NONE,
+    CS_PLAN_EVENT_NORMAL,
+    CS_PLAN_EVENT_WARNING,
+} cs_plan_event_t;
+
+/* Every property of a reason, in one place:
+ * X(NAME, CamelCase (the Event reason), event (cs_plan_event_t without its
+ *   prefix), blocks (the volume cannot reach its tier until someone acts:
+ *   counted in the policy's Degraded condition), text) */
+#define CS_PLAN_REASONS(X)                                                                                          \
+    X(PROMOTE, "Promote", NONE, false, "IOPS at or above a hotter tier's watermark")                                \
+    X(DEMOTE, "Demote", NONE, false, "IOPS at or below a colder tier's watermark")                                  \
+    X(IN_PLACE, "InPlace", NONE, false, "already on the wanted tier")                                               \
+    X(HYSTERESIS, "Hysteresis", NONE, false, "IOPS just above lowWatermarkIOPS: stays cold (hysteresis)")           \
+    X(IN_BAND, "InBand", NONE, false, "IOPS between watermarks: stays where it is")                                 \
+    X(UNKNOWN_IOPS, "UnknownIOPS", NONE, false, "IOPS unknown (no series, or Prometheus unreachable): never moved") \
+    X(UNKNOWN_TIER, "UnknownTier", WARNING, true, "its replicas are on pools no tier selector matches")             \
+    X(NOT_FOUND, "NotFound", WARNING, false, "no Mayastor volume for this PersistentVolume")                        \
+    X(UNPUBLISHED, "Unpublished", WARNING, false, "not published: a new replica would not be rebuilt")              \
+    X(NOT_ONLINE, "NotOnline", WARNING, true, "volume is not Online")                                               \
+    X(ALREADY_MIGRATING, "AlreadyMigrating", NONE, false, "a migration of this volume is in progress")              \
+    X(COOLDOWN, "Cooldown", NONE, false, "moved recently: cooldown period not over")                                \
+    X(BACKOFF, "Backoff", NONE, false, "its last migration failed: waiting before the next attempt")                \
+    X(REFUSED, "Refused", NONE, false, "its last migration was refused before any change: waiting a while")         \
+    X(NO_TIER_SELECTOR, "NoTierSelector", WARNING, true, "the policy has no pool selector for the wanted tier")     \
+    X(NO_ELIGIBLE_POOL, "NoEligiblePool", WARNING, true,                                                            \
+      "no Online pool of the wanted tier with room on a node without a replica")                                    \
+    X(POLICY_LIMIT, "PolicyLimit", NONE, false, "the policy's maxConcurrentMigrations is reached")                  \
+    X(GLOBAL_LIMIT, "GlobalLimit", NONE, false, "the operator's max_concurrent_migrations is reached")              \
+    X(DRY_RUN, "DryRun", NORMAL, false, "dry run: would move")
 
 typedef enum cs_plan_reason {
-#define CS__PLAN_REASON_ENUM(name, text) CS_PLAN_REASON_##name,
+#define CS__PLAN_REASON_ENUM(name, camel, event, blocks, text) CS_PLAN_REASON_##name,
     CS_PLAN_REASONS(CS__PLAN_REASON_ENUM)
 #undef CS__PLAN_REASON_ENUM
 } cs_plan_reason_t;
@@ -140,6 +152,10 @@ typedef struct cs_plan_s {
 /* "PROMOTE" -> "Promote" style names used in Events and JSON; and texts. */
 const char *cs_plan_reason_name(cs_plan_reason_t reason);
 const char *cs_plan_reason_text(cs_plan_reason_t reason);
+/* Whether a skipped volume gets an Event for this reason, and of which type. */
+cs_plan_event_t cs_plan_reason_event(cs_plan_reason_t reason);
+/* Whether the reason keeps the volume from its tier until someone acts. */
+bool cs_plan_reason_blocks(cs_plan_reason_t reason);
 const char *cs_plan_action_name(cs_plan_action_t action);
 
 /* The tier of a pool by the policy's selectors (hot, then warm when the warm

@@ -7,36 +7,35 @@
 
 #include "couchestor/duration.h"
 
-#define CS__ONE(name, text) +1
-enum {
-    CS__NREASONS = 0 CS_PLAN_REASONS(CS__ONE)
+static const struct {
+    const char *camel, *text;
+    cs_plan_event_t event;
+    bool blocks;
+} cs__reasons[] = {
+#define CS__REASON(name, camel, event, blocks, text) {camel, text, CS_PLAN_EVENT_##event, blocks},
+    CS_PLAN_REASONS(CS__REASON)
+#undef CS__REASON
 };
-#undef CS__ONE
-static const char *const cs__reason_texts[] = {
-#define CS__TEXT(name, text) text,
-    CS_PLAN_REASONS(CS__TEXT)
-#undef CS__TEXT
-};
+#define CS__NREASONS (sizeof cs__reasons / sizeof cs__reasons[0])
 
 const char *cs_plan_reason_name(cs_plan_reason_t reason)
 {
-    /* Event reasons are CamelCase: "NO_ELIGIBLE_POOL" -> "NoEligiblePool". */
-    static const char *const camel[] = {
-        "Promote",        "Demote",         "InPlace",     "Hysteresis",       "InBand",   "UnknownIOPS", "UnknownTier",
-        "NotFound",       "Unpublished",    "NotOnline",   "AlreadyMigrating", "Cooldown", "Backoff",     "Refused",
-        "NoTierSelector", "NoEligiblePool", "PolicyLimit", "GlobalLimit",      "DryRun",
-    };
-    _Static_assert(sizeof camel / sizeof camel[0] == CS__NREASONS, "one CamelCase name per reason");
-    if ((size_t)reason >= sizeof camel / sizeof camel[0])
-        return "Unknown";
-    return camel[reason];
+    return (size_t)reason < CS__NREASONS ? cs__reasons[reason].camel : "Unknown";
 }
 
 const char *cs_plan_reason_text(cs_plan_reason_t reason)
 {
-    if ((size_t)reason >= sizeof cs__reason_texts / sizeof cs__reason_texts[0])
-        return "unknown";
-    return cs__reason_texts[reason];
+    return (size_t)reason < CS__NREASONS ? cs__reasons[reason].text : "unknown";
+}
+
+cs_plan_event_t cs_plan_reason_event(cs_plan_reason_t reason)
+{
+    return (size_t)reason < CS__NREASONS ? cs__reasons[reason].event : CS_PLAN_EVENT_NONE;
+}
+
+bool cs_plan_reason_blocks(cs_plan_reason_t reason)
+{
+    return (size_t)reason < CS__NREASONS && cs__reasons[reason].blocks;
 }
 
 const char *cs_plan_action_name(cs_plan_action_t action)

@@ -425,6 +425,26 @@ Test(plan, names_and_texts)
     cr_expect_eq(cs_plan_compute(NULL, &plan, NULL), CS_EINVAL);
 }
 
+Test(plan, reason_events_and_blocking)
+{
+    /* A person hears of a skip that needs them (Warning), of a dry run
+     * (Normal), and of nothing routine. */
+    cr_expect_eq(cs_plan_reason_event(CS_PLAN_REASON_NO_ELIGIBLE_POOL), CS_PLAN_EVENT_WARNING);
+    cr_expect_eq(cs_plan_reason_event(CS_PLAN_REASON_NOT_FOUND), CS_PLAN_EVENT_WARNING);
+    cr_expect_eq(cs_plan_reason_event(CS_PLAN_REASON_DRY_RUN), CS_PLAN_EVENT_NORMAL);
+    cr_expect_eq(cs_plan_reason_event(CS_PLAN_REASON_COOLDOWN), CS_PLAN_EVENT_NONE);
+    cr_expect_eq(cs_plan_reason_event(CS_PLAN_REASON_IN_BAND), CS_PLAN_EVENT_NONE);
+    cr_expect(cs_plan_reason_blocks(CS_PLAN_REASON_NO_ELIGIBLE_POOL));
+    cr_expect(cs_plan_reason_blocks(CS_PLAN_REASON_UNKNOWN_TIER));
+    cr_expect(cs_plan_reason_blocks(CS_PLAN_REASON_NOT_ONLINE));
+    cr_expect(cs_plan_reason_blocks(CS_PLAN_REASON_NO_TIER_SELECTOR));
+    cr_expect_not(cs_plan_reason_blocks(CS_PLAN_REASON_NOT_FOUND));
+    cr_expect_not(cs_plan_reason_blocks(CS_PLAN_REASON_POLICY_LIMIT));
+    cr_expect_str_eq(cs_plan_reason_name((cs_plan_reason_t)999), "Unknown");
+    cr_expect_eq(cs_plan_reason_event((cs_plan_reason_t)999), CS_PLAN_EVENT_NONE);
+    cr_expect_not(cs_plan_reason_blocks((cs_plan_reason_t)999));
+}
+
 Test(plan, every_reason_has_a_detail_line)
 {
     cs_plan_replica_t r = one_replica("cold-n1", "n1");
