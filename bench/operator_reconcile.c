@@ -1,23 +1,22 @@
 /* operator_reconcile.c: one StoragePolicy reconcile of 1,000 / 10,000
  * volumes on the test world (issue 9, "Benchmarks"): decision and status, no
- * migrations. Per pass, exactly the steps of the operator's reconcile
- * (src/controller/operator.c, cs__reconcile_sp):
+ * migrations. Per pass, the steps of the operator's reconcile
+ * (src/controller/reconcile_sp.c), through the same functions:
  *
  *   list    PersistentVolumes and DiskPools (cs_kube_list, streamed through
  *           cs_pv_decoder / cs_diskpool_decoder into compact projections, as
- *           the informers' initial list does), then Mayastor's volumes and
- *           pools (the first half of cs_observe);
- *   query   the one Prometheus batch query for every PV of the policy (the
- *           second half of cs_observe);
- *   decide  cs_observation_view + cs_plan_facts_build + cs_plan_compute;
+ *           the informers' initial list does);
+ *   gather  cs_gather: the policy's PVs, then cs_observe (Mayastor's volumes
+ *           and pools on this thread, the one Prometheus batch query on
+ *           another), then the plan input;
+ *   decide  cs_plan_compute;
  *   status  the status the operator builds (conditions, counts, message),
  *           cs_storage_policy_status_encode, the operator's in-memory copy of
  *           it (encode + decode), and the merge PATCH of /status.
  *
  * Two kinds of pass: "cold" lists PVs and DiskPools from the API server
  * (the informers' initial list, or a relist); "steady" takes them from the
- * already-filled cache (what every periodic reconcile does), so its list
- * phase is the cache walk plus the Mayastor lists.
+ * already-filled cache (what every periodic reconcile does).
  *
  * Process CPU (getrusage) and wall time per phase, median [min-max] over the
  * passes, and the process's peak RSS (ru_maxrss) before and after. Beside
@@ -297,7 +296,6 @@ static int64_t prom_clock(void *ctx)
 enum {
     PH_PVLIST,
     PH_DPLIST,
-    PH_WALK,
     PH_OBSERVE,
     PH_MSLIST,
     PH_QUERY,
@@ -307,11 +305,15 @@ enum {
     PH_TOTAL,
     PH_N
 };
-static const char *const ph_name[PH_N] = {
-    "list PVs (cs_kube_list)",  "list DiskPools",        "cache walk",
-    "observe (lists || query)", "  Mayastor vols+pools", "  Prometheus query (1 batch)",
-    "decide (facts + plan)",    "status build+encode",   "status PATCH",
-    "total reconcile"};
+static const char *const ph_name[PH_N] = {"list PVs (cs_kube_list)",
+                                          "list DiskPools",
+                                          "gather (cs_gather: select, lists || query, facts)",
+                                          "  Mayastor vols+pools",
+                                          "  Prometheus query (1 batch)",
+                                          "decide (cs_plan_compute)",
+                                          "status build+encode",
+                                          "status PATCH",
+                                          "total reconcile"};
 
 typedef struct {
     cs_kube_client_t *kube;
@@ -364,66 +366,45 @@ static int reconcile(ctx_t *c, bool cold, tm_t t[PH_N], cs_err_t *err)
     }
     if (!cold)
         memtrace("steady pass start");
-    /* The operator's collect: PVs of the policy's StorageClass, DiskPools. */
-    const cs_pv_t **mine = malloc((c->pvs.n + 1) * sizeof *mine);
-    size_t nmine = 0;
-    if (!mine)
-        return cs_err_set(err, CS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < c->pvs.n; i++) {
-        const cs_pv_t *pv = c->pvs.items[i];
-        if (pv->storage_class && strcmp(pv->storage_class, c->spec->storage_class_name) == 0)
-            mine[nmine++] = pv;
-    }
-    const cs_diskpool_ref_t **dps = malloc((c->dps.n + 1) * sizeof *dps);
-    if (!dps) {
-        free(mine);
-        return cs_err_set(err, CS_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < c->dps.n; i++)
-        dps[i] = c->dps.items[i];
-
-    b = tm_now();
-    t[PH_WALK] = tm_sub(b, a);
-    a = b;
-
-    /* cs_observe: the Mayastor lists and, on a thread of its own, the
-     * Prometheus query; each one's wall and thread CPU from obs. */
-    cs_observation_t obs;
-    c->clk->base_ns += INT64_C(60) * 1000000000; /* the 60 s requeue: the IOPS cache has expired */
-    int rc = cs_observe(c->ms, c->prom, mine, nmine, c->spec->sampling_window_ns, &obs);
-    b = tm_now();
-    memtrace("after cs_observe");
-    t[PH_OBSERVE] = tm_sub(b, a);
-    t[PH_MSLIST] = (tm_t){obs.list_seconds, obs.list_cpu_seconds};
-    t[PH_QUERY] = (tm_t){obs.query_seconds, obs.query_cpu_seconds};
-    a = b;
-    if (rc != 0 || !obs.mayastor_ok || !obs.metrics_ok) {
-        cs_err_set(err, CS_EUNAVAILABLE, "observe: rc %d, mayastor %s, prometheus %s", rc,
-                   obs.mayastor_ok ? "ok" : obs.mayastor_err.err.msg, obs.metrics_ok ? "ok" : obs.metrics_err.msg);
-        cs_observation_free(&obs);
-        free(mine);
-        free(dps);
-        return -1;
-    }
-
-    /* Decide. */
-    cs_cluster_view_t view = cs_observation_view(&obs, mine, nmine, dps, c->dps.n);
-    cs_plan_facts_t facts;
+    /* The operator's gather (cs_gather): the policy's PVs, cs_observe (the
+     * Mayastor lists and, on a thread of its own, the Prometheus query;
+     * each one's wall and thread CPU from obs) and the plan input. */
+    cs_clients_t clients = {.kube = c->kube, .mayastor = c->ms, .prom = c->prom};
+    cs_config_t cfg = {.max_concurrent_migrations = 10}; /* the default, none running */
+    cs_gather_source_t src = {.clients = &clients,
+                              .cfg = &cfg,
+                              .pvs = (const cs_pv_t *const *)c->pvs.items,
+                              .pv_count = c->pvs.n,
+                              .diskpools = (const cs_diskpool_ref_t *const *)c->dps.items,
+                              .diskpool_count = c->dps.n};
+    cs_gathered_t in;
     cs_plan_t plan;
     memset(&plan, 0, sizeof plan);
-    rc = cs_plan_facts_build(&view, POLICY, c->spec, now, &facts, err);
-    if (rc == 0) {
-        facts.in.global_dry_run = false;
-        facts.in.active_migrations = 0;
-        facts.in.global_slots = 10; /* the operator's default max_concurrent_migrations, none running */
-        rc = cs_plan_compute(&facts.in, &plan, err);
+    c->clk->base_ns += INT64_C(60) * 1000000000; /* the 60 s requeue: the IOPS cache has expired */
+    int rc = cs_gather(&src, POLICY, c->spec, now, &in, err);
+    const cs_observation_t *obsp = &in.obs;
+    b = tm_now();
+    memtrace("after cs_gather");
+    t[PH_OBSERVE] = tm_sub(b, a);
+    t[PH_MSLIST] = (tm_t){obsp->list_seconds, obsp->list_cpu_seconds};
+    t[PH_QUERY] = (tm_t){obsp->query_seconds, obsp->query_cpu_seconds};
+    a = b;
+    if (rc != 0 || !obsp->mayastor_ok || !obsp->metrics_ok) {
+        if (rc == 0)
+            cs_err_set(err, CS_EUNAVAILABLE, "observe: mayastor %s, prometheus %s",
+                       obsp->mayastor_ok ? "ok" : obsp->mayastor_err.err.msg,
+                       obsp->metrics_ok ? "ok" : obsp->metrics_err.msg);
+        cs_gathered_free(&in);
+        return -1;
     }
+    size_t nmine = in.pv_count;
+    const cs_observation_t obs = in.obs;
+
+    /* Decide. */
+    rc = cs_plan_compute(&in.facts.in, &plan, err);
     size_t blocked = 0;
-    for (size_t i = 0; rc == 0 && i < plan.count; i++) {
-        cs_plan_reason_t r = plan.items[i].reason;
-        blocked += r == CS_PLAN_REASON_NO_ELIGIBLE_POOL || r == CS_PLAN_REASON_NOT_ONLINE ||
-                   r == CS_PLAN_REASON_UNKNOWN_TIER || r == CS_PLAN_REASON_NO_TIER_SELECTOR;
-    }
+    for (size_t i = 0; rc == 0 && i < plan.count; i++)
+        blocked += cs_plan_reason_blocks(plan.items[i].reason);
     b = tm_now();
     memtrace("after decide");
     t[PH_DECIDE] = tm_sub(b, a);
@@ -502,10 +483,7 @@ static int reconcile(ctx_t *c, bool cold, tm_t t[PH_N], cs_err_t *err)
                 c->reasons[plan.items[i].reason]++;
     }
     cs_plan_free(&plan);
-    cs_plan_facts_free(&facts);
-    cs_observation_free(&obs);
-    free(mine);
-    free(dps);
+    cs_gathered_free(&in);
     return rc ? -1 : 0;
 }
 
@@ -762,7 +740,7 @@ static void print_passes(const char *title, tm_t t[][PH_N], int n, bool cold)
 {
     printf("%s\n  %-30s %28s %28s\n", title, "phase (ms)", "wall median [min-max]", "CPU median [min-max]");
     for (int p = 0; p < PH_N; p++) {
-        if ((!cold && (p == PH_PVLIST || p == PH_DPLIST)) || (cold && p == PH_WALK))
+        if (!cold && (p == PH_PVLIST || p == PH_DPLIST))
             continue;
         double w[MAX_PASSES], c[MAX_PASSES];
         for (int i = 0; i < n; i++) {

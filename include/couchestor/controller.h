@@ -70,6 +70,8 @@ cs_kube_decoder_t cs_json_tree_decoder(void);
 /* The tree held by an object of cs_json_tree_decoder (borrowed). */
 const json_t *cs_json_tree_root(const void *data);
 void cs_pv_free(cs_pv_t *pv);
+/* Whether the PV was provisioned from storage_class (a policy's volumes). */
+bool cs_pv_of_storage_class(const cs_pv_t *pv, const char *storage_class);
 void cs_diskpool_ref_free(cs_diskpool_ref_t *d);
 
 /* ---- the cluster view for one policy -------------------------------------- */
@@ -136,10 +138,72 @@ void cs_plan_facts_free(cs_plan_facts_t *facts);
 /* Prints a plan as a table for people or as JSON. */
 void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const char *policy, FILE *out, bool json);
 
+/* ---- the clients and the gather step ------------------------------------- */
+
 /* Prometheus client options from the configuration (URL, metric sets,
  * volume label, selector, bearer token file). *token receives the token read
  * from the file (malloc'd, the caller frees it after cs_prom_new), or NULL. */
 int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, char **token, cs_err_t *err);
+
+/* The clients a decision reads. Each is thread-safe (see its header). */
+typedef struct cs_clients_s {
+    cs_kube_client_t *kube;
+    cs_kube_client_t *probe; /* only when cs_clients_options_t.probe was given */
+    cs_mayastor_t *mayastor;
+    cs_prom_t *prom;
+} cs_clients_t;
+
+typedef struct cs_clients_options_s {
+    /* Also open a second Kubernetes client with these options (the
+     * operator's readiness probe, which must answer fast and not retry);
+     * NULL = none. */
+    const cs_kube_client_options_t *probe;
+} cs_clients_options_t;
+
+/* Opens the clients from the configuration: Kubernetes (cfg->kubeconfig,
+ * else in-cluster), Mayastor (cfg->mayastor_url, else discovered through the
+ * API server in cfg->mayastor_namespace), Prometheus. opts may be NULL. On
+ * failure nothing stays open, *out is zeroed and err says which client
+ * failed and why. */
+int cs_clients_open(const cs_config_t *cfg, const cs_clients_options_t *opts, cs_clients_t *out, cs_err_t *err);
+/* Frees every client and zeroes c; c may be NULL or partly open. */
+void cs_clients_close(cs_clients_t *c);
+
+typedef struct cs_migrations_s cs_migrations_t; /* the operator's migration manager */
+
+/* Where a decision's inputs come from. Everything is borrowed for the
+ * duration of cs_gather; the PVs also for as long as the result lives. */
+typedef struct cs_gather_source_s {
+    const cs_clients_t *clients;
+    const cs_config_t *cfg;    /* dry_run, preservation_mode, max_concurrent_migrations */
+    const cs_pv_t *const *pvs; /* every PV known (the gather keeps the policy's) */
+    size_t pv_count;
+    const cs_diskpool_ref_t *const *diskpools;
+    size_t diskpool_count;
+    /* The operator's running migrations: they mark volumes migrating, hold
+     * refused ones and count against the limits. NULL (`couchestor plan`):
+     * the journals on the PVs count instead. */
+    cs_migrations_t *migrations;
+} cs_gather_source_t;
+
+/* What one policy's decision reads, gathered once. */
+typedef struct cs_gathered_s {
+    const cs_pv_t **pvs; /* the PVs of the policy's StorageClass (borrowed from the source) */
+    size_t pv_count;
+    cs_observation_t obs;  /* what Mayastor and Prometheus said about them */
+    cs_plan_facts_t facts; /* facts.in is ready for cs_plan_compute, limits included */
+} cs_gathered_t;
+
+/* The gather step of a decision for policy (spec validated): selects the
+ * policy's PVs, observes them (cs_observe: an unreachable Mayastor or
+ * Prometheus is recorded in out->obs, not returned), builds the plan input
+ * and fills in the configuration's dry run, preservation mode and the
+ * migration slots left. Returns 0, or CS_ENOMEM / a cs_plan_facts_build
+ * error (err says which policy); out must be freed with cs_gathered_free
+ * either way. */
+int cs_gather(const cs_gather_source_t *src, const char *policy, const cs_storage_policy_spec_t *spec, int64_t now,
+              cs_gathered_t *out, cs_err_t *err);
+void cs_gathered_free(cs_gathered_t *g);
 
 /* ---- the operator ----------------------------------------------------------- */
 

@@ -100,18 +100,6 @@ char *cs_crd_problems_join(const cs_crd_problems_t *problems);
 /* Frees the contents and leaves the list empty. NULL is a no-op. */
 void cs_crd_problems_free(cs_crd_problems_t *problems);
 
-/* ---- times -------------------------------------------------------------- */
-
-/* Other names of cs_rfc3339_parse and cs_rfc3339_format (rfc3339.h), kept
- * for existing callers; new code calls those. cs_crd_time_parse parses an
- * RFC 3339 time from untrusted text ("2024-05-01T10:00:00Z",
- * "2024-05-01T12:00:00.5+02:00") into Unix seconds (the fraction is
- * dropped, as metav1.Time keeps whole seconds). Years 0001-9999. */
-int cs_crd_time_parse(const char *text, int64_t *out, cs_err_t *err);
-/* Formats Unix seconds as metav1.Time does ("2024-05-01T10:00:00Z") into buf
- * (21 bytes suffice); returns buf, or "" when out of range or too small. */
-const char *cs_crd_time_format(int64_t unix_seconds, char *buf, size_t len);
-
 /* ---- common pieces ------------------------------------------------------ */
 
 /* The part of ObjectMeta the operator uses. Other metadata fields are

@@ -166,21 +166,6 @@ int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res,
 
 /* ---- time ---------------------------------------------------------------- */
 
-/* Other names of the RFC 3339 functions of rfc3339.h, kept for existing
- * callers: cs_rfc3339_format_micro, cs_rfc3339_parse_ns, and
- * cs_rfc3339_format of the whole seconds (rounded down). New code calls
- * those.
- *
- * metav1.MicroTime: "2024-05-01T10:00:00.123456Z" (UTC, always 6 digits)
- * from Unix nanoseconds. 28 bytes suffice. Returns buf ("" on error). */
-const char *cs_kube_micro_time_format(int64_t unix_ns, char *buf, size_t len);
-/* Parses RFC 3339 with any fraction (0-9 digits) and zone, from untrusted
- * text, into Unix nanoseconds (what int64_t holds: 1677-09-21 to
- * 2262-04-11). */
-int cs_kube_micro_time_parse(const char *text, int64_t *unix_ns, cs_err_t *err);
-/* metav1.Time: "2024-05-01T10:00:00Z" from Unix nanoseconds. 21 bytes suffice. */
-const char *cs_kube_time_format(int64_t unix_ns, char *buf, size_t len);
-
 /* ---- streamed object decoding ------------------------------------------- */
 
 /* One JSON token inside one object of a list or a watch stream, with its

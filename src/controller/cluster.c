@@ -11,6 +11,7 @@
 #include "couchestor/json.h"
 #include "couchestor/migrator.h"
 #include "couchestor/quantity.h"
+#include "couchestor/rfc3339.h"
 #include "couchestor/yaml.h"
 
 /* ---- PersistentVolume projection ---- */
@@ -160,18 +161,19 @@ static void *cs__pv_create(void *ctx)
 static int cs__pv_keep(const cs_kube_field_t *f, cs__pv_scratch_t *s, const char *text, size_t n, cs__span_t *out)
 {
     if (n + 1 > s->cap - s->len) {
-        size_t cap = s->cap * 2;
+        size_t cap = s->cap > 0 ? s->cap * 2 : sizeof s->inline_buf;
         while (cap - s->len < n + 1)
             cap *= 2;
         if (cap > UINT32_MAX) {
             cs_jstream_fail(f->js, CS_ETOOBIG, "PersistentVolume: more than 4 GiB of strings");
             return CS_ETOOBIG;
         }
-        char *b = s->buf == s->inline_buf ? malloc(cap) : realloc(s->buf, cap);
+        bool was_inline = s->buf == s->inline_buf;
+        char *b = was_inline ? malloc(cap) : realloc(s->buf, cap);
         if (!b)
             return CS_ENOMEM;
-        if (s->buf == s->inline_buf)
-            memcpy(b, s->buf, s->len);
+        if (was_inline)
+            memcpy(b, s->inline_buf, s->len);
         s->buf = b;
         s->cap = cap;
     }
@@ -233,13 +235,13 @@ static int cs__pv_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t 
                 return cs__pv_keep(f, s, ev->text, ev->text_len, &l->value);
         }
         if (s->label_count == s->label_cap) {
-            size_t cap = s->label_cap * 2;
-            cs__pv_label_t *l =
-                s->labels == s->inline_labels ? malloc(cap * sizeof *l) : realloc(s->labels, cap * sizeof *l);
+            size_t cap = s->label_cap > 0 ? s->label_cap * 2 : 8;
+            bool was_inline = s->labels == s->inline_labels;
+            cs__pv_label_t *l = was_inline ? malloc(cap * sizeof *l) : realloc(s->labels, cap * sizeof *l);
             if (!l)
                 return CS_ENOMEM;
-            if (s->labels == s->inline_labels)
-                memcpy(l, s->labels, s->label_count * sizeof *l);
+            if (was_inline)
+                memcpy(l, s->inline_labels, s->label_count * sizeof *l);
             s->labels = l;
             s->label_cap = cap;
         }
@@ -271,7 +273,7 @@ static int cs__pv_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t 
         pv->failures = n > 0 && n < 1000 ? (int)n : 0;
     } else {
         int64_t *dst = last ? &pv->last_migration : &pv->retry_after;
-        if (cs_crd_time_parse(text, dst, NULL) != 0)
+        if (cs_rfc3339_parse(text, dst, NULL) != 0)
             *dst = 0; /* unreadable: as if never migrated / no wait */
     }
     s->len = mark;
@@ -283,6 +285,132 @@ static int cs__pv_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t 
  * open, so a token is a switch on its depth and key length; every subtree
  * nothing reads (metadata.managedFields, spec.claimRef, spec.nodeAffinity,
  * spec.csi.volumeAttributes, status, ...) is skipped by the stream itself. */
+/* Depth 1: only metadata and spec are read. */
+static int cs__pv_field_top(cs__pv_scratch_t *s, const cs_jstream_event_t *ev, bool opens, bool closes)
+{
+    if (closes) {
+        s->sec1 = CS__SEC_NONE;
+    } else if (opens) {
+        if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "metadata"))
+            s->sec1 = CS__SEC_META;
+        else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "spec"))
+            s->sec1 = CS__SEC_SPEC;
+        else
+            return CS_KUBE_SKIP;
+    }
+    return 0;
+}
+
+/* Depth 2 under metadata: name, uid, resourceVersion, labels, annotations. */
+static int cs__pv_field_meta(const cs_kube_field_t *f, cs__pv_scratch_t *s, bool opens)
+{
+    const cs_jstream_event_t *ev = f->ev;
+    switch (ev->key_len) {
+    case 4:
+        if (CS__KEY(ev, "name"))
+            return cs__pv_meta_str(f, s, &s->name);
+        break;
+    case 3:
+        if (CS__KEY(ev, "uid"))
+            return cs__pv_meta_str(f, s, &s->uid);
+        break;
+    case 15:
+        if (CS__KEY(ev, "resourceVersion"))
+            return cs__pv_meta_str(f, s, &s->rv);
+        break;
+    case 6:
+    case 11:
+        if (CS__KEY(ev, "labels") || CS__KEY(ev, "annotations")) {
+            if (ev->kind == CS_JS_MAP_START) {
+                s->sec2 = ev->key_len == 6 ? CS__SEC2_LABELS : CS__SEC2_ANNOTATIONS;
+                return 0;
+            }
+            return cs_kube_meta_field(&s->meta, f); /* null, or the type error */
+        }
+        break;
+    case 9:
+    case 10:
+    case 17: {
+        /* namespace, generation, creation/deletionTimestamp: not kept, but a
+         * PV where they are wrong is as rejected as with cs_kube_meta_field
+         * (which ignores other keys) */
+        int rc = cs_kube_meta_field(&s->meta, f);
+        if (rc)
+            return rc;
+        break;
+    }
+    default:
+        break;
+    }
+    return opens ? CS_KUBE_SKIP : 0;
+}
+
+/* Depth 2 under spec: csi, capacity, storageClassName. */
+static int cs__pv_field_spec(const cs_kube_field_t *f, cs__pv_scratch_t *s, bool opens)
+{
+    const cs_jstream_event_t *ev = f->ev;
+    if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "csi"))
+        s->sec2 = CS__SEC2_CSI;
+    else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "capacity"))
+        s->sec2 = CS__SEC2_CAPACITY;
+    else if (opens)
+        return CS_KUBE_SKIP;
+    else if (ev->kind == CS_JS_STRING && CS__KEY(ev, "storageClassName"))
+        /* as a C string: up to a NUL, as it always was */
+        return cs__pv_keep(f, s, ev->text, strnlen(ev->text, ev->text_len), &s->sc);
+    return 0;
+}
+
+/* spec.csi.driver and spec.csi.volumeHandle. */
+static void cs__pv_field_csi(const cs_jstream_event_t *ev, cs_pv_t *pv, cs__pv_scratch_t *s)
+{
+    if (ev->kind != CS_JS_STRING)
+        return;
+    if (CS__KEY(ev, "driver")) {
+        size_t n = strnlen(ev->text, ev->text_len);
+        s->driver_mayastor = n == strlen(CS_MAYASTOR_CSI_DRIVER) && memcmp(ev->text, CS_MAYASTOR_CSI_DRIVER, n) == 0;
+    } else if (CS__KEY(ev, "volumeHandle")) {
+        s->handle_ok = cs_mayastor_uuid_parse(ev->text, strnlen(ev->text, ev->text_len), &pv->volume) == 0;
+    }
+}
+
+/* spec.capacity.storage, parsed in the scratch space and not kept. */
+static int cs__pv_field_capacity(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t *s)
+{
+    const cs_jstream_event_t *ev = f->ev;
+    if (ev->kind != CS_JS_STRING || !CS__KEY(ev, "storage"))
+        return 0;
+    cs__span_t t;
+    size_t mark = s->len;
+    int rc = cs__pv_keep(f, s, ev->text, ev->text_len, &t);
+    if (rc)
+        return rc;
+    int64_t cap;
+    pv->capacity = cs_quantity_parse(s->buf + t.off, &cap, NULL) == 0 && cap > 0 ? (uint64_t)cap : 0;
+    s->len = mark;
+    return 0;
+}
+
+/* Depth 3: the entries of the section depth 2 opened. */
+static int cs__pv_field_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t *s, bool opens)
+{
+    switch (s->sec2) {
+    case CS__SEC2_LABELS:
+        return cs__pv_entry(f, pv, s, true);
+    case CS__SEC2_ANNOTATIONS:
+        return cs__pv_entry(f, pv, s, false);
+    case CS__SEC2_CSI:
+        if (opens)
+            return CS_KUBE_SKIP;
+        cs__pv_field_csi(f->ev, pv, s);
+        return 0;
+    case CS__SEC2_CAPACITY:
+        return opens ? CS_KUBE_SKIP : cs__pv_field_capacity(f, pv, s);
+    default:
+        return 0;
+    }
+}
+
 static int cs__pv_field(void *ctx, void *obj, const cs_kube_field_t *f)
 {
     cs_pv_t *pv = obj;
@@ -293,115 +421,18 @@ static int cs__pv_field(void *ctx, void *obj, const cs_kube_field_t *f)
     if (!s)
         return 0;
     switch (f->depth) {
-    case 0:
-        return 0;
     case 1:
-        if (closes) {
-            s->sec1 = CS__SEC_NONE;
-        } else if (opens) {
-            if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "metadata"))
-                s->sec1 = CS__SEC_META;
-            else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "spec"))
-                s->sec1 = CS__SEC_SPEC;
-            else
-                return CS_KUBE_SKIP;
-        }
-        return 0;
+        return cs__pv_field_top(s, ev, opens, closes);
     case 2:
         if (closes) {
             s->sec2 = CS__SEC2_NONE;
             return 0;
         }
-        if (s->sec1 == CS__SEC_META) {
-            switch (ev->key_len) {
-            case 4:
-                if (CS__KEY(ev, "name"))
-                    return cs__pv_meta_str(f, s, &s->name);
-                break;
-            case 3:
-                if (CS__KEY(ev, "uid"))
-                    return cs__pv_meta_str(f, s, &s->uid);
-                break;
-            case 15:
-                if (CS__KEY(ev, "resourceVersion"))
-                    return cs__pv_meta_str(f, s, &s->rv);
-                break;
-            case 6:
-            case 11:
-                if (CS__KEY(ev, "labels") || CS__KEY(ev, "annotations")) {
-                    if (ev->kind == CS_JS_MAP_START) {
-                        s->sec2 = ev->key_len == 6 ? CS__SEC2_LABELS : CS__SEC2_ANNOTATIONS;
-                        return 0;
-                    }
-                    return cs_kube_meta_field(&s->meta, f); /* null, or the type error */
-                }
-                break;
-            case 9:
-            case 10:
-            case 17: {
-                /* namespace, generation, creation/deletionTimestamp: not
-                 * kept, but a PV where they are wrong is as rejected as
-                 * with cs_kube_meta_field (which ignores other keys) */
-                int rc = cs_kube_meta_field(&s->meta, f);
-                if (rc)
-                    return rc;
-                break;
-            }
-            default:
-                break;
-            }
-            return opens ? CS_KUBE_SKIP : 0;
-        }
-        if (s->sec1 == CS__SEC_SPEC) {
-            if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "csi"))
-                s->sec2 = CS__SEC2_CSI;
-            else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "capacity"))
-                s->sec2 = CS__SEC2_CAPACITY;
-            else if (opens)
-                return CS_KUBE_SKIP;
-            else if (ev->kind == CS_JS_STRING && CS__KEY(ev, "storageClassName"))
-                /* as a C string: up to a NUL, as it always was */
-                return cs__pv_keep(f, s, ev->text, strnlen(ev->text, ev->text_len), &s->sc);
-        }
-        return 0;
+        if (s->sec1 == CS__SEC_META)
+            return cs__pv_field_meta(f, s, opens);
+        return s->sec1 == CS__SEC_SPEC ? cs__pv_field_spec(f, s, opens) : 0;
     case 3:
-        if (closes)
-            return 0;
-        switch (s->sec2) {
-        case CS__SEC2_LABELS:
-            return cs__pv_entry(f, pv, s, true);
-        case CS__SEC2_ANNOTATIONS:
-            return cs__pv_entry(f, pv, s, false);
-        case CS__SEC2_CSI:
-            if (opens)
-                return CS_KUBE_SKIP;
-            if (ev->kind != CS_JS_STRING)
-                return 0;
-            if (CS__KEY(ev, "driver")) {
-                size_t n = strnlen(ev->text, ev->text_len);
-                s->driver_mayastor =
-                    n == strlen(CS_MAYASTOR_CSI_DRIVER) && memcmp(ev->text, CS_MAYASTOR_CSI_DRIVER, n) == 0;
-            } else if (CS__KEY(ev, "volumeHandle")) {
-                s->handle_ok = cs_mayastor_uuid_parse(ev->text, strnlen(ev->text, ev->text_len), &pv->volume) == 0;
-            }
-            return 0;
-        case CS__SEC2_CAPACITY:
-            if (opens)
-                return CS_KUBE_SKIP;
-            if (ev->kind == CS_JS_STRING && CS__KEY(ev, "storage")) {
-                cs__span_t t;
-                size_t mark = s->len;
-                int rc = cs__pv_keep(f, s, ev->text, ev->text_len, &t);
-                if (rc)
-                    return rc;
-                int64_t cap;
-                pv->capacity = cs_quantity_parse(s->buf + t.off, &cap, NULL) == 0 && cap > 0 ? (uint64_t)cap : 0;
-                s->len = mark;
-            }
-            return 0;
-        default:
-            return 0;
-        }
+        return closes ? 0 : cs__pv_field_entry(f, pv, s, opens);
     default:
         return 0;
     }
@@ -680,32 +711,20 @@ static const cs_diskpool_ref_t *cs__diskpool(const cs_cluster_view_t *view, cons
     return NULL;
 }
 
-int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, const cs_storage_policy_spec_t *spec,
-                        int64_t now, cs_plan_facts_t *f, cs_err_t *err)
+bool cs_pv_of_storage_class(const cs_pv_t *pv, const char *storage_class)
 {
-    memset(f, 0, sizeof *f);
-    size_t npools = view->pools ? view->pools->count : 0;
-    size_t nrep = 0, nvol = 0;
-    for (size_t i = 0; i < view->pv_count; i++) {
-        const cs_pv_t *pv = view->pvs[i];
-        if (!pv->storage_class || !spec->storage_class_name || strcmp(pv->storage_class, spec->storage_class_name) != 0)
-            continue;
-        nvol++;
-        const cs_mayastor_volume_t *mv =
-            pv->has_volume && view->volumes ? cs_mayastor_volumes_find(view->volumes, &pv->volume) : NULL;
-        if (mv)
-            nrep += mv->replica_count;
-    }
-    f->volumes = calloc(nvol + 1, sizeof *f->volumes);
-    f->pv_of = calloc(nvol + 1, sizeof *f->pv_of);
-    f->mvol = calloc(nvol + 1, sizeof *f->mvol);
-    f->replicas = calloc(nrep + 1, sizeof *f->replicas);
-    f->pools = calloc(npools + 1, sizeof *f->pools);
-    f->pool_labels = calloc(npools + 1, sizeof *f->pool_labels);
-    if (!f->volumes || !f->pv_of || !f->mvol || !f->replicas || !f->pools || !f->pool_labels) {
-        cs_plan_facts_free(f);
-        return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory gathering facts", policy_name);
-    }
+    return pv->storage_class && storage_class && strcmp(pv->storage_class, storage_class) == 0;
+}
+
+static const cs_mayastor_volume_t *cs__mayastor_volume(const cs_cluster_view_t *view, const cs_pv_t *pv)
+{
+    return pv->has_volume && view->volumes ? cs_mayastor_volumes_find(view->volumes, &pv->volume) : NULL;
+}
+
+/* Every Mayastor pool, with its DiskPool's labels (falling back to the
+ * Mayastor pool's own). */
+static int cs__facts_pools(const cs_cluster_view_t *view, cs_plan_facts_t *f, size_t npools)
+{
     for (size_t i = 0; i < npools; i++) {
         const cs_mayastor_pool_t *mp = &view->pools->items[i];
         const cs_diskpool_ref_t *dp = cs__diskpool(view, mp->id);
@@ -717,10 +736,8 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, 
             for (size_t l = 0; l < mp->label_count && rc == 0; l++)
                 rc = cs_labels_set(&f->pool_labels[i], mp->labels[l].key, mp->labels[l].value);
         }
-        if (rc != 0) {
-            cs_plan_facts_free(f);
-            return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory gathering facts", policy_name);
-        }
+        if (rc != 0)
+            return rc;
         f->pools[i] = (cs_plan_pool_t){.id = mp->id,
                                        .node = mp->node,
                                        .labels = &f->pool_labels[i],
@@ -728,39 +745,69 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, 
                                        .capacity = mp->capacity,
                                        .used = mp->used};
     }
-    size_t v = 0, r = 0;
-    for (size_t i = 0; i < view->pv_count; i++) {
-        const cs_pv_t *pv = view->pvs[i];
-        if (!pv->storage_class || !spec->storage_class_name || strcmp(pv->storage_class, spec->storage_class_name) != 0)
-            continue;
-        const cs_mayastor_volume_t *mv =
-            pv->has_volume && view->volumes ? cs_mayastor_volumes_find(view->volumes, &pv->volume) : NULL;
-        cs_plan_volume_t *pvv = &f->volumes[v];
-        f->pv_of[v] = i;
-        f->mvol[v] = mv;
-        pvv->name = pv->name;
-        pvv->storage_class = pv->storage_class;
-        pvv->labels = &pv->labels;
-        pvv->size = mv ? mv->size : pv->capacity;
-        pvv->found = mv != NULL;
-        pvv->published = mv && mv->has_target;
-        pvv->online = mv && mv->status == CS_MAYASTOR_VOLUME_ONLINE;
-        pvv->replicas = &f->replicas[r];
-        for (size_t k = 0; mv && k < mv->replica_count; k++) {
-            const cs_mayastor_replica_t *rep = &mv->replicas[k];
-            f->replicas[r++] = (cs_plan_replica_t){
-                .pool = rep->pool, .node = rep->node, .online = rep->state == CS_MAYASTOR_STATE_ONLINE};
-            pvv->replica_count++;
-        }
-        pvv->migrating = pv->journal != NULL;
-        pvv->last_migration_end = pv->last_migration;
-        pvv->retry_after = pv->retry_after;
-        if (view->iops && cs_prom_iops_known(&view->iops[i])) {
-            pvv->iops_known = true;
-            pvv->iops = view->iops[i].iops;
-        }
-        v++;
+    return 0;
+}
+
+/* volumes[v] from view->pvs[i]; its replicas go at f->replicas[*r...]. */
+static void cs__facts_volume(const cs_cluster_view_t *view, size_t i, cs_plan_facts_t *f, size_t v, size_t *r)
+{
+    const cs_pv_t *pv = view->pvs[i];
+    const cs_mayastor_volume_t *mv = cs__mayastor_volume(view, pv);
+    cs_plan_volume_t *pvv = &f->volumes[v];
+    f->pv_of[v] = i;
+    f->mvol[v] = mv;
+    pvv->name = pv->name;
+    pvv->storage_class = pv->storage_class;
+    pvv->labels = &pv->labels;
+    pvv->size = mv ? mv->size : pv->capacity;
+    pvv->found = mv != NULL;
+    pvv->published = mv && mv->has_target;
+    pvv->online = mv && mv->status == CS_MAYASTOR_VOLUME_ONLINE;
+    pvv->replicas = &f->replicas[*r];
+    for (size_t k = 0; mv && k < mv->replica_count; k++) {
+        const cs_mayastor_replica_t *rep = &mv->replicas[k];
+        f->replicas[(*r)++] =
+            (cs_plan_replica_t){.pool = rep->pool, .node = rep->node, .online = rep->state == CS_MAYASTOR_STATE_ONLINE};
+        pvv->replica_count++;
     }
+    pvv->migrating = pv->journal != NULL;
+    pvv->last_migration_end = pv->last_migration;
+    pvv->retry_after = pv->retry_after;
+    if (view->iops && cs_prom_iops_known(&view->iops[i])) {
+        pvv->iops_known = true;
+        pvv->iops = view->iops[i].iops;
+    }
+}
+
+int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, const cs_storage_policy_spec_t *spec,
+                        int64_t now, cs_plan_facts_t *f, cs_err_t *err)
+{
+    memset(f, 0, sizeof *f);
+    size_t npools = view->pools ? view->pools->count : 0;
+    size_t nrep = 0, nvol = 0;
+    for (size_t i = 0; i < view->pv_count; i++) {
+        if (!cs_pv_of_storage_class(view->pvs[i], spec->storage_class_name))
+            continue;
+        nvol++;
+        const cs_mayastor_volume_t *mv = cs__mayastor_volume(view, view->pvs[i]);
+        nrep += mv ? mv->replica_count : 0;
+    }
+    f->volumes = calloc(nvol + 1, sizeof *f->volumes);
+    f->pv_of = calloc(nvol + 1, sizeof *f->pv_of);
+    f->mvol = calloc(nvol + 1, sizeof(const cs_mayastor_volume_t *));
+    f->replicas = calloc(nrep + 1, sizeof *f->replicas);
+    f->pools = calloc(npools + 1, sizeof *f->pools);
+    f->pool_labels = calloc(npools + 1, sizeof *f->pool_labels);
+    f->in.pool_count = npools; /* what cs_plan_facts_free frees, should a pool's labels fail */
+    if (!f->volumes || !f->pv_of || !f->mvol || !f->replicas || !f->pools || !f->pool_labels ||
+        cs__facts_pools(view, f, npools) != 0) {
+        cs_plan_facts_free(f);
+        return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory gathering facts", policy_name);
+    }
+    size_t v = 0, r = 0;
+    for (size_t i = 0; i < view->pv_count; i++)
+        if (cs_pv_of_storage_class(view->pvs[i], spec->storage_class_name))
+            cs__facts_volume(view, i, f, v++, &r);
     f->in = (cs_plan_input_t){.policy_name = policy_name,
                               .spec = spec,
                               .now = now,
@@ -816,124 +863,4 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
                 it->wanted == CS_TIER_UNKNOWN ? "-" : cs_tier_name(it->wanted), cs_plan_action_name(it->action),
                 cs_plan_reason_name(it->reason), cs_plan_item_detail(&f->in, it, detail, sizeof detail));
     }
-}
-
-/* ---- observing Mayastor and Prometheus ---- */
-
-/* The Prometheus half of cs_observe, run on a thread of its own while the
- * calling thread lists Mayastor: the two wait on different servers, so the
- * observation takes the longer of the two, not their sum. */
-typedef struct {
-    cs_prom_t *prom;
-    const char **names;
-    size_t n;
-    int64_t window_ns;
-    cs_prom_iops_t *iops;
-    cs_err_t err;
-    bool ok;
-    double seconds, cpu_seconds;
-} cs__iops_job_t;
-
-static double cs__clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void *cs__iops_job_run(void *arg)
-{
-    cs__iops_job_t *j = arg;
-    double t0 = cs__clock_s(CLOCK_MONOTONIC), c0 = cs__clock_s(CLOCK_THREAD_CPUTIME_ID);
-    j->ok = j->n == 0 || cs_prom_volumes_iops(j->prom, j->names, j->n, j->window_ns, j->iops, &j->err) == 0;
-    j->seconds = cs__clock_s(CLOCK_MONOTONIC) - t0;
-    j->cpu_seconds = cs__clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-    return NULL;
-}
-
-int cs_observe(cs_mayastor_t *ms, cs_prom_t *prom, const cs_pv_t *const *pvs, size_t n, int64_t window_ns,
-               cs_observation_t *obs)
-{
-    memset(obs, 0, sizeof *obs);
-    double t0 = cs__clock_s(CLOCK_MONOTONIC);
-    obs->iops = calloc(n + 1, sizeof *obs->iops);
-    const char **names = calloc(n + 1, sizeof *names);
-    if (!obs->iops || !names) {
-        free(names);
-        free(obs->iops);
-        obs->iops = NULL;
-        return CS_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        names[i] = pvs[i]->name;
-        obs->iops[i].state = CS_PROM_IOPS_UNAVAILABLE;
-    }
-    cs__iops_job_t job = {.prom = prom, .names = names, .n = n, .window_ns = window_ns, .iops = obs->iops};
-    pthread_t thread;
-    bool threaded = n > 0 && pthread_create(&thread, NULL, cs__iops_job_run, &job) == 0;
-
-    double c0 = cs__clock_s(CLOCK_THREAD_CPUTIME_ID), l0 = cs__clock_s(CLOCK_MONOTONIC);
-    obs->mayastor_ok = cs_mayastor_volumes_list(ms, &obs->volumes, &obs->mayastor_err) == 0 &&
-                       cs_mayastor_pools_list(ms, NULL, &obs->pools, &obs->mayastor_err) == 0;
-    obs->list_seconds = cs__clock_s(CLOCK_MONOTONIC) - l0;
-    obs->list_cpu_seconds = cs__clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-
-    if (threaded)
-        pthread_join(thread, NULL);
-    else /* no thread to be had: the query after the lists */
-        cs__iops_job_run(&job);
-    obs->metrics_ok = job.ok;
-    obs->metrics_err = job.err;
-    obs->query_seconds = job.seconds;
-    obs->query_cpu_seconds = job.cpu_seconds;
-    obs->seconds = cs__clock_s(CLOCK_MONOTONIC) - t0;
-    for (size_t i = 0; i < n; i++)
-        obs->unknown += !cs_prom_iops_known(&obs->iops[i]);
-    free(names);
-    return 0;
-}
-
-void cs_observation_free(cs_observation_t *obs)
-{
-    if (!obs)
-        return;
-    cs_mayastor_volumes_free(&obs->volumes);
-    cs_mayastor_pools_free(&obs->pools);
-    free(obs->iops);
-    memset(obs, 0, sizeof *obs);
-}
-
-cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t *const *pvs, size_t npvs,
-                                      const cs_diskpool_ref_t *const *dps, size_t ndps)
-{
-    return (cs_cluster_view_t){.pv_count = npvs,
-                               .pvs = pvs,
-                               .diskpool_count = ndps,
-                               .diskpools = dps,
-                               .volumes = obs->mayastor_ok ? &obs->volumes : NULL,
-                               .pools = obs->mayastor_ok ? &obs->pools : NULL,
-                               .iops = obs->iops};
-}
-
-int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, char **token, cs_err_t *err)
-{
-    *token = NULL;
-    cs_prom_options_default(po);
-    po->url = cfg->prometheus_url;
-    po->metrics = cfg->prometheus_iops_metrics;
-    if (cfg->prometheus_iops_fallbacks && *cfg->prometheus_iops_fallbacks)
-        po->fallbacks = cfg->prometheus_iops_fallbacks;
-    po->label = cfg->prometheus_volume_label;
-    if (cfg->prometheus_selector && *cfg->prometheus_selector)
-        po->selector = cfg->prometheus_selector;
-    if (cfg->prometheus_bearer_token_file && *cfg->prometheus_bearer_token_file) {
-        size_t len;
-        int rc = cs_file_read_all(cfg->prometheus_bearer_token_file, 16384, token, &len, err);
-        if (rc != 0)
-            return cs_err_prefix(err, "prometheus_bearer_token_file: ");
-        while (len > 0 && ((*token)[len - 1] == '\n' || (*token)[len - 1] == '\r' || (*token)[len - 1] == ' '))
-            (*token)[--len] = '\0';
-        po->bearer_token = *token;
-    }
-    return cs_prom_options_validate(po, err);
 }

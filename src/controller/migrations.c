@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "couchestor/clock.h"
 #include "couchestor/log.h"
+#include "couchestor/rfc3339.h"
 
 #define CS__MAX_FINISHED 256
 /* After a migration ends, the informer may still show its journal for a
@@ -21,8 +23,8 @@
  * cluster calls for it; its Event is repeated only after
  * CS__REFUSED_EVENT_MS. */
 #define CS__REFUSED 256
-#define CS__REFUSED_EVENT_MS (10 * 60 * 1000)
-#define CS__REFUSED_HOLD_MS (5 * 60 * 1000)
+#define CS__REFUSED_EVENT_MS (INT64_C(10) * 60 * 1000)
+#define CS__REFUSED_HOLD_MS (INT64_C(5) * 60 * 1000)
 
 typedef struct cs__run_s {
     cs_migrations_t *m;
@@ -203,7 +205,7 @@ static int cs__set_replica_count(void *ctx, const char *uuid, int n, cs_err_t *e
         return 0;
     if (me.kind == CS_MAYASTOR_KIND_FAILED_PRECONDITION) {
         /* ReplicaCountAchieved is a 412 too: tell it apart by looking. */
-        cs_mig_volume_t v;
+        cs_mig_volume_t v = {0};
         if (cs__get_volume(ctx, uuid, &v, NULL) == 0 && v.num_replicas == n)
             return cs_err_set(err, CS_ECONFLICT, "volume %s already has %d replicas", uuid, n);
     }
@@ -275,7 +277,7 @@ static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_
     json_object_set_new(ann, CS_ANNOTATION_MIGRATION, json ? json_string(json) : json_null());
     if (last_end > 0) {
         char t[32];
-        json_object_set_new(ann, CS_ANNOTATION_LAST_MIGRATION, json_string(cs_crd_time_format(last_end, t, sizeof t)));
+        json_object_set_new(ann, CS_ANNOTATION_LAST_MIGRATION, json_string(cs_rfc3339_format(last_end, t, sizeof t)));
     }
     json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
     int rc =
@@ -305,22 +307,13 @@ static void cs__event(void *ctx, const char *pv, bool warning, const char *reaso
 
 static int64_t cs__now_ms(void *ctx)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cs_clock_real_ms();
 }
 
 static int cs__sleep_ms(void *ctx, int64_t ms, const atomic_int *stop)
 {
     cs_migrations_t *m = ctx;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = cs_clock_deadline(CLOCK_REALTIME, ms * 1000000);
     pthread_mutex_lock(&m->lock);
     while (!(stop && atomic_load(stop)) && !atomic_load(&m->stop))
         if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT)
@@ -418,8 +411,8 @@ static int64_t cs__refused_until(cs_migrations_t *m, const char *pv, int64_t now
 
 /* Backoff after a failed migration: 5 min doubling per failure in a row,
  * at most 6 h; a success clears it. Stored on the PV so restarts keep it. */
-#define CS__BACKOFF_BASE_S 300
-#define CS__BACKOFF_MAX_S (6 * 3600)
+#define CS__BACKOFF_BASE_S INT64_C(300)
+#define CS__BACKOFF_MAX_S (INT64_C(6) * 3600)
 
 static void cs__stamp_outcome(cs_migrations_t *m, cs__run_t *run, const cs_mig_result_t *res)
 {
@@ -438,7 +431,7 @@ static void cs__stamp_outcome(cs_migrations_t *m, cs__run_t *run, const cs_mig_r
         snprintf(count, sizeof count, "%d", n);
         json_object_set_new(ann, CS_ANNOTATION_FAILURES, json_string(count));
         json_object_set_new(ann, CS_ANNOTATION_RETRY_AFTER,
-                            json_string(cs_crd_time_format(cs__now_ms(m) / 1000 + wait, t, sizeof t)));
+                            json_string(cs_rfc3339_format(cs__now_ms(m) / 1000 + wait, t, sizeof t)));
     }
     json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
     cs_err_t err = {0};

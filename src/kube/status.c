@@ -1,12 +1,10 @@
 /* status.c: metav1.Status decoding and the errors built from failed
- * answers, plus the kube names of the time formats (rfc3339.h). */
+ * answers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "couchestor/duration.h"
 #include "couchestor/json.h"
-#include "couchestor/rfc3339.h"
 #include "kube/internal.h"
 
 void cs_kube_status_free(cs_kube_status_t *st)
@@ -183,24 +181,4 @@ int cs_kube_error_from_response(const char *verb, const cs_kube_resource_t *res,
     if (have_status)
         cs_kube_status_free(&st);
     return cs_err_set(err, code, "%s", msg);
-}
-
-/* ---- time formats ------------------------------------------------------------- */
-
-const char *cs_kube_micro_time_format(int64_t unix_ns, char *buf, size_t len)
-{
-    return cs_rfc3339_format_micro(unix_ns, buf, len);
-}
-
-const char *cs_kube_time_format(int64_t unix_ns, char *buf, size_t len)
-{
-    int64_t secs = unix_ns / CS_NSEC_PER_SEC;
-    if (unix_ns % CS_NSEC_PER_SEC < 0)
-        secs--;
-    return cs_rfc3339_format(secs, buf, len);
-}
-
-int cs_kube_micro_time_parse(const char *text, int64_t *unix_ns, cs_err_t *err)
-{
-    return cs_rfc3339_parse_ns(text, unix_ns, err);
 }

@@ -8,9 +8,9 @@ set(cs_op_dir ${PROJECT_SOURCE_DIR}/tests/integration/operator)
 # the sanitized binary; the slow, clock-bound suites run once, in the normal
 # build, so that `make check` stays well under CI's time.
 if(CS_SANITIZE)
-  set(cs_op_suites sigkill defects)
+  set(cs_op_suites sigkill defects plan)
 else()
-  set(cs_op_suites demo guards prometheus faults failover sigkill defects)
+  set(cs_op_suites demo guards prometheus faults failover sigkill defects plan)
 endif()
 foreach(suite ${cs_op_suites})
   add_test(NAME operator.${suite}

@@ -2,6 +2,7 @@
 #include "crd_test.h"
 
 #include "couchestor/duration.h"
+#include "couchestor/rfc3339.h"
 
 /* ---- conditions --------------------------------------------------------- */
 
@@ -178,62 +179,62 @@ Test(time, parse_boundaries_and_offsets)
 {
     int64_t t = 0;
     cs_err_t err = {0};
-    cr_expect_eq(cs_crd_time_parse("1970-01-01T00:00:00Z", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("1970-01-01T00:00:00Z", &t, NULL), 0);
     cr_expect_eq(t, 0);
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00Z", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00Z", &t, NULL), 0);
     cr_expect_eq(t, 1714557600);
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T12:00:00.123456+02:00", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T12:00:00.123456+02:00", &t, NULL), 0);
     cr_expect_eq(t, 1714557600);
-    cr_expect_eq(cs_crd_time_parse("2024-05-01t05:30:00-04:30", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01t05:30:00-04:30", &t, NULL), 0);
     cr_expect_eq(t, 1714557600);
-    cr_expect_eq(cs_crd_time_parse("0001-01-01T00:00:00Z", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("0001-01-01T00:00:00Z", &t, NULL), 0);
     cr_expect_eq(t, INT64_C(-62135596800));
-    cr_expect_eq(cs_crd_time_parse("9999-12-31T23:59:59Z", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("9999-12-31T23:59:59Z", &t, NULL), 0);
     cr_expect_eq(t, INT64_C(253402300799));
-    cr_expect_eq(cs_crd_time_parse("2024-02-29T00:00:00Z", &t, NULL), 0);
-    cr_expect_eq(cs_crd_time_parse("2000-02-29T00:00:00Z", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("2024-02-29T00:00:00Z", &t, NULL), 0);
+    cr_expect_eq(cs_rfc3339_parse("2000-02-29T00:00:00Z", &t, NULL), 0);
 
-    cr_expect_eq(cs_crd_time_parse("2023-02-29T00:00:00Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2023-02-29T00:00:00Z", &t, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "time \"2023-02-29T00:00:00Z\": date or time of day out of range");
-    cr_expect_eq(cs_crd_time_parse("1900-02-29T00:00:00Z", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("2024-13-01T00:00:00Z", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("2024-01-01T24:00:00Z", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("2024-01-01T00:00:60Z", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("0000-01-01T00:00:00Z", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("0001-01-01T00:00:00+00:01", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("1900-02-29T00:00:00Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-13-01T00:00:00Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-01-01T24:00:00Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-01-01T00:00:60Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("0000-01-01T00:00:00Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("0001-01-01T00:00:00+00:01", &t, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "time \"0001-01-01T00:00:00+00:01\" is outside years 0001-9999 in UTC");
-    cr_expect_eq(cs_crd_time_parse("2024-05-01 10:00:00Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01 10:00:00Z", &t, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "time \"2024-05-01 10:00:00Z\" is not RFC 3339 (expected e.g. "
                               "\"2024-05-01T10:00:00Z\")");
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00.Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00.Z", &t, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "time \"2024-05-01T10:00:00.Z\": fraction must have 1 to 9 digits");
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00.1234567890Z", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00+0200", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00+24:00", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00.1234567890Z", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00+0200", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00+24:00", &t, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "time \"2024-05-01T10:00:00+24:00\": bad UTC offset");
-    cr_expect_eq(cs_crd_time_parse("2024-05-01T10:00:00Zjunk", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse("", &t, &err), CS_EPARSE);
-    cr_expect_eq(cs_crd_time_parse(NULL, &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("2024-05-01T10:00:00Zjunk", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse("", &t, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse(NULL, &t, &err), CS_EPARSE);
 }
 
 Test(time, format_and_round_trip)
 {
     char buf[32];
-    cr_expect_str_eq(cs_crd_time_format(0, buf, sizeof buf), "1970-01-01T00:00:00Z");
-    cr_expect_str_eq(cs_crd_time_format(1714557600, buf, sizeof buf), "2024-05-01T10:00:00Z");
-    cr_expect_str_eq(cs_crd_time_format(-1, buf, sizeof buf), "1969-12-31T23:59:59Z");
-    cr_expect_str_eq(cs_crd_time_format(INT64_C(-62135596800), buf, sizeof buf), "0001-01-01T00:00:00Z");
-    cr_expect_str_eq(cs_crd_time_format(INT64_C(253402300799), buf, sizeof buf), "9999-12-31T23:59:59Z");
-    cr_expect_str_eq(cs_crd_time_format(INT64_C(253402300800), buf, sizeof buf), "");
-    cr_expect_str_eq(cs_crd_time_format(INT64_MIN, buf, sizeof buf), "");
-    cr_expect_str_eq(cs_crd_time_format(0, buf, 20), "");
-    cr_expect_str_eq(cs_crd_time_format(0, buf, 21), "1970-01-01T00:00:00Z");
+    cr_expect_str_eq(cs_rfc3339_format(0, buf, sizeof buf), "1970-01-01T00:00:00Z");
+    cr_expect_str_eq(cs_rfc3339_format(1714557600, buf, sizeof buf), "2024-05-01T10:00:00Z");
+    cr_expect_str_eq(cs_rfc3339_format(-1, buf, sizeof buf), "1969-12-31T23:59:59Z");
+    cr_expect_str_eq(cs_rfc3339_format(INT64_C(-62135596800), buf, sizeof buf), "0001-01-01T00:00:00Z");
+    cr_expect_str_eq(cs_rfc3339_format(INT64_C(253402300799), buf, sizeof buf), "9999-12-31T23:59:59Z");
+    cr_expect_str_eq(cs_rfc3339_format(INT64_C(253402300800), buf, sizeof buf), "");
+    cr_expect_str_eq(cs_rfc3339_format(INT64_MIN, buf, sizeof buf), "");
+    cr_expect_str_eq(cs_rfc3339_format(0, buf, 20), "");
+    cr_expect_str_eq(cs_rfc3339_format(0, buf, 21), "1970-01-01T00:00:00Z");
     /* Every day boundary over several leap cycles survives format -> parse. */
     for (int64_t t = INT64_C(-62135596800); t < INT64_C(253402300799); t += 86400 * 97 + 3601) {
         int64_t back = 0;
-        cr_assert_eq(cs_crd_time_parse(cs_crd_time_format(t, buf, sizeof buf), &back, NULL), 0);
+        cr_assert_eq(cs_rfc3339_parse(cs_rfc3339_format(t, buf, sizeof buf), &back, NULL), 0);
         cr_assert_eq(back, t, "%s", buf);
     }
 }

@@ -3,7 +3,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "couchestor/duration.h"
 #include "couchestor/kube.h"
+#include "couchestor/rfc3339.h"
 
 #define SP CS_KUBE_RES("storage.billyronks.io", "v1", "storagepolicies", false, "StoragePolicy")
 
@@ -151,24 +153,25 @@ Test(status, paths)
 Test(status, micro_time)
 {
     char buf[32];
-    cr_expect_str_eq(cs_kube_micro_time_format(INT64_C(1714557600123456789), buf, sizeof buf),
+    cr_expect_str_eq(cs_rfc3339_format_micro(INT64_C(1714557600123456789), buf, sizeof buf),
                      "2024-05-01T10:00:00.123456Z");
-    cr_expect_str_eq(cs_kube_micro_time_format(0, buf, sizeof buf), "1970-01-01T00:00:00.000000Z");
-    cr_expect_str_eq(cs_kube_time_format(INT64_C(1714557600999999999), buf, sizeof buf), "2024-05-01T10:00:00Z");
-    cr_expect_str_eq(cs_kube_micro_time_format(0, buf, 10), "", "too small");
+    cr_expect_str_eq(cs_rfc3339_format_micro(0, buf, sizeof buf), "1970-01-01T00:00:00.000000Z");
+    cr_expect_str_eq(cs_rfc3339_format(INT64_C(1714557600999999999) / CS_NSEC_PER_SEC, buf, sizeof buf),
+                     "2024-05-01T10:00:00Z");
+    cr_expect_str_eq(cs_rfc3339_format_micro(0, buf, 10), "", "too small");
     int64_t ns = 0;
     cs_err_t err = {0};
-    cr_assert_eq(cs_kube_micro_time_parse("2024-05-01T10:00:00.123456Z", &ns, &err), 0, "%s", err.msg);
+    cr_assert_eq(cs_rfc3339_parse_ns("2024-05-01T10:00:00.123456Z", &ns, &err), 0, "%s", err.msg);
     cr_expect_eq(ns, INT64_C(1714557600123456000));
-    cr_assert_eq(cs_kube_micro_time_parse("2024-05-01T12:00:00.5+02:00", &ns, &err), 0, "%s", err.msg);
+    cr_assert_eq(cs_rfc3339_parse_ns("2024-05-01T12:00:00.5+02:00", &ns, &err), 0, "%s", err.msg);
     cr_expect_eq(ns, INT64_C(1714557600500000000));
-    cr_assert_eq(cs_kube_micro_time_parse("2024-05-01T10:00:00Z", &ns, &err), 0);
+    cr_assert_eq(cs_rfc3339_parse_ns("2024-05-01T10:00:00Z", &ns, &err), 0);
     cr_expect_eq(ns, INT64_C(1714557600000000000));
-    cr_expect_eq(cs_kube_micro_time_parse("2024-05-01T10:00:00", &ns, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse_ns("2024-05-01T10:00:00", &ns, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "time \"2024-05-01T10:00:00\": missing zone (Z or +hh:mm)");
-    cr_expect_eq(cs_kube_micro_time_parse("2024-13-01T10:00:00Z", &ns, &err), CS_EPARSE);
-    cr_expect_eq(cs_kube_micro_time_parse("2024-05-01T10:00:00.Z", &ns, &err), CS_EPARSE);
-    cr_expect_eq(cs_kube_micro_time_parse("yesterday", &ns, &err), CS_EPARSE);
-    cr_expect_eq(cs_kube_micro_time_parse("4048-05-01T10:00:00Z", &ns, &err), CS_EPARSE, "found by fuzzing");
+    cr_expect_eq(cs_rfc3339_parse_ns("2024-13-01T10:00:00Z", &ns, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse_ns("2024-05-01T10:00:00.Z", &ns, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse_ns("yesterday", &ns, &err), CS_EPARSE);
+    cr_expect_eq(cs_rfc3339_parse_ns("4048-05-01T10:00:00Z", &ns, &err), CS_EPARSE, "found by fuzzing");
     cr_expect_str_eq(err.msg, "time \"4048-05-01T10:00:00Z\": outside the years 1678-2261");
 }

@@ -1,0 +1,79 @@
+/* operator.h: the operator's shared state and the helpers its reconcilers
+ * use (operator.c runs the process; reconcile_sp.c and reconcile_ec.c
+ * reconcile one object each). Internal to the controller module. */
+#ifndef COUCHESTOR_CONTROLLER_OPERATOR_H
+#define COUCHESTOR_CONTROLLER_OPERATOR_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "couchestor/controller.h"
+#include "couchestor/kube_events.h"
+#include "couchestor/kube_informer.h"
+#include "couchestor/kube_lease.h"
+#include "couchestor/kube_workqueue.h"
+#include "couchestor/metrics.h"
+#include "couchestor/server.h"
+#include "migrations.h"
+
+#define CS__WORKERS 2
+#define CS__MAX_POLICIES 256
+
+/* The last status this process wrote for a policy: the informer may lag
+ * behind our own writes, so a reconcile starts from this one. */
+typedef struct {
+    char name[254];
+    bool have;
+    cs_storage_policy_status_t status;
+} cs__memory_t;
+
+typedef struct cs__op_s {
+    const cs_config_t *cfg;
+    const atomic_int *stop;
+    char identity[160];
+    cs_clients_t clients;
+    cs_metrics_t *metrics;
+    cs_metric_t *m_reconcile, *m_reconcile_seconds, *m_phase_seconds, *m_migrations, *m_active, *m_mig_seconds,
+        *m_volumes, *m_errors, *m_leader, *m_refusals;
+    cs_server_t *server;
+    cs_informer_t *sp, *ec, *pv, *dp;
+    cs_workqueue_t *queue;
+    cs_lease_elector_t *elector;
+    cs_event_recorder_t *events;
+    cs_migrations_t *migrations;
+    pthread_t workers[CS__WORKERS];
+    size_t nworkers;
+    pthread_t prober;
+    bool prober_started;
+    atomic_int api_ok; /* the last probe of the API server answered */
+    atomic_int quit;   /* ends the probe thread */
+    atomic_int leading;
+    pthread_mutex_t mem_lock;
+    cs__memory_t memory[CS__MAX_POLICIES];
+} cs__op_t;
+
+/* True while this process may write (always without leader election). */
+bool cs__op_is_leader(cs__op_t *op);
+/* Counts a failed request to target ("kubernetes", "mayastor", "prometheus"). */
+void cs__op_count_error(cs__op_t *op, const char *target);
+/* An Event about a PV (with its uid: `kubectl describe pv` selects by it). */
+void cs__op_pv_event(cs__op_t *op, const cs_pv_t *pv, bool warning, const char *reason, const char *note);
+/* Resumes every journaled migration that nothing in this process runs. */
+void cs__op_resume_orphans(cs__op_t *op);
+/* metadata.generation of an object held as a JSON tree (0 when absent). */
+int64_t cs__op_generation(const cs_kube_object_t *obj);
+/* Merge-patches the status subresource of res/name with {"status": status}
+ * (borrowed), within the Lease's write gate: a slow write of a leader must
+ * not land after its term. */
+int cs__op_patch_status(cs__op_t *op, const cs_kube_resource_t *res, const char *name, json_t *status, cs_err_t *err);
+
+/* Reconcile one object by name. 0 (requeue after the resync period), 1
+ * (gone: no requeue), or a negative code (retry with backoff). */
+int cs__reconcile_sp(cs__op_t *op, const char *name);
+int cs__reconcile_ec(cs__op_t *op, const char *name);
+/* Forgets every status this process wrote (a new term: another leader may
+ * have written since), and frees them. */
+void cs__sp_memory_forget_all(cs__op_t *op);
+
+#endif

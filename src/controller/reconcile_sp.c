@@ -1,0 +1,502 @@
+/* reconcile_sp.c: one StoragePolicy reconcile, in five steps: load (the
+ * policy and the status to start from), gather (cs_gather: its volumes, one
+ * observation, the plan input), decide (cs_plan_compute), apply (start the
+ * planned migrations, Events) and report (status, metrics), with one
+ * cleanup path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "couchestor/clock.h"
+#include "couchestor/log.h"
+#include "operator.h"
+
+/* Informer objects held for the length of one reconcile. */
+typedef struct {
+    cs_kube_object_t **objs;
+    const void **data;
+    size_t n, cap;
+} cs__held_t;
+
+/* One reconcile: what each step reads and leaves for the next. */
+typedef struct {
+    cs__op_t *op;
+    const char *name;
+    cs_kube_object_t *obj; /* the policy, from the informer cache */
+    cs_storage_policy_t pol;
+    int64_t generation, now;
+    cs_storage_policy_status_t st; /* the status this reconcile writes */
+    cs__held_t pvs, dps;
+    cs_gathered_t in;
+    cs_plan_t plan;
+    double t0, t_gather, t_apply, t_report;
+    cs_err_t err;
+} cs__sp_run_t;
+
+typedef enum {
+    CS__SP_GONE,   /* deleted: forget it */
+    CS__SP_REPORT, /* invalid or disabled: write the status and stop */
+    CS__SP_DECIDE, /* go on: gather, decide, apply, report */
+} cs__sp_load_t;
+
+/* ---- status memory ---- */
+
+/* The slot of name (mem_lock held), created when asked and one is free. */
+static cs__memory_t *cs__memory(cs__op_t *op, const char *name, bool create)
+{
+    cs__memory_t *free_slot = NULL;
+    for (size_t i = 0; i < CS__MAX_POLICIES; i++) {
+        if (op->memory[i].name[0] && strcmp(op->memory[i].name, name) == 0)
+            return &op->memory[i];
+        if (!op->memory[i].name[0] && !free_slot)
+            free_slot = &op->memory[i];
+    }
+    if (create && free_slot) {
+        memset(free_slot, 0, sizeof *free_slot);
+        snprintf(free_slot->name, sizeof free_slot->name, "%s", name);
+        return free_slot;
+    }
+    return NULL;
+}
+
+static void cs__memory_clear(cs__memory_t *mem)
+{
+    if (mem->have)
+        cs_storage_policy_status_free(&mem->status);
+    memset(mem, 0, sizeof *mem);
+}
+
+void cs__sp_memory_forget_all(cs__op_t *op)
+{
+    pthread_mutex_lock(&op->mem_lock);
+    for (size_t i = 0; i < CS__MAX_POLICIES; i++)
+        cs__memory_clear(&op->memory[i]);
+    pthread_mutex_unlock(&op->mem_lock);
+}
+
+static void cs__memory_forget(cs__op_t *op, const char *name)
+{
+    pthread_mutex_lock(&op->mem_lock);
+    cs__memory_t *mem = cs__memory(op, name, false);
+    if (mem)
+        cs__memory_clear(mem);
+    pthread_mutex_unlock(&op->mem_lock);
+}
+
+/* Deep copy via JSON: statuses are small. */
+static int cs__status_copy(const cs_storage_policy_status_t *src, cs_storage_policy_status_t *dst)
+{
+    memset(dst, 0, sizeof *dst);
+    json_t *j;
+    int rc = cs_storage_policy_status_encode(src, &j, NULL);
+    if (rc != 0)
+        return rc;
+    rc = cs_storage_policy_status_decode(j, dst, NULL);
+    json_decref(j);
+    return rc;
+}
+
+static void cs__memory_remember(cs__op_t *op, const char *name, const cs_storage_policy_status_t *st)
+{
+    pthread_mutex_lock(&op->mem_lock);
+    cs__memory_t *mem = cs__memory(op, name, true);
+    if (mem) {
+        if (mem->have)
+            cs_storage_policy_status_free(&mem->status);
+        mem->have = cs__status_copy(st, &mem->status) == 0;
+    }
+    pthread_mutex_unlock(&op->mem_lock);
+}
+
+static bool cs__memory_recall(cs__op_t *op, const char *name, cs_storage_policy_status_t *st)
+{
+    pthread_mutex_lock(&op->mem_lock);
+    cs__memory_t *mem = cs__memory(op, name, false);
+    bool have = mem && mem->have && cs__status_copy(&mem->status, st) == 0;
+    pthread_mutex_unlock(&op->mem_lock);
+    return have;
+}
+
+/* ---- helpers ---- */
+
+static void cs__set_cond(cs__sp_run_t *r, const char *type, bool ok, const char *reason, const char *message)
+{
+    cs_conditions_set(&r->st.conditions, type, ok ? CS_CONDITION_TRUE : CS_CONDITION_FALSE, reason, message,
+                      r->generation, r->now, NULL);
+}
+
+static void cs__set_message(cs__sp_run_t *r, const char *message)
+{
+    free(r->st.message);
+    r->st.message = strdup(message);
+}
+
+static int cs__hold(void *ctx, const cs_kube_object_t *obj)
+{
+    cs__held_t *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        cs_kube_object_t **o = realloc(h->objs, cap * sizeof(cs_kube_object_t *));
+        if (!o)
+            return CS_ENOMEM;
+        h->objs = o;
+        const void **d = realloc(h->data, cap * sizeof(const void *));
+        if (!d)
+            return CS_ENOMEM;
+        h->data = d;
+        h->cap = cap;
+    }
+    h->objs[h->n] = cs_kube_object_ref((cs_kube_object_t *)obj);
+    h->data[h->n] = obj->data;
+    h->n++;
+    return 0;
+}
+
+static void cs__held_free(cs__held_t *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        cs_kube_object_unref(h->objs[i]);
+    free(h->objs);
+    free(h->data);
+}
+
+/* Writes r->st and remembers it (the informer may lag behind the write). */
+static int cs__write_status(cs__sp_run_t *r)
+{
+    json_t *js;
+    int rc = cs_storage_policy_status_encode(&r->st, &js, &r->err);
+    if (rc != 0)
+        return rc;
+    rc = cs__op_patch_status(r->op, CS_STORAGE_POLICY_RESOURCE, r->name, js, &r->err);
+    json_decref(js);
+    if (rc == 0)
+        cs__memory_remember(r->op, r->name, &r->st);
+    return rc;
+}
+
+/* ---- load ---- */
+
+/* status.ecPolicy and its condition: reported, never acted on (Mayastor
+ * volumes are replicated). */
+static void cs__load_ec_ref(cs__sp_run_t *r)
+{
+    cs_ec_policy_ref_status_t *ecs = &r->st.ec_policy;
+    const char *ref = r->pol.spec.ec_policy_ref;
+    free(ecs->name);
+    free(ecs->message);
+    memset(ecs, 0, sizeof *ecs);
+    if (!ref) {
+        if (cs_conditions_find(&r->st.conditions, CS_CONDITION_EC_POLICY_RESOLVED))
+            cs__set_cond(r, CS_CONDITION_EC_POLICY_RESOLVED, true, "NotReferenced", "spec.ecPolicyRef is not set");
+        return;
+    }
+    ecs->present = true;
+    ecs->name = strdup(ref);
+    cs_kube_object_t *eo = cs_informer_get(r->op->ec, NULL, ref);
+    char why[256] = "";
+    if (!eo) {
+        snprintf(why, sizeof why, "ErasureCodingPolicy '%s' does not exist", ref);
+    } else {
+        cs_ec_policy_t ec;
+        cs_err_t eerr = {0};
+        if (cs_ec_policy_decode(cs_json_tree_root(eo->data), &ec, NULL, &eerr) != 0 ||
+            cs_ec_policy_validate(&ec, NULL, &eerr) != 0)
+            snprintf(why, sizeof why, "ErasureCodingPolicy '%s' is invalid: %s", ref, eerr.msg);
+        cs_ec_policy_free(&ec);
+        cs_kube_object_unref(eo);
+    }
+    ecs->resolved = why[0] == '\0';
+    ecs->message = ecs->resolved ? NULL : strdup(why);
+    cs__set_cond(r, CS_CONDITION_EC_POLICY_RESOLVED, ecs->resolved, ecs->resolved ? "Resolved" : "NotResolved",
+                 ecs->resolved ? "the referenced ErasureCodingPolicy exists and is valid (informational: "
+                                 "Mayastor volumes are replicated, never erasure-coded)"
+                               : why);
+}
+
+/* The policy, the status to start from (what this process last wrote,
+ * else the object's), and whether there is anything to decide. */
+static cs__sp_load_t cs__load(cs__sp_run_t *r)
+{
+    r->obj = cs_informer_get(r->op->sp, NULL, r->name);
+    if (!r->obj)
+        return CS__SP_GONE;
+    r->now = cs_clock_real_s();
+    r->generation = cs__op_generation(r->obj);
+    cs_crd_problems_t problems = {0};
+    int drc = cs_storage_policy_decode(cs_json_tree_root(r->obj->data), &r->pol, &problems, &r->err);
+    if (!cs__memory_recall(r->op, r->name, &r->st) && drc == 0)
+        cs__status_copy(&r->pol.status, &r->st);
+    r->st.observed_generation = r->generation;
+    r->st.last_reconcile_time = r->now;
+    if (drc == 0)
+        drc = cs_storage_policy_validate(&r->pol, &problems, &r->err);
+    if (drc != 0) {
+        char *joined = cs_crd_problems_join(&problems);
+        const char *why = joined ? joined : r->err.msg;
+        r->st.phase = CS_SP_PHASE_ERROR;
+        cs__set_cond(r, CS_CONDITION_SPEC_VALID, false, "InvalidSpec", why);
+        cs__set_cond(r, CS_CONDITION_READY, false, "InvalidSpec", "the spec is invalid; see SpecValid");
+        CS_WARN("StoragePolicy is invalid", "policy", r->name, "problems", why);
+        cs__set_message(r, why);
+        free(joined);
+        cs_crd_problems_free(&problems);
+        return CS__SP_REPORT;
+    }
+    cs_crd_problems_free(&problems);
+    cs__set_cond(r, CS_CONDITION_SPEC_VALID, true, "Valid", "the spec is valid");
+    cs__load_ec_ref(r);
+    if (!r->pol.spec.enabled) {
+        const char *why = "spec.enabled is false: no volume is moved";
+        r->st.phase = CS_SP_PHASE_DISABLED;
+        cs__set_cond(r, CS_CONDITION_READY, false, "Disabled", why);
+        cs__set_message(r, why);
+        return CS__SP_REPORT;
+    }
+    return CS__SP_DECIDE;
+}
+
+/* ---- gather ---- */
+
+static int cs__gather(cs__sp_run_t *r)
+{
+    cs__op_t *op = r->op;
+    /* Journaled migrations first: they count against the limits. */
+    if (cs__op_is_leader(op))
+        cs__op_resume_orphans(op);
+    r->t_gather = cs_clock_mono_s();
+    if (cs_informer_foreach(op->pv, NULL, cs__hold, &r->pvs) != 0 ||
+        cs_informer_foreach(op->dp, NULL, cs__hold, &r->dps) != 0)
+        return cs_err_set(&r->err, CS_ENOMEM, "policy '%s': out of memory listing the cached objects", r->name);
+    cs_gather_source_t src = {.clients = &op->clients,
+                              .cfg = op->cfg,
+                              .pvs = (const cs_pv_t *const *)r->pvs.data,
+                              .pv_count = r->pvs.n,
+                              .diskpools = (const cs_diskpool_ref_t *const *)r->dps.data,
+                              .diskpool_count = r->dps.n,
+                              .migrations = op->migrations};
+    int rc = cs_gather(&src, r->name, &r->pol.spec, r->now, &r->in, &r->err);
+    if (!r->in.obs.mayastor_ok)
+        cs__op_count_error(op, "mayastor");
+    if (!r->in.obs.metrics_ok)
+        cs__op_count_error(op, "prometheus");
+    return rc;
+}
+
+/* ---- apply ---- */
+
+static void cs__start_move(cs__sp_run_t *r, const cs_plan_item_t *it, const cs_pv_t *pv)
+{
+    const cs_plan_input_t *in = &r->in.facts.in;
+    const cs_plan_volume_t *v = &in->volumes[it->volume];
+    char uuid[37], detail[CS_PLAN_DETAIL_MAX];
+    cs_mayastor_uuid_format(&pv->volume, uuid);
+    const char *accept[32];
+    size_t naccept = 0;
+    for (size_t p = 0; p < in->pool_count && naccept < 32; p++)
+        if (cs_plan_pool_tier(&r->pol.spec, in->pools[p].labels) == it->wanted)
+            accept[naccept++] = in->pools[p].id;
+    cs_mig_request_t req = {.policy = r->name,
+                            .pv_name = v->name,
+                            .volume = uuid,
+                            .source_pool = it->source_pool >= 0 ? in->pools[it->source_pool].id : "",
+                            .target_pool = in->pools[it->target_pool].id,
+                            .accept_pools = accept,
+                            .accept_count = naccept,
+                            .from_tier = it->current,
+                            .to_tier = it->wanted,
+                            .trigger_iops = v->iops,
+                            .timeout_ms = r->pol.spec.migration_timeout_ns / 1000000};
+    cs_err_t merr = {0};
+    CS_INFO("starting a migration", "policy", r->name, "pv", v->name, "detail",
+            cs_plan_item_detail(in, it, detail, sizeof detail));
+    if (cs_migrations_start(r->op->migrations, &req, (size_t)r->pol.spec.max_concurrent_migrations,
+                            (size_t)r->op->cfg->max_concurrent_migrations, pv->failures, &merr) != 0)
+        CS_WARN("cannot start a migration", "pv", v->name, "error", merr.msg);
+}
+
+/* Starts the planned moves and tells people of the skips that need them.
+ * Only a leader acts, and only on what Mayastor answered this time. */
+static void cs__apply(cs__sp_run_t *r)
+{
+    if (!cs__op_is_leader(r->op) || !r->in.obs.mayastor_ok)
+        return;
+    for (size_t i = 0; i < r->plan.count; i++) {
+        const cs_plan_item_t *it = &r->plan.items[i];
+        const cs_pv_t *pv = r->in.pvs[r->in.facts.pv_of[it->volume]];
+        cs_plan_event_t ev = cs_plan_reason_event(it->reason);
+        if (it->action == CS_PLAN_SKIP && ev != CS_PLAN_EVENT_NONE) {
+            char detail[CS_PLAN_DETAIL_MAX];
+            cs__op_pv_event(r->op, pv, ev == CS_PLAN_EVENT_WARNING, cs_plan_reason_name(it->reason),
+                            cs_plan_item_detail(&r->in.facts.in, it, detail, sizeof detail));
+        }
+        if (it->action == CS_PLAN_MOVE)
+            cs__start_move(r, it, pv);
+    }
+}
+
+/* ---- report ---- */
+
+static size_t cs__blocked(const cs_plan_t *plan)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < plan->count; i++)
+        n += cs_plan_reason_blocks(plan->items[i].reason);
+    return n;
+}
+
+static void cs__report_conditions(cs__sp_run_t *r, const char *message)
+{
+    const cs_observation_t *obs = &r->in.obs;
+    char why[512];
+    if (obs->mayastor_ok)
+        cs__set_cond(r, CS_CONDITION_READY, true, "Reconciled", message);
+    else
+        cs__set_cond(r, CS_CONDITION_READY, false, "MayastorUnavailable",
+                     "the Mayastor API did not answer: nothing is decided until it does");
+    if (!obs->metrics_ok) {
+        snprintf(why, sizeof why, "Prometheus query failed, no volume is moved: %s", obs->metrics_err.msg);
+        cs__set_cond(r, "MetricsAvailable", false, "PrometheusUnavailable", why);
+    } else if (obs->unknown > 0) {
+        snprintf(why, sizeof why, "%zu of %zu volumes have no IOPS series; they are not moved", obs->unknown,
+                 r->in.pv_count);
+        cs__set_cond(r, "MetricsAvailable", true, "SomeSeriesMissing", why);
+    } else {
+        cs__set_cond(r, "MetricsAvailable", true, "Available", "every volume has an IOPS series");
+    }
+    size_t blocked = cs__blocked(&r->plan);
+    if (!obs->mayastor_ok) {
+        snprintf(why, sizeof why, "Mayastor API unavailable, no volume is moved: %s", obs->mayastor_err.err.msg);
+        cs__set_cond(r, "Degraded", true, "MayastorUnavailable", why);
+    } else if (blocked > 0) {
+        snprintf(why, sizeof why, "%zu volumes cannot reach their tier (see their Events)", blocked);
+        cs__set_cond(r, "Degraded", true, "VolumesBlocked", why);
+    } else {
+        cs__set_cond(r, "Degraded", false, "AsExpected", "every volume can reach its tier");
+    }
+}
+
+/* Counts, phase and the message (into msg); without Mayastor nothing is
+ * known, so the last counts stay. */
+static void cs__report_counts(cs__sp_run_t *r, char *msg, size_t len)
+{
+    const cs_plan_t *plan = &r->plan;
+    bool known = r->in.obs.mayastor_ok;
+    r->st.phase = CS_SP_PHASE_ACTIVE;
+    if (known) {
+        r->st.watched_volumes = (int64_t)plan->watched;
+        r->st.hot_volumes = (int64_t)plan->hot;
+        r->st.warm_volumes = (int64_t)plan->warm;
+        r->st.cold_volumes = (int64_t)plan->cold;
+    }
+    r->st.active_migrations = (int64_t)cs_migrations_active(r->op->migrations, r->name);
+    snprintf(msg, len, "%zu volumes: %zu hot, %zu warm, %zu cold; %lld migrating%s", plan->watched, plan->hot,
+             plan->warm, plan->cold, (long long)r->st.active_migrations,
+             (r->op->cfg->dry_run || r->pol.spec.dry_run) ? " (dry run)" : "");
+    const char *tiers[] = {"hot", "warm", "cold"};
+    size_t counts[] = {plan->hot, plan->warm, plan->cold};
+    for (int t = 0; t < 3 && known; t++) {
+        const char *l[] = {r->name, tiers[t]};
+        cs_metric_set(r->op->m_volumes, l, (double)counts[t]);
+    }
+}
+
+/* The status of a decided reconcile: finished migrations into the history
+ * (acknowledged once the status holding them is written), counts,
+ * conditions; written only by a leader. */
+static int cs__report(cs__sp_run_t *r)
+{
+    cs_migration_record_t *recs = NULL;
+    size_t nrec = 0;
+    cs_migrations_finished(r->op->migrations, r->name, &recs, &nrec);
+    for (size_t i = 0; i < nrec; i++) {
+        cs_migration_history_append(&r->st.migration_history, &recs[i], NULL);
+        r->st.total_migrations++;
+        if (recs[i].outcome != CS_MIGRATION_SUCCEEDED)
+            r->st.failed_migrations++;
+    }
+    char msg[512];
+    cs__report_counts(r, msg, sizeof msg);
+    cs__report_conditions(r, msg);
+    cs__set_message(r, msg);
+    int rc = 0;
+    if (cs__op_is_leader(r->op)) {
+        rc = cs__write_status(r);
+        if (rc == 0)
+            cs_migrations_ack(r->op->migrations, r->name, nrec);
+    }
+    for (size_t i = 0; i < nrec; i++)
+        cs_migration_record_free(&recs[i]);
+    free(recs);
+    return rc;
+}
+
+static void cs__observe_timings(cs__sp_run_t *r)
+{
+    cs__op_t *op = r->op;
+    double end = cs_clock_mono_s();
+    /* the lists and the query overlap (cs_observe): decide runs from the
+     * end of the observation to the start of apply */
+    double decided = r->t_gather + r->in.obs.seconds;
+    const char *ph[] = {"list"}, *pq[] = {"query"}, *pd[] = {"decide"}, *ps[] = {"status"};
+    cs_metric_observe(op->m_phase_seconds, ph, r->in.obs.list_seconds);
+    cs_metric_observe(op->m_phase_seconds, pq, r->in.obs.query_seconds);
+    cs_metric_observe(op->m_phase_seconds, pd, r->t_apply - decided);
+    cs_metric_observe(op->m_phase_seconds, ps, end - r->t_report);
+    cs_metric_observe(op->m_reconcile_seconds, NULL, end - r->t0);
+    char took[32];
+    snprintf(took, sizeof took, "%.3f", end - r->t0);
+    CS_DEBUG("reconciled StoragePolicy", "policy", r->name, "seconds", took, (const char *)NULL);
+}
+
+/* ---- the reconcile ---- */
+
+static int cs__decide_apply_report(cs__sp_run_t *r)
+{
+    int rc = cs__gather(r);
+    if (rc == 0)
+        rc = cs_plan_compute(&r->in.facts.in, &r->plan, &r->err);
+    r->t_apply = cs_clock_mono_s();
+    if (rc == 0)
+        cs__apply(r);
+    r->t_report = cs_clock_mono_s();
+    if (rc == 0)
+        rc = cs__report(r);
+    cs__observe_timings(r);
+    return rc;
+}
+
+static void cs__run_free(cs__sp_run_t *r)
+{
+    cs_plan_free(&r->plan);
+    cs_gathered_free(&r->in);
+    cs__held_free(&r->pvs);
+    cs__held_free(&r->dps);
+    cs_storage_policy_status_free(&r->st);
+    cs_storage_policy_free(&r->pol);
+    cs_kube_object_unref(r->obj);
+}
+
+int cs__reconcile_sp(cs__op_t *op, const char *name)
+{
+    cs__sp_run_t r = {.op = op, .name = name, .t0 = cs_clock_mono_s()};
+    int rc;
+    switch (cs__load(&r)) {
+    case CS__SP_GONE: /* running migrations finish on their own */
+        cs__memory_forget(op, name);
+        cs_metric_remove_matching(op->m_volumes, name);
+        cs_migrations_ack(op->migrations, name, SIZE_MAX);
+        rc = 1;
+        break;
+    case CS__SP_REPORT:
+        rc = cs__write_status(&r);
+        break;
+    case CS__SP_DECIDE:
+    default:
+        rc = cs__decide_apply_report(&r);
+        if (rc != 0)
+            CS_WARN("reconcile failed", "policy", name, "error", r.err.msg);
+        break;
+    }
+    cs__run_free(&r);
+    return rc;
+}
