@@ -1,9 +1,11 @@
-# cs_module(NAME [DEPS module...] [EXT target...]): an OBJECT library cs_NAME
-# from src/NAME/*.c. A module without sources yet is recorded but not built.
+# cs_module(NAME [HEADERS h...] [DEPS module...] [EXT target...]): an OBJECT
+# library cs_NAME from src/NAME/*.c. HEADERS (its public headers) are read by
+# scripts/check-deps.py only. A module without sources yet is recorded but
+# not built.
 set_property(GLOBAL PROPERTY CS_MODULES "")
 
 function(cs_module name)
-  cmake_parse_arguments(M "" "" "DEPS;EXT" ${ARGN})
+  cmake_parse_arguments(M "" "" "HEADERS;DEPS;EXT" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.c)
   set_property(GLOBAL PROPERTY CS_DEPS_${name} ${M_DEPS})
   set_property(GLOBAL PROPERTY CS_EXT_${name} ${M_EXT})
