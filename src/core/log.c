@@ -6,7 +6,9 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+
+#include "couchestor/clock.h"
+#include "couchestor/rfc3339.h"
 
 static pthread_mutex_t cs__log_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int cs__log_level = CS_LOG_INFO;
@@ -59,14 +61,13 @@ int cs_log_level_parse(const char *text, cs_log_level_t *out, cs_err_t *err)
                       text ? text : "(null)");
 }
 
+/* RFC 3339 in UTC with milliseconds: "2024-05-01T10:00:00.123Z". */
 static void cs__timestamp(char *buf, size_t len)
 {
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    int64_t ms = cs_clock_real_ms();
+    size_t n = strlen(cs_rfc3339_format(ms / 1000, buf, len));
+    if (n > 0) /* the seconds' "Z" becomes ".mmmZ" */
+        snprintf(buf + n - 1, len - (n - 1), ".%03dZ", (int)(ms % 1000));
 }
 
 static void cs__json_string(FILE *f, const char *s)
