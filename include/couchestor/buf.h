@@ -22,7 +22,7 @@
 /* Alignment of every buffer's data, and the O_DIRECT unit used by io.h. */
 #define CS_BUF_ALIGN 4096u
 /* Size of the huge pages the default allocator asks for (x86-64 default). */
-#define CS_BUF_HUGEPAGE_SIZE (2u * 1024u * 1024u)
+#define CS_BUF_HUGEPAGE_SIZE ((size_t)2 * 1024 * 1024)
 
 /* Request flags; cs_buf_t.flags says which of them were obtained. */
 enum cs_buf_flags {

@@ -17,7 +17,7 @@
 
 #define CS_CONFIG_SOURCE_MAX 160
 /* Config files larger than this are refused. */
-#define CS_CONFIG_FILE_MAX (1024 * 1024)
+#define CS_CONFIG_FILE_MAX ((size_t)1024 * 1024)
 
 typedef struct cs_config_s {
     char *prometheus_url;                   /* PROMETHEUS_URL */

@@ -223,7 +223,7 @@ static int cs__sum_reserve(cs__seg_t *s)
     if (s->nsum < s->capsum)
         return 0;
     size_t cap = s->capsum ? s->capsum * 2 : 256;
-    cs__item_t **n = realloc(s->sum, cap * sizeof *n);
+    cs__item_t **n = realloc(s->sum, cap * sizeof(cs__item_t *));
     if (!n)
         return CS_ENOMEM;
     s->sum = n;
@@ -379,7 +379,7 @@ static int cs__ensure_room(cs_l2_t *l2, size_t loglen, uint32_t plen, cs_err_t *
         return 0;
     cs__seg_t *s = NULL;
     int rc = cs__seg_create(l2, &s, err);
-    if (rc != 0)
+    if (!s) /* set exactly when rc is 0 */
         return rc;
     if (l2->active)
         l2->active->next = s;
@@ -1081,9 +1081,12 @@ int cs_l2_get(cs_l2_t *l2, const void *key, size_t klen, void *buf, size_t cap, 
     }
     if (rc != 0) {
         free(tmp);
+        /* The message names the segment: an eviction meanwhile may have
+         * left this reference the last one, so drop it only afterwards. */
+        rc = cs_err_set(err, cs_err_from_errno(-rc), "L2 get: read of segment %016" PRIx64 " at %u: %s", seg->id, off,
+                        strerror(-rc));
         cs__seg_unref(seg);
-        return cs_err_set(err, cs_err_from_errno(-rc), "L2 get: read of segment %016" PRIx64 " at %u: %s", seg->id, off,
-                          strerror(-rc));
+        return rc;
     }
     if (src == buf)
         rc = 0; /* raw bytes were read straight into place */

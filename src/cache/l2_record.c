@@ -8,6 +8,10 @@
 #include "couchestor/crc32c.h"
 #include "couchestor/endian.h"
 
+/* CS__L2_SEG_MAGIC as the 8 bytes written, without the string's NUL; the
+ * reader compares with the macro, so a drift fails every round trip. */
+static const uint8_t cs__l2_seg_magic[8] = {'C', 'S', 'L', '2', 'S', 'E', 'G', '1'};
+
 size_t cs__l2_rec_header(uint8_t *hdr, uint32_t version, const cs__l2_rec_t *r)
 {
     size_t n = version == 1 ? CS__L2_REC_HDR_V1 : CS__L2_REC_HDR_V2;
@@ -99,7 +103,7 @@ int cs__l2_rec_verify(const cs__l2_rec_t *rec, uint8_t *out, size_t out_cap, cs_
 void cs__l2_seg_header(uint8_t hdr[CS__L2_SEG_HDR], uint64_t id, uint32_t version, uint32_t log_area)
 {
     memset(hdr, 0, CS__L2_SEG_HDR);
-    memcpy(hdr, CS__L2_SEG_MAGIC, 8);
+    memcpy(hdr, cs__l2_seg_magic, sizeof cs__l2_seg_magic);
     cs_le64_store(hdr + 8, id);
     cs_le32_store(hdr + 16, version);
     cs_le32_store(hdr + 20, version == 1 ? 0 : log_area);

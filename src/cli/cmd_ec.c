@@ -163,9 +163,12 @@ static void cs__json_str(FILE *f, const void *s, size_t len)
             i++;
             continue;
         }
-        if (n > 1)
-            fwrite(p + i, 1, n, f);
-        else if (c == '"' || c == '\\')
+        if (n > 1) {
+            /* Like every other write of the report, a failure stays in the
+             * stream's error flag; stop rather than skip bytes of the name. */
+            if (fwrite(p + i, 1, n, f) != n)
+                return;
+        } else if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c == '\n')
             fputs("\\n", f);

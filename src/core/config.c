@@ -427,7 +427,7 @@ int cs_config_load(cs_config_t *cfg, int argc, char **argv, char *const *envp, c
             file = *e + 18;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0) {
-            if (i + 1 >= argc) {
+            if (i + 1 >= argc || !argv[i + 1]) {
                 rc = cs_err_set(err, CS_EINVAL, "flag --config: needs a file name");
                 goto fail;
             }

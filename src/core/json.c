@@ -115,11 +115,13 @@ int cs_json_parse(const char *text, size_t len, const char *what, json_t **out, 
     return 0;
 }
 
-/* Looks up obj[key]; returns 1 when absent/null and optional, <0 on error. */
+/* Looks up obj[key]; returns 1 when absent/null and optional, <0 on error.
+ * *value is NULL unless 0 is returned. */
 static int cs__field(const json_t *obj, const char *path, const char *key, int flags, const json_t **value,
                      cs_err_t *err)
 {
     char full[256];
+    *value = NULL;
     if (!obj || !json_is_object(obj)) {
         if (flags & CS_JSON_OPTIONAL)
             return 1;
@@ -169,7 +171,7 @@ int cs_json_get_int(const json_t *obj, const char *path, const char *key, int fl
 int cs_json_get_int_range(const json_t *obj, const char *path, const char *key, int flags, int64_t min, int64_t max,
                           int64_t *out, cs_err_t *err)
 {
-    int64_t value;
+    int64_t value = 0;
     int rc = cs_json_get_int(obj, path, key, flags, &value, err);
     if (rc != 0)
         return rc;

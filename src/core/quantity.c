@@ -199,7 +199,7 @@ too_big:
 
 int cs_quantity_parse(const char *text, int64_t *out, cs_err_t *err)
 {
-    cs__i128 v;
+    cs__i128 v = 0;
     int rc = cs__parse(text, false, INT64_MAX, &v, err);
     if (rc == 0)
         *out = (int64_t)v;
@@ -208,7 +208,7 @@ int cs_quantity_parse(const char *text, int64_t *out, cs_err_t *err)
 
 int cs_quantity_parse_bytes(const char *text, uint64_t *out, cs_err_t *err)
 {
-    cs__i128 v;
+    cs__i128 v = 0;
     int rc = cs__parse(text, true, UINT64_MAX, &v, err);
     if (rc == 0)
         *out = (uint64_t)v;

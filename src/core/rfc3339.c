@@ -128,7 +128,7 @@ int cs_rfc3339_parse(const char *text, int64_t *out, cs_err_t *err)
 {
     if (!out)
         return cs_err_set(err, CS_EINVAL, "cs_rfc3339_parse: out is NULL");
-    int64_t secs, nsec;
+    int64_t secs = 0, nsec = 0;
     int result = cs__read(text, &secs, &nsec, err);
     if (result != 0)
         return result;
@@ -145,7 +145,7 @@ int cs_rfc3339_parse_ns(const char *text, int64_t *out_ns, cs_err_t *err)
 {
     if (!out_ns)
         return cs_err_set(err, CS_EINVAL, "cs_rfc3339_parse_ns: out_ns is NULL");
-    int64_t secs, nsec, ns;
+    int64_t secs = 0, nsec = 0, ns;
     int result = cs__read(text, &secs, &nsec, err);
     if (result != 0)
         return result;

@@ -489,7 +489,6 @@ int cs_selector_from_json(const json_t *obj, const char *path, cs_selector_t *ou
         goto fail;
     if ((rc = cs_json_get_array(obj, p, "matchExpressions", CS_JSON_OPTIONAL, &exprs, err)) < 0)
         goto fail;
-    rc = 0;
     if (labels) {
         cs_json_path_join(sub, sizeof sub, p, "matchLabels");
         json_object_foreach((json_t *)labels, field, v)

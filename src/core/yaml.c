@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,9 +209,8 @@ static int cs__yaml_node(cs__yaml_t *y, yaml_event_t *ev, int depth, json_t **ou
             break;
         }
         const char *tag = (const char *)ev->data.scalar.tag;
-        if (tag && strcmp(tag, YAML_STR_TAG) == 0)
-            *out = json_string(text);
-        else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        bool str_tag = tag && strcmp(tag, YAML_STR_TAG) == 0;
+        if (!str_tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
             *out = cs__plain_scalar(text);
         else
             *out = json_string(text);

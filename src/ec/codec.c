@@ -234,7 +234,7 @@ int cs_ec_codec_reconstruct(cs_ec_codec_t *codec, size_t len, const uint8_t *con
     }
     if (nwant == 0)
         return 0;
-    unsigned src_rows[CS_EC_MAX_SHARDS];
+    unsigned src_rows[CS_EC_MAX_SHARDS] = {0};
     const uint8_t *src_ptrs[CS_EC_MAX_SHARDS];
     cs__bits_t src = {{0}};
     unsigned nsrc = 0, available = 0;
@@ -311,13 +311,13 @@ int cs_ec_encode(const cs_ec_codec_t *codec, const void *data, size_t len, cs_ec
     out->shards = calloc(k + m, sizeof *out->shards);
     if (!out->shards)
         goto nomem;
+    const uint8_t *src = data;
     for (unsigned i = 0; i < k + m; i++) {
         out->shards[i] = malloc(shard_len ? shard_len : 1);
         if (!out->shards[i])
             goto nomem;
-    }
-    const uint8_t *src = data;
-    for (unsigned i = 0; i < k; i++) {
+        if (i >= k)
+            continue; /* parity: the encoder fills it */
         size_t start = (size_t)i * shard_len;
         size_t n = start >= len ? 0 : (len - start < shard_len ? len - start : shard_len);
         if (n)

@@ -7,6 +7,10 @@
 #include "couchestor/ec.h"
 #include "couchestor/endian.h"
 
+/* CS_EC_SHARD_MAGIC as the 8 bytes written, without the string's NUL; the
+ * reader compares with the macro, so a drift fails every round trip. */
+static const uint8_t cs__shard_magic[8] = {'C', 'S', 'E', 'C', 'S', 'H', 'R', 'D'};
+
 static uint64_t cs__mix(uint64_t h)
 {
     /* splitmix64 finaliser */
@@ -36,7 +40,7 @@ void cs_ec_name_hash(const void *name, size_t len, uint8_t out[16])
 void cs_ec_name_hex(const uint8_t hash[16], char out[33])
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
+    for (size_t i = 0; i < 16; i++) {
         out[2 * i] = digits[hash[i] >> 4];
         out[2 * i + 1] = digits[hash[i] & 15];
     }
@@ -130,7 +134,7 @@ int cs_ec_shard_header_peek(const uint8_t *buf, size_t len, uint32_t *header_siz
 
 int cs_ec_shard_header_parse(const uint8_t *buf, size_t len, cs_ec_shard_header_t *out, cs_err_t *err)
 {
-    uint32_t hs;
+    uint32_t hs = 0;
     int rc = cs_ec_shard_header_peek(buf, len, &hs, err);
     if (rc != 0)
         return rc;
@@ -208,7 +212,7 @@ int cs_ec_shard_header_write(const cs_ec_shard_header_t *h, const uint32_t *crcs
     if (cap < hs)
         return cs_err_set(err, CS_EINVAL, "shard header: buffer of %zu bytes, need %u", cap, hs);
     memset(buf, 0, hs);
-    memcpy(buf, CS_EC_SHARD_MAGIC, 8);
+    memcpy(buf, cs__shard_magic, sizeof cs__shard_magic);
     cs_le32_store(buf + 8, CS_EC_SHARD_VERSION);
     cs_le32_store(buf + 12, hs);
     cs_le16_store(buf + 16, h->k);

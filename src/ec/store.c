@@ -323,6 +323,7 @@ static int cs__scan(cs__obj_t *o, cs_err_t *err)
 {
     size_t cap = 16;
     o->files = malloc(cap * sizeof *o->files);
+    o->nfiles = 0;
     if (!o->files)
         return cs_err_set(err, CS_ENOMEM, "ec store: out of memory");
     for (size_t d = 0; d < o->st->ndirs; d++) {
@@ -588,8 +589,9 @@ static int cs__open_object(cs_ec_store_t *st, const void *name, size_t name_len,
     cs_ec_name_hash(name, name_len, hash);
     cs__obj_t *o = NULL;
     int rc = cs__obj_new(st, hash, &o, err);
-    if (rc == 0)
-        rc = cs__scan(o, err);
+    if (!o) /* set exactly when rc is 0 */
+        return rc;
+    rc = cs__scan(o, err);
     if (rc == 0)
         rc = cs__select(o, name, name_len, err);
     if (rc != 0) {
@@ -811,7 +813,7 @@ int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len,
         return cs_err_set(err, CS_EINVAL, "cs_ec_store_get_stream: no sink");
     cs__obj_t *o;
     int rc = cs__open_object(st, name, name_len, &o, err);
-    if (rc != 0)
+    if (!o) /* set exactly when rc is 0 */
         return rc;
     char pn[96];
     cs__pname(name, name_len, pn, sizeof pn);
@@ -931,7 +933,7 @@ int cs_ec_store_get(cs_ec_store_t *st, const void *name, size_t name_len, size_t
     /* Learn the length first so that the buffer is allocated once. */
     cs__obj_t *o;
     int rc = cs__open_object(st, name, name_len, &o, err);
-    if (rc != 0) {
+    if (!o) { /* set exactly when rc is 0 */
         cs__report_init(rep);
         return rc;
     }
@@ -1247,7 +1249,7 @@ int cs_ec_store_stat(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec
     cs__report_init(rep);
     cs__obj_t *o;
     int rc = cs__open_object(st, name, name_len, &o, err);
-    if (rc != 0)
+    if (!o) /* set exactly when rc is 0 */
         return rc;
     cs__report_fill(o, rep);
     cs__obj_free(o);
@@ -1293,7 +1295,7 @@ int cs_ec_store_verify(cs_ec_store_t *st, const void *name, size_t name_len, cs_
     cs__report_init(rep);
     cs__obj_t *o;
     int rc = cs__open_object(st, name, name_len, &o, err);
-    if (rc != 0)
+    if (!o) /* set exactly when rc is 0 */
         return rc;
     uint64_t unrec = 0;
     rc = cs__verify_pass(o, &unrec, err);
@@ -1338,7 +1340,7 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
         if (rep)
             rep->stale_removed = removed;
     }
-    if (rc != 0)
+    if (!o) /* set exactly when rc is 0 */
         return rc;
     char pn[96];
     cs__pname(name, name_len, pn, sizeof pn);
@@ -1358,11 +1360,13 @@ int cs_ec_store_repair(cs_ec_store_t *st, const void *name, size_t name_len, cs_
         if (!o->shard[i].valid || o->shard[i].bad_stripes > 0)
             targets[nt++] = i;
     cs__writer_t *w = calloc(nt ? nt : 1, sizeof *w);
+    if (!w) {
+        cs__obj_free(o);
+        return rc != 0 ? rc : cs_err_set(err, CS_ENOMEM, "ec store: out of memory");
+    }
     cs_ec_codec_t *codec = NULL;
     bool owned = false;
     cs_buf_t *buf = NULL;
-    if (!w && rc == 0)
-        rc = cs_err_set(err, CS_ENOMEM, "ec store: out of memory");
     if (rc == 0 && nt > 0) {
         rc = cs__get_codec(st, k, o->ref.m, &codec, &owned, err);
         if (rc == 0)
@@ -1606,8 +1610,8 @@ static unsigned cs__purge_if_deleted(cs_ec_store_t *st, const uint8_t hash[16])
 {
     cs__obj_t *o = NULL;
     unsigned removed = 0;
-    if (cs__obj_new(st, hash, &o, NULL) == 0 && cs__scan(o, NULL) == 0 &&
-        cs__select(o, NULL, 0, NULL) == CS_ENOTFOUND && o->deleted)
+    (void)cs__obj_new(st, hash, &o, NULL); /* o stays NULL on failure */
+    if (o && cs__scan(o, NULL) == 0 && cs__select(o, NULL, 0, NULL) == CS_ENOTFOUND && o->deleted)
         removed = cs__purge(o, NULL);
     cs__obj_free(o);
     return removed;

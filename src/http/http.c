@@ -14,9 +14,9 @@
 #define CS_VERSION "0.1.0"
 #endif
 
-#define CS__HTTP_DEFAULT_MAX (64u * 1024 * 1024)
+#define CS__HTTP_DEFAULT_MAX ((size_t)64 * 1024 * 1024)
 /* Error bodies are decoded for messages only; keep them small. */
-#define CS__HTTP_ERROR_BODY_MAX (256u * 1024)
+#define CS__HTTP_ERROR_BODY_MAX ((size_t)256 * 1024)
 
 struct cs_http_client_s {
     CURL *curl;
@@ -358,7 +358,7 @@ int cs_http_do(cs_http_client_t *c, const cs_http_request_t *req, cs_http_respon
                 cs_err_set(err, rc, "%s %s: stream consumer stopped the transfer", method, url);
         } else if (x.too_big) {
             rc = cs_err_set(err, CS_ETOOBIG, "%s %s: response is larger than %zu bytes", method, url,
-                            req->sink ? (size_t)CS__HTTP_ERROR_BODY_MAX : c->opts.max_response_bytes);
+                            req->sink ? CS__HTTP_ERROR_BODY_MAX : c->opts.max_response_bytes);
         } else if (cr == CURLE_ABORTED_BY_CALLBACK) {
             rc = cs_err_set(err, CS_ECANCELED, "%s %s: canceled", method, url);
         } else if (cr == CURLE_OPERATION_TIMEDOUT) {

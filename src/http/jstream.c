@@ -273,7 +273,7 @@ int cs_jstream_new(cs_jstream_fn fn, void *ctx, size_t max_depth, size_t max_str
     js->fn = fn;
     js->ctx = ctx;
     js->max_depth = max_depth ? max_depth : 64;
-    js->max_string = max_string ? max_string : 1024 * 1024;
+    js->max_string = max_string ? max_string : (size_t)1024 * 1024;
     js->levels = calloc(js->max_depth, sizeof *js->levels);
     js->h = yajl_alloc(&cs__callbacks, NULL, js);
     if (!js->levels || !js->h) {

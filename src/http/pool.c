@@ -27,7 +27,7 @@ int cs_http_pool_new(const cs_http_options_t *opts, size_t max_idle, cs_http_poo
                           max_idle, CS_HTTP_POOL_MAX_IDLE);
     if (max_idle == 0)
         max_idle = CS_HTTP_POOL_DEFAULT_IDLE;
-    cs_http_pool_t *pool = calloc(1, sizeof *pool + max_idle * sizeof pool->idle[0]);
+    cs_http_pool_t *pool = calloc(1, sizeof *pool + max_idle * sizeof(cs_http_client_t *));
     if (!pool)
         return cs_err_set(err, CS_ENOMEM, "HTTP connection pool: out of memory");
     int rc = cs_http_client_new(opts, &pool->proto, err);

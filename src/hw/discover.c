@@ -18,7 +18,7 @@
 #define CS__HW_MAX_WARNINGS 256
 #define CS__HW_MAX_MOUNTS 4096
 #define CS__HW_MAX_SWAPS 256
-#define CS__HW_PROC_MAX (4 * 1024 * 1024)
+#define CS__HW_PROC_MAX ((size_t)4 * 1024 * 1024)
 
 void cs_hw_config_init(cs_hw_config_t *cfg)
 {
@@ -29,7 +29,7 @@ void cs_hw_config_init(cs_hw_config_t *cfg)
     cfg->nvme_path = "/usr/sbin/nvme";
     cfg->smartctl_path = "/usr/sbin/smartctl";
     cfg->tool_timeout_ns = INT64_C(10000000000);
-    cfg->tool_output_max = 4 * 1024 * 1024;
+    cfg->tool_output_max = (size_t)4 * 1024 * 1024;
     cfg->media_error_threshold = 0;
     cfg->percent_used_limit = 90;
 }
@@ -378,12 +378,12 @@ static void cs__scan_nvme(cs__ctx_t *c)
             unsigned a, b, ns;
             char tail;
             char head[CS_HW_NAME_MAX];
-            if (sscanf(entries[j], "nvme%uc%un%u%c", &a, &b, &ns, &tail) == 3)
-                cs__fmt(head, sizeof head, "nvme%un%u", a, ns);
-            else if (sscanf(entries[j], "nvme%un%u%c", &a, &ns, &tail) == 2)
-                cs__fmt(head, sizeof head, "nvme%un%u", a, ns);
-            else
+            /* nvmeAcBnN (the path through controller B) and nvmeAnN both name
+             * the block device nvmeAnN; anything else (partitions) is skipped. */
+            if (sscanf(entries[j], "nvme%uc%un%u%c", &a, &b, &ns, &tail) != 3 &&
+                sscanf(entries[j], "nvme%un%u%c", &a, &ns, &tail) != 2)
                 continue;
+            cs__fmt(head, sizeof head, "nvme%un%u", a, ns);
             cs_hw_device_t *dev = cs__find(c->inv, head);
             if (!dev || dev->controller[0])
                 continue;
@@ -810,10 +810,9 @@ static int cs__smart_rotation(cs__ctx_t *c, cs_hw_device_t *dev)
             cs__fmt(dev->health.source, sizeof dev->health.source, "smartctl");
         if (dev->health.state == CS_HW_HEALTH_UNKNOWN)
             dev->health.state = CS_HW_HEALTH_OK;
-        /* smartctl reads the full ATA model (sysfs truncates it to 16 bytes). */
-        if (s.model[0] && strcmp(dev->transport, "sas") != 0)
-            cs__fmt(dev->model, sizeof dev->model, "%s", s.model);
-        else if (s.model[0] && !dev->model[0])
+        /* smartctl reads the full ATA model (sysfs truncates it to 16 bytes);
+         * a SAS device keeps the sysfs model unless it has none. */
+        if (s.model[0] && (strcmp(dev->transport, "sas") != 0 || !dev->model[0]))
             cs__fmt(dev->model, sizeof dev->model, "%s", s.model);
         if (s.serial[0])
             cs__fmt(dev->serial, sizeof dev->serial, "%s", s.serial);

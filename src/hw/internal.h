@@ -9,7 +9,7 @@
 #include "couchestor/hw.h"
 
 /* Tool output larger than this is not parsed (the runner's cap is lower by default). */
-#define CS__HW_JSON_MAX (16 * 1024 * 1024)
+#define CS__HW_JSON_MAX ((size_t)16 * 1024 * 1024)
 
 /* Parses text as a JSON object; NULL (and err set, "what: ...") otherwise. */
 json_t *cs__hw_json_load(const char *text, size_t len, const char *what, cs_err_t *err);

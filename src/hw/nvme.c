@@ -14,7 +14,7 @@ json_t *cs__hw_json_load(const char *text, size_t len, const char *what, cs_err_
     if (!text || len == 0)
         return cs_err_set(err, CS_EPARSE, "%s: empty output", what), NULL;
     if (len > CS__HW_JSON_MAX)
-        return cs_err_set(err, CS_ETOOBIG, "%s: output of %zu bytes is larger than %d", what, len, CS__HW_JSON_MAX),
+        return cs_err_set(err, CS_ETOOBIG, "%s: output of %zu bytes is larger than %zu", what, len, CS__HW_JSON_MAX),
                NULL;
     json_error_t je;
     /* Integers as reals: 128-bit NVMe counters must not fail the whole

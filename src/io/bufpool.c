@@ -22,7 +22,7 @@ int cs_bufpool_new(size_t buf_size, size_t max_cached, unsigned flags, cs_bufpoo
     cs_bufpool_t *p = calloc(1, sizeof *p);
     if (!p)
         return cs_err_set(err, CS_ENOMEM, "buffer pool: out of memory");
-    p->cached = calloc(max_cached ? max_cached : 1, sizeof *p->cached);
+    p->cached = calloc(max_cached ? max_cached : 1, sizeof(cs_buf_t *));
     if (!p->cached) {
         free(p);
         return cs_err_set(err, CS_ENOMEM, "buffer pool: out of memory");

@@ -163,7 +163,6 @@ int cs_kube_client_new(const cs_kube_config_t *cfg, const cs_kube_client_options
             cs_err_prefix(err, "Kubernetes client (%s): cannot read the token file: ", c->cfg.source);
             goto fail;
         }
-        rc = 0;
     }
     cs_http_options_t *h = &c->hopts;
     h->base_url = c->cfg.server;
@@ -282,6 +281,18 @@ static bool cs__retryable_status(long s)
     return s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
+/* Exponential backoff with equal jitter: half of the capped step is always
+ * waited, the other half is random. Whole nanoseconds, so halving an odd
+ * step drops at most 1 ns, which does not matter. */
+static int64_t cs__backoff_ns(int attempt, cs__kube_rand_t *rnd)
+{
+    int64_t step = CS__KUBE_RETRY_BASE_NS << (attempt < 6 ? attempt : 6);
+    if (step > CS__KUBE_RETRY_CAP_NS)
+        step = CS__KUBE_RETRY_CAP_NS;
+    int64_t half = step / 2;
+    return half + (int64_t)(cs__kube_rand_unit(rnd) * (double)half);
+}
+
 int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t *resp, cs_err_t *err)
 {
     int max_retries = r->max_retries < 0 ? 0 : (r->max_retries == 0 ? c->opts.max_retries : r->max_retries);
@@ -322,11 +333,8 @@ int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t
             bool retry = !stopped && attempt < max_retries && is_get && !w.got &&
                          (rc == CS_EUNAVAILABLE || rc == CS_ETIMEOUT) && r->timeout_ms >= 0;
             if (retry) {
-                int64_t wait = CS__KUBE_RETRY_BASE_NS << (attempt < 6 ? attempt : 6);
-                if (wait > CS__KUBE_RETRY_CAP_NS)
-                    wait = CS__KUBE_RETRY_CAP_NS;
-                wait = wait / 2 + (int64_t)(cs__kube_rand_unit(&rnd) * (double)(wait / 2));
-                if (!cs__kube_sleep(wait, r->stop) && (!r->reset || r->reset(r->sink_ctx) == 0))
+                if (!cs__kube_sleep(cs__backoff_ns(attempt, &rnd), r->stop) &&
+                    (!r->reset || r->reset(r->sink_ctx) == 0))
                     continue;
             }
             if (err) {
@@ -362,10 +370,7 @@ int cs__kube_do(cs_kube_client_t *c, const cs__kube_req_t *r, cs_http_response_t
                 if (wait > (int64_t)c->opts.max_retry_wait_ms * 1000000)
                     wait = (int64_t)c->opts.max_retry_wait_ms * 1000000;
             } else {
-                wait = CS__KUBE_RETRY_BASE_NS << (attempt < 6 ? attempt : 6);
-                if (wait > CS__KUBE_RETRY_CAP_NS)
-                    wait = CS__KUBE_RETRY_CAP_NS;
-                wait = wait / 2 + (int64_t)(cs__kube_rand_unit(&rnd) * (double)(wait / 2));
+                wait = cs__backoff_ns(attempt, &rnd);
             }
             CS_DEBUG("kube: retrying", "verb", r->verb, "path", r->path);
             if (!cs__kube_sleep(wait, r->stop) && (!r->reset || r->reset(r->sink_ctx) == 0))

@@ -457,8 +457,8 @@ int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regardin
         va_start(ap, note_fmt);
         vsnprintf(note, sizeof note, note_fmt, ap);
         va_end(ap);
+        cs__utf8_cut(note, CS__EV_NOTE_MAX);
     }
-    cs__utf8_cut(note, CS__EV_NOTE_MAX);
     it->type = type;
     it->when_ns = cs_clock_real_ns();
     bool ok = cs__dup(regarding->api_version, &it->api_version) && cs__dup(regarding->kind, &it->kind) &&

@@ -581,7 +581,7 @@ static void cs__resync(cs_informer_t *inf)
         return;
     cs__snap_t s = {0};
     pthread_rwlock_rdlock(&inf->lock);
-    s.v = malloc((inf->cache.count + 1) * sizeof *s.v);
+    s.v = malloc((inf->cache.count + 1) * sizeof(cs_kube_object_t *));
     if (s.v)
         cs__kube_map_each(&inf->cache, cs__snap_one, &s);
     pthread_rwlock_unlock(&inf->lock);

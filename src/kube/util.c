@@ -139,7 +139,7 @@ int cs__kube_map_init(cs__kube_map_t *m, size_t hint)
     size_t n = 16;
     while (n < hint && n < ((size_t)1 << 30))
         n <<= 1;
-    m->buckets = calloc(n, sizeof *m->buckets);
+    m->buckets = calloc(n, sizeof(cs__kube_map_node_t *));
     if (!m->buckets)
         return CS_ENOMEM;
     m->nbuckets = n;
@@ -150,7 +150,7 @@ int cs__kube_map_init(cs__kube_map_t *m, size_t hint)
 static void cs__kube_map_grow(cs__kube_map_t *m)
 {
     size_t n = m->nbuckets * 2;
-    cs__kube_map_node_t **nb = calloc(n, sizeof *nb);
+    cs__kube_map_node_t **nb = calloc(n, sizeof(cs__kube_map_node_t *));
     if (!nb)
         return; /* keep working with longer chains */
     for (size_t i = 0; i < m->nbuckets; i++) {

@@ -237,7 +237,7 @@ static int cs__add_after_locked(cs_workqueue_t *q, const char *key, int64_t dela
     } else {
         if (q->heap_len == q->heap_cap) {
             size_t cap = q->heap_cap ? q->heap_cap * 2 : 64;
-            cs__wq_entry_t **h = realloc(q->heap, cap * sizeof *h);
+            cs__wq_entry_t **h = realloc(q->heap, cap * sizeof(cs__wq_entry_t *));
             if (!h) {
                 cs__maybe_forget(q, e);
                 return CS_ENOMEM;

@@ -10,7 +10,7 @@
 #include "mayastor/internal.h"
 
 /* Small documents (pools, nodes, errors) are buffered up to this. */
-#define CS__MS_MAX_BUFFERED (16u * 1024 * 1024)
+#define CS__MS_MAX_BUFFERED ((size_t)16 * 1024 * 1024)
 
 struct cs_mayastor_s {
     char *url;
@@ -159,7 +159,7 @@ static int cs__request(cs_mayastor_t *ms, const char *method, const char *path, 
         if (rc == CS_ECANCELED)
             return cs_err_set(cs__e(err), rc, "%s: canceled (shutting down)", what);
         if (rc == CS_ETOOBIG)
-            return cs_err_set(cs__e(err), rc, "%s: reply larger than %u bytes", what, CS__MS_MAX_BUFFERED);
+            return cs_err_set(cs__e(err), rc, "%s: reply larger than %zu bytes", what, CS__MS_MAX_BUFFERED);
         return cs_err_set(cs__e(err), rc,
                           "%s: Mayastor REST API at %s unreachable: %s; check "
                           "mayastor_url or the api-rest Service",

@@ -9,12 +9,12 @@
 #include "mayastor/internal.h"
 
 /* Small documents only: the HTTP layer caps the body; this caps the work. */
-#define CS__SMALL_MAX (32u * 1024 * 1024)
+#define CS__SMALL_MAX ((size_t)32 * 1024 * 1024)
 
 static int cs__parse(const char *body, size_t len, const char *what, json_t **out, cs_err_t *err)
 {
     if (len > CS__SMALL_MAX)
-        return cs_err_set(err, CS_ETOOBIG, "%s: %zu bytes exceed the limit of %u", what, len, CS__SMALL_MAX);
+        return cs_err_set(err, CS_ETOOBIG, "%s: %zu bytes exceed the limit of %zu", what, len, CS__SMALL_MAX);
     return cs_json_parse(body ? body : "", body ? len : 0, what, out, err);
 }
 
@@ -383,7 +383,7 @@ int cs_mayastor_decode_error(long http_status, const char *body, size_t len, con
     json_t *root = NULL;
     cs_err_t perr = {0};
     const char *kind = NULL, *details = NULL, *message = NULL;
-    if (body && len > 0 && len <= 1024 * 1024 && cs_json_parse(body, len, "error", &root, &perr) == 0 &&
+    if (body && len > 0 && len <= (size_t)1024 * 1024 && cs_json_parse(body, len, "error", &root, &perr) == 0 &&
         json_is_object(root) && cs_json_get_string(root, "", "kind", CS_JSON_REQUIRED, &kind, &perr) == 0) {
         cs_json_get_string(root, "", "details", CS_JSON_OPTIONAL, &details, &perr);
         cs_json_get_string(root, "", "message", CS_JSON_OPTIONAL, &message, &perr);

@@ -12,7 +12,7 @@
 #define CS__MS_MAX_CHILDREN 1024
 #define CS__MS_MAX_LABELS 1024
 #define CS__MS_MAX_DISKS 256
-#define CS__MS_MAX_STRING (64 * 1024)
+#define CS__MS_MAX_STRING ((size_t)64 * 1024)
 
 /* store.c: one arena of stable allocations, interned strings, a uuid index. */
 cs__mayastor_store_t *cs__ms_store_new(void);

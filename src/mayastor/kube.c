@@ -139,8 +139,8 @@ int cs_mayastor_pv_volume_json(const json_t *pv, cs_mayastor_uuid_t *out, cs_err
 
 char *cs_mayastor_pv_name(const cs_mayastor_uuid_t *u, char out[41])
 {
-    memcpy(out, "pvc-", 4);
-    cs_mayastor_uuid_format(u, out + 4);
+    char uuid[37];
+    snprintf(out, 41, "pvc-%s", cs_mayastor_uuid_format(u, uuid));
     return out;
 }
 
@@ -173,7 +173,7 @@ void cs_mayastor_diskpool_free(cs_mayastor_diskpool_t *d)
     free(d->name);
     free(d->namespace_);
     free(d->node);
-    for (size_t i = 0; i < d->disk_count; i++)
+    for (size_t i = 0; d->disks && i < d->disk_count; i++)
         free(d->disks[i]);
     free(d->disks);
     cs_labels_free(&d->labels);

@@ -6,7 +6,7 @@
 
 #include "mayastor/internal.h"
 
-#define CS__CHUNK (64 * 1024)
+#define CS__CHUNK ((size_t)64 * 1024)
 
 typedef struct cs__chunk_s {
     struct cs__chunk_s *next;

@@ -368,7 +368,7 @@ static const char *cs__container_path(cs__ctx_t parent, cs__key_t key, bool *wan
 static int cs__spec_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__key_t key)
 {
     cs_mayastor_volume_t *v = &d->v;
-    int64_t i;
+    int64_t i = 0;
     int rc = 0;
     switch (key) {
     case K_UUID:
@@ -407,7 +407,7 @@ static int cs__spec_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_even
 static int cs__nexus_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__key_t key)
 {
     cs_mayastor_nexus_t *n = &d->v.target;
-    int64_t i;
+    int64_t i = 0;
     int rc = 0;
     switch (key) {
     case K_UUID:
@@ -447,7 +447,7 @@ static int cs__nexus_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_eve
 static int cs__replica_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__key_t key)
 {
     cs_mayastor_replica_t *r = &d->reps[d->reps_n - 1];
-    int64_t i;
+    int64_t i = 0;
     int rc = 0;
     switch (key) {
     case K_NODE:
@@ -492,7 +492,7 @@ static int cs__replica_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_e
 static int cs__child_field(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *ev, cs__key_t key)
 {
     cs_mayastor_child_t *c = &d->kids[d->kids_n - 1];
-    int64_t i;
+    int64_t i = 0;
     int rc = 0;
     switch (key) {
     case K_URI:

@@ -167,7 +167,6 @@ int cs_mig_journal_decode(const char *text, cs_mig_journal_t *out, cs_err_t *err
         (rc = cs_json_get_number(o, "journal", "triggerIOPS", 0, &iops, err)) ||
         (rc = cs_json_get_int_range(o, "journal", "scaleDownAttempts", CS_JSON_OPTIONAL, 0, 1000, &attempts, err)) < 0)
         goto done;
-    rc = 0;
     size_t i;
     for (i = 0; i < sizeof cs__steps / sizeof cs__steps[0]; i++)
         if (strcmp(step, cs__steps[i]) == 0)

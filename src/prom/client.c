@@ -77,7 +77,7 @@ int cs_prom_new(const cs_prom_options_t *opts, cs_prom_t **out, cs_err_t *err)
         .connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 3000,
         .timeout_ms = p->timeout_ms,
         /* buffered bodies are error replies and /-/healthy: small */
-        .max_response_bytes = 1024 * 1024,
+        .max_response_bytes = (size_t)1024 * 1024,
     };
     rc = cs_http_pool_new(&ho, CS_HTTP_POOL_DEFAULT_IDLE, &p->conns, err);
     if (rc) {

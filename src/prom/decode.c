@@ -13,7 +13,7 @@
 /* Prometheus replies nest 6 levels deep (matrix); leave room for extras. */
 #define CS__PROM_MAX_DEPTH 16
 /* Error texts embed the query; label values are short in practice. */
-#define CS__PROM_MAX_STRING (1024 * 1024)
+#define CS__PROM_MAX_STRING ((size_t)1024 * 1024)
 #define CS__PROM_MAX_VALUE_TEXT 64
 
 enum {
@@ -570,7 +570,7 @@ static int cs__http_error(long status, const char *body, size_t len, const char 
 {
     cs_prom_decoder_t *d = NULL;
     int rc = cs_prom_decoder_new(key_label, 0, &d, err);
-    if (rc)
+    if (!d) /* set exactly when rc is 0 */
         return rc;
     cs_prom_result_t res;
     cs_err_t derr = {0};
@@ -615,7 +615,7 @@ int cs_prom_decode(long http_status, const char *body, size_t len, const char *k
         return cs__http_error(http_status, body ? body : "", len, key_label, err);
     cs_prom_decoder_t *d = NULL;
     int rc = cs_prom_decoder_new(key_label, max_series, &d, err);
-    if (rc)
+    if (!d) /* set exactly when rc is 0 */
         return rc;
     rc = cs_prom_decoder_feed(d, body ? body : "", len, err);
     if (rc == 0)

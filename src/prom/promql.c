@@ -143,7 +143,8 @@ int cs__prom_selector_check(const char *sel, cs_err_t *err)
 {
     if (!sel)
         return 0;
-    int quote = 0, esc = 0;
+    char quote = 0; /* the open quote character, or 0 */
+    int esc = 0;
     for (const char *p = sel; *p; p++) {
         char c = *p;
         if ((unsigned char)c < 0x20)

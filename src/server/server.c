@@ -66,6 +66,7 @@ static cs__mhd_result cs__handle(void *cls, struct MHD_Connection *c, const char
 static int cs__parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sl, cs_err_t *err)
 {
     char host[256];
+    memset(ss, 0, sizeof *ss);
     const char *colon = strrchr(addr, ':');
     if (!colon || (size_t)(colon - addr) >= sizeof host)
         return cs_err_set(err, CS_EINVAL, "listen address \"%s\" must be host:port", addr);
@@ -74,7 +75,6 @@ static int cs__parse_addr(const char *addr, struct sockaddr_storage *ss, socklen
     int port = atoi(colon + 1);
     if (port < 0 || port > 65535)
         return cs_err_set(err, CS_EINVAL, "listen address \"%s\": bad port", addr);
-    memset(ss, 0, sizeof *ss);
     if (host[0] == '[') {
         size_t n = strlen(host);
         if (n < 2 || host[n - 1] != ']')
