@@ -1,7 +1,8 @@
 # CoucheStor: entry points. Each target that needs packages installs them
 # first (scripts/install-deps.sh; as root on Debian 12).
 #   make          build (build/release)
-#   make check    every test, twice: normal build (gcc) and ASan+UBSan (clang)
+#   make check    the house rules (format, module dependencies, clang-tidy), then
+#                 every test, twice: normal build (gcc) and ASan+UBSan (clang)
 #   make bench    benchmarks (Release build), each with its baseline and ratio
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS each
 #   make demo     the operator moving volumes between tiers on the test world

@@ -1,21 +1,48 @@
 #!/usr/bin/env bash
-# Runs the whole test suite in each build variant through CTest:
+# The house rules, then the whole test suite in each build variant (CTest):
+#   rules:  the format check (scripts/format.sh --check), the module
+#           dependency check (scripts/check-deps.py) and clang-tidy
+#           (scripts/tidy.sh, on the normal build's compile commands, after
+#           that build and before its tests: the tests poll with deadlines,
+#           and a machine busy with tidy is no place to measure them)
 #   normal: gcc, RelWithDebInfo
 #   asan:   clang, AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan:   clang, ThreadSanitizer, only the tests labelled for it (concurrency)
-# Prints CTest's summary for each and a final overall line; exits non-zero when
-# any test failed. Usage: scripts/check.sh [normal|asan|tsan]...
+# Prints a summary line for each and a final overall line; exits non-zero when
+# any rule or test failed. Usage: scripts/check.sh [rules|normal|asan|tsan]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 variants=("$@")
-[ ${#variants[@]} -eq 0 ] && variants=(normal asan tsan)
+[ ${#variants[@]} -eq 0 ] && variants=(rules normal asan tsan)
 jobs=$(nproc)
 status=0
 summary=()
 total_pass=0
 total_fail=0
 
+rules=false
+tidied=false
 for v in "${variants[@]}"; do
+  [ "$v" = rules ] && rules=true
+done
+
+# One rule: its name, then the command; a failure counts as one failed check.
+rule() {
+  local name=$1; shift
+  if "$@"; then
+    summary+=("rules: $name passed"); total_pass=$((total_pass + 1))
+  else
+    summary+=("rules: $name FAILED"); total_fail=$((total_fail + 1)); status=1
+  fi
+}
+if $rules; then
+  echo "=== rules ==="
+  rule format bash scripts/format.sh --check
+  rule dependencies python3 scripts/check-deps.py
+fi
+
+for v in "${variants[@]}"; do
+  [ "$v" = rules ] && continue
   dir=build/$v
   case $v in
     normal) opts=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo); filter=() ;;
@@ -40,6 +67,11 @@ for v in "${variants[@]}"; do
   if ! cmake --build "$dir" -j "$jobs" "${targets[@]}"; then
     status=1; summary+=("$v: build failed"); continue
   fi
+  if $rules && [ "$v" = normal ]; then
+    echo "=== clang-tidy ==="
+    rule clang-tidy bash scripts/tidy.sh "$dir"
+    tidied=true
+  fi
   echo "=== $v tests ==="
   log=$dir/ctest.log
   (cd "$dir" && ctest --output-on-failure -j "$jobs" "${filter[@]}") 2>&1 | tee "$log"
@@ -53,6 +85,11 @@ for v in "${variants[@]}"; do
   total_pass=$((total_pass + total - failed))
   total_fail=$((total_fail + failed))
 done
+
+if $rules && ! $tidied; then
+  echo "=== clang-tidy ==="  # no normal build in this run: on a configured tree of its own
+  rule clang-tidy bash scripts/tidy.sh build/normal
+fi
 
 echo
 echo "=== summary ==="

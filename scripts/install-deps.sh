@@ -8,6 +8,7 @@ set -euo pipefail
 # Build toolchain and libraries of libcouchestor.
 packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev llvm
+  clang-format clang-tidy  # the house rules (scripts/format.sh, scripts/tidy.sh)
   libisal-dev liblz4-dev libcurl4-openssl-dev libjansson-dev libyajl-dev
   libyaml-dev libmicrohttpd-dev liburing-dev libcriterion-dev
   python3
