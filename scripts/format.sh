@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null || { echo "format: clang-format is missing (scripts/install-deps.sh)" >&2; exit 2; }
-mapfile -t files < <(git ls-files 'src/*.[ch]' 'include/*.h' 'tests/*.[ch]' 'bench/*.[ch]' | grep -v '^tests/fixtures/')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard 'src/*.[ch]' 'include/*.h' 'tests/*.[ch]' 'bench/*.[ch]' | grep -v '^tests/fixtures/')
 if [ "${1:-}" = --check ]; then
   bad=()
   for f in "${files[@]}"; do
