@@ -22,7 +22,7 @@
 typedef struct cs_config_s {
     char *prometheus_url;                   /* PROMETHEUS_URL */
     int64_t max_concurrent_migrations;      /* MAX_CONCURRENT_MIGRATIONS: global limit */
-    int64_t migration_timeout_minutes;      /* MIGRATION_TIMEOUT_MINUTES */
+    int64_t migration_timeout_minutes;      /* MIGRATION_TIMEOUT_MINUTES: of policies without migrationTimeout */
     int64_t sync_poll_interval_seconds;     /* SYNC_POLL_INTERVAL_SECONDS */
     bool dry_run;                           /* DRY_RUN: decide and report, never migrate */
     bool preservation_mode;                 /* PRESERVATION_MODE: keep the old replica */
@@ -41,7 +41,6 @@ typedef struct cs_config_s {
     char *prometheus_volume_label;          /* PROMETHEUS_VOLUME_LABEL */
     char *prometheus_selector;              /* PROMETHEUS_SELECTOR: extra matchers, e.g. job="x" */
     char *prometheus_bearer_token_file;     /* PROMETHEUS_BEARER_TOKEN_FILE */
-    char *config_file;                      /* the file that was loaded, or NULL */
     char sources[32][CS_CONFIG_SOURCE_MAX]; /* per parameter, in table order */
 } cs_config_t;
 
@@ -71,6 +70,13 @@ int cs_config_load(cs_config_t *cfg, int argc, char **argv, char *const *envp, c
 /* True when `flag` ("--dry-run" or "--dry-run=x") is one of the config flags
  * (including --config); *takes_value says whether a separate value may follow. */
 bool cs_config_is_flag(const char *flag, bool *takes_value);
+
+/* The parameter table, read-only: how many parameters there are, and the
+ * key (snake_case, as in a config file) of the i-th in table order, which is
+ * the order of cs_config_t.sources; NULL when i is out of range. The flag is
+ * "--" and the key with '-' for '_', the variable the key in upper case. */
+size_t cs_config_key_count(void);
+const char *cs_config_key_name(size_t i);
 
 /* Prints the effective configuration with each value's source, as aligned
  * text or as a JSON object {key: {value, source}}. */

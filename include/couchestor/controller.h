@@ -32,10 +32,11 @@
 /* ---- projections (compact typed copies of API objects) ------------------ */
 
 /* The part of a PersistentVolume the operator reads. Compact and
- * read-only: name, uid, resource_version, journal, the label array and the
- * label values live back to back in one allocation (`block`); storage_class
- * and label keys may instead point into a process-wide table of interned
- * strings (a cluster has a handful of StorageClasses and label keys). Never
+ * read-only: name, uid, resource_version, journal, claim_name, the label
+ * array and the label values live back to back in one allocation
+ * (`block`); storage_class, claim_namespace and label keys may instead
+ * point into a process-wide table of interned strings (a cluster has a
+ * handful of StorageClasses, claim namespaces and label keys). Never
  * free or change a field on its own: cs_pv_free (or the decoder's destroy)
  * frees the whole PV. */
 typedef struct cs_pv_s {
@@ -45,9 +46,13 @@ typedef struct cs_pv_s {
     const char *storage_class;    /* NULL when absent */
     cs_labels_t labels;           /* read-only view: not for cs_labels_set/cs_labels_free */
     const char *journal;          /* annotation couchestor.io/migration, or NULL */
-    uint64_t capacity;            /* spec.capacity.storage, bytes (0 when absent) */
-    int64_t last_migration;       /* annotation couchestor.io/last-migration, Unix s; 0 = none */
-    int64_t retry_after;          /* annotation couchestor.io/retry-after, Unix s; 0 = none */
+    /* spec.claimRef: the claim the PV is bound to (or reserved for); both
+     * NULL unless both are present. claim_namespace may be interned. */
+    const char *claim_namespace;
+    const char *claim_name;
+    uint64_t capacity;      /* spec.capacity.storage, bytes (0 when absent) */
+    int64_t last_migration; /* annotation couchestor.io/last-migration, Unix s; 0 = none */
+    int64_t retry_after;    /* annotation couchestor.io/retry-after, Unix s; 0 = none */
     cs_mayastor_uuid_t volume;
     int failures;    /* annotation couchestor.io/migration-failures */
     bool mayastor;   /* spec.csi.driver is io.openebs.csi-mayastor */
@@ -59,13 +64,37 @@ typedef struct cs_pv_s {
 typedef struct cs_diskpool_ref_s {
     char *name;
     char *namespace_;
-    cs_labels_t labels;
+    cs_labels_t labels;   /* metadata.labels */
+    cs_labels_t topology; /* spec.topology.labelled (at most 1024 entries, strings) */
 } cs_diskpool_ref_t;
 
+/* The part of a PersistentVolumeClaim the operator reads: a policy selects
+ * a volume by its bound claim's labels too (people label claims, and
+ * Kubernetes does not copy their labels to the PV). Owned strings. */
+typedef struct cs_pvc_s {
+    char *name;
+    char *namespace_;
+    char *volume_name; /* spec.volumeName: the PV it is bound to, or NULL */
+    cs_labels_t labels;
+} cs_pvc_t;
+
+/* The part of a Namespace the operator reads (spec.namespaceSelector). */
+typedef struct cs_namespace_ref_s {
+    char *name;
+    cs_labels_t labels;
+} cs_namespace_ref_t;
+
 /* Decoders for informers and lists: objects are malloc'd cs_pv_t,
- * cs_diskpool_ref_t, or json_t trees (small objects such as policies). */
+ * cs_diskpool_ref_t, cs_pvc_t, cs_namespace_ref_t, or json_t trees (small
+ * objects such as policies). Each parses untrusted input within the
+ * stream's bounds (fuzzed: tests/fuzz/fuzz_pv_projection.c); the claim and
+ * namespace projections skip annotations, managedFields and status. */
 cs_kube_decoder_t cs_pv_decoder(void);
 cs_kube_decoder_t cs_diskpool_decoder(void);
+cs_kube_decoder_t cs_pvc_decoder(void);
+cs_kube_decoder_t cs_namespace_decoder(void);
+void cs_pvc_free(cs_pvc_t *pvc);
+void cs_namespace_ref_free(cs_namespace_ref_t *ns);
 cs_kube_decoder_t cs_json_tree_decoder(void);
 /* The tree held by an object of cs_json_tree_decoder (borrowed). */
 const json_t *cs_json_tree_root(const void *data);
@@ -117,6 +146,9 @@ void cs_observation_free(cs_observation_t *obs);
 cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t *const *pvs, size_t npvs,
                                       const cs_diskpool_ref_t *const *dps, size_t ndps);
 
+/* Bytes (NUL included) of cs_plan_facts_t.label_note. */
+#define CS_POOL_LABELS_NOTE_MAX 512
+
 /* The plan input built from a view, owning its arrays. */
 typedef struct cs_plan_facts_s {
     cs_plan_input_t in; /* volumes/pools point into the arrays below */
@@ -126,14 +158,48 @@ typedef struct cs_plan_facts_s {
     cs_labels_t *pool_labels; /* owned copies of each pool's tier labels */
     cs_plan_replica_t *replicas;
     const cs_mayastor_volume_t **mvol; /* per volume, NULL when not found */
+    /* Pools whose label sources (cs_pool_labels_merge) disagree on a key
+     * the policy's pool selectors read, and a note naming each such pool
+     * and key with the values ("" when none; cut with "..." when longer). */
+    size_t label_disagreements;
+    char label_note[CS_POOL_LABELS_NOTE_MAX];
 } cs_plan_facts_t;
 
 /* Fills facts->in for one policy. Volumes are the PVs of the policy's
- * StorageClass (the plan applies volumeSelector); a pool's labels are its
- * DiskPool's (falling back to the Mayastor pool's labels). */
+ * StorageClass (the plan applies volumeSelector); a pool's labels are those
+ * of cs_pool_labels_merge (its DiskPool's metadata.labels and
+ * spec.topology.labelled, and the Mayastor pool's labels). */
 int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, const cs_storage_policy_spec_t *spec,
                         int64_t now, cs_plan_facts_t *facts, cs_err_t *err);
 void cs_plan_facts_free(cs_plan_facts_t *facts);
+
+/* ---- a pool's labels, from three places ------------------------------------ */
+
+/* A pool's labels can be set in three places: its DiskPool's metadata.labels
+ * (`kubectl label diskpool`), its DiskPool's spec.topology.labelled (copied
+ * by Mayastor into its own pool once, when the pool is created) and the
+ * control plane's pool labels (REST, `kubectl mayastor label pool`). Each
+ * may be NULL (no DiskPool, or no Mayastor pool). Borrowed. */
+typedef struct cs_pool_label_sources_s {
+    const cs_labels_t *metadata;
+    const cs_labels_t *topology;
+    const cs_mayastor_pool_t *rest;
+} cs_pool_label_sources_t;
+
+/* The pool's labels for the plan: the union of the three sources into out
+ * (an empty set on entry; the caller frees it with cs_labels_free). A key
+ * set in several sources with different values takes the value of the
+ * first of: metadata.labels, the REST labels, spec.topology.labelled
+ * (docs/operator.md says why). disagree, when not NULL (an empty set on
+ * entry, freed by the caller), receives each such key with a description
+ * of every source's value, e.g. `metadata.labels "cold", REST "hot"`.
+ * Returns how many keys the sources disagree on (0: none), or CS_ENOMEM,
+ * when out and disagree are left empty. */
+int cs_pool_labels_merge(const cs_pool_label_sources_t *src, cs_labels_t *out, cs_labels_t *disagree);
+
+/* The StoragePolicy condition that says whether every pool's label sources
+ * agree on the keys the policy's pool selectors read. */
+#define CS_CONDITION_POOL_LABELS "PoolLabelsConsistent"
 
 /* Prints a plan as a table for people or as JSON. */
 void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const char *policy, FILE *out, bool json);
@@ -180,6 +246,14 @@ typedef struct cs_gather_source_s {
     size_t pv_count;
     const cs_diskpool_ref_t *const *diskpools;
     size_t diskpool_count;
+    /* Every PersistentVolumeClaim and Namespace known (any order): the
+     * selection reads a PV's bound claim's labels and its Namespace's.
+     * Borrowed for the duration of cs_gather only (their labels are
+     * copied). None given: no PV has a bound claim. */
+    const cs_pvc_t *const *pvcs;
+    size_t pvc_count;
+    const cs_namespace_ref_t *const *namespaces;
+    size_t namespace_count;
     /* The operator's running migrations: they mark volumes migrating, hold
      * refused ones and count against the limits. NULL (`couchestor plan`):
      * the journals on the PVs count instead. */
@@ -192,10 +266,17 @@ typedef struct cs_gathered_s {
     size_t pv_count;
     cs_observation_t obs;  /* what Mayastor and Prometheus said about them */
     cs_plan_facts_t facts; /* facts.in is ready for cs_plan_compute, limits included */
+    /* Copies of the labels the selection reads (facts' volumes point into
+     * them): per pvs[i], its bound claim's; per known Namespace, its own. */
+    cs_labels_t *claim_labels;
+    cs_labels_t *namespace_labels;
+    size_t namespace_count;
 } cs_gathered_t;
 
 /* The gather step of a decision for policy (spec validated): selects the
- * policy's PVs, observes them (cs_observe: an unreachable Mayastor or
+ * policy's PVs, finds each one's bound claim (the claim spec.claimRef
+ * names, whose spec.volumeName is the PV) and that claim's Namespace for
+ * the plan's selection (cs_plan_volume_selected), observes them (cs_observe: an unreachable Mayastor or
  * Prometheus is recorded in out->obs, not returned), builds the plan input
  * and fills in the configuration's dry run, preservation mode and the
  * migration slots left. Returns 0, or CS_ENOMEM / a cs_plan_facts_build

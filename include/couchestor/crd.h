@@ -53,7 +53,8 @@
 #define CS_SP_DEFAULT_COOLDOWN_PERIOD "24h"
 #define CS_SP_DEFAULT_STORAGE_CLASS_NAME "mayastor"
 #define CS_SP_DEFAULT_MAX_CONCURRENT_MIGRATIONS 2
-#define CS_SP_DEFAULT_MIGRATION_TIMEOUT "30m"
+/* migrationTimeout has no default here or in the CRD: absent, the operator-wide
+ * migration_timeout_minutes applies (cs_storage_policy_migration_timeout_ms). */
 #define CS_SP_DEFAULT_ENABLED true
 #define CS_SP_DEFAULT_DRY_RUN false
 #define CS_SP_DEFAULT_EC_MIN_VOLUME_SIZE_BYTES INT64_C(10737418240)
@@ -179,15 +180,19 @@ typedef struct cs_storage_policy_spec_s {
     cs_selector_t *hot_pool_selector; /* NULL when absent */
     cs_selector_t *warm_pool_selector;
     cs_selector_t *cold_pool_selector;
-    cs_selector_t *volume_selector; /* NULL: every volume of the class */
+    cs_selector_t *volume_selector;    /* NULL: every volume of the class; matched against the PV's
+                                       labels merged with its bound PVC's (the PVC's win) */
+    cs_selector_t *namespace_selector; /* NULL: any namespace; else only volumes whose bound PVC's
+                                          Namespace has matching labels (a PV without one never) */
     int64_t max_concurrent_migrations;
-    char *migration_timeout;
+    char *migration_timeout; /* NULL when absent: the operator-wide default applies */
     bool enabled;
     bool dry_run;
     char *ec_policy_ref; /* ErasureCodingPolicy name; NULL when absent */
     int64_t ec_min_volume_size_bytes;
     /* The three duration texts in nanoseconds, derived by decode and
-     * _spec_init; 0 where the text does not parse (validation says why). */
+     * _spec_init; 0 where the text does not parse (validation says why) or,
+     * for migration_timeout, is absent. */
     int64_t sampling_window_ns;
     int64_t cooldown_period_ns;
     int64_t migration_timeout_ns;
@@ -297,6 +302,11 @@ int cs_storage_policy_spec_validate(const cs_storage_policy_spec_t *spec, const 
 
 /* True when the warm tier is on: warmWatermarkIOPS > 0. */
 bool cs_storage_policy_has_warm_tier(const cs_storage_policy_spec_t *spec);
+
+/* The migration timeout of the policy in milliseconds: its migrationTimeout
+ * when set (and positive), else default_ms (the operator-wide
+ * migration_timeout_minutes). A spec of NULL gives default_ms. */
+int64_t cs_storage_policy_migration_timeout_ms(const cs_storage_policy_spec_t *spec, int64_t default_ms);
 
 /* The whole object (apiVersion, kind, metadata, spec, status). */
 int cs_storage_policy_encode(const cs_storage_policy_t *policy, json_t **out, cs_err_t *err);

@@ -15,7 +15,10 @@
  *      replica landed; a replica placed elsewhere is removed again;
  *   3. WAIT SYNC: polls until the new replica's nexus child is Online with
  *      no rebuild in progress and the volume is Online, bounded by the
- *      migration timeout;
+ *      migration timeout, a stall timeout: it counts from the last time the
+ *      rebuild progressed (the new replica's rebuild progress went up, or
+ *      more replicas became healthy), and CS_MIG_HARD_CAP_FACTOR times it
+ *      after the start is the hard cap whatever the progress;
  *   4. SCALE DOWN (not in preservation mode): detaches the old replica's
  *      nexus child, which makes it the control plane's first victim, lowers
  *      replica_count by one, and verifies the old replica is the one that
@@ -52,6 +55,10 @@
 #define CS_DEFAULT_PLACEMENT_KEY CS_LABEL_PLACEMENT
 
 #define CS_MIG_MAX_REPLICAS 16
+/* A migration still waiting for its rebuild this many migration timeouts
+ * after it started is abandoned even while the rebuild progresses: a
+ * rebuild that creeps forward never holds a migration slot for ever. */
+#define CS_MIG_HARD_CAP_FACTOR 4
 /* Pools a migration may steer or accept; a cluster with more labelled pools
  * is refused at ANALYZE with a message saying so. */
 #define CS_MIG_MAX_POOLS 256
@@ -156,7 +163,15 @@ typedef struct cs_mig_journal_s {
     size_t accept_count; /* pools the new replica may land on (target tier) */
     char accept[CS_MIG_MAX_POOLS][128];
     int64_t started_ms;
-    int64_t timeout_ms;
+    int64_t timeout_ms; /* the stall timeout; the hard cap is CS_MIG_HARD_CAP_FACTOR times it */
+    /* The last time the rebuild progressed, and what it looked like then:
+     * the new replica's rebuild progress (100 once in sync, -1 when none was
+     * reported) and the number of healthy replicas. A journal written before
+     * these existed decodes as 0, -1, -1: a resume counts from its own start
+     * ("now"), and its first look at the volume counts as progress. */
+    int64_t progress_ms;
+    int last_progress;
+    int last_healthy;
     double trigger_iops;
     int scale_down_attempts;
     char failure[256]; /* set when rolling back: why */
@@ -176,7 +191,8 @@ typedef struct cs_mig_request_s {
     size_t accept_count;             /* replica is acceptable (target included) */
     cs_tier_t from_tier, to_tier;
     double trigger_iops;
-    int64_t timeout_ms;        /* migrationTimeout */
+    int64_t timeout_ms;        /* the stall timeout: the policy's migrationTimeout, else
+                                  migration_timeout_minutes; <= 0 means 30 min */
     int64_t poll_ms;           /* syncPollInterval */
     bool preservation_mode;    /* keep the old replica */
     const char *placement_key; /* NULL = CS_DEFAULT_PLACEMENT_KEY */

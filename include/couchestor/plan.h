@@ -42,8 +42,14 @@ typedef struct cs_plan_replica_s {
 typedef struct cs_plan_volume_s {
     const char *name;          /* PersistentVolume name (pvc-<uuid>) */
     const char *storage_class; /* spec.storageClassName of the PV */
-    const cs_labels_t *labels; /* PV labels, matched by spec.volumeSelector */
-    uint64_t size;             /* bytes */
+    const cs_labels_t *labels; /* PV labels */
+    /* The labels of the PersistentVolumeClaim bound to the PV (its
+     * spec.claimRef names the claim and the claim's spec.volumeName names
+     * the PV), and of that claim's Namespace; NULL when the PV has no bound
+     * claim (the Namespace's: also when the Namespace is unknown). */
+    const cs_labels_t *claim_labels;
+    const cs_labels_t *namespace_labels;
+    uint64_t size; /* bytes */
     size_t replica_count;
     const cs_plan_replica_t *replicas;
     int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
@@ -173,7 +179,15 @@ cs_tier_t cs_plan_pool_tier(const cs_storage_policy_spec_t *spec, const cs_label
 cs_tier_t cs_plan_wanted_tier(const cs_storage_policy_spec_t *spec, double iops);
 
 /* True when a volume belongs to the policy: its StorageClass is the
- * policy's and its labels match volumeSelector (absent = every volume). */
+ * policy's, and
+ * - volumeSelector (absent = every volume) matches its effective labels:
+ *   the PV's labels and its bound claim's, the claim's value winning on a
+ *   key both have (people label claims; a PV without a bound claim has its
+ *   own labels only); each requirement reads the one effective value of its
+ *   key, so NotIn and DoesNotExist exclude by either object's labels;
+ * - namespaceSelector, when set, matches the labels of the bound claim's
+ *   Namespace: a PV without a bound claim, or whose claim's Namespace is
+ *   unknown, is never selected then. */
 bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan_volume_t *v);
 
 /* Computes the plan. Errors: CS_EINVAL (missing spec), CS_ENOMEM. The plan

@@ -86,8 +86,8 @@ static int cs__plan_args(int argc, char **argv, cs__plan_args_t *a)
 
 /* What the plan reads from the API server, listed once for every policy. */
 typedef struct {
-    cs_kube_decoder_t tree, pvdec, dpdec;
-    cs__bag_t policies, pvs, dps;
+    cs_kube_decoder_t tree, pvdec, dpdec, pvcdec, nsdec;
+    cs__bag_t policies, pvs, dps, pvcs, nss;
 } cs__listed_t;
 
 static int cs__list(cs_kube_client_t *kube, const cs_config_t *cfg, const char *only, cs__listed_t *l, cs_err_t *err)
@@ -104,6 +104,11 @@ static int cs__list(cs_kube_client_t *kube, const cs_config_t *cfg, const char *
     if (rc == 0)
         rc = cs_kube_list(kube, CS_DISKPOOL_RESOURCE, cfg->mayastor_namespace, NULL, &l->dpdec, cs__bag_add, &l->dps,
                           NULL, err);
+    /* the claims and Namespaces the selection reads (volumeSelector, namespaceSelector) */
+    if (rc == 0)
+        rc = cs_kube_list(kube, CS_KUBE_RES_PVCS, NULL, NULL, &l->pvcdec, cs__bag_add, &l->pvcs, NULL, err);
+    if (rc == 0)
+        rc = cs_kube_list(kube, CS_KUBE_RES_NAMESPACES, NULL, NULL, &l->nsdec, cs__bag_add, &l->nss, NULL, err);
     if (rc == 0 && only && l->policies.n == 0)
         rc = cs_err_set(err, CS_ENOTFOUND, "StoragePolicy '%s' not found", only);
     return rc;
@@ -114,6 +119,8 @@ static void cs__listed_free(cs__listed_t *l)
     cs__bag_free(&l->policies, &l->tree);
     cs__bag_free(&l->pvs, &l->pvdec);
     cs__bag_free(&l->dps, &l->dpdec);
+    cs__bag_free(&l->pvcs, &l->pvcdec);
+    cs__bag_free(&l->nss, &l->nsdec);
 }
 
 /* Prints the plan of one policy; 0, or 1 when it could not be made. */
@@ -141,6 +148,11 @@ static int cs__plan_one(const json_t *policy, const cs_gather_source_t *src, boo
                 in.obs.mayastor_err.err.msg);
     if (!in.obs.metrics_ok)
         fprintf(stderr, "couchestor plan: Prometheus query failed, no volume would move: %s\n", in.obs.metrics_err.msg);
+    if (rc == 0 && in.facts.label_disagreements > 0)
+        fprintf(stderr,
+                "couchestor plan: policy '%s': the labels of %zu pools disagree (DiskPool metadata.labels win, "
+                "then Mayastor's pool labels, then spec.topology.labelled): %s\n",
+                pol.meta.name, in.facts.label_disagreements, in.facts.label_note);
     if (rc == 0)
         rc = cs_plan_compute(&in.facts.in, &plan, &perr);
     if (rc == 0)
@@ -168,7 +180,11 @@ int cs_cmd_plan(int argc, char **argv)
     }
     cs_log_configure(cfg.log_level > CS_LOG_WARN ? cfg.log_level : CS_LOG_WARN, cfg.log_json, NULL);
     cs_clients_t clients;
-    cs__listed_t l = {.tree = cs_json_tree_decoder(), .pvdec = cs_pv_decoder(), .dpdec = cs_diskpool_decoder()};
+    cs__listed_t l = {.tree = cs_json_tree_decoder(),
+                      .pvdec = cs_pv_decoder(),
+                      .dpdec = cs_diskpool_decoder(),
+                      .pvcdec = cs_pvc_decoder(),
+                      .nsdec = cs_namespace_decoder()};
     status = 1;
     if (cs_clients_open(&cfg, NULL, &clients, &err) == 0 && cs__list(clients.kube, &cfg, a.only, &l, &err) == 0) {
         cs_gather_source_t src = {.clients = &clients,
@@ -176,7 +192,11 @@ int cs_cmd_plan(int argc, char **argv)
                                   .pvs = (const cs_pv_t *const *)l.pvs.items,
                                   .pv_count = l.pvs.n,
                                   .diskpools = (const cs_diskpool_ref_t *const *)l.dps.items,
-                                  .diskpool_count = l.dps.n};
+                                  .diskpool_count = l.dps.n,
+                                  .pvcs = (const cs_pvc_t *const *)l.pvcs.items,
+                                  .pvc_count = l.pvcs.n,
+                                  .namespaces = (const cs_namespace_ref_t *const *)l.nss.items,
+                                  .namespace_count = l.nss.n};
         status = 0;
         for (size_t p = 0; p < l.policies.n; p++) {
             if (!a.json && p > 0)

@@ -100,7 +100,8 @@ typedef enum {
     CS__SEC2_LABELS,
     CS__SEC2_ANNOTATIONS,
     CS__SEC2_CSI,
-    CS__SEC2_CAPACITY
+    CS__SEC2_CAPACITY,
+    CS__SEC2_CLAIMREF
 } cs__pv_sec2_t;
 
 /* What one PV needs while it is decoded; freed (or turned into the PV's
@@ -111,7 +112,7 @@ typedef struct {
     cs__pv_label_t *labels;
     size_t label_count, label_cap;
     size_t annotation_count;
-    cs__span_t name, uid, rv, sc, journal;
+    cs__span_t name, uid, rv, sc, journal, claim_ns, claim_name;
     uint8_t sec1, sec2; /* the containers open at item depths 1 and 2 */
     bool driver_mayastor, handle_ok;
     cs_kube_meta_t meta; /* namespace, generation, timestamps: checked as ObjectMeta */
@@ -152,7 +153,7 @@ static void *cs__pv_create(void *ctx)
     s->cap = sizeof s->inline_buf;
     s->labels = s->inline_labels;
     s->label_cap = sizeof s->inline_labels / sizeof *s->inline_labels;
-    s->name = s->uid = s->rv = s->sc = s->journal = (cs__span_t){CS__NO_SPAN, 0};
+    s->name = s->uid = s->rv = s->sc = s->journal = s->claim_ns = s->claim_name = (cs__span_t){CS__NO_SPAN, 0};
     pv->block = s;
     return pv;
 }
@@ -283,7 +284,7 @@ static int cs__pv_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t 
 /* Every token of every PV passes here (10,000 PVs: ~0.5 M tokens per list):
  * the containers open at the item's depths 1 and 2 are remembered when they
  * open, so a token is a switch on its depth and key length; every subtree
- * nothing reads (metadata.managedFields, spec.claimRef, spec.nodeAffinity,
+ * nothing reads (metadata.managedFields, spec.nodeAffinity,
  * spec.csi.volumeAttributes, status, ...) is skipped by the stream itself. */
 /* Depth 1: only metadata and spec are read. */
 static int cs__pv_field_top(cs__pv_scratch_t *s, const cs_jstream_event_t *ev, bool opens, bool closes)
@@ -345,7 +346,7 @@ static int cs__pv_field_meta(const cs_kube_field_t *f, cs__pv_scratch_t *s, bool
     return opens ? CS_KUBE_SKIP : 0;
 }
 
-/* Depth 2 under spec: csi, capacity, storageClassName. */
+/* Depth 2 under spec: csi, capacity, claimRef, storageClassName. */
 static int cs__pv_field_spec(const cs_kube_field_t *f, cs__pv_scratch_t *s, bool opens)
 {
     const cs_jstream_event_t *ev = f->ev;
@@ -353,6 +354,8 @@ static int cs__pv_field_spec(const cs_kube_field_t *f, cs__pv_scratch_t *s, bool
         s->sec2 = CS__SEC2_CSI;
     else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "capacity"))
         s->sec2 = CS__SEC2_CAPACITY;
+    else if (ev->kind == CS_JS_MAP_START && CS__KEY(ev, "claimRef"))
+        s->sec2 = CS__SEC2_CLAIMREF;
     else if (opens)
         return CS_KUBE_SKIP;
     else if (ev->kind == CS_JS_STRING && CS__KEY(ev, "storageClassName"))
@@ -372,6 +375,21 @@ static void cs__pv_field_csi(const cs_jstream_event_t *ev, cs_pv_t *pv, cs__pv_s
     } else if (CS__KEY(ev, "volumeHandle")) {
         s->handle_ok = cs_mayastor_uuid_parse(ev->text, strnlen(ev->text, ev->text_len), &pv->volume) == 0;
     }
+}
+
+/* spec.claimRef.namespace and .name: the claim the PV is bound to (its
+ * labels and its Namespace's count in a policy's selection). Kept as C
+ * strings, up to a NUL, as storageClassName. */
+static int cs__pv_field_claim(const cs_kube_field_t *f, cs__pv_scratch_t *s)
+{
+    const cs_jstream_event_t *ev = f->ev;
+    if (ev->kind != CS_JS_STRING)
+        return 0;
+    if (CS__KEY(ev, "namespace"))
+        return cs__pv_keep(f, s, ev->text, strnlen(ev->text, ev->text_len), &s->claim_ns);
+    if (CS__KEY(ev, "name"))
+        return cs__pv_keep(f, s, ev->text, strnlen(ev->text, ev->text_len), &s->claim_name);
+    return 0;
 }
 
 /* spec.capacity.storage, parsed in the scratch space and not kept. */
@@ -406,6 +424,8 @@ static int cs__pv_field_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scra
         return 0;
     case CS__SEC2_CAPACITY:
         return opens ? CS_KUBE_SKIP : cs__pv_field_capacity(f, pv, s);
+    case CS__SEC2_CLAIMREF:
+        return opens ? CS_KUBE_SKIP : cs__pv_field_claim(f, s);
     default:
         return 0;
     }
@@ -464,9 +484,14 @@ static int cs__pv_finish(void *ctx, void *obj, cs_err_t *err)
     if (s->name.off == CS__NO_SPAN)
         return cs_err_set(err, CS_EPARSE, "PersistentVolume without metadata.name");
     const char *sc = s->sc.off == CS__NO_SPAN ? NULL : cs__intern(s->buf + s->sc.off, s->sc.len);
+    /* a claim is both of its names; a namespace repeats across PVs */
+    if (s->claim_ns.off == CS__NO_SPAN || s->claim_name.off == CS__NO_SPAN)
+        s->claim_ns = s->claim_name = (cs__span_t){CS__NO_SPAN, 0};
+    const char *cns = s->claim_ns.off == CS__NO_SPAN ? NULL : cs__intern(s->buf + s->claim_ns.off, s->claim_ns.len);
     const char *keys[CS__PV_MAX_ENTRIES];
     size_t size = s->label_count * sizeof(cs_label_t) + cs__span_size(s->name) + cs__span_size(s->uid) +
-                  cs__span_size(s->rv) + cs__span_size(s->journal) + (sc ? 0 : cs__span_size(s->sc));
+                  cs__span_size(s->rv) + cs__span_size(s->journal) + (sc ? 0 : cs__span_size(s->sc)) +
+                  cs__span_size(s->claim_name) + (cns ? 0 : cs__span_size(s->claim_ns));
     for (size_t i = 0; i < s->label_count; i++) {
         const cs__pv_label_t *l = &s->labels[i];
         keys[i] = cs__intern(s->buf + l->key.off, l->key.len);
@@ -486,6 +511,8 @@ static int cs__pv_finish(void *ctx, void *obj, cs_err_t *err)
     pv->resource_version = cs__span_put(s, s->rv, &at);
     pv->journal = cs__span_put(s, s->journal, &at);
     pv->storage_class = sc ? sc : cs__span_put(s, s->sc, &at);
+    pv->claim_namespace = cns ? cns : cs__span_put(s, s->claim_ns, &at);
+    pv->claim_name = cs__span_put(s, s->claim_name, &at);
     pv->mayastor = s->driver_mayastor;
     pv->has_volume = pv->mayastor && s->handle_ok;
     if (!pv->has_volume)
@@ -535,9 +562,48 @@ static void *cs__dp_create(void *ctx)
     return calloc(1, sizeof(cs__dp_build_t));
 }
 
+/* Most entries of spec.topology.labelled (as of metadata.labels). */
+#define CS__DP_MAX_TOPOLOGY 1024
+
+static int cs__dp_fail(const cs_kube_field_t *f, int code, const char *what)
+{
+    cs_jstream_fail(f->js, code, "spec.topology.labelled%s", what);
+    return code;
+}
+
+/* spec.topology.labelled: an object of strings (untrusted; bounded by the
+ * stream's string limit and CS__DP_MAX_TOPOLOGY entries). */
+static int cs__dp_topology(cs__dp_build_t *b, const cs_kube_field_t *f)
+{
+    const cs_jstream_event_t *ev = f->ev;
+    if (f->depth == 3 && CS_KUBE_AT(f, "spec", "topology", "labelled")) {
+        bool ok = ev->kind == CS_JS_MAP_START || ev->kind == CS_JS_MAP_END || ev->kind == CS_JS_NULL;
+        return ok ? 0 : cs__dp_fail(f, CS_EPARSE, ": expected an object");
+    }
+    if (f->depth != 4 || !CS_KUBE_UNDER(f, "spec", "topology", "labelled"))
+        return 0;
+    if (ev->kind != CS_JS_STRING)
+        return cs__dp_fail(f, CS_EPARSE, ": expected string values");
+    if (b->d.topology.count >= CS__DP_MAX_TOPOLOGY)
+        return cs__dp_fail(f, CS_ETOOBIG, ": more than 1024 entries");
+    if (!ev->key || strlen(ev->key) != ev->key_len || memchr(ev->text, '\0', ev->text_len))
+        return cs__dp_fail(f, CS_EPARSE, ": contains a NUL character");
+    char *v = malloc(ev->text_len + 1);
+    if (!v)
+        return CS_ENOMEM;
+    memcpy(v, ev->text, ev->text_len);
+    v[ev->text_len] = '\0';
+    int rc = cs_labels_set(&b->d.topology, ev->key, v);
+    free(v);
+    return rc == 0 ? 0 : CS_ENOMEM;
+}
+
 static int cs__dp_field(void *ctx, void *obj, const cs_kube_field_t *f)
 {
-    return cs_kube_meta_field(&((cs__dp_build_t *)obj)->meta, f);
+    cs__dp_build_t *b = obj;
+    if (f->depth >= 3 && CS_KUBE_UNDER(f, "spec", "topology"))
+        return cs__dp_topology(b, f);
+    return cs_kube_meta_field(&b->meta, f);
 }
 
 static int cs__dp_finish(void *ctx, void *obj, cs_err_t *err)
@@ -561,6 +627,7 @@ void cs_diskpool_ref_free(cs_diskpool_ref_t *d)
     free(d->name);
     free(d->namespace_);
     cs_labels_free(&d->labels);
+    cs_labels_free(&d->topology);
     memset(d, 0, sizeof *d);
 }
 
@@ -721,23 +788,153 @@ static const cs_mayastor_volume_t *cs__mayastor_volume(const cs_cluster_view_t *
     return pv->has_volume && view->volumes ? cs_mayastor_volumes_find(view->volumes, &pv->volume) : NULL;
 }
 
-/* Every Mayastor pool, with its DiskPool's labels (falling back to the
- * Mayastor pool's own). */
-static int cs__facts_pools(const cs_cluster_view_t *view, cs_plan_facts_t *f, size_t npools)
+/* ---- a pool's labels ---- */
+
+typedef enum {
+    CS__SRC_METADATA,
+    CS__SRC_REST,
+    CS__SRC_TOPOLOGY,
+    CS__SRC_COUNT
+} cs__label_src_t;
+
+static const char *const cs__src_name[CS__SRC_COUNT] = {"metadata.labels", "REST", "spec.topology.labelled"};
+
+/* key's value in source s, or NULL. */
+static const char *cs__src_get(const cs_pool_label_sources_t *src, cs__label_src_t s, const char *key)
+{
+    if (s == CS__SRC_METADATA)
+        return src->metadata ? cs_labels_get(src->metadata, key) : NULL;
+    if (s == CS__SRC_TOPOLOGY)
+        return src->topology ? cs_labels_get(src->topology, key) : NULL;
+    return src->rest ? cs_mayastor_pool_label(src->rest, key) : NULL;
+}
+
+/* Whether the sources holding key disagree; then *why describes them. */
+static bool cs__src_disagree(const cs_pool_label_sources_t *src, const char *key, char *why, size_t len)
+{
+    const char *first = NULL;
+    bool differ = false;
+    size_t at = 0;
+    why[0] = '\0';
+    for (int s = 0; s < CS__SRC_COUNT; s++) {
+        const char *v = cs__src_get(src, (cs__label_src_t)s, key);
+        if (!v)
+            continue;
+        differ = differ || (first && strcmp(first, v) != 0);
+        first = first ? first : v;
+        int n = snprintf(why + at, len - at, "%s%s \"%s\"", at ? ", " : "", cs__src_name[s], v);
+        at = n < 0 || (size_t)n >= len - at ? len - 1 : at + (size_t)n;
+    }
+    return differ;
+}
+
+/* Sets every label of one source into out, lowest precedence first. */
+static int cs__src_apply(const cs_pool_label_sources_t *src, cs__label_src_t s, cs_labels_t *out)
+{
+    int rc = 0;
+    if (s == CS__SRC_REST) {
+        for (size_t i = 0; src->rest && i < src->rest->label_count && rc == 0; i++)
+            rc = cs_labels_set(out, src->rest->labels[i].key, src->rest->labels[i].value);
+        return rc;
+    }
+    const cs_labels_t *l = s == CS__SRC_METADATA ? src->metadata : src->topology;
+    for (size_t i = 0; l && i < l->count && rc == 0; i++)
+        rc = cs_labels_set(out, l->items[i].key, l->items[i].value);
+    return rc;
+}
+
+int cs_pool_labels_merge(const cs_pool_label_sources_t *src, cs_labels_t *out, cs_labels_t *disagree)
+{
+    /* lowest precedence first: a later source overwrites a key */
+    int rc = cs__src_apply(src, CS__SRC_TOPOLOGY, out);
+    if (rc == 0)
+        rc = cs__src_apply(src, CS__SRC_REST, out);
+    if (rc == 0)
+        rc = cs__src_apply(src, CS__SRC_METADATA, out);
+    int count = 0;
+    char why[3 * 320];
+    for (size_t i = 0; i < out->count && rc == 0; i++) {
+        if (!cs__src_disagree(src, out->items[i].key, why, sizeof why))
+            continue;
+        count++;
+        if (disagree)
+            rc = cs_labels_set(disagree, out->items[i].key, why);
+    }
+    if (rc != 0) {
+        cs_labels_free(out);
+        cs_labels_free(disagree);
+        return CS_ENOMEM;
+    }
+    return count;
+}
+
+/* Whether selector sel reads key. */
+static bool cs__selector_reads(const cs_selector_t *sel, const char *key)
+{
+    for (size_t i = 0; sel && i < sel->count; i++)
+        if (strcmp(sel->reqs[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+static bool cs__policy_reads_pool_key(const cs_storage_policy_spec_t *spec, const char *key)
+{
+    return cs__selector_reads(spec->hot_pool_selector, key) || cs__selector_reads(spec->cold_pool_selector, key) ||
+           (cs_storage_policy_has_warm_tier(spec) && cs__selector_reads(spec->warm_pool_selector, key));
+}
+
+/* Appends text to the note, or "..." once it is full. */
+static void cs__note_append(char *note, size_t cap, const char *text)
+{
+    size_t len = strlen(note), n = strlen(text);
+    if (len + n < cap) {
+        memcpy(note + len, text, n + 1);
+        return;
+    }
+    if (len >= 3 && strcmp(note + len - 3, "...") == 0)
+        return;
+    size_t at = len + 4 <= cap ? len : cap - 4;
+    memcpy(note + at, "...", 4);
+}
+
+/* Notes the keys of disagree that the policy's pool selectors read. */
+static void cs__facts_note(cs_plan_facts_t *f, const cs_storage_policy_spec_t *spec, const char *pool,
+                           const cs_labels_t *disagree)
+{
+    bool noted = false;
+    char part[1200];
+    for (size_t i = 0; i < disagree->count; i++) {
+        const cs_label_t *d = &disagree->items[i];
+        if (!cs__policy_reads_pool_key(spec, d->key))
+            continue;
+        if (noted)
+            snprintf(part, sizeof part, ", %s (%s)", d->key, d->value);
+        else
+            snprintf(part, sizeof part, "%spool '%s': %s (%s)", f->label_disagreements ? "; " : "", pool, d->key,
+                     d->value);
+        cs__note_append(f->label_note, sizeof f->label_note, part);
+        noted = true;
+    }
+    f->label_disagreements += noted;
+}
+
+/* Every Mayastor pool, with the labels of cs_pool_labels_merge (its
+ * DiskPool's and its own); disagreements on the keys the policy's pool
+ * selectors read go into f's note. */
+static int cs__facts_pools(const cs_cluster_view_t *view, const cs_storage_policy_spec_t *spec, cs_plan_facts_t *f,
+                           size_t npools)
 {
     for (size_t i = 0; i < npools; i++) {
         const cs_mayastor_pool_t *mp = &view->pools->items[i];
         const cs_diskpool_ref_t *dp = cs__diskpool(view, mp->id);
-        int rc = 0;
-        if (dp) {
-            for (size_t l = 0; l < dp->labels.count && rc == 0; l++)
-                rc = cs_labels_set(&f->pool_labels[i], dp->labels.items[l].key, dp->labels.items[l].value);
-        } else {
-            for (size_t l = 0; l < mp->label_count && rc == 0; l++)
-                rc = cs_labels_set(&f->pool_labels[i], mp->labels[l].key, mp->labels[l].value);
-        }
-        if (rc != 0)
-            return rc;
+        cs_pool_label_sources_t src = {dp ? &dp->labels : NULL, dp ? &dp->topology : NULL, mp};
+        cs_labels_t disagree = {0};
+        int n = cs_pool_labels_merge(&src, &f->pool_labels[i], &disagree);
+        if (n < 0)
+            return n;
+        if (n > 0)
+            cs__facts_note(f, spec, mp->id, &disagree);
+        cs_labels_free(&disagree);
         f->pools[i] = (cs_plan_pool_t){.id = mp->id,
                                        .node = mp->node,
                                        .labels = &f->pool_labels[i],
@@ -800,7 +997,7 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, 
     f->pool_labels = calloc(npools + 1, sizeof *f->pool_labels);
     f->in.pool_count = npools; /* what cs_plan_facts_free frees, should a pool's labels fail */
     if (!f->volumes || !f->pv_of || !f->mvol || !f->replicas || !f->pools || !f->pool_labels ||
-        cs__facts_pools(view, f, npools) != 0) {
+        cs__facts_pools(view, spec, f, npools) != 0) {
         cs_plan_facts_free(f);
         return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory gathering facts", policy_name);
     }

@@ -139,6 +139,96 @@ static void cs__count_migrations(const cs_gather_source_t *src, const char *poli
         *all_active += src->pvs[i]->journal != NULL;
 }
 
+/* ---- the bound claims and their Namespaces ---- */
+
+static int cs__pvc_cmp(const void *a, const void *b)
+{
+    const cs_pvc_t *x = *(const cs_pvc_t *const *)a, *y = *(const cs_pvc_t *const *)b;
+    int c = strcmp(x->namespace_, y->namespace_);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+static int cs__ns_cmp(const void *a, const void *b)
+{
+    const cs_namespace_ref_t *x = *(const cs_namespace_ref_t *const *)a;
+    const cs_namespace_ref_t *y = *(const cs_namespace_ref_t *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+static int cs__labels_copy(const cs_labels_t *from, cs_labels_t *to)
+{
+    for (size_t i = 0; i < from->count; i++)
+        if (cs_labels_set(to, from->items[i].key, from->items[i].value) != 0)
+            return CS_ENOMEM;
+    return 0;
+}
+
+/* The claim pv is bound to: the one its claimRef names, bound back to it. */
+static const cs_pvc_t *cs__bound_claim(const cs_pvc_t **sorted, size_t n, const cs_pv_t *pv)
+{
+    if (!pv->claim_namespace || !pv->claim_name || n == 0)
+        return NULL;
+    cs_pvc_t key = {.name = (char *)pv->claim_name, .namespace_ = (char *)pv->claim_namespace};
+    const cs_pvc_t *k = &key;
+    const cs_pvc_t *const *hit = bsearch(&k, sorted, n, sizeof(const cs_pvc_t *), cs__pvc_cmp);
+    return hit && (*hit)->volume_name && strcmp((*hit)->volume_name, pv->name) == 0 ? *hit : NULL;
+}
+
+/* The labels of Namespace name (copied once per Namespace), or NULL when
+ * it is unknown; *rc becomes CS_ENOMEM when the copy fails. */
+static const cs_labels_t *cs__ns_labels(const cs_namespace_ref_t **sorted, cs_gathered_t *g, bool *copied,
+                                        const char *name, int *rc)
+{
+    cs_namespace_ref_t key = {.name = (char *)name};
+    const cs_namespace_ref_t *k = &key;
+    const cs_namespace_ref_t *const *hit =
+        bsearch(&k, sorted, g->namespace_count, sizeof(const cs_namespace_ref_t *), cs__ns_cmp);
+    if (!hit)
+        return NULL;
+    size_t at = (size_t)(hit - sorted);
+    if (!copied[at]) {
+        copied[at] = true;
+        if (cs__labels_copy(&(*hit)->labels, &g->namespace_labels[at]) != 0)
+            *rc = CS_ENOMEM;
+    }
+    return &g->namespace_labels[at];
+}
+
+/* Points each volume of the plan input at copies of its bound claim's
+ * labels and its Namespace's. */
+static int cs__claims(const cs_gather_source_t *src, cs_gathered_t *g)
+{
+    size_t npvc = src->pvcs ? src->pvc_count : 0, nns = src->namespaces ? src->namespace_count : 0;
+    const cs_pvc_t **pvcs = malloc((npvc + 1) * sizeof(const cs_pvc_t *));
+    const cs_namespace_ref_t **nss = malloc((nns + 1) * sizeof(const cs_namespace_ref_t *));
+    bool *copied = calloc(nns + 1, sizeof *copied);
+    g->claim_labels = calloc(g->pv_count + 1, sizeof *g->claim_labels);
+    g->namespace_labels = calloc(nns + 1, sizeof *g->namespace_labels);
+    int rc = pvcs && nss && copied && g->claim_labels && g->namespace_labels ? 0 : CS_ENOMEM;
+    if (rc == 0) {
+        g->namespace_count = nns;
+        if (npvc > 0)
+            memcpy(pvcs, src->pvcs, npvc * sizeof(const cs_pvc_t *));
+        if (nns > 0)
+            memcpy(nss, src->namespaces, nns * sizeof(const cs_namespace_ref_t *));
+        qsort(pvcs, npvc, sizeof(const cs_pvc_t *), cs__pvc_cmp);
+        qsort(nss, nns, sizeof(const cs_namespace_ref_t *), cs__ns_cmp);
+    }
+    for (size_t v = 0; rc == 0 && v < g->facts.in.volume_count; v++) {
+        size_t i = g->facts.pv_of[v];
+        const cs_pvc_t *claim = cs__bound_claim(pvcs, npvc, g->pvs[i]);
+        if (!claim)
+            continue;
+        g->facts.volumes[v].claim_labels = &g->claim_labels[i];
+        if ((rc = cs__labels_copy(&claim->labels, &g->claim_labels[i])) == 0)
+            g->facts.volumes[v].namespace_labels = cs__ns_labels(nss, g, copied, claim->namespace_, &rc);
+    }
+    free(pvcs);
+    free(nss);
+    free(copied);
+    return rc;
+}
+
 int cs_gather(const cs_gather_source_t *src, const char *policy, const cs_storage_policy_spec_t *spec, int64_t now,
               cs_gathered_t *g, cs_err_t *err)
 {
@@ -153,6 +243,8 @@ int cs_gather(const cs_gather_source_t *src, const char *policy, const cs_storag
     rc = cs_plan_facts_build(&view, policy, spec, now, &g->facts, err);
     if (rc != 0)
         return rc;
+    if (cs__claims(src, g) != 0)
+        return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory reading its volumes' claims", policy);
     size_t policy_active, all_active;
     cs__count_migrations(src, policy, &g->facts, &policy_active, &all_active);
     size_t global_max = src->cfg->max_concurrent_migrations > 0 ? (size_t)src->cfg->max_concurrent_migrations : 0;
@@ -169,6 +261,12 @@ void cs_gathered_free(cs_gathered_t *g)
         return;
     cs_plan_facts_free(&g->facts);
     cs_observation_free(&g->obs);
+    for (size_t i = 0; g->claim_labels && i < g->pv_count; i++)
+        cs_labels_free(&g->claim_labels[i]);
+    for (size_t i = 0; g->namespace_labels && i < g->namespace_count; i++)
+        cs_labels_free(&g->namespace_labels[i]);
+    free(g->claim_labels);
+    free(g->namespace_labels);
     free(g->pvs);
     memset(g, 0, sizeof *g);
 }

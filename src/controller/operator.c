@@ -129,6 +129,66 @@ static void cs__churn_delete(void *ctx, const cs_kube_object_t *obj, bool unknow
     cs__enqueue_all_sp(ctx);
 }
 
+/* A claim or a Namespace matters to a selection by its labels (and a
+ * claim by the PV it is bound to): other changes (status, annotations)
+ * requeue nothing. */
+static bool cs__labels_equal(const cs_labels_t *a, const cs_labels_t *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++) {
+        const char *v = cs_labels_get(b, a->items[i].key);
+        if (!v || strcmp(v, a->items[i].value) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void cs__pvc_update(void *ctx, const cs_kube_object_t *old, const cs_kube_object_t *obj)
+{
+    const cs_pvc_t *a = old->data, *b = obj->data;
+    bool same_pv = (!a->volume_name && !b->volume_name) ||
+                   (a->volume_name && b->volume_name && strcmp(a->volume_name, b->volume_name) == 0);
+    if (old != obj && (!same_pv || !cs__labels_equal(&a->labels, &b->labels)))
+        cs__enqueue_all_sp(ctx);
+}
+
+static void cs__ns_update(void *ctx, const cs_kube_object_t *old, const cs_kube_object_t *obj)
+{
+    const cs_namespace_ref_t *a = old->data, *b = obj->data;
+    if (old != obj && !cs__labels_equal(&a->labels, &b->labels))
+        cs__enqueue_all_sp(ctx);
+}
+
+int cs__op_hold(void *ctx, const cs_kube_object_t *obj)
+{
+    cs__op_held_t *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        cs_kube_object_t **o = realloc(h->objs, cap * sizeof(cs_kube_object_t *));
+        if (!o)
+            return CS_ENOMEM;
+        h->objs = o;
+        const void **d = realloc(h->data, cap * sizeof(const void *));
+        if (!d)
+            return CS_ENOMEM;
+        h->data = d;
+        h->cap = cap;
+    }
+    h->objs[h->n] = cs_kube_object_ref((cs_kube_object_t *)obj);
+    h->data[h->n++] = obj->data;
+    return 0;
+}
+
+void cs__op_held_free(cs__op_held_t *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        cs_kube_object_unref(h->objs[i]);
+    free(h->objs);
+    free(h->data);
+    memset(h, 0, sizeof *h);
+}
+
 static void cs__migration_finished(void *ctx, const char *policy)
 {
     cs__enqueue(ctx, "sp", policy, 0);
@@ -278,7 +338,8 @@ static bool cs__ready(void *ctx, char *reason, size_t len)
         return false;
     }
     if (!op->sp || !cs_informer_has_synced(op->sp) || !cs_informer_has_synced(op->pv) ||
-        !cs_informer_has_synced(op->dp) || !cs_informer_has_synced(op->ec)) {
+        !cs_informer_has_synced(op->dp) || !cs_informer_has_synced(op->ec) || !cs_informer_has_synced(op->pvc) ||
+        !cs_informer_has_synced(op->ns)) {
         snprintf(reason, len, "informer caches not synced yet");
         return false;
     }
@@ -375,6 +436,8 @@ static void cs__teardown(cs__op_t *op)
     cs_informer_free(op->ec);
     cs_informer_free(op->pv);
     cs_informer_free(op->dp);
+    cs_informer_free(op->pvc);
+    cs_informer_free(op->ns);
     cs_migrations_free(op->migrations);
     if (op->events) {
         cs_event_recorder_flush(op->events, 2 * CS_NSEC_PER_SEC);
@@ -475,13 +538,17 @@ static int cs__start_working(cs__op_t *op, cs_err_t *err)
     cs_informer_handlers_t sp_h = {cs__sp_add, cs__sp_update, cs__sp_delete, op};
     cs_informer_handlers_t ec_h = {cs__ec_add, cs__ec_update, cs__ec_delete, op};
     cs_informer_handlers_t churn_h = {cs__churn_add, cs__churn_update, cs__churn_delete, op};
+    cs_informer_handlers_t pvc_h = {cs__churn_add, cs__pvc_update, cs__churn_delete, op};
+    cs_informer_handlers_t ns_h = {cs__churn_add, cs__ns_update, cs__churn_delete, op};
     int rc;
     if ((rc = cs__informer(op, CS_STORAGE_POLICY_RESOURCE, NULL, cs_json_tree_decoder(), sp_h, CS__REQUEUE_NS, &op->sp,
                            err)) != 0 ||
         (rc = cs__informer(op, CS_EC_POLICY_RESOURCE, NULL, cs_json_tree_decoder(), ec_h, 0, &op->ec, err)) != 0 ||
         (rc = cs__informer(op, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, cs_pv_decoder(), churn_h, 0, &op->pv, err)) != 0 ||
         (rc = cs__informer(op, CS_DISKPOOL_RESOURCE, op->cfg->mayastor_namespace, cs_diskpool_decoder(), churn_h, 0,
-                           &op->dp, err)) != 0)
+                           &op->dp, err)) != 0 ||
+        (rc = cs__informer(op, CS_KUBE_RES_PVCS, NULL, cs_pvc_decoder(), pvc_h, 0, &op->pvc, err)) != 0 ||
+        (rc = cs__informer(op, CS_KUBE_RES_NAMESPACES, NULL, cs_namespace_decoder(), ns_h, 0, &op->ns, err)) != 0)
         return rc;
     for (; op->nworkers < CS__WORKERS; op->nworkers++)
         if (pthread_create(&op->workers[op->nworkers], NULL, cs__worker, op) != 0)

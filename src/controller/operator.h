@@ -37,7 +37,7 @@ typedef struct cs__op_s {
     cs_metric_t *m_reconcile, *m_reconcile_seconds, *m_phase_seconds, *m_migrations, *m_active, *m_mig_seconds,
         *m_volumes, *m_errors, *m_leader, *m_refusals;
     cs_server_t *server;
-    cs_informer_t *sp, *ec, *pv, *dp;
+    cs_informer_t *sp, *ec, *pv, *dp, *pvc, *ns;
     cs_workqueue_t *queue;
     cs_lease_elector_t *elector;
     cs_event_recorder_t *events;
@@ -67,6 +67,16 @@ int64_t cs__op_generation(const cs_kube_object_t *obj);
  * (borrowed), within the Lease's write gate: a slow write of a leader must
  * not land after its term. */
 int cs__op_patch_status(cs__op_t *op, const cs_kube_resource_t *res, const char *name, json_t *status, cs_err_t *err);
+
+/* Informer objects held (referenced) for the length of one reconcile;
+ * data[i] is objs[i]->data. cs__op_hold is an informer foreach callback. */
+typedef struct {
+    cs_kube_object_t **objs;
+    const void **data;
+    size_t n, cap;
+} cs__op_held_t;
+int cs__op_hold(void *ctx, const cs_kube_object_t *obj);
+void cs__op_held_free(cs__op_held_t *h);
 
 /* Reconcile one object by name. 0 (requeue after the resync period), 1
  * (gone: no requeue), or a negative code (retry with backoff). */

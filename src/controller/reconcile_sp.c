@@ -11,13 +11,6 @@
 #include "couchestor/log.h"
 #include "operator.h"
 
-/* Informer objects held for the length of one reconcile. */
-typedef struct {
-    cs_kube_object_t **objs;
-    const void **data;
-    size_t n, cap;
-} cs__held_t;
-
 /* One reconcile: what each step reads and leaves for the next. */
 typedef struct {
     cs__op_t *op;
@@ -25,8 +18,8 @@ typedef struct {
     cs_kube_object_t *obj; /* the policy, from the informer cache */
     cs_storage_policy_t pol;
     int64_t generation, now;
-    cs_storage_policy_status_t st; /* the status this reconcile writes */
-    cs__held_t pvs, dps;
+    cs_storage_policy_status_t st;            /* the status this reconcile writes */
+    cs__op_held_t pvs, dps, pvcs, namespaces; /* the informers' objects this reconcile reads */
     cs_gathered_t in;
     cs_plan_t plan;
     double t0, t_gather, t_apply, t_report;
@@ -129,35 +122,6 @@ static void cs__set_message(cs__sp_run_t *r, const char *message)
 {
     free(r->st.message);
     r->st.message = strdup(message);
-}
-
-static int cs__hold(void *ctx, const cs_kube_object_t *obj)
-{
-    cs__held_t *h = ctx;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
-        cs_kube_object_t **o = realloc(h->objs, cap * sizeof(cs_kube_object_t *));
-        if (!o)
-            return CS_ENOMEM;
-        h->objs = o;
-        const void **d = realloc(h->data, cap * sizeof(const void *));
-        if (!d)
-            return CS_ENOMEM;
-        h->data = d;
-        h->cap = cap;
-    }
-    h->objs[h->n] = cs_kube_object_ref((cs_kube_object_t *)obj);
-    h->data[h->n] = obj->data;
-    h->n++;
-    return 0;
-}
-
-static void cs__held_free(cs__held_t *h)
-{
-    for (size_t i = 0; i < h->n; i++)
-        cs_kube_object_unref(h->objs[i]);
-    free(h->objs);
-    free(h->data);
 }
 
 /* Writes r->st and remembers it (the informer may lag behind the write). */
@@ -264,8 +228,10 @@ static int cs__gather(cs__sp_run_t *r)
     if (cs__op_is_leader(op))
         cs__op_resume_orphans(op);
     r->t_gather = cs_clock_mono_s();
-    if (cs_informer_foreach(op->pv, NULL, cs__hold, &r->pvs) != 0 ||
-        cs_informer_foreach(op->dp, NULL, cs__hold, &r->dps) != 0)
+    if (cs_informer_foreach(op->pv, NULL, cs__op_hold, &r->pvs) != 0 ||
+        cs_informer_foreach(op->dp, NULL, cs__op_hold, &r->dps) != 0 ||
+        cs_informer_foreach(op->pvc, NULL, cs__op_hold, &r->pvcs) != 0 ||
+        cs_informer_foreach(op->ns, NULL, cs__op_hold, &r->namespaces) != 0)
         return cs_err_set(&r->err, CS_ENOMEM, "policy '%s': out of memory listing the cached objects", r->name);
     cs_gather_source_t src = {.clients = &op->clients,
                               .cfg = op->cfg,
@@ -273,6 +239,10 @@ static int cs__gather(cs__sp_run_t *r)
                               .pv_count = r->pvs.n,
                               .diskpools = (const cs_diskpool_ref_t *const *)r->dps.data,
                               .diskpool_count = r->dps.n,
+                              .pvcs = (const cs_pvc_t *const *)r->pvcs.data,
+                              .pvc_count = r->pvcs.n,
+                              .namespaces = (const cs_namespace_ref_t *const *)r->namespaces.data,
+                              .namespace_count = r->namespaces.n,
                               .migrations = op->migrations};
     int rc = cs_gather(&src, r->name, &r->pol.spec, r->now, &r->in, &r->err);
     if (!r->in.obs.mayastor_ok)
@@ -305,7 +275,8 @@ static void cs__start_move(cs__sp_run_t *r, const cs_plan_item_t *it, const cs_p
                             .from_tier = it->current,
                             .to_tier = it->wanted,
                             .trigger_iops = v->iops,
-                            .timeout_ms = r->pol.spec.migration_timeout_ns / 1000000};
+                            .timeout_ms = cs_storage_policy_migration_timeout_ms(
+                                &r->pol.spec, r->op->cfg->migration_timeout_minutes * 60 * 1000)};
     cs_err_t merr = {0};
     CS_INFO("starting a migration", "policy", r->name, "pv", v->name, "detail",
             cs_plan_item_detail(in, it, detail, sizeof detail));
@@ -344,6 +315,24 @@ static size_t cs__blocked(const cs_plan_t *plan)
     return n;
 }
 
+/* PoolLabelsConsistent: whether each pool's label sources agree on the keys
+ * the pool selectors read; unchanged while Mayastor's labels are unknown. */
+static void cs__report_pool_labels(cs__sp_run_t *r)
+{
+    const cs_plan_facts_t *f = &r->in.facts;
+    if (f->label_disagreements == 0) {
+        cs__set_cond(r, CS_CONDITION_POOL_LABELS, true, "PoolLabelsAgree",
+                     "every pool's DiskPool and Mayastor labels agree on the keys the pool selectors read");
+        return;
+    }
+    char why[CS_POOL_LABELS_NOTE_MAX + 256];
+    snprintf(why, sizeof why,
+             "the labels of %zu pools disagree; the tier is read from DiskPool metadata.labels first, then "
+             "Mayastor's pool labels (REST), then spec.topology.labelled: %s",
+             f->label_disagreements, f->label_note);
+    cs__set_cond(r, CS_CONDITION_POOL_LABELS, false, "PoolLabelsDisagree", why);
+}
+
 static void cs__report_conditions(cs__sp_run_t *r, const char *message)
 {
     const cs_observation_t *obs = &r->in.obs;
@@ -373,6 +362,8 @@ static void cs__report_conditions(cs__sp_run_t *r, const char *message)
     } else {
         cs__set_cond(r, "Degraded", false, "AsExpected", "every volume can reach its tier");
     }
+    if (obs->mayastor_ok)
+        cs__report_pool_labels(r);
 }
 
 /* Counts, phase and the message (into msg); without Mayastor nothing is
@@ -469,8 +460,10 @@ static void cs__run_free(cs__sp_run_t *r)
 {
     cs_plan_free(&r->plan);
     cs_gathered_free(&r->in);
-    cs__held_free(&r->pvs);
-    cs__held_free(&r->dps);
+    cs__op_held_free(&r->pvs);
+    cs__op_held_free(&r->dps);
+    cs__op_held_free(&r->pvcs);
+    cs__op_held_free(&r->namespaces);
     cs_storage_policy_status_free(&r->st);
     cs_storage_policy_free(&r->pol);
     cs_kube_object_unref(r->obj);

@@ -45,7 +45,8 @@ static const cs__param_t cs__params[] = {
     {"max_concurrent_migrations", "MAX_CONCURRENT_MIGRATIONS", "--max-concurrent-migrations", CS__T_INT,
      F(max_concurrent_migrations), "2", 1, 1000, "migrations running at once across all policies"},
     {"migration_timeout_minutes", "MIGRATION_TIMEOUT_MINUTES", "--migration-timeout-minutes", CS__T_INT,
-     F(migration_timeout_minutes), "30", 1, 10080, "a migration still syncing after this long is abandoned"},
+     F(migration_timeout_minutes), "30", 1, 10080,
+     "migration timeout of policies without migrationTimeout: abandoned after this long without rebuild progress"},
     {"sync_poll_interval_seconds", "SYNC_POLL_INTERVAL_SECONDS", "--sync-poll-interval-seconds", CS__T_INT,
      F(sync_poll_interval_seconds), "10", 1, 3600, "how often a migration checks its new replica's rebuild"},
     {"dry_run", "DRY_RUN", "--dry-run", CS__T_BOOL, F(dry_run), "false", 0, 0,
@@ -89,6 +90,16 @@ static const cs__param_t cs__params[] = {
 
 #define CS__NPARAMS (sizeof cs__params / sizeof cs__params[0])
 _Static_assert(CS__NPARAMS <= 32, "grow cs_config_t.sources");
+
+size_t cs_config_key_count(void)
+{
+    return CS__NPARAMS;
+}
+
+const char *cs_config_key_name(size_t i)
+{
+    return i < CS__NPARAMS ? cs__params[i].key : NULL;
+}
 
 static const cs__param_t *cs__find_key(const char *key)
 {
@@ -273,8 +284,6 @@ void cs_config_free(cs_config_t *cfg)
             *field = NULL;
         }
     }
-    free(cfg->config_file);
-    cfg->config_file = NULL;
 }
 
 int cs_config_load_file(cs_config_t *cfg, const char *path, cs_err_t *err)
@@ -286,10 +295,6 @@ int cs_config_load_file(cs_config_t *cfg, const char *path, cs_err_t *err)
         return cs_err_prefix(err, "config file: ");
     rc = cs_config_load_text(cfg, text, len, path, err);
     free(text);
-    if (rc == 0) {
-        free(cfg->config_file);
-        cfg->config_file = strdup(path);
-    }
     return rc;
 }
 

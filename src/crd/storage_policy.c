@@ -15,7 +15,7 @@ static const char *const cs__sp_spec_fields[] = {
     "highWatermarkIOPS",       "warmWatermarkIOPS", "lowWatermarkIOPS", "samplingWindow",   "cooldownPeriod",
     "storageClassName",        "hotPoolSelector",   "warmPoolSelector", "coldPoolSelector", "volumeSelector",
     "maxConcurrentMigrations", "migrationTimeout",  "enabled",          "dryRun",           "ecPolicyRef",
-    "ecMinVolumeSizeBytes",
+    "ecMinVolumeSizeBytes",    "namespaceSelector",
 };
 
 const char *cs_storage_policy_phase_name(cs_storage_policy_phase_t phase)
@@ -65,6 +65,7 @@ void cs_storage_policy_spec_free(cs_storage_policy_spec_t *spec)
     cs__selector_release(&spec->warm_pool_selector);
     cs__selector_release(&spec->cold_pool_selector);
     cs__selector_release(&spec->volume_selector);
+    cs__selector_release(&spec->namespace_selector);
     memset(spec, 0, sizeof *spec);
 }
 
@@ -81,14 +82,12 @@ int cs_storage_policy_spec_init(cs_storage_policy_spec_t *spec, cs_err_t *err)
     spec->sampling_window = cs__strdup(CS_SP_DEFAULT_SAMPLING_WINDOW);
     spec->cooldown_period = cs__strdup(CS_SP_DEFAULT_COOLDOWN_PERIOD);
     spec->storage_class_name = cs__strdup(CS_SP_DEFAULT_STORAGE_CLASS_NAME);
-    spec->migration_timeout = cs__strdup(CS_SP_DEFAULT_MIGRATION_TIMEOUT);
-    if (!spec->sampling_window || !spec->cooldown_period || !spec->storage_class_name || !spec->migration_timeout) {
+    if (!spec->sampling_window || !spec->cooldown_period || !spec->storage_class_name) {
         cs_storage_policy_spec_free(spec);
         return cs_err_set(err, CS_ENOMEM, "out of memory setting StoragePolicy defaults");
     }
     spec->sampling_window_ns = cs__duration_ns(spec->sampling_window);
     spec->cooldown_period_ns = cs__duration_ns(spec->cooldown_period);
-    spec->migration_timeout_ns = cs__duration_ns(spec->migration_timeout);
     return 0;
 }
 
@@ -118,6 +117,14 @@ bool cs_storage_policy_has_warm_tier(const cs_storage_policy_spec_t *spec)
     return spec && spec->warm_watermark_iops > 0;
 }
 
+int64_t cs_storage_policy_migration_timeout_ms(const cs_storage_policy_spec_t *spec, int64_t default_ms)
+{
+    if (!spec || !spec->migration_timeout || spec->migration_timeout_ns <= 0)
+        return default_ms;
+    int64_t ms = spec->migration_timeout_ns / 1000000;
+    return ms > 0 ? ms : 1; /* "500us" is a timeout, not "unset" */
+}
+
 /* ---- decode ------------------------------------------------------------- */
 
 static void cs__sp_spec_decode(cs__dec_t *d, const json_t *j, cs_storage_policy_spec_t *s)
@@ -133,6 +140,7 @@ static void cs__sp_spec_decode(cs__dec_t *d, const json_t *j, cs_storage_policy_
     cs__get_selector(d, j, "spec", "warmPoolSelector", &s->warm_pool_selector);
     cs__get_selector(d, j, "spec", "coldPoolSelector", &s->cold_pool_selector);
     cs__get_selector(d, j, "spec", "volumeSelector", &s->volume_selector);
+    cs__get_selector(d, j, "spec", "namespaceSelector", &s->namespace_selector);
     cs__get_int(d, j, "spec", "maxConcurrentMigrations", INT64_MIN, INT64_MAX, &s->max_concurrent_migrations);
     cs__get_str(d, j, "spec", "migrationTimeout", false, false, &s->migration_timeout);
     cs__get_bool(d, j, "spec", "enabled", &s->enabled);
@@ -389,10 +397,13 @@ static void cs__sp_spec_validate(cs__dec_t *d, const cs_storage_policy_spec_t *s
     cs__check_pool_selector(d, "coldPoolSelector", s->cold_pool_selector, "cold");
     if (s->volume_selector && !cs__selector_check(s->volume_selector, msg, sizeof msg))
         cs__problem(d, "spec.volumeSelector: %s", msg);
+    if (s->namespace_selector && !cs__selector_check(s->namespace_selector, msg, sizeof msg))
+        cs__problem(d, "spec.namespaceSelector: %s", msg);
 
     cs__check_duration(d, "samplingWindow", s->sampling_window);
     cs__check_duration(d, "cooldownPeriod", s->cooldown_period);
-    cs__check_duration(d, "migrationTimeout", s->migration_timeout);
+    if (s->migration_timeout) /* absent: the operator-wide migration_timeout_minutes */
+        cs__check_duration(d, "migrationTimeout", s->migration_timeout);
 
     if (!s->storage_class_name || !*s->storage_class_name)
         cs__problem(d, "spec.storageClassName must not be empty");
@@ -469,6 +480,8 @@ static json_t *cs__sp_spec_json(const cs_storage_policy_spec_t *s)
         cs__put(o, "coldPoolSelector", cs_selector_to_json(s->cold_pool_selector), &oom);
     if (s->volume_selector)
         cs__put(o, "volumeSelector", cs_selector_to_json(s->volume_selector), &oom);
+    if (s->namespace_selector)
+        cs__put(o, "namespaceSelector", cs_selector_to_json(s->namespace_selector), &oom);
     cs__put(o, "maxConcurrentMigrations", json_integer(s->max_concurrent_migrations), &oom);
     if (s->migration_timeout)
         cs__put(o, "migrationTimeout", json_string(s->migration_timeout), &oom);

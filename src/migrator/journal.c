@@ -7,6 +7,9 @@
 #include "couchestor/migrator.h"
 
 #define CS__JOURNAL_MAX 65536
+/* Times and the timeout are bounded so that a deadline (a time plus
+ * CS_MIG_HARD_CAP_FACTOR timeouts) cannot overflow. */
+#define CS__TIME_MAX (INT64_MAX / 16)
 
 static const char *const cs__steps[] = {"Analyze", "ScaleUp", "WaitSync", "ScaleDown", "Rollback", "Done"};
 
@@ -40,7 +43,7 @@ int cs_mig_journal_encode(const cs_mig_journal_t *j, char **out, cs_err_t *err)
     for (size_t i = 0; before && i < j->before_count; i++)
         json_array_append_new(before, json_string(j->before[i]));
     json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:s,"
-                          " s:o, s:o, s:I, s:I, s:f, s:i, s:s}",
+                          " s:o, s:o, s:I, s:I, s:I, s:i, s:i, s:f, s:i, s:s}",
                           "version", 1, "policy", j->policy, "pv", j->pv_name, "volume", j->volume, "fromTier",
                           cs_tier_name(j->from_tier), "toTier", cs_tier_name(j->to_tier), "sourcePool", j->source_pool,
                           "targetPool", j->target_pool, "placementKey", j->placement_key, "placementValue",
@@ -48,8 +51,9 @@ int cs_mig_journal_encode(const cs_mig_journal_t *j, char **out, cs_err_t *err)
                           "healthyBefore", j->healthy_before, "before", before ? before : json_array(), "oldReplica",
                           j->old_replica, "newReplica", j->new_replica, "steered", cs__steered(j), "accept",
                           cs__strings(j->accept, j->accept_count), "startedMs", (json_int_t)j->started_ms, "timeoutMs",
-                          (json_int_t)j->timeout_ms, "triggerIOPS", j->trigger_iops, "scaleDownAttempts",
-                          j->scale_down_attempts, "failure", j->failure);
+                          (json_int_t)j->timeout_ms, "progressMs", (json_int_t)j->progress_ms, "rebuildProgress",
+                          j->last_progress, "healthySeen", j->last_healthy, "triggerIOPS", j->trigger_iops,
+                          "scaleDownAttempts", j->scale_down_attempts, "failure", j->failure);
     if (!o)
         return cs_err_set(err, CS_ENOMEM, "migration journal of %s: cannot encode", j->pv_name);
     *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -129,6 +133,8 @@ int cs_mig_journal_decode(const char *text, cs_mig_journal_t *out, cs_err_t *err
     if (rc != 0)
         return rc;
     int64_t version, n, h, started, timeout, attempts = 0;
+    /* Absent from journals written before the stall timeout: see cs_mig_journal_t. */
+    int64_t progress_ms = 0, progress = -1, healthy_seen = -1;
     const char *step, *from, *to;
     double iops = 0;
     if (!json_is_object(o)) {
@@ -162,8 +168,12 @@ int cs_mig_journal_decode(const char *text, cs_mig_journal_t *out, cs_err_t *err
         (rc = cs_json_get_string(o, "journal", "toTier", 0, &to, err)) ||
         (rc = cs_json_get_int_range(o, "journal", "replicasBefore", 0, 1, 255, &n, err)) ||
         (rc = cs_json_get_int_range(o, "journal", "healthyBefore", 0, 0, 255, &h, err)) ||
-        (rc = cs_json_get_int(o, "journal", "startedMs", 0, &started, err)) ||
-        (rc = cs_json_get_int_range(o, "journal", "timeoutMs", 0, 1, INT64_MAX / 2, &timeout, err)) ||
+        (rc = cs_json_get_int_range(o, "journal", "startedMs", 0, 0, CS__TIME_MAX, &started, err)) ||
+        (rc = cs_json_get_int_range(o, "journal", "timeoutMs", 0, 1, CS__TIME_MAX, &timeout, err)) ||
+        (rc = cs_json_get_int_range(o, "journal", "progressMs", CS_JSON_OPTIONAL, 0, CS__TIME_MAX, &progress_ms, err)) <
+            0 ||
+        (rc = cs_json_get_int_range(o, "journal", "rebuildProgress", CS_JSON_OPTIONAL, -1, 100, &progress, err)) < 0 ||
+        (rc = cs_json_get_int_range(o, "journal", "healthySeen", CS_JSON_OPTIONAL, -1, 255, &healthy_seen, err)) < 0 ||
         (rc = cs_json_get_number(o, "journal", "triggerIOPS", 0, &iops, err)) ||
         (rc = cs_json_get_int_range(o, "journal", "scaleDownAttempts", CS_JSON_OPTIONAL, 0, 1000, &attempts, err)) < 0)
         goto done;
@@ -186,6 +196,10 @@ int cs_mig_journal_decode(const char *text, cs_mig_journal_t *out, cs_err_t *err
     out->timeout_ms = timeout;
     out->trigger_iops = iops;
     out->scale_down_attempts = (int)attempts;
+    out->progress_ms = progress_ms;
+    out->last_progress = (int)progress;
+    out->last_healthy = (int)healthy_seen;
+    rc = 0;
 done:
     json_decref(o);
     if (rc != 0) {

@@ -14,6 +14,9 @@
 #define CS__MAX_SCALE_DOWN_ATTEMPTS 3
 /* How long to wait for the new replica to appear in the volume's topology. */
 #define CS__PLACEMENT_WAIT_MS 10000
+/* The longest migration timeout taken (a year): with it, a time plus the
+ * hard cap cannot overflow. Longer ones are clamped. */
+#define CS__TIMEOUT_MAX_MS (INT64_C(366) * 24 * 3600 * 1000)
 
 /* What the driver (cs__drive) runs next. A step function returns it instead
  * of calling the next step itself, so the stack stays one step deep however
@@ -242,6 +245,62 @@ static int cs__get_volume(cs__mig_t *m, cs_mig_volume_t *v, cs_err_t *err)
     return rc;
 }
 
+/* The hard cap of the migration, from its start. */
+static int64_t cs__cap_ms(const cs_mig_journal_t *j)
+{
+    return j->timeout_ms * CS_MIG_HARD_CAP_FACTOR;
+}
+
+/* When the wait for the rebuild ends: the migration timeout after the last
+ * progress, or the hard cap after the start, whichever comes first. *capped
+ * says which. (Both terms are bounded by the journal decoder and the
+ * request, so the sums cannot overflow.) */
+static int64_t cs__deadline(const cs_mig_journal_t *j, bool *capped)
+{
+    int64_t stall = j->progress_ms + j->timeout_ms;
+    int64_t cap = j->started_ms + cs__cap_ms(j);
+    *capped = cap <= stall;
+    return *capped ? cap : stall;
+}
+
+/* What v says of the rebuild: the new replica's progress (100 once in sync,
+ * -1 when none is reported or the replica is missing) and the healthy
+ * replicas. */
+static void cs__rebuild_state(const cs__mig_t *m, const cs_mig_volume_t *v, int *progress, int *healthy)
+{
+    const cs_mig_replica_t *nr = m->j.new_replica[0] ? cs__replica(v, m->j.new_replica) : NULL;
+    *progress = !nr ? -1 : cs__healthy(nr) ? 100 : nr->rebuild_progress;
+    *healthy = cs__healthy_count(v);
+}
+
+/* Records a look at the volume: true when the rebuild progressed since the
+ * last look (the new replica's progress went up, or more replicas are
+ * healthy), which restarts the stall timeout. A rebuild that starts over
+ * (lower progress) is remembered but is not progress. Only memory is
+ * changed; the caller journals it. */
+static bool cs__progressed(cs__mig_t *m, const cs_mig_volume_t *v, int64_t now)
+{
+    int progress, healthy;
+    cs__rebuild_state(m, v, &progress, &healthy);
+    bool better = progress > m->j.last_progress || healthy > m->j.last_healthy;
+    m->j.last_progress = progress;
+    m->j.last_healthy = healthy;
+    if (better)
+        m->j.progress_ms = now;
+    return better;
+}
+
+/* Journals a progress so that a resume keeps counting from it. Progress is
+ * an integer percent or a replica count, so this writes at most about a
+ * hundred times per rebuild. A failed write only costs a resume some of its
+ * stall time (it counts from an older progress), so it is not fatal. */
+static void cs__save_progress(cs__mig_t *m)
+{
+    cs_err_t e = {0};
+    if (cs__save(m, &e) != 0)
+        CS_WARN("journaling the rebuild progress failed", "pv", m->j.pv_name, "error", e.msg);
+}
+
 /* The migration is over for this call (finished, suspended or failed):
  * rc is what cs_migration_run or cs_migration_resume returns. */
 static cs__go_t cs__end(cs__mig_t *m, int rc)
@@ -341,11 +400,16 @@ static cs__go_t cs__rollback(cs__mig_t *m, cs_err_t *err)
 }
 
 /* Another replica is unhealthy: removing the old one now would leave fewer
- * healthy replicas than before. Wait, bounded by the migration timeout. */
+ * healthy replicas than before. Wait, bounded as WAIT SYNC is: the migration
+ * timeout from the last progress (a replica healing), under the hard cap. */
 static cs__go_t cs__scale_down_wait(cs__mig_t *m, const cs_mig_volume_t *v, cs_err_t *err)
 {
     const cs_migrator_ops_t *ops = m->ops;
-    if (ops->now_ms(ops->ctx) - m->j.started_ms >= m->j.timeout_ms) {
+    int64_t now = ops->now_ms(ops->ctx);
+    if (cs__progressed(m, v, now))
+        cs__save_progress(m);
+    bool capped;
+    if (now >= cs__deadline(&m->j, &capped)) {
         char why[256];
         snprintf(why, sizeof why,
                  "the volume has too few healthy replicas to remove the old one %s; "
@@ -449,23 +513,31 @@ static cs__go_t cs__scale_down(cs__mig_t *m, cs_err_t *err)
     return cs__end(m, cs__finish(m, CS_MIGRATION_FAILED, why, err));
 }
 
-/* The migration timeout passed during WAIT SYNC. nr: the new replica as last
+/* The wait for the rebuild ended during WAIT SYNC: no progress for the
+ * migration timeout, or the hard cap (capped). nr: the new replica as last
  * seen, NULL when the volume could not be read. */
-static cs__go_t cs__sync_timed_out(cs__mig_t *m, const cs_mig_replica_t *nr, cs_err_t *err)
+static cs__go_t cs__sync_timed_out(cs__mig_t *m, const cs_mig_replica_t *nr, bool capped, cs_err_t *err)
 {
-    char why[256];
+    char why[256], when[160];
+    long long timeout_s = (long long)(m->j.timeout_ms / 1000);
+    if (capped)
+        snprintf(when, sizeof when, "by the hard cap of %lld s (%d x the migration timeout of %lld s)",
+                 (long long)(cs__cap_ms(&m->j) / 1000), CS_MIG_HARD_CAP_FACTOR, timeout_s);
+    else
+        snprintf(when, sizeof when, "and made no progress for the migration timeout of %lld s", timeout_s);
     if (nr && cs__healthy(nr)) {
         /* The new replica is in sync; the volume is not Online because
          * of another replica. Removing either would cost a healthy one. */
         snprintf(why, sizeof why,
-                 "the new replica %s is in sync but the volume was not Online by the migration "
-                 "timeout of %lld s; every replica is kept",
-                 nr->uuid, (long long)(m->j.timeout_ms / 1000));
+                 "the new replica %s is in sync but the volume was not Online %s; every replica is kept", nr->uuid,
+                 when);
         cs__event(m, true, "MigrationTimedOut", "%s", why);
         return cs__end(m, cs__finish(m, CS_MIGRATION_TIMED_OUT, why, err));
     }
-    snprintf(why, sizeof why, "the new replica was not in sync after the migration timeout of %lld s",
-             (long long)(m->j.timeout_ms / 1000));
+    if (m->j.last_progress >= 0)
+        snprintf(why, sizeof why, "the new replica was not in sync %s (rebuild at %d%%)", when, m->j.last_progress);
+    else
+        snprintf(why, sizeof why, "the new replica was not in sync %s (no rebuild progress reported)", when);
     return cs__to_rollback(m, CS_MIGRATION_TIMED_OUT, why);
 }
 
@@ -498,14 +570,20 @@ static cs__go_t cs__wait_sync(cs__mig_t *m, cs_err_t *err)
             const cs_mig_replica_t *nr = cs__replica(&v, m->j.new_replica);
             if (!nr)
                 return cs__to_rollback(m, CS_MIGRATION_FAILED, "the new replica disappeared while rebuilding");
+            bool better = cs__progressed(m, &v, now);
             if (cs__healthy(nr) && v.online) {
+                /* The next step's journal write (or the clear) carries the progress. */
                 cs__event(m, false, "MigrationSynced", "new replica %s on pool %s is in sync", nr->uuid, nr->pool);
                 return cs__synced(m, err);
             }
+            if (better)
+                cs__save_progress(m);
         }
-        if (now - m->j.started_ms >= m->j.timeout_ms)
-            return cs__sync_timed_out(m, rc == 0 ? cs__replica(&v, m->j.new_replica) : NULL, err);
-        int64_t left = m->j.started_ms + m->j.timeout_ms - now;
+        bool capped;
+        int64_t deadline = cs__deadline(&m->j, &capped);
+        if (now >= deadline)
+            return cs__sync_timed_out(m, rc == 0 ? cs__replica(&v, m->j.new_replica) : NULL, capped, err);
+        int64_t left = deadline - now;
         if (ops->sleep_ms(ops->ctx, m->poll_ms < left ? m->poll_ms : left, m->stop))
             return cs__end(m, cs__suspend(m));
     }
@@ -535,6 +613,9 @@ static cs__go_t cs__verify_placement(cs__mig_t *m, cs_err_t *err)
                 return cs__to_rollback(m, CS_MIGRATION_FAILED, why);
             }
             m->j.step = CS_MIG_STEP_WAIT_SYNC;
+            /* The stall timeout starts with the replica: what it shows now is the baseline. */
+            cs__rebuild_state(m, &v, &m->j.last_progress, &m->j.last_healthy);
+            m->j.progress_ms = ops->now_ms(ops->ctx);
             if ((rc = cs__save(m, err)) != 0)
                 return cs__end(m, rc);
             cs__event(m, false, "MigrationReplicaAdded", "new replica %s placed on pool %s; waiting for its rebuild",
@@ -848,7 +929,12 @@ static void cs__journal_from_request(cs_mig_journal_t *j, const cs_migrator_ops_
     j->to_tier = req->to_tier;
     j->trigger_iops = req->trigger_iops;
     j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : INT64_C(30) * 60 * 1000;
+    if (j->timeout_ms > CS__TIMEOUT_MAX_MS)
+        j->timeout_ms = CS__TIMEOUT_MAX_MS;
     j->started_ms = ops->now_ms(ops->ctx);
+    j->progress_ms = j->started_ms;
+    j->last_progress = -1;
+    j->last_healthy = -1;
     j->step = CS_MIG_STEP_ANALYZE;
 }
 
@@ -881,6 +967,10 @@ int cs_migration_resume(const cs_migrator_ops_t *ops, const cs_mig_journal_t *jo
                    .preserve = preservation_mode,
                    .stop = stop,
                    .res = result};
+    if (m.j.progress_ms <= 0) /* a journal from before the stall timeout: count from now */
+        m.j.progress_ms = ops->now_ms(ops->ctx);
+    if (m.j.timeout_ms <= 0 || m.j.timeout_ms > CS__TIMEOUT_MAX_MS)
+        m.j.timeout_ms = m.j.timeout_ms <= 0 ? INT64_C(30) * 60 * 1000 : CS__TIMEOUT_MAX_MS;
     cs__event(&m, false, "MigrationResumed", "resuming the migration of %s at step %s", m.j.pv_name,
               cs_mig_step_name(m.j.step));
     return cs__drive(&m, cs__resume_at(&m), err);

@@ -76,11 +76,33 @@ cs_tier_t cs_plan_wanted_tier(const cs_storage_policy_spec_t *spec, double iops)
     return CS_TIER_UNKNOWN;
 }
 
+/* sel against the union of claim and pv, claim winning on a shared key,
+ * without building the union: each requirement is matched by the selector
+ * code itself against the one label its key has in the union. */
+static bool cs__matches_merged(const cs_selector_t *sel, const cs_labels_t *claim, const cs_labels_t *pv)
+{
+    for (size_t i = 0; i < sel->count; i++) {
+        const cs_requirement_t *req = &sel->reqs[i];
+        const char *value = claim ? cs_labels_get(claim, req->key) : NULL;
+        if (!value && pv)
+            value = cs_labels_get(pv, req->key);
+        cs_label_t one = {req->key, (char *)value};
+        cs_labels_t set = {value ? 1 : 0, &one};
+        cs_selector_t single = {1, (cs_requirement_t *)req};
+        if (!cs_selector_matches(&single, &set))
+            return false;
+    }
+    return true;
+}
+
 bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan_volume_t *v)
 {
     if (!v->storage_class || !spec->storage_class_name || strcmp(v->storage_class, spec->storage_class_name) != 0)
         return false;
-    if (spec->volume_selector && !cs_selector_matches(spec->volume_selector, v->labels))
+    if (spec->volume_selector && !cs__matches_merged(spec->volume_selector, v->claim_labels, v->labels))
+        return false;
+    if (spec->namespace_selector && (!v->claim_labels || !v->namespace_labels ||
+                                     !cs_selector_matches(spec->namespace_selector, v->namespace_labels)))
         return false;
     return true;
 }

@@ -1,5 +1,7 @@
-/* Fuzz target: the operator's PersistentVolume and DiskPool projections
- * (cs_pv_decoder, cs_diskpool_decoder) behind the list parser, fed in two
+/* Fuzz target: the operator's PersistentVolume, DiskPool,
+ * PersistentVolumeClaim and Namespace projections (cs_pv_decoder with its
+ * spec.claimRef, cs_diskpool_decoder, cs_pvc_decoder, cs_namespace_decoder)
+ * behind the list parser, fed in two
  * chunks split at a data-dependent point, and behind the watch parser. The
  * PV decoder keeps offsets into a scratch buffer until an item ends and
  * interns StorageClass names and label keys process-wide: every item,
@@ -21,9 +23,25 @@ static int on_item(void *ctx, void *obj)
         /* touch every field a reconcile reads */
         const cs_pv_t *pv = obj;
         volatile size_t sum = strlen(pv->name) + (pv->storage_class ? strlen(pv->storage_class) : 0) +
-                              (pv->journal ? strlen(pv->journal) : 0) + (pv->uid ? strlen(pv->uid) : 0);
+                              (pv->journal ? strlen(pv->journal) : 0) + (pv->uid ? strlen(pv->uid) : 0) +
+                              (pv->claim_namespace ? strlen(pv->claim_namespace) + strlen(pv->claim_name) : 0);
         for (size_t i = 0; i < pv->labels.count; i++)
             sum += strlen(pv->labels.items[i].key) + strlen(pv->labels.items[i].value);
+        (void)sum;
+    } else if (d->destroy == cs_pvc_decoder().destroy) {
+        const cs_pvc_t *c = obj;
+        volatile size_t sum = strlen(c->name) + strlen(c->namespace_) + (c->volume_name ? strlen(c->volume_name) : 0);
+        for (size_t i = 0; i < c->labels.count; i++)
+            sum += strlen(c->labels.items[i].key) + strlen(c->labels.items[i].value);
+        (void)sum;
+    } else if (d->destroy == cs_diskpool_decoder().destroy) {
+        /* metadata.labels and spec.topology.labelled: the pool's tier labels */
+        const cs_diskpool_ref_t *dp = obj;
+        volatile size_t sum = strlen(dp->name) + (dp->namespace_ ? strlen(dp->namespace_) : 0);
+        for (size_t i = 0; i < dp->labels.count; i++)
+            sum += strlen(dp->labels.items[i].key) + strlen(dp->labels.items[i].value);
+        for (size_t i = 0; i < dp->topology.count; i++)
+            sum += strlen(dp->topology.items[i].key) + strlen(dp->topology.items[i].value);
         (void)sum;
     }
     d->destroy(d->ctx, obj);
@@ -62,5 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     run(cs_pv_decoder(), data, size);
     run(cs_diskpool_decoder(), data, size);
+    run(cs_pvc_decoder(), data, size);
+    run(cs_namespace_decoder(), data, size);
     return 0;
 }

@@ -10,7 +10,7 @@ set(cs_op_dir ${PROJECT_SOURCE_DIR}/tests/integration/operator)
 if(CS_SANITIZE)
   set(cs_op_suites sigkill defects plan)
 else()
-  set(cs_op_suites demo guards prometheus faults failover sigkill defects plan)
+  set(cs_op_suites demo guards prometheus faults failover sigkill defects plan selection pool_labels)
 endif()
 foreach(suite ${cs_op_suites})
   add_test(NAME operator.${suite}

@@ -112,11 +112,31 @@ def main():
             return 1
         with open(docs_file) as f:
             docs = json.load(f)
+        check_rbac(docs)
         apply_all(docs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("deploy.manifests: %d failure(s)" % len(failures))
     return 1 if failures else 0
+
+
+# What the operator's informers list and watch (src/controller/operator.c), by API group.
+WATCHED = [("storage.billyronks.io", "storagepolicies"), ("storage.billyronks.io", "erasurecodingpolicies"),
+           ("", "persistentvolumes"), ("openebs.io", "diskpools"), ("", "persistentvolumeclaims"), ("", "namespaces")]
+
+
+def check_rbac(docs):
+    roles = [d["object"] for d in docs if d["object"]["kind"] == "ClusterRole"
+             and d["object"]["metadata"]["name"] == "couchestor-operator"]
+    check(len(roles) == 1, "one ClusterRole couchestor-operator")
+    rules = roles[0].get("rules", []) if roles else []
+    for group, res in WATCHED:
+        verbs = set()
+        for r in rules:
+            if group in r.get("apiGroups", []) and res in r.get("resources", []):
+                verbs |= set(r.get("verbs", []))
+        check({"list", "watch"} <= verbs, "ClusterRole grants list and watch on %s%s" % (res, "." + group if group else ""),
+              "verbs: %s" % sorted(verbs))
 
 
 def apply_all(docs):

@@ -200,3 +200,40 @@ Test(pv, free_an_unfinished_pv)
     d->destroy(d->ctx, pv); /* nothing decoded: the scratch goes too (ASan checks) */
     cs_pv_free(NULL);
 }
+
+Test(pv, claim_ref)
+{
+    const char *doc =
+        "{\"items\":["
+        "{\"metadata\":{\"name\":\"pv-1\"},\"spec\":{\"claimRef\":{\"kind\":\"PersistentVolumeClaim\","
+        "\"namespace\":\"shop\",\"name\":\"orders-db\",\"uid\":\"u\",\"apiVersion\":\"v1\"},\"storageClassName\":\"m\"}"
+        "},"
+        "{\"metadata\":{\"name\":\"pv-2\"},\"spec\":{\"claimRef\":{\"name\":\"other\",\"namespace\":\"shop\"}}},"
+        "{\"metadata\":{\"name\":\"pv-3\"},\"spec\":{\"claimRef\":{\"name\":\"half\"}}},"
+        "{\"metadata\":{\"name\":\"pv-4\"},\"spec\":{\"claimRef\":{\"name\":5,\"namespace\":{\"x\":1}}}},"
+        "{\"metadata\":{\"name\":\"pv-5\"},\"spec\":{\"claimRef\":null}}"
+        "]}";
+    size_t chunks[] = {1, 5, 100000};
+    for (size_t c = 0; c < 3; c++) {
+        got_t g = {0};
+        cs_err_t err = {0};
+        cr_assert_eq(decode(doc, chunks[c], &g, &err), 0, "%s", err.msg);
+        cr_assert_eq(g.n, 5);
+        cr_expect_str_eq(g.pv[0]->claim_namespace, "shop");
+        cr_expect_str_eq(g.pv[0]->claim_name, "orders-db");
+        cr_expect_str_eq(g.pv[0]->storage_class, "m");
+        cr_expect_str_eq(g.pv[1]->claim_name, "other");
+        /* the namespace is interned: one copy for every PV of it */
+        cr_expect_eq(g.pv[1]->claim_namespace, g.pv[0]->claim_namespace);
+        /* the claim's name is in the PV's block */
+        const char *lo = g.pv[0]->block, *hi = lo + 1024;
+        cr_expect(g.pv[0]->claim_name >= lo && g.pv[0]->claim_name < hi);
+        /* a claim is both names, else none */
+        cr_expect_null(g.pv[2]->claim_namespace);
+        cr_expect_null(g.pv[2]->claim_name);
+        cr_expect_null(g.pv[3]->claim_namespace);
+        cr_expect_null(g.pv[3]->claim_name);
+        cr_expect_null(g.pv[4]->claim_name);
+        release(&g);
+    }
+}

@@ -132,13 +132,18 @@ Test(drift, storage_policy_defaults_match_the_crd)
     cr_assert_eq(cs_storage_policy_spec_encode(&p.spec, &encoded, NULL), 0);
     const json_t *props = spec_properties(crd);
     compare_defaults("StoragePolicy", props, encoded);
-    cr_expect_eq(json_object_size(encoded), 11);
+    /* migrationTimeout has no default on either side: absent, the operator's
+     * migration_timeout_minutes applies, so the CRD must not fill it in. */
+    cr_expect_eq(json_object_size(encoded), 10);
+    cr_expect_null(json_object_get(encoded, "migrationTimeout"));
+    cr_expect_null(json_object_get(json_object_get(props, "migrationTimeout"), "default"),
+                   "a schema default would hide the operator-wide migration_timeout_minutes");
 
     /* Field names: a spec with every optional field set encodes to exactly
      * the CRD's spec properties. */
     cs_storage_policy_t full = {0};
     cs_test_policy("{\"warmPoolSelector\":{\"matchLabels\":{\"a\":\"b\"}},"
-                   "\"volumeSelector\":{},\"ecPolicyRef\":\"x\"}",
+                   "\"volumeSelector\":{},\"namespaceSelector\":{},\"ecPolicyRef\":\"x\",\"migrationTimeout\":\"45m\"}",
                    &full);
     json_t *all = NULL;
     cr_assert_eq(cs_storage_policy_spec_encode(&full.spec, &all, NULL), 0);

@@ -1,11 +1,61 @@
 /* Tests for StoragePolicy decode, defaults, validation and encode. */
 #include "crd_test.h"
 
+#include "couchestor/config.h"
 #include "couchestor/duration.h"
 
 #define SUBJ "StoragePolicy 'fast': "
 
 /* ---- decode and defaults ------------------------------------------------ */
+
+/* The migration timeout a migration gets, as the controller computes it:
+ * the policy's migrationTimeout when set, else the operator-wide
+ * migration_timeout_minutes. */
+static int64_t timeout_ms_for(const char *extra, const cs_config_t *cfg)
+{
+    cs_storage_policy_t p = {0};
+    cs_test_policy(extra, &p);
+    cs_err_t err = {0};
+    cr_assert_eq(cs_storage_policy_validate(&p, NULL, &err), 0, "%s", err.msg);
+    int64_t ms = cs_storage_policy_migration_timeout_ms(&p.spec, cfg->migration_timeout_minutes * 60 * 1000);
+    cs_storage_policy_free(&p);
+    return ms;
+}
+
+Test(storage_policy, migration_timeout_defaults_to_the_operator_setting)
+{
+    cs_config_t cfg;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_config_init(&cfg, &err), 0, "%s", err.msg);
+    cr_expect_eq(timeout_ms_for(NULL, &cfg), INT64_C(30) * 60 * 1000, "built-in default: 30 minutes");
+    char *envp[] = {"MIGRATION_TIMEOUT_MINUTES=7", NULL};
+    cr_assert_eq(cs_config_load_env(&cfg, envp, &err), 0, "%s", err.msg);
+    cr_expect_eq(timeout_ms_for(NULL, &cfg), INT64_C(7) * 60 * 1000,
+                 "without migrationTimeout: the operator's 7 minutes");
+    cr_expect_eq(timeout_ms_for("{\"migrationTimeout\":\"45m\"}", &cfg), INT64_C(45) * 60 * 1000,
+                 "the policy's own wins");
+    cr_expect_eq(timeout_ms_for("{\"migrationTimeout\":\"1h30m15s\"}", &cfg), INT64_C(5415) * 1000);
+    cr_expect_eq(timeout_ms_for("{\"migrationTimeout\":\"250us\"}", &cfg), 1, "below a millisecond is not unset");
+    cr_expect_eq(cs_storage_policy_migration_timeout_ms(NULL, 1234), 1234);
+    cs_config_free(&cfg);
+}
+
+Test(storage_policy, absent_migration_timeout_is_not_encoded)
+{
+    cs_storage_policy_t p = {0};
+    cs_test_policy(NULL, &p);
+    json_t *spec = NULL;
+    cr_assert_eq(cs_storage_policy_spec_encode(&p.spec, &spec, NULL), 0);
+    cr_expect_null(json_object_get(spec, "migrationTimeout"));
+    json_decref(spec);
+    cs_storage_policy_free(&p);
+    cs_test_policy("{\"migrationTimeout\":\"45m\"}", &p);
+    cr_assert_eq(cs_storage_policy_spec_encode(&p.spec, &spec, NULL), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(spec, "migrationTimeout")), "45m",
+                     "a set field shows as written");
+    json_decref(spec);
+    cs_storage_policy_free(&p);
+}
 
 Test(storage_policy, empty_spec_gets_every_default)
 {
@@ -23,8 +73,8 @@ Test(storage_policy, empty_spec_gets_every_default)
     cr_expect_eq(p.spec.cooldown_period_ns, 24 * CS_NSEC_PER_HOUR);
     cr_expect_str_eq(p.spec.storage_class_name, "mayastor");
     cr_expect_eq(p.spec.max_concurrent_migrations, 2);
-    cr_expect_str_eq(p.spec.migration_timeout, "30m");
-    cr_expect_eq(p.spec.migration_timeout_ns, 30 * CS_NSEC_PER_MIN);
+    cr_expect_null(p.spec.migration_timeout, "absent: the operator-wide default applies");
+    cr_expect_eq(p.spec.migration_timeout_ns, 0);
     cr_expect(p.spec.enabled);
     cr_expect_not(p.spec.dry_run);
     cr_expect_eq(p.spec.ec_min_volume_size_bytes, INT64_C(10737418240));
@@ -539,6 +589,7 @@ static const char *full_policy =
     "\"warmPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"warm\"}},"
     "\"coldPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"cold\"}},"
     "\"volumeSelector\":{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"scratch\"]}]},"
+    "\"namespaceSelector\":{\"matchLabels\":{\"team\":\"storage\"}},"
     "\"maxConcurrentMigrations\":4,\"migrationTimeout\":\"45m\",\"enabled\":true,\"dryRun\":true,"
     "\"ecPolicyRef\":\"standard-ec\",\"ecMinVolumeSizeBytes\":5368709120},"
     "\"status\":{\"phase\":\"Active\",\"message\":\"watching 3 volumes\",\"watchedVolumes\":3,"
@@ -637,4 +688,50 @@ Test(storage_policy_roundtrip, encode_rejects_null)
     cr_expect_null(out);
     cr_expect_eq(cs_storage_policy_spec_encode(NULL, &out, &err), CS_EINVAL);
     cr_expect_eq(cs_storage_policy_status_encode(NULL, &out, &err), CS_EINVAL);
+}
+
+Test(storage_policy, namespace_selector)
+{
+    cs_storage_policy_t p = {0};
+    cs_test_policy(NULL, &p);
+    cr_expect_null(p.spec.namespace_selector, "absent: any Namespace");
+    cs_storage_policy_free(&p);
+    cs_test_policy("{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"a\"},\"matchExpressions\":[{\"key\":"
+                   "\"env\",\"operator\":\"NotIn\",\"values\":[\"dev\"]}]}}",
+                   &p);
+    cr_assert_not_null(p.spec.namespace_selector);
+    cr_assert_eq(p.spec.namespace_selector->count, 2);
+    char *text = cs_selector_to_string(p.spec.namespace_selector);
+    cr_expect_str_eq(text, "team=a,env!=dev");
+    free(text);
+    /* encoded back as written */
+    json_t *spec = NULL;
+    cr_assert_eq(cs_storage_policy_spec_encode(&p.spec, &spec, NULL), 0);
+    json_t *want = cs_test_json("{\"matchLabels\":{\"team\":\"a\"},\"matchExpressions\":[{\"key\":\"env\","
+                                "\"operator\":\"NotIn\",\"values\":[\"dev\"]}]}");
+    cr_expect(json_equal(json_object_get(spec, "namespaceSelector"), want));
+    json_decref(want);
+    json_decref(spec);
+    cs_storage_policy_free(&p);
+    /* null is absent; empty is allowed (any Namespace, but only volumes with a bound claim) */
+    cs_test_policy("{\"namespaceSelector\":null}", &p);
+    cr_expect_null(p.spec.namespace_selector);
+    cs_storage_policy_free(&p);
+    CS_EXPECT_VALID("{\"namespaceSelector\":{}}");
+    /* shape and value errors name the field */
+    json_t *obj = cs_test_policy_json("{\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"team\","
+                                      "\"operator\":\"Near\"}]}}");
+    cs_err_t err = {0};
+    cr_expect_eq(cs_storage_policy_decode(obj, &p, NULL, &err), CS_EPARSE);
+    cr_expect(strstr(err.msg, SUBJ "spec.namespaceSelector") == err.msg, "%s", err.msg);
+    json_decref(obj);
+    cs_storage_policy_free(&p);
+    cs_test_policy(NULL, &p);
+    cs_selector_t *ns = calloc(1, sizeof *ns);
+    cr_assert_eq(cs_selector_parse("team in (a)", ns, NULL), 0);
+    ns->reqs[0].op = CS_SEL_EXISTS;
+    p.spec.namespace_selector = ns;
+    cr_expect_eq(cs_storage_policy_validate(&p, NULL, &err), CS_EINVAL);
+    cr_expect_str_eq(err.msg, SUBJ "spec.namespaceSelector: requirement on \"team\" must not have values");
+    cs_storage_policy_free(&p);
 }

@@ -39,6 +39,16 @@ typedef struct {
     int flaps_left;       /* times the in-sync new replica drops out of sync again */
     bool flap_was_synced; /* the new replica was in sync at the previous read */
     int journal_writes;
+    /* A rebuild that advances with time: slow_pct percent every slow_step_ms
+     * after the new replica was added (at rebuild_start), never beyond
+     * stall_at (when > 0). Off when slow_step_ms is 0. */
+    int64_t slow_step_ms;
+    int slow_pct;
+    int stall_at;
+    int64_t rebuild_start;
+    int64_t decreased_at;   /* when replica_count last went down, 0 = never */
+    bool stop_at_wait_sync; /* set *stop once the WAIT SYNC step is journaled */
+    int fail_reads;         /* the next reads of the volume fail (the API is away) */
 } fake_t;
 
 static fake_t F;
@@ -106,7 +116,13 @@ static void sync_progress(void)
         cs_mig_replica_t *r = &F.vol.replicas[i];
         if (F.faulted[0] && strcmp(r->uuid, F.faulted) == 0)
             continue; /* faulted: never heals */
-        if (r->in_nexus && !r->child_online && F.rebuild_polls >= 0) {
+        if (r->in_nexus && !r->child_online && F.slow_step_ms > 0) {
+            int64_t pct = (F.now - F.rebuild_start) / F.slow_step_ms * F.slow_pct;
+            if (F.stall_at > 0 && pct > F.stall_at)
+                pct = F.stall_at;
+            r->child_online = pct >= 100;
+            r->rebuild_progress = pct >= 100 ? -1 : (int)pct;
+        } else if (r->in_nexus && !r->child_online && F.rebuild_polls >= 0) {
             if (F.polls_left > 0) {
                 F.polls_left--;
                 r->rebuild_progress = 50;
@@ -142,6 +158,10 @@ static void flap(void)
 
 static int f_get_volume(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_err_t *err)
 {
+    if (F.fail_reads > 0) {
+        F.fail_reads--;
+        return cs_err_set(err, CS_EUNAVAILABLE, "api-rest is away");
+    }
     sync_progress();
     flap();
     observe();
@@ -178,6 +198,7 @@ static int f_set_replica_count(void *ctx, const char *uuid, int n, cs_err_t *err
         F.vol.num_replicas = n;
         add_replica(chosen->id, false);
         F.polls_left = F.rebuild_polls;
+        F.rebuild_start = F.now;
         if (F.fault_other_on_scale_up) {
             F.vol.replicas[1].child_online = false;
             snprintf(F.faulted, sizeof F.faulted, "%s", F.vol.replicas[1].uuid);
@@ -203,6 +224,7 @@ static int f_set_replica_count(void *ctx, const char *uuid, int n, cs_err_t *err
         if (F.wrong_victim)
             victim = F.vol.replica_count - 1; /* the newest */
         F.vol.num_replicas = n;
+        F.decreased_at = F.now;
         remove_replica(victim);
         for (size_t i = 0; i < F.vol.replica_count; i++)
             F.vol.replicas[i].in_nexus = true; /* hot spare re-attaches */
@@ -246,6 +268,8 @@ static int f_journal(void *ctx, const char *pv, const char *json, int64_t end, c
     if (json) {
         snprintf(F.journal, sizeof F.journal, "%s", json);
         F.has_journal = true;
+        if (F.stop_at_wait_sync && F.stop && strstr(json, "\"step\":\"WaitSync\""))
+            atomic_store(F.stop, 1);
     } else {
         F.has_journal = false;
     }
@@ -400,8 +424,12 @@ Test(migration, timeout_rolls_back_the_new_replica)
     cs_mig_result_t res;
     cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, NULL), 0);
     cr_expect_eq(res.outcome, CS_MIGRATION_TIMED_OUT);
-    cr_expect(strstr(res.message, "not in sync after the migration timeout of 60 s") != NULL, "%s", res.message);
+    cr_expect_str_eq(res.message,
+                     "the new replica was not in sync and made no progress for the migration timeout of 60 s "
+                     "(rebuild at 0%)");
+    cr_expect_eq(F.decreased_at, 1000000 + 60000, "rolled back when the 60 s without progress were up");
     cr_expect_eq(F.vol.num_replicas, 2);
+    cr_expect_eq(F.vol.replica_count, 2);
     cr_expect(has_replica_on("cold-n1"));
     cr_expect(has_replica_on("cold-n2"));
     cr_expect_not(has_replica_on("hot-n3"));
@@ -530,6 +558,9 @@ Test(migration, journal_round_trip_and_rejects)
     snprintf(j.steered[0], sizeof j.steered[0], "pool-x");
     j.timeout_ms = 5000;
     j.started_ms = 123;
+    j.progress_ms = 4567;
+    j.last_progress = 42;
+    j.last_healthy = 3;
     j.trigger_iops = 42.5;
     char *text;
     cs_err_t err = {0};
@@ -698,4 +729,159 @@ Test(migration, resume_in_the_middle_of_flapping_completes_on_a_small_stack)
     /* The resume goes on from the journaled step without writing it again. */
     cr_expect_eq(F.journal_writes, 6 + 2 * FLAPS);
     cr_expect_eq(F.events, 5 + FLAPS, "one more: MigrationResumed");
+}
+
+/* ---- the migration timeout is a stall timeout under a hard cap ---------- */
+
+/* The volume is exactly as before the migration: two replicas, on cold-n1
+ * and cold-n2, none left behind on the target, no journal. */
+static void expect_rolled_back(void)
+{
+    cr_expect_eq(F.vol.num_replicas, 2);
+    cr_expect_eq(F.vol.replica_count, 2, "no extra replica is left behind");
+    cr_expect(has_replica_on("cold-n1"));
+    cr_expect(has_replica_on("cold-n2"));
+    cr_expect_not(has_replica_on("hot-n3"));
+    cr_expect_eq(F.max_replicas_seen, 3);
+    cr_expect_not(F.has_journal, "the journal is cleared");
+    cr_expect_eq(F.last_end, 0, "a timed-out migration starts no cooldown");
+    expect_invariants();
+}
+
+static void expect_moved(void)
+{
+    cr_expect_eq(F.vol.num_replicas, 2);
+    cr_expect_eq(F.vol.replica_count, 2, "no extra replica is left behind");
+    cr_expect(has_replica_on("hot-n3"));
+    cr_expect_not(has_replica_on("cold-n1"), "the old replica is the one removed");
+    cr_expect(has_replica_on("cold-n2"));
+    cr_expect_not(F.has_journal, "the journal is cleared");
+    cr_expect_eq(F.last_end, F.now / 1000, "cooldown stamp written");
+    expect_invariants();
+}
+
+/* 20% every 30 s: the rebuild takes 150 s, more than twice the 60 s
+ * timeout, but never goes 60 s without progress, and ends before the hard
+ * cap (240 s). Counted from the start, it would have been rolled back. */
+Test(migration, slow_steady_rebuild_past_the_timeout_completes)
+{
+    F.slow_step_ms = 30000;
+    F.slow_pct = 20;
+    cs_mig_request_t req = request();
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.outcome, CS_MIGRATION_SUCCEEDED, "%s", res.message);
+    cr_expect_eq(F.rebuild_start, 1000000, "the replica was added at the start");
+    cr_expect_eq(F.decreased_at, 1000000 + 150000, "scaled down once in sync, at %lld", (long long)F.decreased_at);
+    cr_expect_gt(res.duration_ms, req.timeout_ms);
+    expect_moved();
+    /* Without progress: SCALE_UP, its labels restored, WAIT_SYNC, SCALE_DOWN,
+     * the attempt, the clear; and one write per progress (20, 40, 60, 80%). */
+    cr_expect_eq(F.journal_writes, 6 + 4);
+}
+
+/* The rebuild reaches 40% in 40 s and stalls there: rolled back 60 s after
+ * the last progress, with the existing TimedOut outcome. */
+Test(migration, rebuild_stalled_after_progress_times_out_and_rolls_back)
+{
+    F.slow_step_ms = 10000;
+    F.slow_pct = 10;
+    F.stall_at = 40;
+    cs_mig_request_t req = request();
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.outcome, CS_MIGRATION_TIMED_OUT);
+    cr_expect_str_eq(res.message,
+                     "the new replica was not in sync and made no progress for the migration timeout of 60 s "
+                     "(rebuild at 40%)");
+    cr_expect_eq(F.decreased_at, 1000000 + 40000 + 60000, "rolled back at %lld", (long long)F.decreased_at);
+    expect_rolled_back();
+}
+
+/* 3% every 10 s: always progressing, but 100% would take 340 s, past the
+ * hard cap of 4 x 60 s. */
+Test(migration, progressing_rebuild_past_the_hard_cap_times_out)
+{
+    F.slow_step_ms = 10000;
+    F.slow_pct = 3;
+    cs_mig_request_t req = request();
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.outcome, CS_MIGRATION_TIMED_OUT);
+    cr_expect_str_eq(res.message,
+                     "the new replica was not in sync by the hard cap of 240 s (4 x the migration timeout of 60 s) "
+                     "(rebuild at 72%)");
+    cr_expect_eq(F.decreased_at, 1000000 + 240000, "rolled back at the cap, at %lld", (long long)F.decreased_at);
+    expect_rolled_back();
+}
+
+/* Runs until WAIT SYNC is journaled, then returns that journal as an
+ * operator of the previous version wrote it: without progressMs,
+ * rebuildProgress and healthySeen. */
+static void old_journal_in_wait_sync(cs_mig_journal_t *j)
+{
+    atomic_int stop = 0;
+    F.stop = &stop;
+    F.stop_at_wait_sync = true;
+    cs_mig_request_t req = request();
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_migration_run(&ops, &req, &stop, &res, &err), 0, "%s", err.msg);
+    cr_assert_eq(res.outcome, CS_MIGRATION_ABORTED, "%s", res.message);
+    cr_assert(F.has_journal);
+    F.stop = NULL;
+    F.stop_at_wait_sync = false;
+    json_error_t jerr;
+    json_t *o = json_loads(F.journal, 0, &jerr);
+    cr_assert_not_null(o, "%s", jerr.text);
+    cr_assert_not_null(json_object_get(o, "progressMs"), "this version journals the progress");
+    json_object_del(o, "progressMs");
+    json_object_del(o, "rebuildProgress");
+    json_object_del(o, "healthySeen");
+    char *old = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    cr_assert_eq(cs_mig_journal_decode(old, j, &err), 0, "%s", err.msg);
+    free(old);
+    cr_expect_eq(j->step, CS_MIG_STEP_WAIT_SYNC);
+    cr_expect_eq(j->started_ms, 1000000);
+    cr_expect_eq(j->progress_ms, 0, "absent: unknown");
+    cr_expect_eq(j->last_progress, -1);
+    cr_expect_eq(j->last_healthy, -1);
+}
+
+/* An old journal resumed 100 s after the start (past the 60 s timeout,
+ * within the 240 s cap) on a stalled rebuild, and the first read of the
+ * volume fails: the stall counts from the resume ("now"), so the migration
+ * keeps waiting; its first successful look (1 s later) is the baseline, and
+ * the rollback comes 60 s after that, not at once. */
+Test(migration, old_journal_without_progress_resumes_counting_from_now)
+{
+    F.rebuild_polls = -1; /* stalled */
+    cs_mig_journal_t j;
+    old_journal_in_wait_sync(&j);
+    F.now = 1000000 + 100000;
+    F.fail_reads = 1;
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_migration_resume(&ops, &j, 1000, false, NULL, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.outcome, CS_MIGRATION_TIMED_OUT, "%s", res.message);
+    cr_expect(strstr(res.message, "made no progress for the migration timeout of 60 s") != NULL, "%s", res.message);
+    cr_expect_eq(F.fail_reads, 0);
+    cr_expect_eq(F.decreased_at, 1000000 + 100000 + 1000 + 60000, "rolled back at %lld", (long long)F.decreased_at);
+    expect_rolled_back();
+}
+
+Test(migration, old_journal_without_progress_resumes_and_completes)
+{
+    cs_mig_journal_t j;
+    old_journal_in_wait_sync(&j);
+    F.now = 1000000 + 100000;
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_migration_resume(&ops, &j, 1000, false, NULL, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.outcome, CS_MIGRATION_SUCCEEDED, "%s", res.message);
+    expect_moved();
 }

@@ -413,6 +413,135 @@ Test(plan, selection_by_class_and_selector)
     cs_labels_free(&app);
 }
 
+/* The labels a selector sees: the PV's and its bound claim's (the claim's
+ * value on a key both have), and for namespaceSelector the claim's
+ * Namespace's. */
+static cs_labels_t labels_of(const char *text)
+{
+    cs_labels_t l = {0};
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        cr_assert_not_null(eq);
+        *eq = '\0';
+        cr_assert_eq(cs_labels_set(&l, kv, eq + 1), 0);
+    }
+    return l;
+}
+
+static bool selected_by(const char *volume_selector, const cs_labels_t *pv, const cs_labels_t *claim)
+{
+    cs_selector_free(spec.volume_selector);
+    free(spec.volume_selector);
+    spec.volume_selector = volume_selector ? sel(volume_selector) : NULL;
+    cs_plan_volume_t v = vol("pvc-a", NULL, 0, 9000);
+    v.labels = pv;
+    v.claim_labels = claim;
+    return cs_plan_volume_selected(&spec, &v);
+}
+
+Test(plan, volume_selector_reads_pv_and_claim_labels)
+{
+    cs_labels_t none = {0}, pv_db = labels_of("app=db"), pv_web_gold = labels_of("app=web,tier=gold");
+    cs_labels_t claim_db = labels_of("app=db"), pv_legacy = labels_of("legacy=true");
+    /* PV labels only (no bound claim): as before */
+    cr_expect(selected_by("app=db", &pv_db, NULL));
+    cr_expect_not(selected_by("app=db", &none, NULL));
+    /* the claim's labels only: people label claims, Kubernetes does not copy them to the PV */
+    cr_expect(selected_by("app=db", &none, &claim_db));
+    cr_expect(selected_by("app=db", NULL, &claim_db));
+    /* a claim without labels leaves the PV's */
+    cr_expect(selected_by("app=db", &pv_db, &none));
+    /* both: one label set, the claim's value winning on a shared key */
+    cr_expect(selected_by("app=db,tier=gold", &pv_web_gold, &claim_db));
+    cr_expect_not(selected_by("app=web", &pv_web_gold, &claim_db), "the claim says app=db");
+    cr_expect(selected_by("app in (db),tier", &pv_web_gold, &claim_db));
+    /* exclusions see both objects: a PV marked legacy stays out whatever its claim says */
+    cr_expect_not(selected_by("app=db,!legacy", &pv_legacy, &claim_db));
+    cr_expect_not(selected_by("legacy notin (true)", &pv_legacy, &claim_db));
+    cr_expect(selected_by("app=db,!legacy", &none, &claim_db));
+    /* no selector, or an empty one: every volume of the class */
+    cr_expect(selected_by(NULL, &none, NULL));
+    cr_expect(selected_by("", &none, NULL));
+    cs_labels_free(&none);
+    cs_labels_free(&pv_db);
+    cs_labels_free(&pv_web_gold);
+    cs_labels_free(&claim_db);
+    cs_labels_free(&pv_legacy);
+}
+
+Test(plan, namespace_selector_reads_the_claims_namespace)
+{
+    cs_labels_t pv_db = labels_of("app=db"), claim_db = labels_of("app=db"), team_a = labels_of("team=a");
+    cs_labels_t none = {0};
+    spec.volume_selector = sel("app=db");
+    spec.namespace_selector = sel("team=a");
+    cs_plan_volume_t v = vol("pvc-a", NULL, 0, 9000);
+    v.labels = &pv_db;
+    v.claim_labels = &claim_db;
+    v.namespace_labels = &team_a;
+    cr_expect(cs_plan_volume_selected(&spec, &v), "claim in a team=a Namespace");
+    v.namespace_labels = &none;
+    cr_expect_not(cs_plan_volume_selected(&spec, &v), "claim in a Namespace without team=a");
+    v.namespace_labels = NULL;
+    cr_expect_not(cs_plan_volume_selected(&spec, &v), "claim in an unknown Namespace");
+    v.claim_labels = NULL;
+    v.namespace_labels = &team_a; /* inconsistent input: no claim, so no Namespace either */
+    cr_expect_not(cs_plan_volume_selected(&spec, &v), "PV without a bound claim, its labels matching");
+    /* an empty namespaceSelector: any Namespace, but still only claimed volumes */
+    cs_selector_free(spec.namespace_selector);
+    v.namespace_labels = &none;
+    cr_expect_not(cs_plan_volume_selected(&spec, &v));
+    v.claim_labels = &claim_db;
+    cr_expect(cs_plan_volume_selected(&spec, &v));
+    /* the volumeSelector still applies */
+    v.claim_labels = &none;
+    v.labels = &none;
+    cr_expect_not(cs_plan_volume_selected(&spec, &v));
+    /* and the StorageClass */
+    v.labels = &pv_db;
+    v.storage_class = "other";
+    cr_expect_not(cs_plan_volume_selected(&spec, &v));
+    cs_labels_free(&pv_db);
+    cs_labels_free(&claim_db);
+    cs_labels_free(&team_a);
+}
+
+Test(plan, selection_by_claim_labels_in_the_plan)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_labels_t none = {0}, db = labels_of("app=db"), web = labels_of("app=web"), ns = labels_of("team=a");
+    cs_plan_volume_t v[4] = {vol("pvc-a", &r, 1, 9000), vol("pvc-b", &r, 1, 9000), vol("pvc-c", &r, 1, 9000),
+                             vol("pvc-d", &r, 1, 9000)};
+    /* claim app=db, PV without labels */
+    v[0].labels = &none;
+    v[0].claim_labels = &db;
+    v[0].namespace_labels = &ns;
+    v[1].labels = &db; /* PV app=db, no claim */
+    v[2].labels = &db; /* PV app=db, claim app=web: the claim wins */
+    v[2].claim_labels = &web;
+    v[2].namespace_labels = &ns;
+    v[3].labels = &none; /* nothing */
+    spec.volume_selector = sel("app=db");
+    cs_plan_input_t in = input(v, 4);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_assert_eq(plan.watched, 2);
+    cr_expect_eq(plan.items[0].volume, 0);
+    cr_expect_eq(plan.items[1].volume, 1);
+    cr_expect_eq(plan.items[0].action, CS_PLAN_MOVE);
+    cs_plan_free(&plan);
+    spec.namespace_selector = sel("team=a");
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_assert_eq(plan.watched, 1, "the PV without a claim is out");
+    cr_expect_eq(plan.items[0].volume, 0);
+    cs_plan_free(&plan);
+    cs_labels_free(&db);
+    cs_labels_free(&web);
+    cs_labels_free(&ns);
+}
+
 Test(plan, names_and_texts)
 {
     cr_expect_str_eq(cs_plan_reason_name(CS_PLAN_REASON_NO_ELIGIBLE_POOL), "NoEligiblePool");
