@@ -157,7 +157,8 @@ def apply_all(docs):
             obj, where = d["object"], "%s#%d" % (d["file"], d["index"])
             what = "%s %s/%s" % (where, obj["kind"], obj["metadata"]["name"])
             path = path_for(obj, crds)
-            code, out = c.req("PATCH", path + "?fieldManager=deploy-test", obj, ctype="application/apply-patch+yaml")
+            code, out = c.req("PATCH", path + "?fieldManager=deploy-test&fieldValidation=Strict", obj,
+                              ctype="application/apply-patch+yaml")
             addon = ADDON_KINDS.get((obj["apiVersion"], obj["kind"]))
             if addon:
                 check(code == 404, "skip %s: needs %s (not installed in the stand-in; the server answers %s, "

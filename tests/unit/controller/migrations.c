@@ -121,9 +121,11 @@ static cs_mayastor_t *ms_client(const fake_http_t *srv)
 
 static void pv_create(cs_kube_client_t *c, const char *name)
 {
+    /* a volume source, as the API server requires of every PV */
     json_t *pv =
-        json_pack("{s:s,s:s,s:{s:s},s:{s:{s:s},s:[s]}}", "apiVersion", "v1", "kind", "PersistentVolume", "metadata",
-                  "name", name, "spec", "capacity", "storage", "2Gi", "accessModes", "ReadWriteOnce");
+        json_pack("{s:s,s:s,s:{s:s},s:{s:{s:s},s:[s],s:{s:s,s:s}}}", "apiVersion", "v1", "kind", "PersistentVolume",
+                  "metadata", "name", name, "spec", "capacity", "storage", "2Gi", "accessModes", "ReadWriteOnce", "csi",
+                  "driver", "io.openebs.csi-mayastor", "volumeHandle", name);
     cs_err_t err = {0};
     cr_assert_eq(cs_kube_create(c, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, pv, NULL, &err), 0, "%s", err.msg);
     json_decref(pv);
