@@ -5,40 +5,7 @@
 #include <string.h>
 
 #include "couchestor/controller.h"
-
-typedef struct {
-    void *obj[8];
-    size_t n;
-} got_t;
-
-static int keep(void *ctx, void *obj)
-{
-    got_t *g = ctx;
-    cr_assert_lt(g->n, 8);
-    g->obj[g->n++] = obj;
-    return 0;
-}
-
-static int decode(const cs_kube_decoder_t *d, const char *page, size_t chunk, got_t *g, cs_err_t *err)
-{
-    cs_kube_list_parser_t *p;
-    cr_assert_eq(cs_kube_list_parser_new(d, keep, g, 0, 0, &p), 0);
-    size_t len = strlen(page);
-    int rc = 0;
-    for (size_t o = 0; o < len && rc == 0; o += chunk)
-        rc = cs_kube_list_parser_feed(p, page + o, len - o < chunk ? len - o : chunk, err);
-    if (rc == 0)
-        rc = cs_kube_list_parser_finish(p, err);
-    cs_kube_list_parser_free(p);
-    return rc;
-}
-
-static void release(const cs_kube_decoder_t *d, got_t *g)
-{
-    for (size_t i = 0; i < g->n; i++)
-        d->destroy(d->ctx, g->obj[i]);
-    g->n = 0;
-}
+#include "decode_page.h"
 
 static const char *pvcs =
     "{\"kind\":\"PersistentVolumeClaimList\",\"items\":["
@@ -57,9 +24,9 @@ Test(claims, pvc_projection)
     cs_kube_decoder_t d = cs_pvc_decoder();
     size_t chunks[] = {1, 7, 100000};
     for (size_t c = 0; c < 3; c++) {
-        got_t g = {0};
+        decoded_t g = {0};
         cs_err_t err = {0};
-        cr_assert_eq(decode(&d, pvcs, chunks[c], &g, &err), 0, "%s", err.msg);
+        cr_assert_eq(decode_page(&d, pvcs, chunks[c], &g, &err), 0, "%s", err.msg);
         cr_assert_eq(g.n, 2);
         const cs_pvc_t *a = g.obj[0], *b = g.obj[1];
         cr_expect_str_eq(a->name, "orders-db");
@@ -71,7 +38,7 @@ Test(claims, pvc_projection)
         cr_expect_str_eq(b->name, "pending");
         cr_expect_null(b->volume_name, "not bound yet");
         cr_expect_eq(b->labels.count, 0);
-        release(&d, &g);
+        decoded_release(&d, &g);
     }
 }
 
@@ -90,11 +57,11 @@ Test(claims, pvc_rejected)
          "metadata.labels[\"k\"]: expected a string"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        got_t g = {0};
+        decoded_t g = {0};
         cs_err_t err = {0};
-        cr_expect_eq(decode(&d, cases[i].doc, 3, &g, &err), CS_EPARSE, "%s", cases[i].doc);
+        cr_expect_eq(decode_page(&d, cases[i].doc, 3, &g, &err), CS_EPARSE, "%s", cases[i].doc);
         cr_expect(strstr(err.msg, cases[i].msg) != NULL, "\"%s\" lacks \"%s\"", err.msg, cases[i].msg);
-        release(&d, &g);
+        decoded_release(&d, &g);
     }
 }
 
@@ -106,9 +73,9 @@ Test(claims, namespace_projection)
                       "\"kubernetes.io/metadata.name\":\"shop\"},\"annotations\":{\"x\":\"y\"}},"
                       "\"spec\":{\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}},"
                       "{\"metadata\":{\"name\":\"bare\"}}]}";
-    got_t g = {0};
+    decoded_t g = {0};
     cs_err_t err = {0};
-    cr_assert_eq(decode(&d, doc, 2, &g, &err), 0, "%s", err.msg);
+    cr_assert_eq(decode_page(&d, doc, 2, &g, &err), 0, "%s", err.msg);
     cr_assert_eq(g.n, 2);
     const cs_namespace_ref_t *a = g.obj[0], *b = g.obj[1];
     cr_expect_str_eq(a->name, "shop");
@@ -116,10 +83,10 @@ Test(claims, namespace_projection)
     cr_expect_str_eq(cs_labels_get(&a->labels, "team"), "a");
     cr_expect_str_eq(b->name, "bare");
     cr_expect_eq(b->labels.count, 0);
-    release(&d, &g);
-    cr_expect_eq(decode(&d, "{\"items\":[{\"metadata\":{}}]}", 100, &g, &err), CS_EPARSE);
+    decoded_release(&d, &g);
+    cr_expect_eq(decode_page(&d, "{\"items\":[{\"metadata\":{}}]}", 100, &g, &err), CS_EPARSE);
     cr_expect_str_eq(err.msg, "list: items[0]: Namespace without metadata.name");
-    release(&d, &g);
+    decoded_release(&d, &g);
     cs_namespace_ref_free(NULL);
     cs_pvc_free(NULL);
 }

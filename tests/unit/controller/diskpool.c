@@ -7,11 +7,7 @@
 #include <string.h>
 
 #include "couchestor/controller.h"
-
-typedef struct {
-    cs_diskpool_ref_t *dp[8];
-    size_t n;
-} got_t;
+#include "decode_page.h"
 
 static const cs_kube_decoder_t *dec(void)
 {
@@ -20,34 +16,9 @@ static const cs_kube_decoder_t *dec(void)
     return &d;
 }
 
-static int keep(void *ctx, void *obj)
+static cs_diskpool_ref_t *dp_at(const decoded_t *g, size_t i)
 {
-    got_t *g = ctx;
-    cr_assert_lt(g->n, 8);
-    g->dp[g->n++] = obj;
-    return 0;
-}
-
-/* Decodes a list page fed in chunks of `chunk` bytes. */
-static int decode(const char *page, size_t chunk, got_t *g, cs_err_t *err)
-{
-    cs_kube_list_parser_t *p;
-    cr_assert_eq(cs_kube_list_parser_new(dec(), keep, g, 0, 0, &p), 0);
-    size_t len = strlen(page);
-    int rc = 0;
-    for (size_t o = 0; o < len && rc == 0; o += chunk)
-        rc = cs_kube_list_parser_feed(p, page + o, len - o < chunk ? len - o : chunk, err);
-    if (rc == 0)
-        rc = cs_kube_list_parser_finish(p, err);
-    cs_kube_list_parser_free(p);
-    return rc;
-}
-
-static void release(got_t *g)
-{
-    for (size_t i = 0; i < g->n; i++)
-        dec()->destroy(NULL, g->dp[i]);
-    g->n = 0;
+    return g->obj[i];
 }
 
 static const char *page =
@@ -63,10 +34,10 @@ static const char *page =
     "\"spec\":{\"node\":\"node-2\",\"disks\":[\"/dev/sdc\"]}}"
     "]}";
 
-static void check(got_t *g)
+static void check(decoded_t *g)
 {
     cr_assert_eq(g->n, 3);
-    const cs_diskpool_ref_t *a = g->dp[0], *b = g->dp[1], *c = g->dp[2];
+    const cs_diskpool_ref_t *a = dp_at(g, 0), *b = dp_at(g, 1), *c = dp_at(g, 2);
     cr_assert_str_eq(a->name, "pool-hot-1");
     cr_assert_str_eq(a->namespace_, "mayastor");
     cr_assert_eq(a->labels.count, 1);
@@ -87,11 +58,11 @@ Test(diskpool, topology_labelled_whole_and_byte_by_byte)
 {
     size_t chunks[] = {1 << 20, 1, 7};
     for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++) {
-        got_t g = {0};
+        decoded_t g = {0};
         cs_err_t err = {0};
-        cr_assert_eq(decode(page, chunks[i], &g, &err), 0, "chunk %zu: %s", chunks[i], err.msg);
+        cr_assert_eq(decode_page(dec(), page, chunks[i], &g, &err), 0, "chunk %zu: %s", chunks[i], err.msg);
         check(&g);
-        release(&g);
+        decoded_release(dec(), &g);
     }
 }
 
@@ -99,9 +70,9 @@ static void refused(const char *item, int code, const char *msg_part)
 {
     char buf[1024];
     snprintf(buf, sizeof buf, "{\"items\":[%s]}", item);
-    got_t g = {0};
+    decoded_t g = {0};
     cs_err_t err = {0};
-    cr_assert_eq(decode(buf, 1 << 20, &g, &err), code, "%s: %s", item, err.msg);
+    cr_assert_eq(decode_page(dec(), buf, 1 << 20, &g, &err), code, "%s: %s", item, err.msg);
     cr_assert(strstr(err.msg, msg_part), "%s: '%s' lacks '%s'", item, err.msg, msg_part);
     cr_assert_eq(g.n, 0);
 }
@@ -133,18 +104,18 @@ Test(diskpool, topology_labelled_entry_limit)
         for (size_t i = 0; i < n; i++)
             at += (size_t)snprintf(buf + at, cap - at, "%s\"k%zu\":\"v\"", i ? "," : "", i);
         snprintf(buf + at, cap - at, "}}}}]}");
-        got_t g = {0};
+        decoded_t g = {0};
         cs_err_t err = {0};
-        int rc = decode(buf, 1 << 20, &g, &err);
+        int rc = decode_page(dec(), buf, 1 << 20, &g, &err);
         if (extra) {
             cr_assert_eq(rc, CS_ETOOBIG, "%s", err.msg);
             cr_assert(strstr(err.msg, "spec.topology.labelled: more than 1024 entries"), "%s", err.msg);
         } else {
             cr_assert_eq(rc, 0, "%s", err.msg);
-            cr_assert_eq(g.dp[0]->topology.count, 1024);
-            cr_assert_str_eq(cs_labels_get(&g.dp[0]->topology, "k1023"), "v");
+            cr_assert_eq(dp_at(&g, 0)->topology.count, 1024);
+            cr_assert_str_eq(cs_labels_get(&dp_at(&g, 0)->topology, "k1023"), "v");
         }
-        release(&g);
+        decoded_release(dec(), &g);
         free(buf);
     }
 }

@@ -8,11 +8,7 @@
 
 #include "couchestor/controller.h"
 #include "couchestor/migrator.h"
-
-typedef struct {
-    cs_pv_t *pv[8];
-    size_t n;
-} got_t;
+#include "decode_page.h"
 
 static const cs_kube_decoder_t *dec(void)
 {
@@ -21,34 +17,9 @@ static const cs_kube_decoder_t *dec(void)
     return &d;
 }
 
-static int keep(void *ctx, void *obj)
+static cs_pv_t *pv_at(const decoded_t *g, size_t i)
 {
-    got_t *g = ctx;
-    cr_assert_lt(g->n, 8);
-    g->pv[g->n++] = obj;
-    return 0;
-}
-
-/* Decodes a list page fed in chunks of `chunk` bytes. */
-static int decode(const char *page, size_t chunk, got_t *g, cs_err_t *err)
-{
-    cs_kube_list_parser_t *p;
-    cr_assert_eq(cs_kube_list_parser_new(dec(), keep, g, 0, 0, &p), 0);
-    size_t len = strlen(page);
-    int rc = 0;
-    for (size_t o = 0; o < len && rc == 0; o += chunk)
-        rc = cs_kube_list_parser_feed(p, page + o, len - o < chunk ? len - o : chunk, err);
-    if (rc == 0)
-        rc = cs_kube_list_parser_finish(p, err);
-    cs_kube_list_parser_free(p);
-    return rc;
-}
-
-static void release(got_t *g)
-{
-    for (size_t i = 0; i < g->n; i++)
-        dec()->destroy(NULL, g->pv[i]);
-    g->n = 0;
+    return g->obj[i];
 }
 
 #define UUID "0b2c0001-1111-4222-8333-000000000007"
@@ -74,10 +45,10 @@ static const char *page =
     "{\"metadata\":{\"name\":\"bare\"}}"
     "]}";
 
-static void check(got_t *g)
+static void check(decoded_t *g)
 {
     cr_assert_eq(g->n, 3);
-    const cs_pv_t *a = g->pv[0], *b = g->pv[1], *c = g->pv[2];
+    const cs_pv_t *a = pv_at(g, 0), *b = pv_at(g, 1), *c = pv_at(g, 2);
     cr_expect_str_eq(a->name, "pvc-" UUID);
     cr_expect_str_eq(a->uid, "u-1");
     cr_expect_str_eq(a->resource_version, "42");
@@ -122,11 +93,11 @@ Test(pv, projection_whole_and_byte_by_byte)
 {
     size_t chunks[] = {1, 7, 100000};
     for (size_t i = 0; i < 3; i++) {
-        got_t g = {0};
+        decoded_t g = {0};
         cs_err_t err = {0};
-        cr_assert_eq(decode(page, chunks[i], &g, &err), 0, "%s", err.msg);
+        cr_assert_eq(decode_page(dec(), page, chunks[i], &g, &err), 0, "%s", err.msg);
         check(&g);
-        release(&g);
+        decoded_release(dec(), &g);
     }
 }
 
@@ -156,14 +127,14 @@ Test(pv, rejected_like_object_meta)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char doc[512];
         snprintf(doc, sizeof doc, "{\"items\":[{\"metadata\":{\"name\":\"ok\"}},%s]}", cases[i].item);
-        got_t g = {0};
+        decoded_t g = {0};
         cs_err_t err = {0};
-        int rc = decode(doc, 3, &g, &err);
+        int rc = decode_page(dec(), doc, 3, &g, &err);
         cr_expect_eq(rc, cases[i].code, "%s: got %d (%s)", cases[i].item, rc, err.msg);
         cr_expect(strstr(err.msg, cases[i].msg) != NULL, "%s: \"%s\" lacks \"%s\"", cases[i].item, err.msg,
                   cases[i].msg);
         cr_expect_eq(g.n, 1, "the item before the bad one was delivered");
-        release(&g);
+        decoded_release(dec(), &g);
     }
 }
 
@@ -175,20 +146,20 @@ Test(pv, label_limit)
     for (int i = 0; i < 1025; i++)
         n += (size_t)snprintf(doc + n, cap - n, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i);
     snprintf(doc + n, cap - n, "}}}]}");
-    got_t g = {0};
+    decoded_t g = {0};
     cs_err_t err = {0};
-    cr_expect_eq(decode(doc, 4096, &g, &err), CS_ETOOBIG);
+    cr_expect_eq(decode_page(dec(), doc, 4096, &g, &err), CS_ETOOBIG);
     cr_expect(strstr(err.msg, "metadata.labels: more than 1024 entries") != NULL, "%s", err.msg);
     /* 1024 labels are fine, and come back in order */
     char *last = strstr(doc, ",\"k1024\"");
     cr_assert_not_null(last);
     strcpy(last, "}}}]}");
-    cr_expect_eq(decode(doc, 4096, &g, &err), 0, "%s", err.msg);
+    cr_expect_eq(decode_page(dec(), doc, 4096, &g, &err), 0, "%s", err.msg);
     cr_assert_eq(g.n, 1);
-    cr_expect_eq(g.pv[0]->labels.count, 1024);
-    cr_expect_str_eq(g.pv[0]->labels.items[1023].key, "k1023");
-    cr_expect_str_eq(cs_labels_get(&g.pv[0]->labels, "k500"), "v500");
-    release(&g);
+    cr_expect_eq(pv_at(&g, 0)->labels.count, 1024);
+    cr_expect_str_eq(pv_at(&g, 0)->labels.items[1023].key, "k1023");
+    cr_expect_str_eq(cs_labels_get(&pv_at(&g, 0)->labels, "k500"), "v500");
+    decoded_release(dec(), &g);
     free(doc);
 }
 
@@ -215,25 +186,25 @@ Test(pv, claim_ref)
         "]}";
     size_t chunks[] = {1, 5, 100000};
     for (size_t c = 0; c < 3; c++) {
-        got_t g = {0};
+        decoded_t g = {0};
         cs_err_t err = {0};
-        cr_assert_eq(decode(doc, chunks[c], &g, &err), 0, "%s", err.msg);
+        cr_assert_eq(decode_page(dec(), doc, chunks[c], &g, &err), 0, "%s", err.msg);
         cr_assert_eq(g.n, 5);
-        cr_expect_str_eq(g.pv[0]->claim_namespace, "shop");
-        cr_expect_str_eq(g.pv[0]->claim_name, "orders-db");
-        cr_expect_str_eq(g.pv[0]->storage_class, "m");
-        cr_expect_str_eq(g.pv[1]->claim_name, "other");
+        cr_expect_str_eq(pv_at(&g, 0)->claim_namespace, "shop");
+        cr_expect_str_eq(pv_at(&g, 0)->claim_name, "orders-db");
+        cr_expect_str_eq(pv_at(&g, 0)->storage_class, "m");
+        cr_expect_str_eq(pv_at(&g, 1)->claim_name, "other");
         /* the namespace is interned: one copy for every PV of it */
-        cr_expect_eq(g.pv[1]->claim_namespace, g.pv[0]->claim_namespace);
+        cr_expect_eq(pv_at(&g, 1)->claim_namespace, pv_at(&g, 0)->claim_namespace);
         /* the claim's name is in the PV's block */
-        const char *lo = g.pv[0]->block, *hi = lo + 1024;
-        cr_expect(g.pv[0]->claim_name >= lo && g.pv[0]->claim_name < hi);
+        const char *lo = pv_at(&g, 0)->block, *hi = lo + 1024;
+        cr_expect(pv_at(&g, 0)->claim_name >= lo && pv_at(&g, 0)->claim_name < hi);
         /* a claim is both names, else none */
-        cr_expect_null(g.pv[2]->claim_namespace);
-        cr_expect_null(g.pv[2]->claim_name);
-        cr_expect_null(g.pv[3]->claim_namespace);
-        cr_expect_null(g.pv[3]->claim_name);
-        cr_expect_null(g.pv[4]->claim_name);
-        release(&g);
+        cr_expect_null(pv_at(&g, 2)->claim_namespace);
+        cr_expect_null(pv_at(&g, 2)->claim_name);
+        cr_expect_null(pv_at(&g, 3)->claim_namespace);
+        cr_expect_null(pv_at(&g, 3)->claim_name);
+        cr_expect_null(pv_at(&g, 4)->claim_name);
+        decoded_release(dec(), &g);
     }
 }
