@@ -4,11 +4,16 @@
  * core/v1 Events when the API server does not serve events.k8s.io/v1
  * (checked once, by discovery).
  *
- * Repeats are aggregated: the same type, reason, action, note and regarding
- * object seen again within the aggregation window (10 min) PATCHes the
- * existing Event (events.k8s.io: series.count and series.lastObservedTime;
- * core: count, lastTimestamp) instead of creating another; a PATCH that
- * finds the Event gone creates a new one.
+ * Repeats are aggregated: the same type, reason, action, note and
+ * regarding object seen again within the aggregation window (1 h) of its
+ * last occurrence PATCHes that Event's series (events.k8s.io: series.count
+ * and series.lastObservedTime; core: count, lastTimestamp) instead of
+ * creating another Event; a PATCH that finds the Event gone creates a new
+ * one. A repeating Event (cs_event_record_repeating: a state reported at
+ * every reconcile while it holds) is aggregated as client-go's events
+ * recorder does: whatever its note, and its series is PATCHed at most once
+ * per heartbeat (30 min) and once more at shutdown, so it costs one write
+ * per half hour, not one per reconcile; it keeps its first note.
  *
  * Recording never blocks the caller on the network: events go into a
  * bounded queue that a thread of the recorder drains; when the queue is
@@ -45,17 +50,19 @@ typedef struct cs_event_recorder_options_s {
     const char *reporting_controller; /* e.g. "storage.billyronks.io/couchestor" (required) */
     const char *reporting_instance;   /* e.g. the pod name (required) */
     size_t queue_len;                 /* pending events; 0 = 1000 */
-    int64_t aggregate_window_ns;      /* 0 = 10 min */
+    int64_t aggregate_window_ns;      /* 0 = 1 h */
+    int64_t series_heartbeat_ns;      /* 0 = 30 min */
     size_t cache_max;                 /* aggregation entries kept; 0 = 4096 */
 } cs_event_recorder_options_t;
 
 typedef struct cs_event_recorder_stats_s {
-    uint64_t recorded; /* accepted by cs_event_record */
-    uint64_t dropped;  /* queue full, or recorder stopping */
-    uint64_t created;  /* Events POSTed */
-    uint64_t patched;  /* repeats written as PATCHes */
-    uint64_t failed;   /* writes the API server refused or never answered */
-    bool core_api;     /* true when falling back to core/v1 */
+    uint64_t recorded;   /* accepted by cs_event_record */
+    uint64_t dropped;    /* queue full, or recorder stopping */
+    uint64_t created;    /* Events POSTed */
+    uint64_t patched;    /* series written as PATCHes */
+    uint64_t aggregated; /* repeats counted into a series without a write (yet) */
+    uint64_t failed;     /* writes the API server refused or never answered */
+    bool core_api;       /* true when falling back to core/v1 */
 } cs_event_recorder_stats_t;
 
 typedef struct cs_event_recorder_s cs_event_recorder_t;
@@ -74,6 +81,14 @@ void cs_event_recorder_free(cs_event_recorder_t *r);
  * CS_EINVAL for a missing name, kind or reason. */
 int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
                     const char *reason, const char *action, const char *note_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* As cs_event_record, for a state reported again at every reconcile while
+ * it holds (a volume that cannot move, and why): one Event per object,
+ * type, reason and action whatever the note, its repeats counted and
+ * written on the series heartbeat (see above). */
+int cs_event_record_repeating(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
+                              const char *reason, const char *action, const char *note_fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 /* Waits until every queued Event has been written (or failed): 0, or

@@ -24,17 +24,22 @@ typedef struct cs__ev_item_s {
     cs_event_type_t type;
     char *api_version, *kind, *ns, *name, *uid, *rv, *field_path;
     char *reason, *action, *note;
+    bool repeating;  /* cs_event_record_repeating: one Event whatever the note, series on a heartbeat */
     int64_t when_ns; /* real time of the occurrence */
     struct cs__ev_item_s *next;
 } cs__ev_item_t;
 
-/* A written Event that later repeats can PATCH. */
+/* A written Event that later repeats can PATCH: its series count, and what
+ * of it the API server has. */
 typedef struct cs__ev_seen_s {
     char *key;
     char *ev_name, *ev_ns;
     int64_t count;
+    int64_t written_count; /* the count the last write carried */
     int64_t first_real_ns;
-    int64_t last_mono_ns;
+    int64_t last_real_ns;    /* the last occurrence (lastObservedTime) */
+    int64_t last_mono_ns;    /* the last occurrence */
+    int64_t written_mono_ns; /* the last POST or PATCH of it */
     struct cs__ev_seen_s *lru_prev, *lru_next;
 } cs__ev_seen_t;
 
@@ -42,7 +47,8 @@ struct cs_event_recorder_s {
     cs_kube_client_t *c;
     char *controller, *instance;
     size_t queue_max, cache_max;
-    int64_t window_ns;
+    int64_t window_ns;    /* a repeat within this of the last occurrence joins the series */
+    int64_t heartbeat_ns; /* a series is written at most this often */
 
     pthread_mutex_t mu; /* queue, stats, flags */
     pthread_cond_t cond;
@@ -127,16 +133,23 @@ static void cs__utf8_cut(char *s, size_t max)
 }
 
 /* "type|reason|action|apiVersion|kind|ns|name|uid|note" */
+/* Two occurrences are one Event (a series) when their type, action,
+ * reason, regarding object and note are the same; for a repeating Event
+ * (cs_event_record_repeating) the note is left out, as client-go's events
+ * recorder leaves it out of its eventKey: a note with numbers that change
+ * at every reconcile does not make a new Event each time, and the series
+ * keeps its first note. The two kinds never share a key. */
 static char *cs__key(const cs__ev_item_t *it)
 {
-    size_t n = 64 + strlen(it->reason) + strlen(it->action) + strlen(it->kind) + strlen(it->name) + strlen(it->note) +
+    const char *note = it->repeating ? "" : it->note;
+    size_t n = 64 + strlen(it->reason) + strlen(it->action) + strlen(it->kind) + strlen(it->name) + strlen(note) +
                (it->ns ? strlen(it->ns) : 0) + (it->uid ? strlen(it->uid) : 0) +
-               (it->api_version ? strlen(it->api_version) : 0);
+               (it->api_version ? strlen(it->api_version) : 0) + (it->field_path ? strlen(it->field_path) : 0);
     char *k = malloc(n);
     if (k)
-        snprintf(k, n, "%d|%s|%s|%s|%s|%s|%s|%s|%s", (int)it->type, it->reason, it->action,
-                 it->api_version ? it->api_version : "", it->kind, it->ns ? it->ns : "", it->name,
-                 it->uid ? it->uid : "", it->note);
+        snprintf(k, n, "%c%d|%s|%s|%s|%s|%s|%s|%s|%s|%s", it->repeating ? 'R' : 'E', (int)it->type, it->reason,
+                 it->action, it->api_version ? it->api_version : "", it->kind, it->ns ? it->ns : "", it->name,
+                 it->uid ? it->uid : "", it->field_path ? it->field_path : "", note);
     return k;
 }
 
@@ -219,18 +232,19 @@ static int cs__create(cs_event_recorder_t *r, const cs__ev_item_t *it, const cha
     return rc;
 }
 
-static int cs__patch(cs_event_recorder_t *r, const cs__ev_item_t *it, const cs__ev_seen_t *s, cs_err_t *err)
+/* Writes the series of s: its count and last occurrence. */
+static int cs__patch(cs_event_recorder_t *r, const cs__ev_seen_t *s, cs_err_t *err)
 {
     json_t *p;
     const cs_kube_resource_t *res;
     if (r->api == 2) {
         char when[CS_RFC3339_SIZE];
-        cs_rfc3339_format(it->when_ns / CS_NSEC_PER_SEC, when, sizeof when);
+        cs_rfc3339_format(s->last_real_ns / CS_NSEC_PER_SEC, when, sizeof when);
         res = &CS__EV_CORE;
-        p = json_pack("{s:I,s:s,s:s}", "count", (json_int_t)s->count, "lastTimestamp", when, "message", it->note);
+        p = json_pack("{s:I,s:s}", "count", (json_int_t)s->count, "lastTimestamp", when);
     } else {
         char micro[CS_RFC3339_MICRO_SIZE];
-        cs_rfc3339_format_micro(it->when_ns, micro, sizeof micro);
+        cs_rfc3339_format_micro(s->last_real_ns, micro, sizeof micro);
         res = &CS__EV_NEW;
         p = json_pack("{s:{s:I,s:s}}", "series", "count", (json_int_t)s->count, "lastObservedTime", micro);
     }
@@ -263,10 +277,19 @@ static void cs__write(cs_event_recorder_t *r, cs__ev_item_t *it)
     if (s && now - s->last_mono_ns <= r->window_ns) {
         s->count++;
         s->last_mono_ns = now;
+        s->last_real_ns = it->when_ns;
         cs__lru_unlink(r, s);
         cs__lru_front(r, s);
-        int rc = cs__patch(r, it, s, &err);
+        if (it->repeating && now - s->written_mono_ns < r->heartbeat_ns) {
+            /* counted; written with the series' next heartbeat */
+            cs__count(r, &r->stats.aggregated);
+            free(key);
+            return;
+        }
+        int rc = cs__patch(r, s, &err);
         if (rc == 0) {
+            s->written_count = s->count;
+            s->written_mono_ns = now;
             cs__count(r, &r->stats.patched);
             free(key);
             return;
@@ -307,9 +330,9 @@ static void cs__write(cs_event_recorder_t *r, cs__ev_item_t *it)
         return;
     }
     s->key = key;
-    s->count = 1;
-    s->first_real_ns = it->when_ns;
-    s->last_mono_ns = now;
+    s->count = s->written_count = 1;
+    s->first_real_ns = s->last_real_ns = it->when_ns;
+    s->last_mono_ns = s->written_mono_ns = now;
     if (cs__kube_map_put(&r->seen, s->key, s, NULL) != 0) {
         cs__seen_free(s);
         return;
@@ -317,13 +340,64 @@ static void cs__write(cs_event_recorder_t *r, cs__ev_item_t *it)
     cs__lru_front(r, s);
 }
 
+/* The heartbeat: writes each series with occurrences the API server has
+ * not seen yet, once its last write is heartbeat_ns old (all of them when
+ * force is set: at shutdown, within deadline); forgets series whose last
+ * occurrence is older than the window. Recorder thread (or, at shutdown,
+ * the only thread left). */
+static void cs__heartbeat(cs_event_recorder_t *r, bool force, int64_t deadline)
+{
+    int64_t now = cs_clock_mono_ns();
+    cs__ev_seen_t *next;
+    for (cs__ev_seen_t *s = r->lru_head; s; s = next) {
+        next = s->lru_next;
+        if (force && cs_clock_mono_ns() >= deadline)
+            return;
+        if (s->count > s->written_count && (force || now - s->written_mono_ns >= r->heartbeat_ns)) {
+            cs_err_t err = {0};
+            int rc = cs__patch(r, s, &err);
+            if (rc == 0) {
+                s->written_count = s->count;
+                s->written_mono_ns = now;
+                cs__count(r, &r->stats.patched);
+            } else if (rc != CS_ENOTFOUND) {
+                CS_WARN("events: cannot update a repeated Event", "error", err.msg);
+                cs__count(r, &r->stats.failed);
+            }
+        }
+        if (!force && now - s->last_mono_ns > r->window_ns && s->count == s->written_count)
+            cs__seen_drop(r, s);
+    }
+}
+
 static void *cs__run(void *arg)
 {
     cs_event_recorder_t *r = arg;
+    /* The heartbeat runs every 60 s, or as often as a short heartbeat
+     * asks but at most every 100 ms; never while an item is being written. */
+    int64_t tick = r->heartbeat_ns < INT64_C(60) * 1000000000 ? r->heartbeat_ns : INT64_C(60) * 1000000000;
+    if (tick < INT64_C(100) * 1000000)
+        tick = INT64_C(100) * 1000000;
+    int64_t next_beat = cs_clock_mono_ns() + tick;
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (!r->head && !r->stopping)
-            pthread_cond_wait(&r->cond, &r->mu);
+        while (!r->head && !r->stopping) {
+            int64_t left = next_beat - cs_clock_mono_ns();
+            if (left <= 0)
+                break;
+            struct timespec dl = cs_clock_deadline(CLOCK_MONOTONIC, left);
+            pthread_cond_timedwait(&r->cond, &r->mu, &dl);
+        }
+        if (!r->head && !r->stopping) {
+            r->busy = true;
+            pthread_mutex_unlock(&r->mu);
+            cs__heartbeat(r, false, 0);
+            next_beat = cs_clock_mono_ns() + tick;
+            pthread_mutex_lock(&r->mu);
+            r->busy = false;
+            pthread_cond_broadcast(&r->cond);
+            continue;
+        }
         if (!r->head)
             break; /* stopping and drained */
         cs__ev_item_t *it = r->head;
@@ -359,7 +433,8 @@ int cs_event_recorder_new(cs_kube_client_t *c, const cs_event_recorder_options_t
     r->instance = cs__kube_strdup(opts->reporting_instance);
     r->queue_max = opts->queue_len ? opts->queue_len : 1000;
     r->cache_max = opts->cache_max ? opts->cache_max : 4096;
-    r->window_ns = opts->aggregate_window_ns > 0 ? opts->aggregate_window_ns : INT64_C(600) * 1000000000;
+    r->window_ns = opts->aggregate_window_ns > 0 ? opts->aggregate_window_ns : INT64_C(3600) * 1000000000;
+    r->heartbeat_ns = opts->series_heartbeat_ns > 0 ? opts->series_heartbeat_ns : INT64_C(1800) * 1000000000;
     if (!r->controller || !r->instance || cs__kube_map_init(&r->seen, 64) != 0) {
         free(r->controller);
         free(r->instance);
@@ -410,6 +485,8 @@ void cs_event_recorder_free(cs_event_recorder_t *r)
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);
+    /* the counts of series not written yet, while the flush time lasts */
+    cs__heartbeat(r, true, cs_clock_mono_ns() + CS__EV_FLUSH_ON_FREE_NS);
     while (it) {
         cs__ev_item_t *next = it->next;
         cs__item_free(it);
@@ -435,8 +512,8 @@ static bool cs__dup(const char *s, char **dst)
     return *dst != NULL;
 }
 
-int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
-                    const char *reason, const char *action, const char *note_fmt, ...)
+static int cs__record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
+                      const char *reason, const char *action, bool repeating, const char *note_fmt, va_list ap)
 {
     if (!r || !regarding || !regarding->name || !*regarding->name || !regarding->kind || !reason || !*reason)
         return CS_EINVAL;
@@ -450,13 +527,11 @@ int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regardin
     cs__ev_item_t *it = calloc(1, sizeof *it);
     if (!it)
         return CS_ENOMEM;
+    it->repeating = repeating;
     char note[CS__EV_NOTE_MAX + 8];
     note[0] = '\0';
     if (note_fmt) {
-        va_list ap;
-        va_start(ap, note_fmt);
         vsnprintf(note, sizeof note, note_fmt, ap);
-        va_end(ap);
         cs__utf8_cut(note, CS__EV_NOTE_MAX);
     }
     it->type = type;
@@ -488,6 +563,26 @@ int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regardin
     pthread_cond_signal(&r->cond);
     pthread_mutex_unlock(&r->mu);
     return 0;
+}
+
+int cs_event_record(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
+                    const char *reason, const char *action, const char *note_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, note_fmt);
+    int rc = cs__record(r, regarding, type, reason, action, false, note_fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cs_event_record_repeating(cs_event_recorder_t *r, const cs_kube_object_ref_t *regarding, cs_event_type_t type,
+                              const char *reason, const char *action, const char *note_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, note_fmt);
+    int rc = cs__record(r, regarding, type, reason, action, true, note_fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void cs_event_recorder_stats(cs_event_recorder_t *r, cs_event_recorder_stats_t *out)

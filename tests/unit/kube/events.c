@@ -34,17 +34,24 @@ static const cs_kube_object_ref_t SP = {
 
 static cs_kube_client_t *C;
 
-static cs_event_recorder_t *rec(size_t queue_len, int64_t window_ns)
+static cs_event_recorder_t *rec_beat(size_t queue_len, int64_t window_ns, int64_t heartbeat_ns)
 {
     C = standin_client(&S, NULL, NULL);
     cs_event_recorder_options_t o = {.reporting_controller = "storage.billyronks.io/couchestor",
                                      .reporting_instance = "couchestor-0",
                                      .queue_len = queue_len,
-                                     .aggregate_window_ns = window_ns};
+                                     .aggregate_window_ns = window_ns,
+                                     .series_heartbeat_ns = heartbeat_ns};
     cs_event_recorder_t *r = NULL;
     cs_err_t err = {0};
     cr_assert_eq(cs_event_recorder_new(C, &o, &r, &err), 0, "%s", err.msg);
     return r;
+}
+
+/* Every repeat written at once (a heartbeat shorter than any test step). */
+static cs_event_recorder_t *rec(size_t queue_len, int64_t window_ns)
+{
+    return rec_beat(queue_len, window_ns, 1);
 }
 
 static void done(cs_event_recorder_t *r)
@@ -149,6 +156,55 @@ Test(events, repeats_become_a_series)
     cs_event_recorder_stats(r, &st);
     cr_expect_eq(st.created, 3);
     done(r);
+}
+
+Test(events, repeats_are_written_once_per_heartbeat)
+{
+    /* A state reported at every reconcile: the first occurrence is
+     * created, the repeats (whatever their note: client-go's key leaves it
+     * out) are counted, and the series is written when its heartbeat comes
+     * (here 600 ms), once, with every repeat in it. */
+    cs_event_recorder_t *r = rec_beat(0, 60 * 1000000000LL, 600 * 1000000LL);
+    int64_t t0 = standin_now_ms();
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(
+            cs_event_record_repeating(r, &PV, CS_EVENT_WARNING, "NotSteerable", "Plan", "IOPS %d wants hot", i), 0);
+    /* the same reason as a one-off Event is another Event */
+    cr_assert_eq(cs_event_record(r, &PV, CS_EVENT_WARNING, "NotSteerable", "Plan", "IOPS 0 wants hot"), 0);
+    cr_assert_eq(cs_event_recorder_flush(r, 5000000000LL), 0);
+    cs_event_recorder_stats_t st;
+    cs_event_recorder_stats(r, &st);
+    if (standin_now_ms() - t0 < 500) { /* the heartbeat has not come yet */
+        cr_expect_eq(st.created, 2, "the repeating Event and the one-off");
+        cr_expect_eq(st.patched, 0, "no write per repeat");
+        cr_expect_eq(st.aggregated, 4);
+    }
+    int64_t until = standin_now_ms() + 5000;
+    do {
+        standin_nap();
+        cs_event_recorder_stats(r, &st);
+    } while (st.patched == 0 && standin_now_ms() < until);
+    cr_expect_eq(st.created, 2);
+    cr_expect_eq(st.patched, 1, "one write for the four repeats");
+    json_t *l = list("/apis/events.k8s.io/v1/namespaces/default/events");
+    cr_assert_eq(json_array_size(json_object_get(l, "items")), 2);
+    json_t *e = json_array_get(json_object_get(l, "items"), 0);
+    if (!json_object_get(e, "series"))
+        e = json_array_get(json_object_get(l, "items"), 1);
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(e, "series"), "count")), 5);
+    cr_expect_str_eq(str(e, "note", NULL), "IOPS 0 wants hot", "the first note stays");
+    json_decref(l);
+    /* A repeat after the series was written waits for the next heartbeat;
+     * at shutdown the count not written yet is. */
+    cr_assert_eq(cs_event_record_repeating(r, &PV, CS_EVENT_WARNING, "NotSteerable", "Plan", "again"), 0);
+    cr_assert_eq(cs_event_recorder_flush(r, 5000000000LL), 0);
+    done(r);
+    l = list("/apis/events.k8s.io/v1/namespaces/default/events");
+    e = json_array_get(json_object_get(l, "items"), 0);
+    if (!json_object_get(e, "series"))
+        e = json_array_get(json_object_get(l, "items"), 1);
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(e, "series"), "count")), 6);
+    json_decref(l);
 }
 
 Test(events, a_deleted_event_is_created_again)
