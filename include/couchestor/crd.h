@@ -188,6 +188,10 @@ typedef struct cs_storage_policy_spec_s {
     char *migration_timeout; /* NULL when absent: the operator-wide default applies */
     bool enabled;
     bool dry_run;
+    /* Volumes whose pool topology requires only openebs.io/created-by may be
+     * moved by overwriting that label on the other pools for the placement
+     * window (see cs_plan_steering_t for the cost). Default false. */
+    bool created_by_steering;
     char *ec_policy_ref; /* ErasureCodingPolicy name; NULL when absent */
     int64_t ec_min_volume_size_bytes;
     /* The three duration texts in nanoseconds, derived by decode and

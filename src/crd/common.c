@@ -250,7 +250,14 @@ bool cs__encode_header(json_t *obj, const char *kind, const cs_object_meta_t *me
 
 /* ---- names and selectors ------------------------------------------------ */
 
-/* A DNS subdomain (RFC 1123), as Kubernetes requires of object names. */
+static bool cs__lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* A DNS subdomain (RFC 1123), as Kubernetes requires of object names: labels of
+ * lower-case alphanumerics and '-', each starting and ending with an
+ * alphanumeric, joined by '.' (so no "..", ".-" or "-."). */
 bool cs__object_name_ok(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
@@ -258,11 +265,16 @@ bool cs__object_name_ok(const char *name)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && c != '-' && c != '.')
+        bool inner = i > 0 && i < n - 1;
+        if (c == '.') {
+            if (!inner || !cs__lower_alnum(name[i - 1]) || !cs__lower_alnum(name[i + 1]))
+                return false;
+        } else if (c == '-') {
+            if (!inner) /* a '-' next to a '.' fails that '.' */
+                return false;
+        } else if (!cs__lower_alnum(c)) {
             return false;
-        if ((i == 0 || i == n - 1) && !alnum)
-            return false;
+        }
     }
     return true;
 }

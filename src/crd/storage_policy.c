@@ -12,10 +12,10 @@
 #include "crd/crd_internal.h"
 
 static const char *const cs__sp_spec_fields[] = {
-    "highWatermarkIOPS",       "warmWatermarkIOPS", "lowWatermarkIOPS", "samplingWindow",   "cooldownPeriod",
-    "storageClassName",        "hotPoolSelector",   "warmPoolSelector", "coldPoolSelector", "volumeSelector",
-    "maxConcurrentMigrations", "migrationTimeout",  "enabled",          "dryRun",           "ecPolicyRef",
-    "ecMinVolumeSizeBytes",    "namespaceSelector",
+    "highWatermarkIOPS",       "warmWatermarkIOPS", "lowWatermarkIOPS",  "samplingWindow",   "cooldownPeriod",
+    "storageClassName",        "hotPoolSelector",   "warmPoolSelector",  "coldPoolSelector", "volumeSelector",
+    "maxConcurrentMigrations", "migrationTimeout",  "enabled",           "dryRun",           "ecPolicyRef",
+    "ecMinVolumeSizeBytes",    "namespaceSelector", "createdBySteering",
 };
 
 const char *cs_storage_policy_phase_name(cs_storage_policy_phase_t phase)
@@ -145,6 +145,7 @@ static void cs__sp_spec_decode(cs__dec_t *d, const json_t *j, cs_storage_policy_
     cs__get_str(d, j, "spec", "migrationTimeout", false, false, &s->migration_timeout);
     cs__get_bool(d, j, "spec", "enabled", &s->enabled);
     cs__get_bool(d, j, "spec", "dryRun", &s->dry_run);
+    cs__get_bool(d, j, "spec", "createdBySteering", &s->created_by_steering);
     cs__get_str(d, j, "spec", "ecPolicyRef", false, true, &s->ec_policy_ref);
     cs__get_int(d, j, "spec", "ecMinVolumeSizeBytes", INT64_MIN, INT64_MAX, &s->ec_min_volume_size_bytes);
     s->sampling_window_ns = cs__duration_ns(s->sampling_window);
@@ -487,6 +488,7 @@ static json_t *cs__sp_spec_json(const cs_storage_policy_spec_t *s)
         cs__put(o, "migrationTimeout", json_string(s->migration_timeout), &oom);
     cs__put(o, "enabled", json_boolean(s->enabled), &oom);
     cs__put(o, "dryRun", json_boolean(s->dry_run), &oom);
+    cs__put(o, "createdBySteering", json_boolean(s->created_by_steering), &oom);
     if (s->ec_policy_ref)
         cs__put(o, "ecPolicyRef", json_string(s->ec_policy_ref), &oom);
     cs__put(o, "ecMinVolumeSizeBytes", json_integer(s->ec_min_volume_size_bytes), &oom);

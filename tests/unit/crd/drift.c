@@ -134,7 +134,7 @@ Test(drift, storage_policy_defaults_match_the_crd)
     compare_defaults("StoragePolicy", props, encoded);
     /* migrationTimeout has no default on either side: absent, the operator's
      * migration_timeout_minutes applies, so the CRD must not fill it in. */
-    cr_expect_eq(json_object_size(encoded), 10);
+    cr_expect_eq(json_object_size(encoded), 11);
     cr_expect_null(json_object_get(encoded, "migrationTimeout"));
     cr_expect_null(json_object_get(json_object_get(props, "migrationTimeout"), "default"),
                    "a schema default would hide the operator-wide migration_timeout_minutes");

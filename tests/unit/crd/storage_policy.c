@@ -591,7 +591,7 @@ static const char *full_policy =
     "\"volumeSelector\":{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"scratch\"]}]},"
     "\"namespaceSelector\":{\"matchLabels\":{\"team\":\"storage\"}},"
     "\"maxConcurrentMigrations\":4,\"migrationTimeout\":\"45m\",\"enabled\":true,\"dryRun\":true,"
-    "\"ecPolicyRef\":\"standard-ec\",\"ecMinVolumeSizeBytes\":5368709120},"
+    "\"createdBySteering\":false,\"ecPolicyRef\":\"standard-ec\",\"ecMinVolumeSizeBytes\":5368709120},"
     "\"status\":{\"phase\":\"Active\",\"message\":\"watching 3 volumes\",\"watchedVolumes\":3,"
     "\"hotVolumes\":1,\"warmVolumes\":1,\"coldVolumes\":1,\"activeMigrations\":0,"
     "\"totalMigrations\":2,\"failedMigrations\":1,\"lastReconcileTime\":\"2024-05-01T11:00:00Z\","
