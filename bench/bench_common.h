@@ -11,6 +11,40 @@
 
 #include "couchestor/clock.h"
 
+/* Prints the machine a result belongs to, once, before any result: the
+ * CPU model, how many CPUs this process may use, and the instruction-set
+ * flags the code paths depend on (ISA-L and LZ4 pick their kernels by
+ * them; hashes and copies run faster with them). The kind of CPU changes
+ * between runs on shared machines: a number without it cannot be compared. */
+static inline void bench_machine_print(void)
+{
+    static const char *const wanted[] = {"sse4_2", "avx",        "avx2",      "avx512f", "avx512bw", "avx512vl",
+                                         "gfni",   "vpclmulqdq", "pclmulqdq", "aes",     "sha_ni",   "bmi2"};
+    char model[256] = "unknown", flags[8192] = "", line[8192];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        char *v = colon + 1 + (colon[1] == ' ');
+        v[strcspn(v, "\n")] = '\0';
+        if (strncmp(line, "model name", 10) == 0 && strcmp(model, "unknown") == 0)
+            snprintf(model, sizeof model, "%s", v);
+        else if (strncmp(line, "flags", 5) == 0 && !flags[0])
+            snprintf(flags, sizeof flags, " %s ", v);
+    }
+    if (f)
+        fclose(f);
+    printf("machine: %s, %ld CPUs online; flags:", model, sysconf(_SC_NPROCESSORS_ONLN));
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+        char pat[32];
+        snprintf(pat, sizeof pat, " %s ", wanted[i]);
+        printf(" %s%s", strstr(flags, pat) ? "" : "-", wanted[i]);
+    }
+    printf(" (- = absent)\n");
+    fflush(stdout);
+}
+
 /* Monotonic wall clock, seconds: the library's clock, so that what a
  * benchmark times and what the library reports agree. */
 static inline double now_s(void)

@@ -334,6 +334,7 @@ static void bench_mix(void)
 
 int main(int argc, char **argv)
 {
+    bench_machine_print();
     if (argc > 1)
         run_seconds = atof(argv[1]);
     if (argc > 2)

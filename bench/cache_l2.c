@@ -214,6 +214,7 @@ static void drop_caches(void)
 
 int main(int argc, char **argv)
 {
+    bench_machine_print();
     if (argc > 1)
         secs = atof(argv[1]);
     if (argc > 2)

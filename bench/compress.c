@@ -38,6 +38,7 @@ static int cmp_d(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    bench_machine_print();
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     size_t sizes[] = {4096, 65536};
     cs_compress_config_t cfg = {.algorithm = CS_COMPRESS_LZ4, .min_size = 512};

@@ -123,6 +123,7 @@ static void bench_reconstruct(unsigned nlost)
 
 int main(void)
 {
+    bench_machine_print();
     printf("# ec_codec: GB/s of object data; ratio = raw time / cs time (target >= 0.95 encode)\n");
     unsigned codes[3][2] = {{4, 2}, {8, 3}, {10, 4}};
     size_t stripes[3] = {64u << 10, 1u << 20, 16u << 20};

@@ -119,6 +119,7 @@ static double run(char *const argv[])
 
 int main(int argc, char **argv)
 {
+    bench_machine_print();
     const char *base = getenv("CS_BENCH_DIR") ? getenv("CS_BENCH_DIR") : "/tmp";
     unsigned read_threads =
         getenv("CS_BENCH_READ_THREADS") ? (unsigned)strtoul(getenv("CS_BENCH_READ_THREADS"), NULL, 0) : 0;

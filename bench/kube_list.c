@@ -345,6 +345,7 @@ static int pv_keep(void *ctx, void *obj)
 
 int main(int argc, char **argv)
 {
+    bench_machine_print();
     int count = argc > 1 ? atoi(argv[1]) : 10000;
     char url[64];
     pid_t pid = start_standin(url, sizeof url);

@@ -138,6 +138,7 @@ static int curl_pages(const char *base, int count, size_t *bytes)
 
 int main(int argc, char **argv)
 {
+    bench_machine_print();
     int count = argc > 1 ? atoi(argv[1]) : getenv("CS_BENCH_VOLUMES") ? atoi(getenv("CS_BENCH_VOLUMES")) : 10000;
     if (count <= 0)
         count = 10000;

@@ -126,6 +126,7 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    bench_machine_print();
     int count = argc > 1 ? atoi(argv[1]) : getenv("CS_BENCH_VOLUMES") ? atoi(getenv("CS_BENCH_VOLUMES")) : 1000;
     if (count <= 0)
         count = 1000;

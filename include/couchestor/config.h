@@ -16,32 +16,42 @@
 #include "couchestor/log.h"
 
 #define CS_CONFIG_SOURCE_MAX 160
+/* Most parameters the table may hold (the size of cs_config_t.sources). */
+#define CS_CONFIG_MAX_PARAMS 48
 /* Config files larger than this are refused. */
 #define CS_CONFIG_FILE_MAX ((size_t)1024 * 1024)
 
 typedef struct cs_config_s {
-    char *prometheus_url;                   /* PROMETHEUS_URL */
-    int64_t max_concurrent_migrations;      /* MAX_CONCURRENT_MIGRATIONS: global limit */
-    int64_t migration_timeout_minutes;      /* MIGRATION_TIMEOUT_MINUTES: of policies without migrationTimeout */
-    int64_t sync_poll_interval_seconds;     /* SYNC_POLL_INTERVAL_SECONDS */
-    bool dry_run;                           /* DRY_RUN: decide and report, never migrate */
-    bool preservation_mode;                 /* PRESERVATION_MODE: keep the old replica */
-    char *mayastor_namespace;               /* MAYASTOR_NAMESPACE: where DiskPools live */
-    char *metrics_addr;                     /* METRICS_ADDR: host:port of /metrics */
-    char *health_addr;                      /* HEALTH_ADDR: host:port of /healthz, /readyz */
-    cs_log_level_t log_level;               /* LOG_LEVEL */
-    bool log_json;                          /* LOG_JSON */
-    char *mayastor_url;                     /* MAYASTOR_URL: "" = discover the api-rest Service */
-    char *kubeconfig;                       /* KUBECONFIG: "" = in-cluster, else ~/.kube/config */
-    bool leader_election;                   /* LEADER_ELECTION */
-    char *lease_name;                       /* LEASE_NAME */
-    char *lease_namespace;                  /* LEASE_NAMESPACE */
-    char *prometheus_iops_metrics;          /* PROMETHEUS_IOPS_METRICS: counters summed, '+'-joined */
-    char *prometheus_iops_fallbacks;        /* PROMETHEUS_IOPS_FALLBACKS: ','-separated sets, in order */
-    char *prometheus_volume_label;          /* PROMETHEUS_VOLUME_LABEL */
-    char *prometheus_selector;              /* PROMETHEUS_SELECTOR: extra matchers, e.g. job="x" */
-    char *prometheus_bearer_token_file;     /* PROMETHEUS_BEARER_TOKEN_FILE */
-    char sources[32][CS_CONFIG_SOURCE_MAX]; /* per parameter, in table order */
+    char *prometheus_url;                    /* PROMETHEUS_URL */
+    int64_t max_concurrent_migrations;       /* MAX_CONCURRENT_MIGRATIONS: global limit */
+    int64_t migration_timeout_minutes;       /* MIGRATION_TIMEOUT_MINUTES: of policies without migrationTimeout */
+    int64_t sync_poll_interval_seconds;      /* SYNC_POLL_INTERVAL_SECONDS */
+    bool dry_run;                            /* DRY_RUN: decide and report, never migrate */
+    bool preservation_mode;                  /* PRESERVATION_MODE: keep the old replica */
+    char *mayastor_namespace;                /* MAYASTOR_NAMESPACE: where DiskPools live */
+    char *metrics_addr;                      /* METRICS_ADDR: host:port of /metrics */
+    char *health_addr;                       /* HEALTH_ADDR: host:port of /healthz, /readyz */
+    cs_log_level_t log_level;                /* LOG_LEVEL */
+    bool log_json;                           /* LOG_JSON */
+    char *mayastor_url;                      /* MAYASTOR_URL: "" = discover the api-rest Service */
+    char *kubeconfig;                        /* KUBECONFIG: "" = in-cluster, else ~/.kube/config */
+    char *kube_context;                      /* KUBE_CONTEXT: "" = the kubeconfig's current-context */
+    bool leader_election;                    /* LEADER_ELECTION */
+    char *lease_name;                        /* LEASE_NAME */
+    char *lease_namespace;                   /* LEASE_NAMESPACE */
+    char *prometheus_iops_metrics;           /* PROMETHEUS_IOPS_METRICS: counters summed, '+'-joined */
+    char *prometheus_iops_fallbacks;         /* PROMETHEUS_IOPS_FALLBACKS: ','-separated sets, in order */
+    char *prometheus_volume_label;           /* PROMETHEUS_VOLUME_LABEL */
+    char *prometheus_selector;               /* PROMETHEUS_SELECTOR: extra matchers, e.g. job="x" */
+    char *prometheus_bearer_token_file;      /* PROMETHEUS_BEARER_TOKEN_FILE */
+    char *prometheus_volume_key;             /* PROMETHEUS_VOLUME_KEY: pv-name or volume-handle */
+    int64_t prometheus_min_coverage_percent; /* PROMETHEUS_MIN_COVERAGE_PERCENT: of samplingWindow; 0 = off */
+    int64_t prometheus_timeout_seconds;      /* PROMETHEUS_TIMEOUT_SECONDS: per request */
+    char *prometheus_ca_file;                /* PROMETHEUS_CA_FILE: "" = system CAs */
+    char *prometheus_basic_user;             /* PROMETHEUS_BASIC_USER: "" = no basic auth */
+    char *prometheus_basic_password_file;    /* PROMETHEUS_BASIC_PASSWORD_FILE */
+    bool prometheus_insecure_skip_verify;    /* PROMETHEUS_INSECURE_SKIP_VERIFY: tests only */
+    char sources[CS_CONFIG_MAX_PARAMS][CS_CONFIG_SOURCE_MAX]; /* per parameter, in table order */
 } cs_config_t;
 
 /* Fills cfg with the defaults. Free with cs_config_free. */

@@ -52,7 +52,10 @@ typedef struct cs_pv_s {
     const char *claim_name;
     uint64_t capacity;      /* spec.capacity.storage, bytes (0 when absent) */
     int64_t last_migration; /* annotation couchestor.io/last-migration, Unix s; 0 = none */
-    int64_t retry_after;    /* annotation couchestor.io/retry-after, Unix s; 0 = none */
+    /* annotation couchestor.io/last-migration-target: the pool the last
+     * completed migration put a replica on (may be interned), or NULL */
+    const char *last_target_pool;
+    int64_t retry_after; /* annotation couchestor.io/retry-after, Unix s; 0 = none */
     cs_mayastor_uuid_t volume;
     int failures;    /* annotation couchestor.io/migration-failures */
     bool mayastor;   /* spec.csi.driver is io.openebs.csi-mayastor */
@@ -113,6 +116,7 @@ typedef struct cs_cluster_view_s {
     const cs_diskpool_ref_t *const *diskpools;
     const cs_mayastor_volumes_t *volumes; /* NULL when Mayastor was unreachable */
     const cs_mayastor_pools_t *pools;     /* NULL when Mayastor was unreachable */
+    const cs_mayastor_nodes_t *nodes;     /* NULL: every pool's node counts as schedulable */
     const cs_prom_iops_t *iops;           /* per pvs[i]; NULL = all unknown */
 } cs_cluster_view_t;
 
@@ -120,20 +124,24 @@ typedef struct cs_cluster_view_s {
 typedef struct cs_observation_s {
     cs_mayastor_volumes_t volumes;
     cs_mayastor_pools_t pools;
-    bool mayastor_ok; /* both lists answered */
+    cs_mayastor_nodes_t nodes;
+    bool mayastor_ok; /* the three lists (volumes, pools, nodes) answered */
     cs_mayastor_err_t mayastor_err;
     cs_prom_iops_t *iops; /* per PV, in the order given */
     bool metrics_ok;      /* the IOPS query answered */
+    bool metrics_asked;   /* a query was sent (there were PVs to ask for) */
     cs_err_t metrics_err;
-    size_t unknown;          /* PVs without a known IOPS */
-    double seconds;          /* wall time of the whole observation */
-    double list_seconds;     /* wall time of the Mayastor lists */
-    double query_seconds;    /* wall time of the Prometheus query (overlaps the lists) */
-    double list_cpu_seconds; /* CPU time of each, from the thread that did it */
+    cs_prom_batch_t metrics_batch; /* what each metric set answered; the outage edges */
+    size_t unknown;                /* PVs without a known IOPS */
+    size_t young;                  /* of them, PVs whose series does not cover the window yet */
+    double seconds;                /* wall time of the whole observation */
+    double list_seconds;           /* wall time of the Mayastor lists */
+    double query_seconds;          /* wall time of the Prometheus query (overlaps the lists) */
+    double list_cpu_seconds;       /* CPU time of each, from the thread that did it */
     double query_cpu_seconds;
 } cs_observation_t;
 
-/* Lists Mayastor's volumes and pools and asks Prometheus for the IOPS of
+/* Lists Mayastor's volumes, pools and nodes and asks Prometheus for the IOPS of
  * every PV over window_ns, in one batch query. The query runs on a thread
  * of its own while the calling thread lists Mayastor, so the wall time is
  * the longer of the two (prom must be usable from another thread, as
@@ -142,6 +150,23 @@ typedef struct cs_observation_s {
 int cs_observe(cs_mayastor_t *ms, cs_prom_t *prom, const cs_pv_t *const *pvs, size_t n, int64_t window_ns,
                cs_observation_t *obs);
 void cs_observation_free(cs_observation_t *obs);
+/* What the metrics of an observation mean for a decision, for people: the
+ * StoragePolicy condition MetricsAvailable (its status, reason, message),
+ * shared by the reconcile (status, Event) and `couchestor plan`. Reasons:
+ * PrometheusUnavailable (a query failed: False), NoSeries (no metric set
+ * matches any series: False), NoSeriesForVolumes (series exist, none for
+ * these volumes: False, check the volume label and key), FallbackInUse
+ * (a fallback set answers some volumes: True), SomeSeriesMissing (some
+ * volumes without a series or with one younger than the window: True),
+ * Available. */
+#define CS_CONDITION_METRICS "MetricsAvailable"
+typedef struct cs_metrics_verdict_s {
+    bool ok;            /* the condition's status */
+    const char *reason; /* static */
+    char message[1024];
+} cs_metrics_verdict_t;
+void cs_metrics_verdict(const cs_prom_t *prom, const cs_observation_t *obs, size_t pv_count, cs_metrics_verdict_t *out);
+
 /* The view of pvs/diskpools with what obs saw. */
 cs_cluster_view_t cs_observation_view(const cs_observation_t *obs, const cs_pv_t *const *pvs, size_t npvs,
                                       const cs_diskpool_ref_t *const *dps, size_t ndps);
@@ -158,6 +183,12 @@ typedef struct cs_plan_facts_s {
     cs_labels_t *pool_labels; /* owned copies of each pool's tier labels */
     cs_plan_replica_t *replicas;
     const cs_mayastor_volume_t **mvol; /* per volume, NULL when not found */
+    /* Each distinct pool topology of the volumes as a label set (volumes
+     * point into it), and each pool's Mayastor labels. */
+    cs_labels_t *placements;
+    size_t placement_count;
+    const cs_mayastor_label_t **placement_of; /* the Mayastor set each copy was made from */
+    cs_labels_t *pool_placement_labels;
     /* Pools whose label sources (cs_pool_labels_merge) disagree on a key
      * the policy's pool selectors read, and a note naming each such pool
      * and key with the values ("" when none; cut with "..." when longer). */
@@ -168,10 +199,28 @@ typedef struct cs_plan_facts_s {
 /* Fills facts->in for one policy. Volumes are the PVs of the policy's
  * StorageClass (the plan applies volumeSelector); a pool's labels are those
  * of cs_pool_labels_merge (its DiskPool's metadata.labels and
- * spec.topology.labelled, and the Mayastor pool's labels). */
+ * spec.topology.labelled, and the Mayastor pool's labels); its placement
+ * labels are Mayastor's own; a pool is schedulable unless Mayastor reports
+ * its node cordoned, draining or not Online. A volume's steering comes
+ * from its pool topology (cs_volume_steering). */
 int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, const cs_storage_policy_spec_t *spec,
                         int64_t now, cs_plan_facts_t *facts, cs_err_t *err);
 void cs_plan_facts_free(cs_plan_facts_t *facts);
+
+/* How a volume whose pool topology requires these labels can be steered
+ * (cs_plan_steering_t): PLACEMENT when it requires placement_key, else
+ * CREATED_BY when it requires openebs.io/created-by, else NONE. */
+cs_plan_steering_t cs_volume_steering(const cs_mayastor_label_t *inclusion, size_t count, const char *placement_key);
+
+/* How the volumes a StorageClass provisions from now on can be steered:
+ * PLACEMENT when its provisioner is Mayastor's CSI driver
+ * (io.openebs.csi-mayastor) and parameters.poolHasTopologyKey names
+ * placement_key (one key per line, or comma-separated); CREATED_BY for any
+ * other class of that driver (the driver always requires
+ * openebs.io/created-by); NONE for another provisioner (not Mayastor's:
+ * nothing to steer). why (when not NULL) receives one line saying so.
+ * sc is a StorageClass object as the API server returns it. */
+cs_plan_steering_t cs_storage_class_steering(const json_t *sc, const char *placement_key, char *why, size_t len);
 
 /* ---- a pool's labels, from three places ------------------------------------ */
 
@@ -200,6 +249,10 @@ int cs_pool_labels_merge(const cs_pool_label_sources_t *src, cs_labels_t *out, c
 /* The StoragePolicy condition that says whether every pool's label sources
  * agree on the keys the policy's pool selectors read. */
 #define CS_CONDITION_POOL_LABELS "PoolLabelsConsistent"
+/* Whether every volume of the policy can be steered (cs_plan_steering_t). */
+#define CS_CONDITION_STEERABLE "Steerable"
+/* False when an older policy selects some of the policy's volumes. */
+#define CS_CONDITION_OWNS_VOLUMES "OwnsSelectedVolumes"
 
 /* Prints a plan as a table for people or as JSON. */
 void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const char *policy, FILE *out, bool json);
@@ -207,8 +260,10 @@ void cs_plan_print(const cs_plan_facts_t *facts, const cs_plan_t *plan, const ch
 /* ---- the clients and the gather step ------------------------------------- */
 
 /* Prometheus client options from the configuration (URL, metric sets,
- * volume label, selector, bearer token file). *token receives the token read
- * from the file (malloc'd, the caller frees it after cs_prom_new), or NULL. */
+ * volume label and key, selector, coverage, timeout, TLS, auth). *token
+ * receives the secrets read from the bearer token and basic password files
+ * (one malloc'd block the options point into; the caller frees it after
+ * cs_prom_new), or NULL. */
 int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, char **token, cs_err_t *err);
 
 /* The clients a decision reads. Each is thread-safe (see its header). */
@@ -258,7 +313,30 @@ typedef struct cs_gather_source_s {
      * refused ones and count against the limits. NULL (`couchestor plan`):
      * the journals on the PVs count instead. */
     cs_migrations_t *migrations;
+    /* Every valid, enabled StoragePolicy (cs_policy_set_build): a volume
+     * another of them owns (cs_plan_volume_owner) is left to it. Borrowed
+     * for as long as the result lives. None: each policy decides for every
+     * volume it selects. */
+    const cs_plan_policy_ref_t *policies;
+    size_t policy_count;
+    /* Mayastor answered that it serves no pool-label endpoints
+     * (cs_mayastor_capabilities): the plan moves nothing. */
+    bool no_label_endpoints;
 } cs_gather_source_t;
+
+/* The StoragePolicies that own volumes: each valid and enabled one,
+ * decoded from its object (the informer's or a list's JSON). */
+typedef struct cs_policy_set_s {
+    size_t count;
+    cs_storage_policy_t *policies;
+    cs_plan_policy_ref_t *refs; /* per policy: name, creationTimestamp, spec */
+} cs_policy_set_t;
+
+/* Builds the set from n policy objects (invalid or disabled ones are left
+ * out: they decide nothing). 0 or CS_ENOMEM; free with cs_policy_set_free
+ * either way. */
+int cs_policy_set_build(const json_t *const *objects, size_t n, cs_policy_set_t *out);
+void cs_policy_set_free(cs_policy_set_t *set);
 
 /* What one policy's decision reads, gathered once. */
 typedef struct cs_gathered_s {
@@ -278,8 +356,8 @@ typedef struct cs_gathered_s {
  * names, whose spec.volumeName is the PV) and that claim's Namespace for
  * the plan's selection (cs_plan_volume_selected), observes them (cs_observe: an unreachable Mayastor or
  * Prometheus is recorded in out->obs, not returned), builds the plan input
- * and fills in the configuration's dry run, preservation mode and the
- * migration slots left. Returns 0, or CS_ENOMEM / a cs_plan_facts_build
+ * fills in the configuration's dry run, preservation mode and the
+ * migration slots left, and marks the volumes another policy owns. Returns 0, or CS_ENOMEM / a cs_plan_facts_build
  * error (err says which policy); out must be freed with cs_gathered_free
  * either way. */
 int cs_gather(const cs_gather_source_t *src, const char *policy, const cs_storage_policy_spec_t *spec, int64_t now,

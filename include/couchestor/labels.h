@@ -15,4 +15,9 @@
 #define CS_LABEL_PLACEMENT "couchestor.io/placement"
 #define CS_LABEL_PLACEMENT_VALUE "eligible"
 
+/* The pool label Mayastor's CSI driver requires of every volume's pools
+ * (value "operator-diskpool": pools made from DiskPools). It cannot be
+ * removed, only overwritten: the created-by steering mode does that. */
+#define CS_LABEL_CREATED_BY "openebs.io/created-by"
+
 #endif

@@ -47,6 +47,8 @@
 /* PV annotations the migrator owns. */
 #define CS_ANNOTATION_MIGRATION "couchestor.io/migration"           /* the journal (JSON) */
 #define CS_ANNOTATION_LAST_MIGRATION "couchestor.io/last-migration" /* RFC 3339 end of the last completed one */
+/* The pool the last completed migration put its new replica on. */
+#define CS_ANNOTATION_LAST_TARGET "couchestor.io/last-migration-target"
 /* After a failed migration: how many failed in a row, and when the next
  * attempt may start (RFC 3339); cleared by a success. */
 #define CS_ANNOTATION_FAILURES "couchestor.io/migration-failures"
@@ -106,8 +108,9 @@ typedef struct cs_mig_pool_s {
 typedef struct cs_migrator_ops_s {
     void *ctx;
     int (*get_volume)(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_err_t *err);
-    /* Every pool (for steering); *out is malloc'd, freed by the caller. */
-    int (*list_pools)(void *ctx, cs_mig_pool_t **out, size_t *count, cs_err_t *err);
+    /* Every pool (for steering), each with its value of label_key (the
+     * migration's placement key); *out is malloc'd, freed by the caller. */
+    int (*list_pools)(void *ctx, const char *label_key, cs_mig_pool_t **out, size_t *count, cs_err_t *err);
     /* CS_ECONFLICT when the count is already n (ReplicaCountAchieved). */
     int (*set_replica_count)(void *ctx, const char *uuid, int n, cs_err_t *err);
     int (*pool_label_put)(void *ctx, const char *pool, const char *key, const char *value, cs_err_t *err);
@@ -116,8 +119,10 @@ typedef struct cs_migrator_ops_s {
     int (*nexus_child_delete)(void *ctx, const char *nexus, const char *child_uri, cs_err_t *err);
     /* Writes (json != NULL) or removes (json == NULL) the journal annotation
      * of the PV; with last_migration_end > 0 also sets the last-migration
-     * annotation. Must be durable when it returns. */
-    int (*journal_write)(void *ctx, const char *pv_name, const char *json, int64_t last_migration_end, cs_err_t *err);
+     * annotations: its end, and last_target (the pool the new replica was
+     * meant for). Must be durable when it returns. */
+    int (*journal_write)(void *ctx, const char *pv_name, const char *json, int64_t last_migration_end,
+                         const char *last_target, cs_err_t *err);
     /* A Kubernetes Event on the PV (never fails the migration). */
     void (*event)(void *ctx, const char *pv_name, bool warning, const char *reason, const char *message);
     int64_t (*now_ms)(void *ctx);

@@ -27,11 +27,40 @@
 typedef struct cs_plan_pool_s {
     const char *id; /* pool id == DiskPool name */
     const char *node;
-    const cs_labels_t *labels; /* DiskPool labels */
+    const cs_labels_t *labels; /* the pool's labels, for the tier selectors */
+    /* The labels the storage system's placement reads (Mayastor: its own
+     * pool labels), matched against a volume's placement requirements;
+     * NULL = none. */
+    const cs_labels_t *placement_labels;
     bool online;
-    uint64_t capacity; /* bytes */
-    uint64_t used;     /* bytes */
+    bool unschedulable; /* its node takes no new replica (cordoned, draining or not Online) */
+    uint64_t capacity;  /* bytes */
+    uint64_t used;      /* bytes */
 } cs_plan_pool_t;
+
+/* Whether a new replica of a volume can be steered to a chosen pool. The
+ * storage system picks the pool of a new replica itself, among the pools
+ * whose labels satisfy the volume's placement requirements (Mayastor: the
+ * pool topology its StorageClass gave it, fixed at creation). The operator
+ * steers by taking a label the volume requires away from every other pool
+ * for a short window (docs/operator.md, "Adopting CoucheStor"):
+ * - PLACEMENT: it requires the placement label (poolHasTopologyKey:
+ *   couchestor.io/placement), which the window removes from the other pools;
+ * - CREATED_BY: it requires only openebs.io/created-by (every volume
+ *   provisioned by Mayastor's CSI driver does): steerable by overwriting
+ *   that label's value on the other pools, which the policy must allow
+ *   (spec.createdBySteering): while the window is open, no other volume of
+ *   any class can get a new replica on those pools;
+ * - NONE: it requires no label (made outside the CSI driver, or its
+ *   requirements are unknown): any pool qualifies, nothing can steer it. */
+typedef enum cs_plan_steering {
+    CS_PLAN_STEER_PLACEMENT = 0,
+    CS_PLAN_STEER_CREATED_BY,
+    CS_PLAN_STEER_NONE,
+} cs_plan_steering_t;
+
+/* "placement-label", "created-by", "none". */
+const char *cs_plan_steering_name(cs_plan_steering_t s);
 
 typedef struct cs_plan_replica_s {
     const char *pool; /* pool id */
@@ -52,11 +81,25 @@ typedef struct cs_plan_volume_s {
     uint64_t size; /* bytes */
     size_t replica_count;
     const cs_plan_replica_t *replicas;
+    /* The labels a pool must carry to hold a replica of it (key -> value,
+     * "" = the key alone; Mayastor: pool_topology.labelled.inclusion); NULL
+     * = every pool qualifies. */
+    const cs_labels_t *placement;
+    cs_plan_steering_t steering;
+    /* The policy that decides for this volume when it is not this one (an
+     * older policy selects it too: see cs_plan_volume_owner); NULL = this
+     * one. */
+    const char *owner;
     int64_t last_migration_end; /* Unix seconds; 0 = never migrated */
-    int64_t retry_after;        /* Unix seconds; a failed migration backs off until then */
-    int64_t refused_until;      /* Unix seconds; a refused migration is held until then */
+    /* The pool the last completed migration put a replica on, or NULL:
+     * a volume whose replicas are on several tiers is finishing that move
+     * only while it still wants that pool's tier. */
+    const char *last_target_pool;
+    int64_t retry_after;   /* Unix seconds; a failed migration backs off until then */
+    int64_t refused_until; /* Unix seconds; a refused migration is held until then */
     double iops;
     bool iops_known; /* false: no series, or Prometheus unreachable */
+    bool iops_young; /* not known because its series covers too little of samplingWindow yet */
     bool found;      /* the Mayastor volume exists */
     bool published;  /* has a target (nexus) */
     bool online;     /* Mayastor volume status Online */
@@ -69,6 +112,8 @@ typedef struct cs_plan_input_s {
     bool global_dry_run;      /* the operator's --dry-run */
     bool preservation_mode;   /* old replicas are kept: one replica on the
                                    wanted tier is enough */
+    bool created_by_steering; /* the policy allows CS_PLAN_STEER_CREATED_BY moves */
+    bool no_label_endpoints;  /* the storage system cannot change pool labels (Mayastor < 2.7.1): nothing moves */
     size_t active_migrations; /* already running for this policy */
     size_t global_slots;      /* how many more may start across all policies */
     int64_t now;              /* Unix seconds */
@@ -103,17 +148,27 @@ typedef enum cs_plan_event {
     X(HYSTERESIS, "Hysteresis", NONE, false, "IOPS just above lowWatermarkIOPS: stays cold (hysteresis)")           \
     X(IN_BAND, "InBand", NONE, false, "IOPS between watermarks: stays where it is")                                 \
     X(UNKNOWN_IOPS, "UnknownIOPS", NONE, false, "IOPS unknown (no series, or Prometheus unreachable): never moved") \
+    X(WINDOW_NOT_COVERED, "WindowNotCovered", NONE, false,                                                          \
+      "its IOPS series is younger than most of samplingWindow: not judged yet")                                     \
     X(UNKNOWN_TIER, "UnknownTier", WARNING, true, "its replicas are on pools no tier selector matches")             \
     X(NOT_FOUND, "NotFound", WARNING, false, "no Mayastor volume for this PersistentVolume")                        \
     X(UNPUBLISHED, "Unpublished", WARNING, false, "not published: a new replica would not be rebuilt")              \
     X(NOT_ONLINE, "NotOnline", WARNING, true, "volume is not Online")                                               \
+    X(OTHER_POLICY, "OtherPolicy", NONE, false, "an older StoragePolicy also selects it and decides for it")        \
+    X(NOT_STEERABLE, "NotSteerable", WARNING, true,                                                                 \
+      "its pool topology requires no pool label: nothing can steer a new replica")                                  \
+    X(NEEDS_CREATED_BY, "NeedsCreatedBySteering", WARNING, true,                                                    \
+      "its StorageClass lacks poolHasTopologyKey for the placement label: movable only with createdBySteering")     \
+    X(NO_LABEL_ENDPOINTS, "NoPoolLabelEndpoints", NONE, true,                                                       \
+      "Mayastor serves no pool-label endpoints (older than 2.7.1): nothing can steer a new replica")                \
     X(ALREADY_MIGRATING, "AlreadyMigrating", NONE, false, "a migration of this volume is in progress")              \
     X(COOLDOWN, "Cooldown", NONE, false, "moved recently: cooldown period not over")                                \
     X(BACKOFF, "Backoff", NONE, false, "its last migration failed: waiting before the next attempt")                \
     X(REFUSED, "Refused", NONE, false, "its last migration was refused before any change: waiting a while")         \
     X(NO_TIER_SELECTOR, "NoTierSelector", WARNING, true, "the policy has no pool selector for the wanted tier")     \
     X(NO_ELIGIBLE_POOL, "NoEligiblePool", WARNING, true,                                                            \
-      "no Online pool of the wanted tier with room on a node without a replica")                                    \
+      "no Online pool of the wanted tier with room, on a schedulable node without a replica, that its placement "   \
+      "requirements accept")                                                                                        \
     X(POLICY_LIMIT, "PolicyLimit", NONE, false, "the policy's maxConcurrentMigrations is reached")                  \
     X(GLOBAL_LIMIT, "GlobalLimit", NONE, false, "the operator's max_concurrent_migrations is reached")              \
     X(DRY_RUN, "DryRun", NORMAL, false, "dry run: would move")
@@ -153,6 +208,10 @@ typedef struct cs_plan_s {
     size_t hot, warm, cold; /* by current tier (a volume on several tiers counts
                                where most of its replicas are, hotter on a tie) */
     size_t moves;           /* items with action MOVE */
+    /* Watched volumes by cs_plan_steering_t (found volumes only), and by
+     * another policy. */
+    size_t steering[3];
+    size_t other_policy;
 } cs_plan_t;
 
 /* "PROMOTE" -> "Promote" style names used in Events and JSON; and texts. */
@@ -189,6 +248,20 @@ cs_tier_t cs_plan_wanted_tier(const cs_storage_policy_spec_t *spec, double iops)
  *   Namespace: a PV without a bound claim, or whose claim's Namespace is
  *   unknown, is never selected then. */
 bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan_volume_t *v);
+
+/* A StoragePolicy as the ownership rule sees it. */
+typedef struct cs_plan_policy_ref_s {
+    const char *name;
+    int64_t created; /* metadata.creationTimestamp, Unix seconds (0 = unknown: oldest) */
+    const cs_storage_policy_spec_t *spec;
+} cs_plan_policy_ref_t;
+
+/* The one policy that decides for a volume several policies select: the
+ * oldest (creationTimestamp), then the first by name. A policy created
+ * later never takes volumes from one that already runs, and the answer
+ * is the same in every reconcile and in `couchestor plan`. NULL when none
+ * of the n policies selects v. */
+const char *cs_plan_volume_owner(const cs_plan_policy_ref_t *policies, size_t n, const cs_plan_volume_t *v);
 
 /* Computes the plan. Errors: CS_EINVAL (missing spec), CS_ENOMEM. The plan
  * is freed with cs_plan_free. */

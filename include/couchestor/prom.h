@@ -7,7 +7,9 @@
  * Mayastor >= 2.6 names), over a window, per value of one label ("pv_name",
  * whose value is "pvc-<volume uuid>"). When a volume has no series in the
  * primary set, the fallback sets are tried in order. A volume without a
- * sample is UNKNOWN, never zero: see cs_prom_iops_state_t.
+ * sample is UNKNOWN, never zero, and so is a volume whose series is younger
+ * than most of the window (rate() would under-read it): see
+ * cs_prom_iops_state_t.
  *
  * Responses are decoded as they arrive (jstream) into a compact map
  * label value -> value; no JSON tree is built. Thread safety: a cs_prom_t may
@@ -32,6 +34,8 @@
 #define CS_PROM_DEFAULT_TIMEOUT_MS 10000L
 #define CS_PROM_DEFAULT_MAX_SERIES ((size_t)1000000)
 #define CS_PROM_DEFAULT_CACHE_MAX ((size_t)200000)
+/* Share of the window a volume's series must cover before its IOPS is known. */
+#define CS_PROM_DEFAULT_MIN_COVERAGE 0.8
 
 /* Metric sets: at most this many counters in one set, and at most this many
  * sets (primary + fallbacks). */
@@ -42,6 +46,20 @@
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                   */
+
+/* What the volume label's value is, for a Kubernetes PV: its name
+ * ("pvc-<uuid>", Mayastor's exporter) or its CSI volume handle (for
+ * Mayastor the bare volume uuid, as some exporters and recording rules
+ * carry). The client only stores it; the caller picks the string. */
+typedef enum cs_prom_volume_key {
+    CS_PROM_KEY_PV_NAME = 0,
+    CS_PROM_KEY_VOLUME_HANDLE,
+} cs_prom_volume_key_t;
+
+/* "pv-name", "volume-handle". */
+const char *cs_prom_volume_key_name(cs_prom_volume_key_t k);
+/* Parses "pv-name" or "volume-handle"; CS_EINVAL naming both otherwise. */
+int cs_prom_volume_key_parse(const char *text, cs_prom_volume_key_t *out, cs_err_t *err);
 
 /* Plain options; strings are borrowed only during cs_prom_new (copied). */
 typedef struct cs_prom_options_s {
@@ -58,18 +76,23 @@ typedef struct cs_prom_options_s {
     long connect_timeout_ms;   /* default 3000 */
 
     /* IOPS. */
-    const char *metrics;      /* primary metric set: counters joined by '+';
+    const char *metrics;             /* primary metric set: counters joined by '+';
                                      default CS_PROM_DEFAULT_METRICS */
-    const char *fallbacks;    /* fallback sets in order, separated by ','
+    const char *fallbacks;           /* fallback sets in order, separated by ','
                                      ("a_ops+b_ops,c_ops"); NULL or "" = none (default) */
-    const char *label;        /* label naming the volume; default "pv_name" */
-    const char *selector;     /* extra matchers ANDed into every selector, e.g.
+    const char *label;               /* label naming the volume; default "pv_name" */
+    const char *selector;            /* extra matchers ANDed into every selector, e.g.
                                      `job="mayastor",namespace="mayastor"`; NULL = none */
-    int64_t window_ns;        /* rate() window when a call passes 0; default 5m.
+    int64_t window_ns;               /* rate() window when a call passes 0; default 5m.
                                      Use >= 4 scrape intervals. */
-    int64_t cache_ttl_ns;     /* per-volume cache lifetime; 0 = no cache; default 30s */
-    size_t cache_max_entries; /* bound of the cache; default 200,000 */
-    size_t max_series;        /* most series accepted in one response; default 1,000,000 */
+    double min_coverage;             /* share of the window a volume's series must
+                                     cover (a sample at now - min_coverage*w, within
+                                     Prometheus' 5m lookback) before its IOPS is KNOWN; until then it is
+                                     YOUNG. 0 = no check; [0, 1); default 0.8 */
+    cs_prom_volume_key_t volume_key; /* what the label's value is; default PV name */
+    int64_t cache_ttl_ns;            /* per-volume cache lifetime; 0 = no cache; default 30s */
+    size_t cache_max_entries;        /* bound of the cache; default 200,000 */
+    size_t max_series;               /* most series accepted in one response; default 1,000,000 */
 
     /* Clock for the cache (monotonic nanoseconds); NULL = CLOCK_MONOTONIC.
      * Tests inject one. */
@@ -172,9 +195,12 @@ typedef enum cs_prom_iops_state {
     CS_PROM_IOPS_NO_DATA,     /* no series in any metric set: unknown, not zero */
     CS_PROM_IOPS_INVALID,     /* the value is NaN, infinite or negative: unknown */
     CS_PROM_IOPS_UNAVAILABLE, /* the query failed (Prometheus down, bad query): unknown */
+    CS_PROM_IOPS_YOUNG,       /* a series, but it does not cover min_coverage of the
+                                 window yet (new volume, fresh Prometheus): rate()
+                                 would under-read it, so unknown */
 } cs_prom_iops_state_t;
 
-/* "known", "no-data", "invalid", "unavailable". */
+/* "known", "no-data", "invalid", "unavailable", "young". */
 const char *cs_prom_iops_state_name(cs_prom_iops_state_t s);
 
 typedef struct cs_prom_iops_s {
@@ -192,7 +218,8 @@ static inline bool cs_prom_iops_known(const cs_prom_iops_t *v)
 
 /* IOPS of one volume (volume = the label value, "pvc-<uuid>"), as the seed
  * does it: cache (TTL) first, then the primary set
- * `sum by (L) (rate(m1{L="id"}[w]) + rate(m2{L="id"}[w]))`, then each
+ * `sum by (L) (rate(m1{L="id"}[w])) + sum by (L) (rate(m2{L="id"}[w]))` and
+ * its coverage (see cs_prom_volumes_iops_report), then each
  * fallback set until one has a series. window_ns 0 = the default window.
  * Returns 0 with out KNOWN, NO_DATA or INVALID; a negative code (see
  * cs_prom_query) with out UNAVAILABLE when a query failed. NO_DATA and
@@ -200,30 +227,67 @@ static inline bool cs_prom_iops_known(const cs_prom_iops_t *v)
  * TTL. */
 int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_prom_iops_t *out, cs_err_t *err);
 
-/* IOPS of many volumes with one query per metric set, whatever n is: every
- * volume of a policy. Volumes answered by the cache are not queried; when
- * any is missing the primary set is asked for ALL volumes at once
- * (`sum by (L) (rate(m1[w]) + rate(m2[w]))`), then each fallback set for
- * the volumes still without a series. Every returned series refreshes the
- * cache. out[i] answers volumes[i]. Returns 0 when every query succeeded; on a
- * failed query the volumes it was for are UNAVAILABLE and the code is
- * returned (volumes already answered keep their state). */
+/* What one batch saw, for reports ("fallback set 1 in use", "the primary
+ * set matches no series") and for logging an outage once. */
+typedef struct cs_prom_batch_s {
+    size_t sets;                       /* metric sets configured */
+    bool asked[CS_PROM_MAX_SETS];      /* the set's query was answered */
+    size_t series[CS_PROM_MAX_SETS];   /* asked: series in its answer (all volumes
+                                          Prometheus has, not only these); 0 = the
+                                          set matches no series at all */
+    size_t answered[CS_PROM_MAX_SETS]; /* of volumes[], how many this set answered */
+    size_t young;                      /* volumes[] left YOUNG */
+    bool failed;                       /* a query failed (the code returned) */
+    bool outage_begins;                /* this call's failure is the first after a
+                                          success (or since the client was made) */
+    bool outage_ends;                  /* this call succeeded after a failure */
+} cs_prom_batch_t;
+
+/* IOPS of many volumes with two queries per metric set, whatever n is:
+ * every volume of a policy. The batch never answers from the cache: a
+ * decision must rest on a query answered now, not on one that outlived an
+ * outage (a failure also empties the cache). The primary set is asked for
+ * ALL volumes at once
+ * (`sum by (L) (rate(m1[w])) + sum by (L) (rate(m2[w]))`) with its coverage
+ * (`count by (L) (m1 offset cw)`: the volumes whose series already had a
+ * sample at now-cw, c = min_coverage); a volume in the first answer and not
+ * the second is YOUNG. A volume found covered stays covered for (1-c)w
+ * (remembered while Prometheus keeps its start time, /api/v1/status/
+ * runtimeinfo), so the coverage query asks only for the others, by name
+ * when they are few (docs/prometheus.md). Then each fallback set for the
+ * volumes still without a series. Returned series refresh the cache of
+ * cs_prom_volume_iops. out[i] answers volumes[i]. Returns 0 when every
+ * query succeeded; on a failed query the volumes it was for are
+ * UNAVAILABLE and the code is returned (volumes already answered keep
+ * their state). info (NULL = not wanted) says what each set did. */
+int cs_prom_volumes_iops_report(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns,
+                                cs_prom_iops_t *out, cs_prom_batch_t *info, cs_err_t *err);
+/* cs_prom_volumes_iops_report without the report. */
 int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns, cs_prom_iops_t *out,
                          cs_err_t *err);
 
 /* The raw batch: one query of metric set `set` (0 = primary, k = fallback k)
  * for all volumes; *out maps label value -> IOPS (free with
- * cs_prom_vector_free). Does not use or fill the cache. */
+ * cs_prom_vector_free). No coverage check; does not use or fill the cache. */
 int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector_t **out, cs_err_t *err);
 
 /* Number of metric sets (1 + fallbacks). */
 size_t cs_prom_set_count(const cs_prom_t *p);
+/* Metric set `set` as configured ("a_ops+b_ops") into buf; "" past the end. */
+const char *cs_prom_set_text(const cs_prom_t *p, size_t set, char *buf, size_t len);
+/* The options' volume_key and min_coverage. */
+cs_prom_volume_key_t cs_prom_volume_key(const cs_prom_t *p);
+double cs_prom_min_coverage(const cs_prom_t *p);
 
 /* Builds the PromQL of metric set `set` into buf: for one volume when
  * volume is non-NULL, for all volumes otherwise. CS_ETOOBIG when it does not
  * fit; CS_EINVAL for a bad set. */
 int cs_prom_iops_promql(const cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, char *buf, size_t len,
                         cs_err_t *err);
+/* The coverage query of set `set` (see cs_prom_volumes_iops_report); ""
+ * when min_coverage is 0. Errors as cs_prom_iops_promql. */
+int cs_prom_coverage_promql(const cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, char *buf,
+                            size_t len, cs_err_t *err);
 
 /* Drops every cached value. */
 void cs_prom_cache_clear(cs_prom_t *p);

@@ -92,13 +92,8 @@ typedef struct {
 
 static int cs__list(cs_kube_client_t *kube, const cs_config_t *cfg, const char *only, cs__listed_t *l, cs_err_t *err)
 {
-    cs_kube_list_options_t one = {0};
-    char field[300];
-    if (only) {
-        snprintf(field, sizeof field, "metadata.name=%s", only);
-        one.field_selector = field;
-    }
-    int rc = cs_kube_list(kube, CS_STORAGE_POLICY_RESOURCE, NULL, &one, &l->tree, cs__bag_add, &l->policies, NULL, err);
+    /* every policy, even with --policy: an older one may own some of its volumes */
+    int rc = cs_kube_list(kube, CS_STORAGE_POLICY_RESOURCE, NULL, NULL, &l->tree, cs__bag_add, &l->policies, NULL, err);
     if (rc == 0)
         rc = cs_kube_list(kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, NULL, &l->pvdec, cs__bag_add, &l->pvs, NULL, err);
     if (rc == 0)
@@ -109,7 +104,13 @@ static int cs__list(cs_kube_client_t *kube, const cs_config_t *cfg, const char *
         rc = cs_kube_list(kube, CS_KUBE_RES_PVCS, NULL, NULL, &l->pvcdec, cs__bag_add, &l->pvcs, NULL, err);
     if (rc == 0)
         rc = cs_kube_list(kube, CS_KUBE_RES_NAMESPACES, NULL, NULL, &l->nsdec, cs__bag_add, &l->nss, NULL, err);
-    if (rc == 0 && only && l->policies.n == 0)
+    bool found = false;
+    for (size_t i = 0; rc == 0 && only && i < l->policies.n; i++) {
+        const char *name = json_string_value(
+            json_object_get(json_object_get(cs_json_tree_root(l->policies.items[i]), "metadata"), "name"));
+        found = found || (name && strcmp(name, only) == 0);
+    }
+    if (rc == 0 && only && !found)
         rc = cs_err_set(err, CS_ENOTFOUND, "StoragePolicy '%s' not found", only);
     return rc;
 }
@@ -123,7 +124,30 @@ static void cs__listed_free(cs__listed_t *l)
     cs__bag_free(&l->nss, &l->nsdec);
 }
 
-/* Prints the plan of one policy; 0, or 1 when it could not be made. */
+/* Says what the metrics mean when it is not simply "available": a fallback
+ * set in use, a set matching nothing, young series. 0, or CS_EPROM_QUERY
+ * after one message when Prometheus could not be read: then no volume's
+ * IOPS is known, and a plan blaming "no IOPS sample" on each volume would
+ * hide the one cause. */
+static int cs__plan_metrics(const cs_gather_source_t *src, const char *policy, const cs_gathered_t *in)
+{
+    if (!in->obs.metrics_ok) {
+        fprintf(stderr,
+                "couchestor plan: cannot read Prometheus at %s, so no volume's IOPS is known and no plan is "
+                "printed: %s\n",
+                cs_prom_url(src->clients->prom), in->obs.metrics_err.msg);
+        return CS_EPROM_QUERY;
+    }
+    cs_metrics_verdict_t v;
+    cs_metrics_verdict(src->clients->prom, &in->obs, in->pv_count, &v);
+    if (strcmp(v.reason, "Available") != 0)
+        fprintf(stderr, "couchestor plan: policy '%s': metrics %s: %s\n", policy, v.reason, v.message);
+    return 0;
+}
+
+/* Prints the plan of one policy; 0, or 1 when it could not be made (the
+ * caller stops at the first: with Prometheus unreadable, every policy
+ * would wait for the same timeout and say the same). */
 static int cs__plan_one(const json_t *policy, const cs_gather_source_t *src, bool json)
 {
     cs_storage_policy_t pol;
@@ -146,8 +170,9 @@ static int cs__plan_one(const json_t *policy, const cs_gather_source_t *src, boo
     if (!in.obs.mayastor_ok)
         fprintf(stderr, "couchestor plan: Mayastor unreachable, no volume would move: %s\n",
                 in.obs.mayastor_err.err.msg);
-    if (!in.obs.metrics_ok)
-        fprintf(stderr, "couchestor plan: Prometheus query failed, no volume would move: %s\n", in.obs.metrics_err.msg);
+    bool no_metrics = rc == 0 && cs__plan_metrics(src, pol.meta.name, &in) != 0;
+    if (no_metrics)
+        rc = CS_EPROM_QUERY;
     if (rc == 0 && in.facts.label_disagreements > 0)
         fprintf(stderr,
                 "couchestor plan: policy '%s': the labels of %zu pools disagree (DiskPool metadata.labels win, "
@@ -157,7 +182,7 @@ static int cs__plan_one(const json_t *policy, const cs_gather_source_t *src, boo
         rc = cs_plan_compute(&in.facts.in, &plan, &perr);
     if (rc == 0)
         cs_plan_print(&in.facts, &plan, pol.meta.name, stdout, json);
-    else
+    else if (!no_metrics)
         fprintf(stderr, "couchestor plan: policy '%s': %s\n", pol.meta.name, perr.msg);
     cs_plan_free(&plan);
     cs_gathered_free(&in);
@@ -197,12 +222,31 @@ int cs_cmd_plan(int argc, char **argv)
                                   .pvc_count = l.pvcs.n,
                                   .namespaces = (const cs_namespace_ref_t *const *)l.nss.items,
                                   .namespace_count = l.nss.n};
-        status = 0;
-        for (size_t p = 0; p < l.policies.n; p++) {
-            if (!a.json && p > 0)
+        const json_t *trees[l.policies.n + 1];
+        for (size_t p = 0; p < l.policies.n; p++)
+            trees[p] = cs_json_tree_root(l.policies.items[p]);
+        /* one probe for every policy: a Mayastor without the pool-label
+         * endpoints moves nothing */
+        cs_mayastor_caps_t caps;
+        cs_mayastor_err_t merr = {0};
+        src.no_label_endpoints = cs_mayastor_capabilities(clients.mayastor, &caps, &merr) == 0 && !caps.pool_labels;
+        if (src.no_label_endpoints)
+            fprintf(stderr, "couchestor plan: Mayastor serves no pool-label endpoints (older than 2.7.1): no volume "
+                            "would move; upgrade Mayastor to 2.7.1 or newer\n");
+        cs_policy_set_t owners;
+        status = cs_policy_set_build(trees, l.policies.n, &owners) == 0 ? 0 : 1;
+        src.policies = owners.refs;
+        src.policy_count = owners.count;
+        size_t printed = 0;
+        for (size_t p = 0; status == 0 && p < l.policies.n; p++) {
+            const char *name = json_string_value(json_object_get(json_object_get(trees[p], "metadata"), "name"));
+            if (a.only && (!name || strcmp(name, a.only) != 0))
+                continue;
+            if (!a.json && printed++ > 0)
                 printf("\n");
-            status |= cs__plan_one(cs_json_tree_root(l.policies.items[p]), &src, a.json);
+            status |= cs__plan_one(trees[p], &src, a.json);
         }
+        cs_policy_set_free(&owners);
         if (l.policies.n == 0)
             fprintf(stderr, "couchestor plan: no StoragePolicy exists\n");
     } else {

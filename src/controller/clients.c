@@ -9,6 +9,44 @@
 #include "couchestor/log.h"
 #include "couchestor/yaml.h"
 
+/* Reads a secret file into *out (malloc'd), trailing newlines and spaces cut. */
+static int cs__read_secret(const char *path, const char *key, char **out, cs_err_t *err)
+{
+    size_t len;
+    int rc = cs_file_read_all(path, 16384, out, &len, err);
+    if (rc != 0)
+        return cs_err_prefix(err, "%s: ", key);
+    while (len > 0 && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r' || (*out)[len - 1] == ' '))
+        (*out)[--len] = '\0';
+    return 0;
+}
+
+/* The secrets the options point into, in one block: "token\0password\0". */
+static int cs__prom_secrets(const cs_config_t *cfg, cs_prom_options_t *po, char **block, cs_err_t *err)
+{
+    char *token = NULL, *password = NULL;
+    int rc = 0;
+    if (cfg->prometheus_bearer_token_file && *cfg->prometheus_bearer_token_file)
+        rc = cs__read_secret(cfg->prometheus_bearer_token_file, "prometheus_bearer_token_file", &token, err);
+    if (rc == 0 && cfg->prometheus_basic_password_file && *cfg->prometheus_basic_password_file)
+        rc = cs__read_secret(cfg->prometheus_basic_password_file, "prometheus_basic_password_file", &password, err);
+    size_t tl = token ? strlen(token) : 0, pl = password ? strlen(password) : 0;
+    if (rc == 0 && (token || password)) {
+        *block = malloc(tl + pl + 2);
+        if (!*block) {
+            rc = cs_err_set(err, CS_ENOMEM, "out of memory reading the Prometheus secrets");
+        } else {
+            memcpy(*block, token ? token : "", tl + 1);
+            memcpy(*block + tl + 1, password ? password : "", pl + 1);
+            po->bearer_token = token ? *block : NULL;
+            po->basic_password = password ? *block + tl + 1 : NULL;
+        }
+    }
+    free(token);
+    free(password);
+    return rc;
+}
+
 int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, char **token, cs_err_t *err)
 {
     *token = NULL;
@@ -20,16 +58,17 @@ int cs_prom_options_from_config(const cs_config_t *cfg, cs_prom_options_t *po, c
     po->label = cfg->prometheus_volume_label;
     if (cfg->prometheus_selector && *cfg->prometheus_selector)
         po->selector = cfg->prometheus_selector;
-    if (cfg->prometheus_bearer_token_file && *cfg->prometheus_bearer_token_file) {
-        size_t len;
-        int rc = cs_file_read_all(cfg->prometheus_bearer_token_file, 16384, token, &len, err);
-        if (rc != 0)
-            return cs_err_prefix(err, "prometheus_bearer_token_file: ");
-        while (len > 0 && ((*token)[len - 1] == '\n' || (*token)[len - 1] == '\r' || (*token)[len - 1] == ' '))
-            (*token)[--len] = '\0';
-        po->bearer_token = *token;
-    }
-    return cs_prom_options_validate(po, err);
+    po->min_coverage = (double)cfg->prometheus_min_coverage_percent / 100.0;
+    po->timeout_ms = (long)cfg->prometheus_timeout_seconds * 1000;
+    if (cfg->prometheus_ca_file && *cfg->prometheus_ca_file)
+        po->ca_file = cfg->prometheus_ca_file;
+    if (cfg->prometheus_basic_user && *cfg->prometheus_basic_user)
+        po->basic_user = cfg->prometheus_basic_user;
+    po->insecure_skip_verify = cfg->prometheus_insecure_skip_verify;
+    int rc = cs_prom_volume_key_parse(cfg->prometheus_volume_key, &po->volume_key, err);
+    if (rc == 0)
+        rc = cs__prom_secrets(cfg, po, token, err);
+    return rc != 0 ? rc : cs_prom_options_validate(po, err);
 }
 
 /* The mayastor module reads the API server through a callback, not the
@@ -42,7 +81,8 @@ static int cs__kube_get(void *ctx, const char *path, json_t **out, cs_err_t *err
 static int cs__open_kube(const cs_config_t *cfg, const cs_clients_options_t *o, cs_clients_t *c, cs_err_t *err)
 {
     cs_kube_config_t kc;
-    cs_kube_config_load_options_t lo = {.kubeconfig = cfg->kubeconfig && *cfg->kubeconfig ? cfg->kubeconfig : NULL};
+    cs_kube_config_load_options_t lo = {.kubeconfig = cfg->kubeconfig && *cfg->kubeconfig ? cfg->kubeconfig : NULL,
+                                        .context = cfg->kube_context && *cfg->kube_context ? cfg->kube_context : NULL};
     int rc = cs_kube_config_load(&lo, &kc, err);
     if (rc != 0)
         return rc;

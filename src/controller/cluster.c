@@ -112,7 +112,7 @@ typedef struct {
     cs__pv_label_t *labels;
     size_t label_count, label_cap;
     size_t annotation_count;
-    cs__span_t name, uid, rv, sc, journal, claim_ns, claim_name;
+    cs__span_t name, uid, rv, sc, journal, claim_ns, claim_name, last_target;
     uint8_t sec1, sec2; /* the containers open at item depths 1 and 2 */
     bool driver_mayastor, handle_ok;
     cs_kube_meta_t meta; /* namespace, generation, timestamps: checked as ObjectMeta */
@@ -153,7 +153,8 @@ static void *cs__pv_create(void *ctx)
     s->cap = sizeof s->inline_buf;
     s->labels = s->inline_labels;
     s->label_cap = sizeof s->inline_labels / sizeof *s->inline_labels;
-    s->name = s->uid = s->rv = s->sc = s->journal = s->claim_ns = s->claim_name = (cs__span_t){CS__NO_SPAN, 0};
+    s->name = s->uid = s->rv = s->sc = s->journal = s->claim_ns = s->claim_name = s->last_target =
+        (cs__span_t){CS__NO_SPAN, 0};
     pv->block = s;
     return pv;
 }
@@ -258,6 +259,8 @@ static int cs__pv_entry(const cs_kube_field_t *f, cs_pv_t *pv, cs__pv_scratch_t 
         return 0;
     if (CS__KEY(ev, CS_ANNOTATION_MIGRATION))
         return cs__pv_keep(f, s, ev->text, ev->text_len, &s->journal);
+    if (CS__KEY(ev, CS_ANNOTATION_LAST_TARGET))
+        return cs__pv_keep(f, s, ev->text, ev->text_len, &s->last_target);
     bool last = CS__KEY(ev, CS_ANNOTATION_LAST_MIGRATION), retry = CS__KEY(ev, CS_ANNOTATION_RETRY_AFTER);
     bool failures = CS__KEY(ev, CS_ANNOTATION_FAILURES);
     if (!last && !retry && !failures)
@@ -488,10 +491,14 @@ static int cs__pv_finish(void *ctx, void *obj, cs_err_t *err)
     if (s->claim_ns.off == CS__NO_SPAN || s->claim_name.off == CS__NO_SPAN)
         s->claim_ns = s->claim_name = (cs__span_t){CS__NO_SPAN, 0};
     const char *cns = s->claim_ns.off == CS__NO_SPAN ? NULL : cs__intern(s->buf + s->claim_ns.off, s->claim_ns.len);
+    /* a pool id repeats across PVs too */
+    const char *lt =
+        s->last_target.off == CS__NO_SPAN ? NULL : cs__intern(s->buf + s->last_target.off, s->last_target.len);
     const char *keys[CS__PV_MAX_ENTRIES];
     size_t size = s->label_count * sizeof(cs_label_t) + cs__span_size(s->name) + cs__span_size(s->uid) +
                   cs__span_size(s->rv) + cs__span_size(s->journal) + (sc ? 0 : cs__span_size(s->sc)) +
-                  cs__span_size(s->claim_name) + (cns ? 0 : cs__span_size(s->claim_ns));
+                  cs__span_size(s->claim_name) + (cns ? 0 : cs__span_size(s->claim_ns)) +
+                  (lt ? 0 : cs__span_size(s->last_target));
     for (size_t i = 0; i < s->label_count; i++) {
         const cs__pv_label_t *l = &s->labels[i];
         keys[i] = cs__intern(s->buf + l->key.off, l->key.len);
@@ -513,6 +520,7 @@ static int cs__pv_finish(void *ctx, void *obj, cs_err_t *err)
     pv->storage_class = sc ? sc : cs__span_put(s, s->sc, &at);
     pv->claim_namespace = cns ? cns : cs__span_put(s, s->claim_ns, &at);
     pv->claim_name = cs__span_put(s, s->claim_name, &at);
+    pv->last_target_pool = lt ? lt : cs__span_put(s, s->last_target, &at);
     pv->mayastor = s->driver_mayastor;
     pv->has_volume = pv->mayastor && s->handle_ok;
     if (!pv->has_volume)
@@ -758,10 +766,18 @@ void cs_plan_facts_free(cs_plan_facts_t *f)
 {
     if (!f)
         return;
-    if (f->pool_labels)
-        for (size_t i = 0; i < f->in.pool_count; i++)
+    for (size_t i = 0; i < f->in.pool_count; i++) {
+        if (f->pool_labels)
             cs_labels_free(&f->pool_labels[i]);
+        if (f->pool_placement_labels)
+            cs_labels_free(&f->pool_placement_labels[i]);
+    }
+    for (size_t i = 0; i < f->placement_count; i++)
+        cs_labels_free(&f->placements[i]);
     free(f->pool_labels);
+    free(f->pool_placement_labels);
+    free(f->placements);
+    free(f->placement_of);
     free(f->volumes);
     free(f->pv_of);
     free(f->pools);
@@ -918,6 +934,29 @@ static void cs__facts_note(cs_plan_facts_t *f, const cs_storage_policy_spec_t *s
     f->label_disagreements += noted;
 }
 
+static int cs__labels_from_mayastor(const cs_mayastor_label_t *l, size_t n, cs_labels_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cs_labels_set(out, l[i].key, l[i].value ? l[i].value : "") != 0)
+            return CS_ENOMEM;
+    return 0;
+}
+
+/* Whether Mayastor may put a new replica on the node: Online, neither
+ * cordoned nor draining (reference mayastor.md 7.2: the first filters of
+ * its pool choice). A node Mayastor does not list is not. */
+static bool cs__node_schedulable(const cs_cluster_view_t *view, const char *node)
+{
+    if (!view->nodes)
+        return true; /* not known: the migration's own checks decide */
+    for (size_t i = 0; node && i < view->nodes->count; i++) {
+        const cs_mayastor_node_t *n = &view->nodes->items[i];
+        if (n->id && strcmp(n->id, node) == 0)
+            return n->status == CS_MAYASTOR_NODE_ONLINE && !n->cordoned && !n->draining;
+    }
+    return false;
+}
+
 /* Every Mayastor pool, with the labels of cs_pool_labels_merge (its
  * DiskPool's and its own); disagreements on the keys the policy's pool
  * selectors read go into f's note. */
@@ -935,14 +974,100 @@ static int cs__facts_pools(const cs_cluster_view_t *view, const cs_storage_polic
         if (n > 0)
             cs__facts_note(f, spec, mp->id, &disagree);
         cs_labels_free(&disagree);
+        if (cs__labels_from_mayastor(mp->labels, mp->label_count, &f->pool_placement_labels[i]) != 0)
+            return CS_ENOMEM;
         f->pools[i] = (cs_plan_pool_t){.id = mp->id,
                                        .node = mp->node,
                                        .labels = &f->pool_labels[i],
+                                       .placement_labels = &f->pool_placement_labels[i],
+                                       .unschedulable = !cs__node_schedulable(view, mp->node),
                                        .online = mp->status == CS_MAYASTOR_STATE_ONLINE,
                                        .capacity = mp->capacity,
                                        .used = mp->used};
     }
     return 0;
+}
+
+cs_plan_steering_t cs_volume_steering(const cs_mayastor_label_t *inclusion, size_t count, const char *placement_key)
+{
+    bool created_by = false;
+    for (size_t i = 0; i < count; i++) {
+        if (placement_key && strcmp(inclusion[i].key, placement_key) == 0)
+            return CS_PLAN_STEER_PLACEMENT;
+        created_by = created_by || strcmp(inclusion[i].key, CS_LABEL_CREATED_BY) == 0;
+    }
+    return created_by ? CS_PLAN_STEER_CREATED_BY : CS_PLAN_STEER_NONE;
+}
+
+/* Whether the list (keys separated by newlines or commas, blanks around
+ * them ignored) names key. */
+static bool cs__key_listed(const char *list, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " \t\r\n,");
+        size_t n = strcspn(p, "\r\n,");
+        size_t m = n;
+        while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        if (m == klen && memcmp(p, key, klen) == 0)
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+cs_plan_steering_t cs_storage_class_steering(const json_t *sc, const char *placement_key, char *why, size_t len)
+{
+    const char *name = json_string_value(json_object_get(json_object_get(sc, "metadata"), "name"));
+    const char *prov = json_string_value(json_object_get(sc, "provisioner"));
+    const char *keys = json_string_value(json_object_get(json_object_get(sc, "parameters"), "poolHasTopologyKey"));
+    name = name ? name : "?";
+    char ignored[8];
+    if (!why) {
+        why = ignored;
+        len = sizeof ignored;
+    }
+    if (!prov || strcmp(prov, CS_MAYASTOR_CSI_DRIVER) != 0) {
+        snprintf(why, len, "StorageClass %s: provisioner %s is not Mayastor's CSI driver (%s)", name,
+                 prov ? prov : "(none)", CS_MAYASTOR_CSI_DRIVER);
+        return CS_PLAN_STEER_NONE;
+    }
+    if (keys && placement_key && cs__key_listed(keys, placement_key)) {
+        snprintf(why, len, "StorageClass %s: poolHasTopologyKey names %s: its volumes are steerable", name,
+                 placement_key);
+        return CS_PLAN_STEER_PLACEMENT;
+    }
+    snprintf(why, len,
+             "StorageClass %s: no poolHasTopologyKey: %s: its volumes move only with a policy's createdBySteering "
+             "(add the key to a new class for new volumes)",
+             name, placement_key ? placement_key : "?");
+    return CS_PLAN_STEER_CREATED_BY;
+}
+
+/* The label-set copy of a volume's pool topology: volumes of one
+ * StorageClass share one Mayastor set (the decoder stores equal sets
+ * once), so the copies are few and found by that pointer. NULL for no
+ * requirements; *rc = CS_ENOMEM on failure. */
+static const cs_labels_t *cs__facts_placement(cs_plan_facts_t *f, size_t cap, const cs_mayastor_volume_t *mv, int *rc)
+{
+    if (!mv || !mv->inclusion_count)
+        return NULL;
+    for (size_t k = 0; k < f->placement_count; k++)
+        if (f->placement_of[k] == mv->inclusion)
+            return &f->placements[k];
+    if (f->placement_count == cap) {
+        *rc = CS_ENOMEM; /* cannot happen: one slot per volume */
+        return NULL;
+    }
+    cs_labels_t *out = &f->placements[f->placement_count];
+    if (cs__labels_from_mayastor(mv->inclusion, mv->inclusion_count, out) != 0) {
+        cs_labels_free(out);
+        *rc = CS_ENOMEM;
+        return NULL;
+    }
+    f->placement_of[f->placement_count++] = mv->inclusion;
+    return out;
 }
 
 /* volumes[v] from view->pvs[i]; its replicas go at f->replicas[*r...]. */
@@ -967,13 +1092,17 @@ static void cs__facts_volume(const cs_cluster_view_t *view, size_t i, cs_plan_fa
             (cs_plan_replica_t){.pool = rep->pool, .node = rep->node, .online = rep->state == CS_MAYASTOR_STATE_ONLINE};
         pvv->replica_count++;
     }
+    pvv->steering =
+        mv ? cs_volume_steering(mv->inclusion, mv->inclusion_count, CS_LABEL_PLACEMENT) : CS_PLAN_STEER_NONE;
     pvv->migrating = pv->journal != NULL;
     pvv->last_migration_end = pv->last_migration;
+    pvv->last_target_pool = pv->last_target_pool;
     pvv->retry_after = pv->retry_after;
     if (view->iops && cs_prom_iops_known(&view->iops[i])) {
         pvv->iops_known = true;
         pvv->iops = view->iops[i].iops;
     }
+    pvv->iops_young = view->iops && view->iops[i].state == CS_PROM_IOPS_YOUNG;
 }
 
 int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, const cs_storage_policy_spec_t *spec,
@@ -995,18 +1124,30 @@ int cs_plan_facts_build(const cs_cluster_view_t *view, const char *policy_name, 
     f->replicas = calloc(nrep + 1, sizeof *f->replicas);
     f->pools = calloc(npools + 1, sizeof *f->pools);
     f->pool_labels = calloc(npools + 1, sizeof *f->pool_labels);
+    f->pool_placement_labels = calloc(npools + 1, sizeof *f->pool_placement_labels);
+    f->placements = calloc(nvol + 1, sizeof *f->placements);
+    f->placement_of = calloc(nvol + 1, sizeof(const cs_mayastor_label_t *));
     f->in.pool_count = npools; /* what cs_plan_facts_free frees, should a pool's labels fail */
     if (!f->volumes || !f->pv_of || !f->mvol || !f->replicas || !f->pools || !f->pool_labels ||
+        !f->pool_placement_labels || !f->placements || !f->placement_of ||
         cs__facts_pools(view, spec, f, npools) != 0) {
         cs_plan_facts_free(f);
         return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory gathering facts", policy_name);
     }
     size_t v = 0, r = 0;
+    int rc = 0;
     for (size_t i = 0; i < view->pv_count; i++)
-        if (cs_pv_of_storage_class(view->pvs[i], spec->storage_class_name))
+        if (cs_pv_of_storage_class(view->pvs[i], spec->storage_class_name)) {
+            f->volumes[v].placement = cs__facts_placement(f, nvol, cs__mayastor_volume(view, view->pvs[i]), &rc);
             cs__facts_volume(view, i, f, v++, &r);
+        }
+    if (rc != 0) {
+        cs_plan_facts_free(f);
+        return cs_err_set(err, CS_ENOMEM, "policy '%s': out of memory gathering facts", policy_name);
+    }
     f->in = (cs_plan_input_t){.policy_name = policy_name,
                               .spec = spec,
+                              .created_by_steering = spec->created_by_steering,
                               .now = now,
                               .volume_count = nvol,
                               .volumes = f->volumes,
@@ -1035,9 +1176,19 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
                 json_object_set_new(o, "targetPool", json_string(f->in.pools[it->target_pool].id));
             json_array_append_new(items, o);
         }
-        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "policy", policy, "watched",
+        json_t *steering = json_pack(
+            "{s:I, s:I, s:I}", cs_plan_steering_name(CS_PLAN_STEER_PLACEMENT),
+            (json_int_t)plan->steering[CS_PLAN_STEER_PLACEMENT], cs_plan_steering_name(CS_PLAN_STEER_CREATED_BY),
+            (json_int_t)plan->steering[CS_PLAN_STEER_CREATED_BY], cs_plan_steering_name(CS_PLAN_STEER_NONE),
+            (json_int_t)plan->steering[CS_PLAN_STEER_NONE]);
+        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o}", "policy", policy, "watched",
                                 (json_int_t)plan->watched, "hot", (json_int_t)plan->hot, "warm", (json_int_t)plan->warm,
-                                "cold", (json_int_t)plan->cold, "moves", (json_int_t)plan->moves, "volumes", items);
+                                "cold", (json_int_t)plan->cold, "moves", (json_int_t)plan->moves, "steering", steering,
+                                "otherPolicy", (json_int_t)plan->other_policy, "volumes", items);
+        if (f->label_disagreements > 0) /* what the PoolLabelsConsistent condition says */
+            json_object_set_new(
+                doc, "poolLabelDisagreements",
+                json_pack("{s:I, s:s}", "pools", (json_int_t)f->label_disagreements, "note", f->label_note));
         char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text)
             fprintf(out, "%s\n", text);
@@ -1045,8 +1196,14 @@ void cs_plan_print(const cs_plan_facts_t *f, const cs_plan_t *plan, const char *
         json_decref(doc);
         return;
     }
-    fprintf(out, "policy %s: %zu volumes (hot %zu, warm %zu, cold %zu), %zu to move now\n\n", policy, plan->watched,
+    fprintf(out, "policy %s: %zu volumes (hot %zu, warm %zu, cold %zu), %zu to move now\n", policy, plan->watched,
             plan->hot, plan->warm, plan->cold, plan->moves);
+    fprintf(out, "steering: %zu by the placement label, %zu by created-by%s, %zu not steerable",
+            plan->steering[CS_PLAN_STEER_PLACEMENT], plan->steering[CS_PLAN_STEER_CREATED_BY],
+            f->in.created_by_steering ? "" : " (needs createdBySteering)", plan->steering[CS_PLAN_STEER_NONE]);
+    if (plan->other_policy)
+        fprintf(out, "; %zu left to an older policy", plan->other_policy);
+    fprintf(out, "\n\n");
     fprintf(out, "%-44s %10s %-8s %-8s %-6s %s\n", "VOLUME", "IOPS", "CURRENT", "WANTED", "ACTION", "WHY");
     for (size_t i = 0; i < plan->count; i++) {
         const cs_plan_item_t *it = &plan->items[i];

@@ -155,7 +155,7 @@ static int cs__get_volume(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_
     return rc;
 }
 
-static int cs__list_pools(void *ctx, cs_mig_pool_t **out, size_t *count, cs_err_t *err)
+static int cs__list_pools(void *ctx, const char *label_key, cs_mig_pool_t **out, size_t *count, cs_err_t *err)
 {
     cs_migrations_t *m = ctx;
     cs_mayastor_pools_t pools;
@@ -180,7 +180,7 @@ static int cs__list_pools(void *ctx, cs_mig_pool_t **out, size_t *count, cs_err_
         o->online = p->status == CS_MAYASTOR_STATE_ONLINE;
         o->capacity = p->capacity;
         o->used = p->used;
-        const char *v = cs_mayastor_pool_label(p, m->placement_key);
+        const char *v = cs_mayastor_pool_label(p, label_key);
         o->has_placement_label = v != NULL;
         snprintf(o->placement_value, sizeof o->placement_value, "%s", v ? v : "");
     }
@@ -267,7 +267,8 @@ static int cs__child_delete(void *ctx, const char *nexus, const char *uri, cs_er
     return 0;
 }
 
-static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_t last_end, cs_err_t *err)
+static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_t last_end, const char *last_target,
+                             cs_err_t *err)
 {
     cs_migrations_t *m = ctx;
     int64_t gate;
@@ -278,6 +279,8 @@ static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_
     if (last_end > 0) {
         char t[32];
         json_object_set_new(ann, CS_ANNOTATION_LAST_MIGRATION, json_string(cs_rfc3339_format(last_end, t, sizeof t)));
+        json_object_set_new(ann, CS_ANNOTATION_LAST_TARGET,
+                            last_target && *last_target ? json_string(last_target) : json_null());
     }
     json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
     int rc =
@@ -575,7 +578,7 @@ int cs_migrations_start(cs_migrations_t *m, const cs_mig_request_t *req, size_t 
     snprintf(run->volume, sizeof run->volume, "%s", req->volume);
     snprintf(run->source, sizeof run->source, "%s", req->source_pool);
     snprintf(run->target, sizeof run->target, "%s", req->target_pool);
-    snprintf(run->key, sizeof run->key, "%s", m->placement_key);
+    snprintf(run->key, sizeof run->key, "%s", req->placement_key ? req->placement_key : m->placement_key);
     run->req = *req;
     run->req.policy = run->policy;
     run->req.pv_name = run->pv;

@@ -59,7 +59,8 @@ void cs__op_pv_event(cs__op_t *op, const cs_pv_t *pv, bool warning, const char *
     if (!op->events)
         return;
     cs_kube_object_ref_t ref = {.api_version = "v1", .kind = "PersistentVolume", .name = pv->name, .uid = pv->uid};
-    cs_event_record(op->events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Plan", "%s", note);
+    cs_event_record_repeating(op->events, &ref, warning ? CS_EVENT_WARNING : CS_EVENT_NORMAL, reason, "Plan", "%s",
+                              note);
 }
 
 /* ---- enqueueing and the informers' handlers ---- */
@@ -119,11 +120,6 @@ static void cs__churn_add(void *ctx, const cs_kube_object_t *obj)
 {
     cs__enqueue_all_sp(ctx);
 }
-static void cs__churn_update(void *ctx, const cs_kube_object_t *old, const cs_kube_object_t *obj)
-{
-    if (old != obj) /* a resync calls with old == obj: the SP informer's resync covers it */
-        cs__enqueue_all_sp(ctx);
-}
 static void cs__churn_delete(void *ctx, const cs_kube_object_t *obj, bool unknown)
 {
     cs__enqueue_all_sp(ctx);
@@ -153,11 +149,72 @@ static void cs__pvc_update(void *ctx, const cs_kube_object_t *old, const cs_kube
         cs__enqueue_all_sp(ctx);
 }
 
+static bool cs__str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* A PV matters by what the plan reads of it (cs_pv_t): an update that
+ * changes only something else (status, other annotations, managedFields)
+ * requeues nothing. A journal counts by its presence: its steps are the
+ * migration's own writes, and the migration requeues its policy when it
+ * ends. */
+static void cs__pv_update(void *ctx, const cs_kube_object_t *old, const cs_kube_object_t *obj)
+{
+    const cs_pv_t *a = old->data, *b = obj->data;
+    bool same = cs__str_eq(a->storage_class, b->storage_class) && cs__labels_equal(&a->labels, &b->labels) &&
+                (a->journal != NULL) == (b->journal != NULL) && cs__str_eq(a->claim_namespace, b->claim_namespace) &&
+                cs__str_eq(a->claim_name, b->claim_name) && a->capacity == b->capacity &&
+                a->last_migration == b->last_migration && a->retry_after == b->retry_after &&
+                a->failures == b->failures && cs__str_eq(a->last_target_pool, b->last_target_pool) &&
+                a->has_volume == b->has_volume && memcmp(&a->volume, &b->volume, sizeof a->volume) == 0;
+    if (old != obj && !same)
+        cs__enqueue_all_sp(ctx);
+}
+
+/* A DiskPool matters by its labels (metadata.labels and
+ * spec.topology.labelled): the DiskPool operator rewrites its status every
+ * 30 s, and each of those would otherwise reconcile every policy. */
+static void cs__dp_update(void *ctx, const cs_kube_object_t *old, const cs_kube_object_t *obj)
+{
+    const cs_diskpool_ref_t *a = old->data, *b = obj->data;
+    if (old != obj && (!cs__labels_equal(&a->labels, &b->labels) || !cs__labels_equal(&a->topology, &b->topology)))
+        cs__enqueue_all_sp(ctx);
+}
+
 static void cs__ns_update(void *ctx, const cs_kube_object_t *old, const cs_kube_object_t *obj)
 {
     const cs_namespace_ref_t *a = old->data, *b = obj->data;
     if (old != obj && !cs__labels_equal(&a->labels, &b->labels))
         cs__enqueue_all_sp(ctx);
+}
+
+bool cs__op_pool_labels_served(cs__op_t *op, bool reachable)
+{
+    pthread_mutex_lock(&op->caps_lock);
+    if (!reachable) {
+        op->caps_pool_labels = -1; /* reconnecting: ask again */
+        pthread_mutex_unlock(&op->caps_lock);
+        return true;
+    }
+    if (op->caps_pool_labels < 0) {
+        cs_mayastor_caps_t caps;
+        cs_mayastor_err_t me = {0};
+        if (cs_mayastor_capabilities(op->clients.mayastor, &caps, &me) == 0) {
+            op->caps_pool_labels = caps.pool_labels;
+            if (!caps.pool_labels)
+                CS_ERROR("Mayastor has no pool-label endpoints (older than 2.7.1): no volume can be steered, so none "
+                         "is moved; upgrade Mayastor to 2.7.1 or newer",
+                         "url", cs_mayastor_url(op->clients.mayastor));
+            else
+                CS_INFO("Mayastor serves the pool-label endpoints");
+        } else {
+            CS_WARN("cannot probe Mayastor's pool-label endpoints; assuming they exist", "error", me.err.msg);
+        }
+    }
+    bool served = op->caps_pool_labels != 0;
+    pthread_mutex_unlock(&op->caps_lock);
+    return served;
 }
 
 int cs__op_hold(void *ctx, const cs_kube_object_t *obj)
@@ -449,6 +506,7 @@ static void cs__teardown(cs__op_t *op)
     cs_metrics_free(op->metrics);
     cs__sp_memory_forget_all(op);
     pthread_mutex_destroy(&op->mem_lock);
+    pthread_mutex_destroy(&op->caps_lock);
 }
 
 void cs_operator_malloc_setup(void)
@@ -537,15 +595,16 @@ static int cs__start_working(cs__op_t *op, cs_err_t *err)
 {
     cs_informer_handlers_t sp_h = {cs__sp_add, cs__sp_update, cs__sp_delete, op};
     cs_informer_handlers_t ec_h = {cs__ec_add, cs__ec_update, cs__ec_delete, op};
-    cs_informer_handlers_t churn_h = {cs__churn_add, cs__churn_update, cs__churn_delete, op};
+    cs_informer_handlers_t pv_h = {cs__churn_add, cs__pv_update, cs__churn_delete, op};
+    cs_informer_handlers_t dp_h = {cs__churn_add, cs__dp_update, cs__churn_delete, op};
     cs_informer_handlers_t pvc_h = {cs__churn_add, cs__pvc_update, cs__churn_delete, op};
     cs_informer_handlers_t ns_h = {cs__churn_add, cs__ns_update, cs__churn_delete, op};
     int rc;
     if ((rc = cs__informer(op, CS_STORAGE_POLICY_RESOURCE, NULL, cs_json_tree_decoder(), sp_h, CS__REQUEUE_NS, &op->sp,
                            err)) != 0 ||
         (rc = cs__informer(op, CS_EC_POLICY_RESOURCE, NULL, cs_json_tree_decoder(), ec_h, 0, &op->ec, err)) != 0 ||
-        (rc = cs__informer(op, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, cs_pv_decoder(), churn_h, 0, &op->pv, err)) != 0 ||
-        (rc = cs__informer(op, CS_DISKPOOL_RESOURCE, op->cfg->mayastor_namespace, cs_diskpool_decoder(), churn_h, 0,
+        (rc = cs__informer(op, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, cs_pv_decoder(), pv_h, 0, &op->pv, err)) != 0 ||
+        (rc = cs__informer(op, CS_DISKPOOL_RESOURCE, op->cfg->mayastor_namespace, cs_diskpool_decoder(), dp_h, 0,
                            &op->dp, err)) != 0 ||
         (rc = cs__informer(op, CS_KUBE_RES_PVCS, NULL, cs_pvc_decoder(), pvc_h, 0, &op->pvc, err)) != 0 ||
         (rc = cs__informer(op, CS_KUBE_RES_NAMESPACES, NULL, cs_namespace_decoder(), ns_h, 0, &op->ns, err)) != 0)
@@ -575,6 +634,8 @@ int cs_operator_run(const cs_config_t *cfg, const atomic_int *stop, cs_err_t *er
     op->cfg = cfg;
     op->stop = stop;
     pthread_mutex_init(&op->mem_lock, NULL);
+    pthread_mutex_init(&op->caps_lock, NULL);
+    op->caps_pool_labels = -1;
     char host[100] = "couchestor";
     gethostname(host, sizeof host - 1);
     snprintf(op->identity, sizeof op->identity, "%s_%ld", host, (long)getpid());

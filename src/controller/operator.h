@@ -51,13 +51,28 @@ typedef struct cs__op_s {
     atomic_int leading;
     pthread_mutex_t mem_lock;
     cs__memory_t memory[CS__MAX_POLICIES];
+    /* What the Mayastor control plane can do (cs_mayastor_capabilities),
+     * probed once it answers and again after it was unreachable; guarded
+     * by caps_lock, so one worker probes while the other waits. */
+    pthread_mutex_t caps_lock;
+    int caps_pool_labels; /* -1 unknown (probe), 0 absent, 1 present */
 } cs__op_t;
+
+/* Whether Mayastor serves the pool-label endpoints a migration steers with:
+ * probes when the answer is unknown (first call, or after reachable was
+ * false: a reconnect may be an upgrade), logs a change once. A probe that
+ * gets no answer leaves it unknown and counts as present (the migration's
+ * own label calls then say what is wrong). */
+bool cs__op_pool_labels_served(cs__op_t *op, bool reachable);
 
 /* True while this process may write (always without leader election). */
 bool cs__op_is_leader(cs__op_t *op);
 /* Counts a failed request to target ("kubernetes", "mayastor", "prometheus"). */
 void cs__op_count_error(cs__op_t *op, const char *target);
-/* An Event about a PV (with its uid: `kubectl describe pv` selects by it). */
+/* An Event about a PV (with its uid: `kubectl describe pv` selects by it),
+ * for a state reported at every reconcile while it holds: one Event per
+ * PV and reason, its repeats written on the series heartbeat
+ * (cs_event_record_repeating). */
 void cs__op_pv_event(cs__op_t *op, const cs_pv_t *pv, bool warning, const char *reason, const char *note);
 /* Resumes every journaled migration that nothing in this process runs. */
 void cs__op_resume_orphans(cs__op_t *op);

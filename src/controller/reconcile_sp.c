@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "couchestor/clock.h"
+#include "couchestor/labels.h"
 #include "couchestor/log.h"
 #include "operator.h"
 
@@ -18,8 +19,9 @@ typedef struct {
     cs_kube_object_t *obj; /* the policy, from the informer cache */
     cs_storage_policy_t pol;
     int64_t generation, now;
-    cs_storage_policy_status_t st;            /* the status this reconcile writes */
-    cs__op_held_t pvs, dps, pvcs, namespaces; /* the informers' objects this reconcile reads */
+    cs_storage_policy_status_t st;                      /* the status this reconcile writes */
+    cs__op_held_t pvs, dps, pvcs, namespaces, policies; /* the informers' objects this reconcile reads */
+    cs_policy_set_t owners;                             /* the policies that own volumes */
     cs_gathered_t in;
     cs_plan_t plan;
     double t0, t_gather, t_apply, t_report;
@@ -231,8 +233,14 @@ static int cs__gather(cs__sp_run_t *r)
     if (cs_informer_foreach(op->pv, NULL, cs__op_hold, &r->pvs) != 0 ||
         cs_informer_foreach(op->dp, NULL, cs__op_hold, &r->dps) != 0 ||
         cs_informer_foreach(op->pvc, NULL, cs__op_hold, &r->pvcs) != 0 ||
-        cs_informer_foreach(op->ns, NULL, cs__op_hold, &r->namespaces) != 0)
+        cs_informer_foreach(op->ns, NULL, cs__op_hold, &r->namespaces) != 0 ||
+        cs_informer_foreach(op->sp, NULL, cs__op_hold, &r->policies) != 0)
         return cs_err_set(&r->err, CS_ENOMEM, "policy '%s': out of memory listing the cached objects", r->name);
+    const json_t *trees[r->policies.n + 1];
+    for (size_t i = 0; i < r->policies.n; i++)
+        trees[i] = cs_json_tree_root(r->policies.data[i]);
+    if (cs_policy_set_build(trees, r->policies.n, &r->owners) != 0)
+        return cs_err_set(&r->err, CS_ENOMEM, "policy '%s': out of memory reading the StoragePolicies", r->name);
     cs_gather_source_t src = {.clients = &op->clients,
                               .cfg = op->cfg,
                               .pvs = (const cs_pv_t *const *)r->pvs.data,
@@ -243,12 +251,24 @@ static int cs__gather(cs__sp_run_t *r)
                               .pvc_count = r->pvcs.n,
                               .namespaces = (const cs_namespace_ref_t *const *)r->namespaces.data,
                               .namespace_count = r->namespaces.n,
-                              .migrations = op->migrations};
+                              .migrations = op->migrations,
+                              .policies = r->owners.refs,
+                              .policy_count = r->owners.count};
     int rc = cs_gather(&src, r->name, &r->pol.spec, r->now, &r->in, &r->err);
+    /* after the gather: a probe needs a Mayastor that just answered */
+    if (rc == 0)
+        r->in.facts.in.no_label_endpoints = !cs__op_pool_labels_served(op, r->in.obs.mayastor_ok);
     if (!r->in.obs.mayastor_ok)
         cs__op_count_error(op, "mayastor");
     if (!r->in.obs.metrics_ok)
         cs__op_count_error(op, "prometheus");
+    /* Once per outage, not per reconcile: the client says which query
+     * failed first after a success, and which answered first after. */
+    if (r->in.obs.metrics_batch.outage_begins)
+        CS_WARN("Prometheus cannot be read: every IOPS is unknown and no volume is moved until it answers", "policy",
+                r->name, "error", r->in.obs.metrics_err.msg);
+    else if (r->in.obs.metrics_batch.outage_ends)
+        CS_INFO("Prometheus answers again", "policy", r->name);
     return rc;
 }
 
@@ -275,6 +295,7 @@ static void cs__start_move(cs__sp_run_t *r, const cs_plan_item_t *it, const cs_p
                             .from_tier = it->current,
                             .to_tier = it->wanted,
                             .trigger_iops = v->iops,
+                            .placement_key = v->steering == CS_PLAN_STEER_CREATED_BY ? CS_LABEL_CREATED_BY : NULL,
                             .timeout_ms = cs_storage_policy_migration_timeout_ms(
                                 &r->pol.spec, r->op->cfg->migration_timeout_minutes * 60 * 1000)};
     cs_err_t merr = {0};
@@ -333,6 +354,79 @@ static void cs__report_pool_labels(cs__sp_run_t *r)
     cs__set_cond(r, CS_CONDITION_POOL_LABELS, false, "PoolLabelsDisagree", why);
 }
 
+/* Steerable: whether every volume of the policy can be moved, and what
+ * to do about the ones that cannot (docs/operator.md, "Adopting
+ * CoucheStor on an existing cluster"). */
+static void cs__report_steering(cs__sp_run_t *r)
+{
+    const cs_plan_t *plan = &r->plan;
+    size_t none = plan->steering[CS_PLAN_STEER_NONE], created_by = plan->steering[CS_PLAN_STEER_CREATED_BY];
+    bool allowed = r->pol.spec.created_by_steering;
+    size_t stuck = none + (allowed ? 0 : created_by);
+    char why[768];
+    if (stuck == 0) {
+        snprintf(why, sizeof why, "every volume can be steered (%zu by the placement label, %zu by created-by)",
+                 plan->steering[CS_PLAN_STEER_PLACEMENT], created_by);
+        cs__set_cond(r, CS_CONDITION_STEERABLE, true, "AllSteerable", why);
+        return;
+    }
+    int n = snprintf(why, sizeof why, "%zu of %zu volumes cannot be moved:", stuck, plan->watched);
+    if (!allowed && created_by > 0 && n > 0 && (size_t)n < sizeof why)
+        n += snprintf(
+            why + n, sizeof why - (size_t)n,
+            " %zu were created from StorageClass %s without poolHasTopologyKey: %s (set spec.createdBySteering "
+            "to move them, or recreate them from a class that has it);",
+            created_by, r->pol.spec.storage_class_name, CS_LABEL_PLACEMENT);
+    if (none > 0 && n > 0 && (size_t)n < sizeof why)
+        snprintf(why + n, sizeof why - (size_t)n,
+                 " %zu have a pool topology that requires no pool label (not provisioned by Mayastor's CSI "
+                 "driver): nothing can steer them;",
+                 none);
+    cs__set_cond(r, CS_CONDITION_STEERABLE, false, "VolumesNotSteerable", why);
+}
+
+/* OwnsSelectedVolumes: False when an older policy selects some of this
+ * one's volumes (cs_plan_volume_owner): they are left to it. */
+static void cs__report_ownership(cs__sp_run_t *r)
+{
+    const cs_plan_t *plan = &r->plan;
+    if (plan->other_policy == 0) {
+        cs__set_cond(r, CS_CONDITION_OWNS_VOLUMES, true, "NoOverlap", "no older StoragePolicy selects its volumes");
+        return;
+    }
+    const char *owner = "?";
+    for (size_t i = 0; i < plan->count; i++)
+        if (plan->items[i].reason == CS_PLAN_REASON_OTHER_POLICY) {
+            owner = r->in.facts.in.volumes[plan->items[i].volume].owner;
+            break;
+        }
+    char why[512];
+    snprintf(why, sizeof why,
+             "%zu volumes it selects are also selected by an older StoragePolicy (e.g. %s), which decides for them; "
+             "narrow volumeSelector or namespaceSelector to end the overlap",
+             plan->other_policy, owner);
+    cs__set_cond(r, CS_CONDITION_OWNS_VOLUMES, false, "OverlapsOlderPolicy", why);
+}
+
+/* MetricsAvailable (cs_metrics_verdict), and an Event on the policy when
+ * its reason changes to one a person must hear of: Prometheus unreadable,
+ * a metric set matching nothing, a fallback set in use. */
+static void cs__report_metrics(cs__sp_run_t *r)
+{
+    cs_metrics_verdict_t v;
+    cs_metrics_verdict(r->op->clients.prom, &r->in.obs, r->in.pv_count, &v);
+    const cs_condition_t *was = cs_conditions_find(&r->st.conditions, CS_CONDITION_METRICS);
+    bool changed = !was || !was->reason || strcmp(was->reason, v.reason) != 0;
+    cs__set_cond(r, CS_CONDITION_METRICS, v.ok, v.reason, v.message);
+    bool quiet = strcmp(v.reason, "Available") == 0 || strcmp(v.reason, "SomeSeriesMissing") == 0;
+    if (!changed || quiet || !r->op->events || !cs__op_is_leader(r->op))
+        return;
+    cs_kube_object_ref_t ref = {
+        .api_version = CS_CRD_API_VERSION, .kind = CS_STORAGE_POLICY_KIND, .name = r->name, .uid = r->pol.meta.uid};
+    cs_event_record(r->op->events, &ref, v.ok ? CS_EVENT_NORMAL : CS_EVENT_WARNING, v.reason, "Observe", "%s",
+                    v.message);
+}
+
 static void cs__report_conditions(cs__sp_run_t *r, const char *message)
 {
     const cs_observation_t *obs = &r->in.obs;
@@ -342,28 +436,26 @@ static void cs__report_conditions(cs__sp_run_t *r, const char *message)
     else
         cs__set_cond(r, CS_CONDITION_READY, false, "MayastorUnavailable",
                      "the Mayastor API did not answer: nothing is decided until it does");
-    if (!obs->metrics_ok) {
-        snprintf(why, sizeof why, "Prometheus query failed, no volume is moved: %s", obs->metrics_err.msg);
-        cs__set_cond(r, "MetricsAvailable", false, "PrometheusUnavailable", why);
-    } else if (obs->unknown > 0) {
-        snprintf(why, sizeof why, "%zu of %zu volumes have no IOPS series; they are not moved", obs->unknown,
-                 r->in.pv_count);
-        cs__set_cond(r, "MetricsAvailable", true, "SomeSeriesMissing", why);
-    } else {
-        cs__set_cond(r, "MetricsAvailable", true, "Available", "every volume has an IOPS series");
-    }
+    cs__report_metrics(r);
     size_t blocked = cs__blocked(&r->plan);
     if (!obs->mayastor_ok) {
         snprintf(why, sizeof why, "Mayastor API unavailable, no volume is moved: %s", obs->mayastor_err.err.msg);
         cs__set_cond(r, "Degraded", true, "MayastorUnavailable", why);
+    } else if (r->in.facts.in.no_label_endpoints) {
+        cs__set_cond(r, "Degraded", true, "NoPoolLabelEndpoints",
+                     "Mayastor serves no pool-label endpoints (older than 2.7.1): no volume can be steered, so none is "
+                     "moved; upgrade Mayastor to 2.7.1 or newer");
     } else if (blocked > 0) {
         snprintf(why, sizeof why, "%zu volumes cannot reach their tier (see their Events)", blocked);
         cs__set_cond(r, "Degraded", true, "VolumesBlocked", why);
     } else {
         cs__set_cond(r, "Degraded", false, "AsExpected", "every volume can reach its tier");
     }
-    if (obs->mayastor_ok)
+    if (obs->mayastor_ok) {
         cs__report_pool_labels(r);
+        cs__report_steering(r);
+    }
+    cs__report_ownership(r);
 }
 
 /* Counts, phase and the message (into msg); without Mayastor nothing is
@@ -464,6 +556,8 @@ static void cs__run_free(cs__sp_run_t *r)
     cs__op_held_free(&r->dps);
     cs__op_held_free(&r->pvcs);
     cs__op_held_free(&r->namespaces);
+    cs__op_held_free(&r->policies);
+    cs_policy_set_free(&r->owners);
     cs_storage_policy_status_free(&r->st);
     cs_storage_policy_free(&r->pol);
     cs_kube_object_unref(r->obj);

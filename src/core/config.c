@@ -24,6 +24,7 @@ typedef enum {
     CS__T_INT,
     CS__T_BOOL,
     CS__T_LOG_LEVEL,
+    CS__T_PROM_KEY, /* pv-name or volume-handle */
 } cs__type_t;
 
 typedef struct {
@@ -54,7 +55,7 @@ static const cs__param_t cs__params[] = {
     {"preservation_mode", "PRESERVATION_MODE", "--preservation-mode", CS__T_BOOL, F(preservation_mode), "false", 0, 0,
      "keep the old replica after a migration"},
     {"mayastor_namespace", "MAYASTOR_NAMESPACE", "--mayastor-namespace", CS__T_DNS_LABEL, F(mayastor_namespace),
-     "mayastor", 0, 0, "namespace of Mayastor and its DiskPools"},
+     "mayastor", 0, 0, "namespace of Mayastor and its DiskPools (its chart's release namespace)"},
     {"metrics_addr", "METRICS_ADDR", "--metrics-addr", CS__T_ADDR, F(metrics_addr), "0.0.0.0:8080", 0, 0,
      "listen address of /metrics"},
     {"health_addr", "HEALTH_ADDR", "--health-addr", CS__T_ADDR, F(health_addr), "0.0.0.0:8081", 0, 0,
@@ -66,6 +67,8 @@ static const cs__param_t cs__params[] = {
      "Mayastor REST API base URL; empty = the api-rest Service in mayastor_namespace"},
     {"kubeconfig", "KUBECONFIG", "--kubeconfig", CS__T_PATH, F(kubeconfig), "", 0, 0,
      "kubeconfig file; empty = in-cluster config, else ~/.kube/config"},
+    {"kube_context", "KUBE_CONTEXT", "--kube-context", CS__T_PATH, F(kube_context), "", 0, 0,
+     "kubeconfig context to use; empty = its current-context (kubectl couchestor: --context)"},
     {"prometheus_iops_metrics", "PROMETHEUS_IOPS_METRICS", "--prometheus-iops-metrics", CS__T_STRING,
      F(prometheus_iops_metrics), "volume_num_read_ops+volume_num_write_ops", 0, 0,
      "counters whose rates add up to a volume's IOPS, joined by '+'"},
@@ -78,6 +81,23 @@ static const cs__param_t cs__params[] = {
      0, "extra label matchers for every series, e.g. job=\"mayastor\""},
     {"prometheus_bearer_token_file", "PROMETHEUS_BEARER_TOKEN_FILE", "--prometheus-bearer-token-file", CS__T_PATH,
      F(prometheus_bearer_token_file), "", 0, 0, "file holding a bearer token for Prometheus behind a proxy"},
+    {"prometheus_volume_key", "PROMETHEUS_VOLUME_KEY", "--prometheus-volume-key", CS__T_PROM_KEY,
+     F(prometheus_volume_key), "pv-name", 0, 0,
+     "what the volume label carries: pv-name (pvc-<uuid>) or volume-handle (the CSI volume handle, a uuid)"},
+    {"prometheus_min_coverage_percent", "PROMETHEUS_MIN_COVERAGE_PERCENT", "--prometheus-min-coverage-percent",
+     CS__T_INT, F(prometheus_min_coverage_percent), "80", 0, 99,
+     "share of samplingWindow a volume's series must cover before its IOPS counts; 0 = no check"},
+    {"prometheus_timeout_seconds", "PROMETHEUS_TIMEOUT_SECONDS", "--prometheus-timeout-seconds", CS__T_INT,
+     F(prometheus_timeout_seconds), "10", 1, 600, "per Prometheus request, also sent as the query's timeout"},
+    {"prometheus_ca_file", "PROMETHEUS_CA_FILE", "--prometheus-ca-file", CS__T_PATH, F(prometheus_ca_file), "", 0, 0,
+     "PEM CA bundle to verify an https:// Prometheus"},
+    {"prometheus_basic_user", "PROMETHEUS_BASIC_USER", "--prometheus-basic-user", CS__T_PATH, F(prometheus_basic_user),
+     "", 0, 0, "basic-auth user for Prometheus behind a proxy"},
+    {"prometheus_basic_password_file", "PROMETHEUS_BASIC_PASSWORD_FILE", "--prometheus-basic-password-file", CS__T_PATH,
+     F(prometheus_basic_password_file), "", 0, 0, "file holding the basic-auth password"},
+    {"prometheus_insecure_skip_verify", "PROMETHEUS_INSECURE_SKIP_VERIFY", "--prometheus-insecure-skip-verify",
+     CS__T_BOOL, F(prometheus_insecure_skip_verify), "false", 0, 0,
+     "do not verify Prometheus' certificate (tests only)"},
     {"leader_election", "LEADER_ELECTION", "--leader-election", CS__T_BOOL, F(leader_election), "true", 0, 0,
      "take a Lease before acting, so only one replica migrates"},
     {"lease_name", "LEASE_NAME", "--lease-name", CS__T_DNS_NAME, F(lease_name), "couchestor-operator", 0, 0,
@@ -89,7 +109,7 @@ static const cs__param_t cs__params[] = {
 #undef F
 
 #define CS__NPARAMS (sizeof cs__params / sizeof cs__params[0])
-_Static_assert(CS__NPARAMS <= 32, "grow cs_config_t.sources");
+_Static_assert(CS__NPARAMS <= CS_CONFIG_MAX_PARAMS, "grow CS_CONFIG_MAX_PARAMS");
 
 size_t cs_config_key_count(void)
 {
@@ -236,6 +256,11 @@ static int cs__apply(cs_config_t *cfg, const cs__param_t *p, const char *value, 
             problem = "must not be empty";
         break;
     case CS__T_PATH:
+        break;
+    case CS__T_PROM_KEY:
+        if (strcmp(value, "pv-name") != 0 && strcmp(value, "volume-handle") != 0)
+            problem = "must be pv-name (the label carries the PV name, pvc-<uuid>) or volume-handle (it carries "
+                      "the CSI volume handle, for Mayastor the volume uuid)";
         break;
     }
     if (problem)

@@ -9,7 +9,7 @@
 
 /* The value written over openebs.io/created-by to exclude a pool when the
  * placement key is that label (it cannot be deleted, reference 7.1). */
-#define CS__CREATED_BY "openebs.io/created-by"
+#define CS__CREATED_BY CS_LABEL_CREATED_BY
 #define CS__STEERED_VALUE "couchestor-steering"
 #define CS__MAX_SCALE_DOWN_ATTEMPTS 3
 /* How long to wait for the new replica to appear in the volume's topology. */
@@ -107,7 +107,7 @@ static int cs__save(cs__mig_t *m, cs_err_t *err)
     int rc = cs_mig_journal_encode(&m->j, &text, err);
     if (rc != 0)
         return rc;
-    rc = m->ops->journal_write(m->ops->ctx, m->j.pv_name, text, 0, err);
+    rc = m->ops->journal_write(m->ops->ctx, m->j.pv_name, text, 0, NULL, err);
     free(text);
     if (rc != 0)
         cs_err_prefix(err, "writing the migration journal of %s: ", m->j.pv_name);
@@ -170,7 +170,7 @@ static int cs__finish(cs__mig_t *m, cs_migration_outcome_t outcome, const char *
 {
     int64_t now = m->ops->now_ms(m->ops->ctx);
     int64_t end_s = outcome == CS_MIGRATION_SUCCEEDED ? now / 1000 : 0;
-    int rc = m->ops->journal_write(m->ops->ctx, m->j.pv_name, NULL, end_s, err);
+    int rc = m->ops->journal_write(m->ops->ctx, m->j.pv_name, NULL, end_s, m->j.target_pool, err);
     if (rc != 0)
         return cs_err_prefix(err, "clearing the migration journal of %s: ", m->j.pv_name);
     m->j.step = CS_MIG_STEP_DONE;
@@ -637,7 +637,7 @@ static int cs__plan_steering(cs__mig_t *m, bool *target_labelled, cs_err_t *err)
 {
     cs_mig_pool_t *pools = NULL;
     size_t npools = 0;
-    int rc = m->ops->list_pools(m->ops->ctx, &pools, &npools, err);
+    int rc = m->ops->list_pools(m->ops->ctx, m->j.placement_key, &pools, &npools, err);
     if (rc != 0)
         return cs_err_prefix(err, "%s: listing pools: ", m->j.pv_name);
     *target_labelled = false;
@@ -807,7 +807,7 @@ static int cs__check_target(cs__mig_t *m, const cs_mig_volume_t *v, cs_err_t *er
     const cs_mig_journal_t *j = &m->j;
     cs_mig_pool_t *pools = NULL;
     size_t npools = 0;
-    int rc = m->ops->list_pools(m->ops->ctx, &pools, &npools, err);
+    int rc = m->ops->list_pools(m->ops->ctx, m->j.placement_key, &pools, &npools, err);
     if (rc != 0)
         return cs_err_prefix(err, "%s: listing pools: ", j->pv_name);
     const cs_mig_pool_t *target = NULL;

@@ -38,6 +38,19 @@ bool cs_plan_reason_blocks(cs_plan_reason_t reason)
     return (size_t)reason < CS__NREASONS && cs__reasons[reason].blocks;
 }
 
+const char *cs_plan_steering_name(cs_plan_steering_t s)
+{
+    switch (s) {
+    case CS_PLAN_STEER_PLACEMENT:
+        return "placement-label";
+    case CS_PLAN_STEER_CREATED_BY:
+        return "created-by";
+    case CS_PLAN_STEER_NONE:
+        return "none";
+    }
+    return "unknown";
+}
+
 const char *cs_plan_action_name(cs_plan_action_t action)
 {
     switch (action) {
@@ -107,6 +120,35 @@ bool cs_plan_volume_selected(const cs_storage_policy_spec_t *spec, const cs_plan
     return true;
 }
 
+const char *cs_plan_volume_owner(const cs_plan_policy_ref_t *policies, size_t n, const cs_plan_volume_t *v)
+{
+    const cs_plan_policy_ref_t *owner = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const cs_plan_policy_ref_t *p = &policies[i];
+        if (!p->spec || !p->name || !cs_plan_volume_selected(p->spec, v))
+            continue;
+        if (!owner || p->created < owner->created || (p->created == owner->created && strcmp(p->name, owner->name) < 0))
+            owner = p;
+    }
+    return owner ? owner->name : NULL;
+}
+
+/* Mayastor's pool topology predicate (reference mayastor.md 7.2): every
+ * requirement's key is on the pool, with the same value unless the
+ * requirement's value is empty. No requirements: every pool. */
+static bool cs__placement_accepts(const cs_labels_t *required, const cs_labels_t *pool)
+{
+    if (!required)
+        return true;
+    for (size_t i = 0; i < required->count; i++) {
+        const char *have = pool ? cs_labels_get(pool, required->items[i].key) : NULL;
+        const char *want = required->items[i].value;
+        if (!have || (want && *want && strcmp(have, want) != 0))
+            return false;
+    }
+    return true;
+}
+
 static bool cs__has_selector(const cs_storage_policy_spec_t *spec, cs_tier_t tier)
 {
     const cs_selector_t *s = tier == CS_TIER_HOT ? spec->hot_pool_selector
@@ -172,9 +214,12 @@ static int cs__cand_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Best target pool of `wanted` for volume v: Online, room for its size (after
- * what this plan already promised), on a node holding no replica of v; most
- * free space first, then id. -1 when none. */
+/* Best target pool of `wanted` for volume v: Online, on a schedulable node
+ * holding no replica of v, with room for its size (after what this plan
+ * already promised), and accepted by v's placement requirements as its
+ * labels are now (a pool without the placement label was left out of
+ * tiering by someone: the operator does not put it back in); most free
+ * space first, then id. -1 when none. */
 static long cs__pick_target(const cs__pools_t *pools, const cs_plan_volume_t *v, cs_tier_t wanted)
 {
     const cs_plan_input_t *in = pools->in;
@@ -183,7 +228,8 @@ static long cs__pick_target(const cs__pools_t *pools, const cs_plan_volume_t *v,
     for (size_t k = 0; k < in->pool_count; k++) {
         size_t i = pools->order[k];
         const cs_plan_pool_t *p = &in->pools[i];
-        if (pools->tier[i] != wanted || !p->online)
+        if (pools->tier[i] != wanted || !p->online || p->unschedulable ||
+            !cs__placement_accepts(v->placement, p->placement_labels))
             continue;
         uint64_t used = p->used + pools->reserved[i];
         if (used > p->capacity || p->capacity - used < v->size)
@@ -286,6 +332,8 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
                 best = per_rank[rank];
                 majority = rank;
             }
+        if (v->owner)
+            majority = 0; /* counted by its owner */
         if (majority == 3)
             out->hot++;
         else if (majority == 2)
@@ -293,16 +341,26 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
         else if (majority == 1)
             out->cold++;
 
+        if (v->owner) {
+            /* another policy decides: not counted as this one's */
+            out->watched--;
+            out->other_policy++;
+            it->action = CS_PLAN_STAY;
+            it->reason = CS_PLAN_REASON_OTHER_POLICY;
+            continue;
+        }
         if (!v->found) {
             it->reason = CS_PLAN_REASON_NOT_FOUND;
             continue;
         }
+        if ((size_t)v->steering < sizeof out->steering / sizeof out->steering[0])
+            out->steering[v->steering]++;
         if (v->migrating) {
             it->reason = CS_PLAN_REASON_ALREADY_MIGRATING;
             continue;
         }
         if (!v->iops_known) {
-            it->reason = CS_PLAN_REASON_UNKNOWN_IOPS;
+            it->reason = v->iops_young ? CS_PLAN_REASON_WINDOW_NOT_COVERED : CS_PLAN_REASON_UNKNOWN_IOPS;
             continue;
         }
         cs_tier_t wanted = cs_plan_wanted_tier(spec, v->iops);
@@ -338,7 +396,13 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
         }
         int64_t cooldown_s = spec->cooldown_period_ns / CS_NSEC_PER_SEC;
         /* Cooldown guards tier changes, not the next replica of a change
-         * already under way. */
+         * already under way: the volume still wants the tier its last move
+         * went to (a volume on several tiers that wants another one back
+         * waits like any other). */
+        if (continuing) {
+            long last = v->last_target_pool ? cs__pool_find(&pools, v->last_target_pool) : -1;
+            continuing = last >= 0 && pools.tier[last] == wanted;
+        }
         if (!continuing && v->last_migration_end > 0 && in->now < v->last_migration_end + cooldown_s) {
             it->reason = CS_PLAN_REASON_COOLDOWN;
             continue;
@@ -349,6 +413,20 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
         }
         if (v->refused_until > in->now) {
             it->reason = CS_PLAN_REASON_REFUSED;
+            continue;
+        }
+        /* Before the limits: a volume nothing can steer never takes a
+         * slot another could use. */
+        if (v->steering == CS_PLAN_STEER_NONE) {
+            it->reason = CS_PLAN_REASON_NOT_STEERABLE;
+            continue;
+        }
+        if (v->steering == CS_PLAN_STEER_CREATED_BY && !in->created_by_steering) {
+            it->reason = CS_PLAN_REASON_NEEDS_CREATED_BY;
+            continue;
+        }
+        if (in->no_label_endpoints) {
+            it->reason = CS_PLAN_REASON_NO_LABEL_ENDPOINTS;
             continue;
         }
         if (!v->published) {
@@ -429,6 +507,10 @@ const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t 
     case CS_PLAN_REASON_UNKNOWN_IOPS:
         snprintf(buf, len, "no IOPS sample over samplingWindow %s", spec->sampling_window ? spec->sampling_window : "");
         break;
+    case CS_PLAN_REASON_WINDOW_NOT_COVERED:
+        snprintf(buf, len, "its IOPS series does not yet cover the share of samplingWindow %s the operator requires",
+                 spec->sampling_window ? spec->sampling_window : "");
+        break;
     case CS_PLAN_REASON_IN_BAND:
         if (cs_storage_policy_has_warm_tier(spec))
             snprintf(buf, len, "IOPS %.1f is between warmWatermarkIOPS %lld and highWatermarkIOPS %lld", v->iops,
@@ -478,8 +560,26 @@ const char *cs_plan_item_detail(const cs_plan_input_t *in, const cs_plan_item_t 
         snprintf(buf, len, "IOPS %.1f wants %s; the volume is not Online", v->iops, want);
         break;
     case CS_PLAN_REASON_NO_ELIGIBLE_POOL:
-        snprintf(buf, len, "IOPS %.1f wants %s; no %s pool is Online with %llu bytes free on a node without a replica",
-                 v->iops, want, want, (unsigned long long)v->size);
+        snprintf(buf, len,
+                 "IOPS %.1f wants %s; no %s pool is Online with %llu bytes free on a schedulable node without a "
+                 "replica%s",
+                 v->iops, want, want, (unsigned long long)v->size,
+                 v->placement && v->placement->count ? " and the labels its pool topology requires" : "");
+        break;
+    case CS_PLAN_REASON_OTHER_POLICY:
+        snprintf(buf, len, "StoragePolicy %s selects it too and is older: it decides", v->owner ? v->owner : "?");
+        break;
+    case CS_PLAN_REASON_NOT_STEERABLE:
+        snprintf(buf, len,
+                 "IOPS %.1f wants %s; its pool topology requires no pool label (StorageClass %s): Mayastor may put "
+                 "a new replica on any pool",
+                 v->iops, want, v->storage_class ? v->storage_class : "?");
+        break;
+    case CS_PLAN_REASON_NEEDS_CREATED_BY:
+        snprintf(buf, len,
+                 "IOPS %.1f wants %s; StorageClass %s has no poolHasTopologyKey for the placement label: set the "
+                 "policy's createdBySteering to move it",
+                 v->iops, want, v->storage_class ? v->storage_class : "?");
         break;
     case CS_PLAN_REASON_POLICY_LIMIT:
         snprintf(buf, len, "IOPS %.1f wants %s; %u of maxConcurrentMigrations %lld running", v->iops, want,

@@ -23,6 +23,7 @@ void cs_prom_free(cs_prom_t *p)
     for (size_t i = 0; i < p->set_count; i++)
         cs__prom_set_free(&p->sets[i]);
     cs__prom_cache_free(p);
+    cs_prom_vector_free(p->covered);
     pthread_mutex_destroy(&p->cache_lock);
     free(p->url);
     free(p->label);
@@ -45,6 +46,8 @@ int cs_prom_new(const cs_prom_options_t *opts, cs_prom_t **out, cs_err_t *err)
     p->selector = opts->selector && *opts->selector ? strdup(opts->selector) : NULL;
     p->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : CS_PROM_DEFAULT_TIMEOUT_MS;
     p->window_ns = opts->window_ns;
+    p->min_coverage = opts->min_coverage;
+    p->volume_key = opts->volume_key;
     p->ttl_ns = opts->cache_ttl_ns;
     p->cache_max = opts->cache_max_entries ? opts->cache_max_entries : CS_PROM_DEFAULT_CACHE_MAX;
     p->max_series = opts->max_series ? opts->max_series : CS_PROM_DEFAULT_MAX_SERIES;
@@ -99,6 +102,31 @@ size_t cs_prom_set_count(const cs_prom_t *p)
     return p->set_count;
 }
 
+const char *cs_prom_set_text(const cs_prom_t *p, size_t set, char *buf, size_t len)
+{
+    size_t pos = 0;
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    for (size_t i = 0; set < p->set_count && i < p->sets[set].count && pos < len; i++) {
+        int n = snprintf(buf + pos, len - pos, "%s%s", i ? "+" : "", p->sets[set].names[i]);
+        if (n < 0)
+            break;
+        pos += (size_t)n;
+    }
+    return buf;
+}
+
+cs_prom_volume_key_t cs_prom_volume_key(const cs_prom_t *p)
+{
+    return p->volume_key;
+}
+
+double cs_prom_min_coverage(const cs_prom_t *p)
+{
+    return p->min_coverage;
+}
+
 /* Transport failures are connection errors; a raised stop flag stays
  * CS_ECANCELED. */
 static int cs__transport_error(const cs_prom_t *p, int rc, const cs_err_t *herr, cs_err_t *err)
@@ -113,7 +141,9 @@ static int cs__transport_error(const cs_prom_t *p, int rc, const cs_err_t *herr,
                       p->url, cs_err_name(rc), herr->msg);
 }
 
-static int cs__simple_get(cs_prom_t *p, const char *path, cs_err_t *err)
+/* GET path; 0 on HTTP 200. body (NULL = not wanted) receives the start of
+ * the reply, NUL-terminated. */
+static int cs__get(cs_prom_t *p, const char *path, char *body, size_t body_len, cs_err_t *err)
 {
     cs_http_client_t *c = NULL;
     int rc = cs_http_pool_take(p->conns, &c, err);
@@ -133,6 +163,11 @@ static int cs__simple_get(cs_prom_t *p, const char *path, cs_err_t *err)
         cs__prom_snippet(resp.body, resp.body_len, snip, sizeof snip);
         rc = cs_err_set(err, CS_EPROM_CONNECTION, "Prometheus at %s answered HTTP %ld to GET %s: %s", p->url,
                         resp.status, path, *snip ? snip : "(empty body)");
+    } else if (body && body_len > 0) {
+        size_t n = resp.body_len < body_len - 1 ? resp.body_len : body_len - 1;
+        if (n > 0)
+            memcpy(body, resp.body, n);
+        body[n] = '\0';
     }
     cs_http_response_free(&resp);
     return rc;
@@ -140,12 +175,30 @@ static int cs__simple_get(cs_prom_t *p, const char *path, cs_err_t *err)
 
 int cs_prom_health(cs_prom_t *p, cs_err_t *err)
 {
-    return cs__simple_get(p, "/-/healthy", err);
+    return cs__get(p, "/-/healthy", NULL, 0, err);
 }
 
 int cs_prom_ready(cs_prom_t *p, cs_err_t *err)
 {
-    return cs__simple_get(p, "/-/ready", err);
+    return cs__get(p, "/-/ready", NULL, 0, err);
+}
+
+int cs__prom_start_time(cs_prom_t *p, char *out, size_t len)
+{
+    /* {"status":"success","data":{"startTime":"2026-12-07T22:43:07.491238984Z",...}}: the value is
+     * all that is read, so a plain search is enough (a reply without it is not used). */
+    char body[1024];
+    if (len == 0 || cs__get(p, "/api/v1/status/runtimeinfo", body, sizeof body, NULL) != 0)
+        return CS_ENOTFOUND;
+    static const char key[] = "\"startTime\":\"";
+    const char *at = strstr(body, key);
+    const char *end = at ? strchr(at + sizeof key - 1, '"') : NULL;
+    if (!end || (size_t)(end - at) - (sizeof key - 1) >= len)
+        return CS_ENOTFOUND;
+    size_t n = (size_t)(end - at) - (sizeof key - 1);
+    memcpy(out, at + sizeof key - 1, n);
+    out[n] = '\0';
+    return n > 0 ? 0 : CS_ENOTFOUND;
 }
 
 /* ---- queries ---- */

@@ -33,6 +33,15 @@ int cs__prom_sets_parse(const char *text, const char *what, cs__prom_set_t *sets
 int cs__prom_selector_check(const char *sel, cs_err_t *err);
 int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char *selector, const char *volume,
                         int64_t window_ns, char *buf, size_t len, cs_err_t *err);
+/* The coverage query of set (see cs_prom_volumes_iops_report); "" when
+ * coverage is 0. */
+int cs__prom_build_coverage(const cs__prom_set_t *set, const char *label, const char *selector, const char *volume,
+                            int64_t window_ns, double coverage, char *buf, size_t len, cs_err_t *err);
+/* The same for a few volumes at once (label =~ "v1|v2|..."; names escaped
+ * for the regular expression). */
+int cs__prom_build_coverage_of(const cs__prom_set_t *set, const char *label, const char *selector,
+                               const char *const *volumes, size_t n, int64_t window_ns, double coverage, char *buf,
+                               size_t len, cs_err_t *err);
 int cs__prom_metric_name_ok(const char *s, size_t len);
 int cs__prom_label_name_ok(const char *s, size_t len);
 
@@ -57,6 +66,11 @@ struct cs_prom_s {
     char *selector;
     long timeout_ms;
     int64_t window_ns, ttl_ns;
+    double min_coverage;
+    cs_prom_volume_key_t volume_key;
+    /* 1 while the last batch failed: a failure that flips it starts an
+     * outage, a success that flips it back ends one (logged once each). */
+    atomic_int failing;
     size_t cache_max, max_series;
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
@@ -71,9 +85,19 @@ struct cs_prom_s {
     pthread_mutex_t cache_lock;
     cs__prom_centry_t *cache;
     size_t cache_cap, cache_count;
+    /* Coverage memo of the batch (under cache_lock): "<window ns>/<volume>"
+     * -> when (seconds of cs__prom_now) the coverage query last found the
+     * volume covered. Valid for (1 - min_coverage) * window after that, and
+     * only while Prometheus keeps the start time it had then (a restart may
+     * have lost its data); emptied with the cache on a failure. */
+    cs_prom_vector_t *covered;
+    char start_time[64];
 };
 
 int64_t cs__prom_now(const cs_prom_t *p);
+/* Prometheus' start time (GET /api/v1/status/runtimeinfo, "startTime") into
+ * out; CS_ENOTFOUND when it cannot be read. */
+int cs__prom_start_time(cs_prom_t *p, char *out, size_t len);
 void cs__prom_cache_free(cs_prom_t *p);
 
 #endif

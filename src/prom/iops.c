@@ -1,7 +1,10 @@
 /* iops.c: per-volume IOPS (seed: cache, primary metric, fallbacks in
- * order) and the batch form (one query per metric set for every volume),
- * with a bounded TTL cache keyed by volume. */
+ * order) and the batch form (two queries per metric set for every volume:
+ * the rates and their window coverage), with a bounded TTL cache keyed by
+ * volume that only the per-volume form reads. */
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +25,73 @@ void cs_prom_cache_clear(cs_prom_t *p)
 {
     pthread_mutex_lock(&p->cache_lock);
     cs__prom_cache_free(p);
+    cs_prom_vector_free(p->covered);
+    p->covered = NULL;
+    pthread_mutex_unlock(&p->cache_lock);
+}
+
+/* ---- the batch's coverage memo (cache_lock held; see internal.h) ---- */
+
+/* At most this many volumes are named in a coverage query; more are asked
+ * for all at once. */
+#define CS__COVER_BY_NAME 32
+
+static double cs__now_s(const cs_prom_t *p)
+{
+    return (double)cs__prom_now(p) / 1e9;
+}
+
+static bool cs__memo_key(char *buf, size_t len, int64_t window_ns, const char *volume)
+{
+    int n = snprintf(buf, len, "%" PRId64 "/%s", window_ns, volume);
+    return n > 0 && (size_t)n < len;
+}
+
+/* Whether the coverage query found volume covered recently enough that it
+ * still is: a series that had a sample at t0 - c*w still had one at
+ * t - c*w for t < t0 + (1-c)*w, where that sample lies inside the window. */
+static bool cs__memo_covered(const cs_prom_t *p, int64_t window_ns, const char *volume, double now)
+{
+    if (p->min_coverage <= 0)
+        return true;
+    char key[512];
+    double at;
+    return cs__memo_key(key, sizeof key, window_ns, volume) && cs_prom_vector_get(p->covered, key, &at) == 0 &&
+           now - at < (1 - p->min_coverage) * (double)window_ns / 1e9;
+}
+
+/* Best effort: a volume not noted is asked for again. */
+static void cs__memo_note(cs_prom_t *p, int64_t window_ns, const char *volume, double now)
+{
+    if (p->covered && cs_prom_vector_count(p->covered) >= p->cache_max) {
+        cs_prom_vector_free(p->covered);
+        p->covered = NULL;
+    }
+    if (!p->covered && !(p->covered = cs__prom_vector_new()))
+        return;
+    char key[512];
+    double at = 0;
+    if (!cs__memo_key(key, sizeof key, window_ns, volume))
+        return;
+    if (cs_prom_vector_get(p->covered, key, &at) != 0)
+        at = 0;
+    (void)cs__prom_vector_add(p->covered, key, strlen(key), now - at); /* the vector adds: at + (now - at) */
+}
+
+/* The memo holds only while Prometheus has the start time it had when the
+ * memo was filled: a restarted Prometheus may have lost every sample, and
+ * then a series "covered" a minute ago is young again. Without a start
+ * time (a proxy that hides the endpoint) the memo lasts one batch. */
+static void cs__memo_check_start(cs_prom_t *p)
+{
+    char start[64];
+    bool known = cs__prom_start_time(p, start, sizeof start) == 0;
+    pthread_mutex_lock(&p->cache_lock);
+    if (!known || strcmp(start, p->start_time) != 0) {
+        cs_prom_vector_free(p->covered);
+        p->covered = NULL;
+        snprintf(p->start_time, sizeof p->start_time, "%s", known ? start : "");
+    }
     pthread_mutex_unlock(&p->cache_lock);
 }
 
@@ -151,23 +221,37 @@ int cs_prom_iops_promql(const cs_prom_t *p, size_t set, const char *volume, int6
                                buf, len, err);
 }
 
-static int cs__run_set(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, cs_prom_result_t *res,
-                       cs_err_t *err)
+int cs_prom_coverage_promql(const cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, char *buf,
+                            size_t len, cs_err_t *err)
 {
-    char q[CS_PROM_MAX_QUERY];
-    int rc = cs_prom_iops_promql(p, set, volume, window_ns, q, sizeof q, err);
-    if (rc)
-        return rc;
-    rc = cs_prom_query(p, q, p->label, res, err);
+    if (set >= p->set_count)
+        return cs_err_set(err, CS_EINVAL, "metric set %zu does not exist (%zu configured)", set, p->set_count);
+    return cs__prom_build_coverage(&p->sets[set], p->label, p->selector, volume,
+                                   window_ns > 0 ? window_ns : p->window_ns, p->min_coverage, buf, len, err);
+}
+
+/* Runs one query that must answer a vector keyed by the volume label. */
+static int cs__run_vector(cs_prom_t *p, const char *q, size_t set, const char *what, cs_prom_result_t *res,
+                          cs_err_t *err)
+{
+    int rc = cs_prom_query(p, q, p->label, res, err);
     if (rc)
         return rc;
     if (res->type != CS_PROM_RESULT_VECTOR) {
         cs_prom_result_type_t t = res->type;
         cs_prom_result_free(res);
-        return cs_err_set(err, CS_EPROM_RESPONSE_PARSE, "IOPS query for metrics %s returned a %s, expected a vector",
-                          p->sets[set].names[0], cs_prom_result_type_name(t));
+        return cs_err_set(err, CS_EPROM_RESPONSE_PARSE, "%s query for metrics %s returned a %s, expected a vector",
+                          what, p->sets[set].names[0], cs_prom_result_type_name(t));
     }
     return 0;
+}
+
+static int cs__run_set(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, cs_prom_result_t *res,
+                       cs_err_t *err)
+{
+    char q[CS_PROM_MAX_QUERY];
+    int rc = cs_prom_iops_promql(p, set, volume, window_ns, q, sizeof q, err);
+    return rc ? rc : cs__run_vector(p, q, set, "IOPS", res, err);
 }
 
 int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector_t **out, cs_err_t *err)
@@ -181,6 +265,70 @@ int cs_prom_iops_all(cs_prom_t *p, size_t set, int64_t window_ns, cs_prom_vector
     res.vector = NULL;
     cs_prom_result_free(&res);
     return 0;
+}
+
+/* One metric set's answer: the rates, and the volumes whose series cover
+ * the window (NULL when coverage is not checked). */
+typedef struct {
+    cs_prom_vector_t *rate, *covered;
+    size_t series;
+    int64_t window_ns;
+    bool by_memo;       /* coverage from the memo (cache_lock held when read) */
+    unsigned char *cov; /* the batch: per volumes[i], covered (decided once, so that
+                           another batch emptying the memo meanwhile changes nothing) */
+} cs__answer_t;
+
+static void cs__answer_free(cs__answer_t *a)
+{
+    cs_prom_vector_free(a->rate);
+    cs_prom_vector_free(a->covered);
+    free(a->cov);
+    memset(a, 0, sizeof *a);
+}
+
+/* The rates of set, then, when any came back, their coverage. */
+static int cs__ask_set(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, cs__answer_t *a, cs_err_t *err)
+{
+    memset(a, 0, sizeof *a);
+    cs_prom_result_t res;
+    int rc = cs__run_set(p, set, volume, window_ns, &res, err);
+    if (rc)
+        return rc;
+    a->rate = res.vector;
+    a->series = res.series;
+    res.vector = NULL;
+    cs_prom_result_free(&res);
+    if (p->min_coverage <= 0 || cs_prom_vector_count(a->rate) == 0)
+        return 0;
+    char q[CS_PROM_MAX_QUERY];
+    rc = cs_prom_coverage_promql(p, set, volume, window_ns, q, sizeof q, err);
+    if (!rc)
+        rc = cs__run_vector(p, q, set, "coverage", &res, err);
+    if (rc) {
+        cs__answer_free(a);
+        return rc;
+    }
+    a->covered = res.vector;
+    res.vector = NULL;
+    cs_prom_result_free(&res);
+    return 0;
+}
+
+/* The state of key in a's answer; false when a has no series for it. */
+static bool cs__answer_get(const cs_prom_t *p, const cs__answer_t *a, const char *key, uint8_t set, cs_prom_iops_t *out)
+{
+    double v, c;
+    if (cs_prom_vector_get(a->rate, key, &v) != 0)
+        return false;
+    bool covered = a->by_memo ? cs__memo_covered(p, a->window_ns, key, cs__now_s(p))
+                              : p->min_coverage <= 0 || cs_prom_vector_get(a->covered, key, &c) == 0;
+    if (!covered) {
+        cs__set_state(out, CS_PROM_IOPS_YOUNG);
+        out->source = set;
+        return true;
+    }
+    cs__classify(v, set, out);
+    return true;
 }
 
 int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_prom_iops_t *out, cs_err_t *err)
@@ -201,9 +349,9 @@ int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_
     int first_rc = 0;
     cs_err_t first_err = {0};
     for (size_t s = 0; s < p->set_count; s++) {
-        cs_prom_result_t res;
+        cs__answer_t a;
         cs_err_t e = {0};
-        int rc = cs__run_set(p, s, volume, window_ns, &res, &e);
+        int rc = cs__ask_set(p, s, volume, window_ns, &a, &e);
         if (rc) {
             if (!first_rc) {
                 first_rc = rc;
@@ -213,11 +361,9 @@ int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_
                 break;
             continue;
         }
-        double v;
-        int found = cs_prom_vector_get(res.vector, volume, &v) == 0;
-        cs_prom_result_free(&res);
+        bool found = cs__answer_get(p, &a, volume, (uint8_t)s, out);
+        cs__answer_free(&a);
         if (found) {
-            cs__classify(v, (uint8_t)s, out);
             pthread_mutex_lock(&p->cache_lock);
             cs__cache_put(p, volume, window_ns, cs__prom_now(p), out);
             pthread_mutex_unlock(&p->cache_lock);
@@ -225,8 +371,11 @@ int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_
         }
     }
     if (first_rc) {
-        /* some set could not be asked: the volume's IOPS is not known */
+        /* some set could not be asked: the volume's IOPS is not known, and
+         * nothing cached before the failure may stand in for it */
         cs__set_state(out, CS_PROM_IOPS_UNAVAILABLE);
+        if (cs__fatal(first_rc))
+            cs_prom_cache_clear(p);
         if (err)
             *err = first_err;
         return first_rc;
@@ -238,34 +387,168 @@ int cs_prom_volume_iops(cs_prom_t *p, const char *volume, int64_t window_ns, cs_
     return 0;
 }
 
-int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns, cs_prom_iops_t *out,
-                         cs_err_t *err)
+/* The coverage of the batch's pending volumes that set s returned rates
+ * for: the memo answers those it found covered within (1-c)*w, the query
+ * the others, by name when they are few (the steady state: new volumes),
+ * all at once otherwise. Whatever it finds covered goes into the memo. */
+static int cs__batch_coverage(cs_prom_t *p, size_t s, const char *const *volumes, size_t n,
+                              const unsigned char *pending, cs__answer_t *a, cs_err_t *err)
 {
+    const char **need = malloc((n ? n : 1) * sizeof *need);
+    size_t *at = malloc((n ? n : 1) * sizeof *at);
+    a->cov = calloc(n ? n : 1, 1);
+    if (!need || !at || !a->cov) {
+        free(need);
+        free(at);
+        return cs_err_set(err, CS_ENOMEM, "IOPS coverage of %zu volumes: out of memory", n);
+    }
+    size_t k = 0;
+    double v;
+    pthread_mutex_lock(&p->cache_lock);
+    double now = cs__now_s(p);
+    for (size_t i = 0; i < n; i++) {
+        if (!pending[i] || cs_prom_vector_get(a->rate, volumes[i], &v) != 0)
+            continue;
+        a->cov[i] = cs__memo_covered(p, a->window_ns, volumes[i], now);
+        if (!a->cov[i]) {
+            at[k] = i;
+            need[k++] = volumes[i];
+        }
+    }
+    pthread_mutex_unlock(&p->cache_lock);
+    int rc = 0;
+    if (k > 0) {
+        char q[CS_PROM_MAX_QUERY];
+        cs_prom_result_t res;
+        rc = k <= CS__COVER_BY_NAME ? cs__prom_build_coverage_of(&p->sets[s], p->label, p->selector, need, k,
+                                                                 a->window_ns, p->min_coverage, q, sizeof q, err)
+                                    : cs_prom_coverage_promql(p, s, NULL, a->window_ns, q, sizeof q, err);
+        if (!rc)
+            rc = cs__run_vector(p, q, s, "coverage", &res, err);
+        if (!rc) {
+            const char *key;
+            for (size_t j = 0; j < k; j++)
+                a->cov[at[j]] = cs_prom_vector_get(res.vector, need[j], &v) == 0;
+            pthread_mutex_lock(&p->cache_lock);
+            now = cs__now_s(p);
+            for (size_t j = 0; cs_prom_vector_at(res.vector, j, &key, &v); j++)
+                cs__memo_note(p, a->window_ns, key, now);
+            pthread_mutex_unlock(&p->cache_lock);
+            cs_prom_result_free(&res);
+        }
+    }
+    free(need);
+    free(at);
+    return rc;
+}
+
+/* Set s's rates for every volume, then the coverage of the pending ones. */
+static int cs__batch_set(cs_prom_t *p, size_t s, const char *const *volumes, size_t n, const unsigned char *pending,
+                         int64_t window_ns, bool *start_checked, cs__answer_t *a, cs_err_t *err)
+{
+    memset(a, 0, sizeof *a);
+    a->window_ns = window_ns;
+    a->by_memo = true;
+    cs_prom_result_t res;
+    int rc = cs__run_set(p, s, NULL, window_ns, &res, err);
+    if (rc)
+        return rc;
+    a->rate = res.vector;
+    a->series = res.series;
+    res.vector = NULL;
+    cs_prom_result_free(&res);
+    if (p->min_coverage > 0 && !*start_checked && cs_prom_vector_count(a->rate) > 0) {
+        *start_checked = true; /* after a query that answered: an outage costs no extra wait */
+        cs__memo_check_start(p);
+    }
+    rc = cs__batch_coverage(p, s, volumes, n, pending, a, err);
+    if (rc)
+        cs__answer_free(a);
+    return rc;
+}
+
+/* Records set's answer for the pending volumes (and, for the primary set,
+ * every volume it names into the cache). Returns how many it answered. */
+static size_t cs__take_answer(cs_prom_t *p, size_t s, const cs__answer_t *a, const char *const *volumes, size_t n,
+                              int64_t window_ns, unsigned char *pending, cs_prom_iops_t *out, size_t *young)
+{
+    size_t answered = 0;
+    pthread_mutex_lock(&p->cache_lock);
+    int64_t now = cs__prom_now(p);
+    double v;
+    for (size_t i = 0; i < n; i++) {
+        if (!pending[i] || cs_prom_vector_get(a->rate, volumes[i], &v) != 0)
+            continue;
+        if (a->cov[i]) {
+            cs__classify(v, (uint8_t)s, &out[i]);
+        } else {
+            cs__set_state(&out[i], CS_PROM_IOPS_YOUNG);
+            out[i].source = (uint8_t)s;
+        }
+        cs__cache_put(p, volumes[i], window_ns, now, &out[i]);
+        *young += out[i].state == CS_PROM_IOPS_YOUNG;
+        pending[i] = 0;
+        answered++;
+    }
+    if (s == 0) {
+        /* The primary answer covers every volume: let cs_prom_volume_iops
+         * find any of them in the cache. */
+        const char *key;
+        for (size_t k = 0; cs_prom_vector_at(a->rate, k, &key, &v); k++) {
+            cs_prom_iops_t val;
+            if (cs__answer_get(p, a, key, 0, &val) && val.state != CS_PROM_IOPS_YOUNG)
+                cs__cache_put(p, key, window_ns, now, &val);
+        }
+    }
+    pthread_mutex_unlock(&p->cache_lock);
+    return answered;
+}
+
+/* The end of a batch: outage bookkeeping, and a failure empties the cache. */
+static void cs__batch_outcome(cs_prom_t *p, int rc, cs_prom_batch_t *info)
+{
+    if (rc == CS_ECANCELED) /* shutting down: neither an outage nor its end */
+        return;
+    if (rc) {
+        cs_prom_cache_clear(p);
+        info->failed = true;
+        info->outage_begins = atomic_exchange(&p->failing, 1) == 0;
+    } else {
+        info->outage_ends = atomic_exchange(&p->failing, 0) == 1;
+    }
+}
+
+int cs_prom_volumes_iops_report(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns,
+                                cs_prom_iops_t *out, cs_prom_batch_t *info, cs_err_t *err)
+{
+    cs_prom_batch_t scratch;
+    if (!info)
+        info = &scratch;
+    memset(info, 0, sizeof *info);
+    info->sets = p->set_count;
     if (window_ns <= 0)
         window_ns = p->window_ns;
     for (size_t i = 0; i < n; i++)
         cs__set_state(&out[i], CS_PROM_IOPS_UNAVAILABLE);
     if (window_ns < 1000000)
         return cs_err_set(err, CS_EINVAL, "IOPS: window must be at least 1ms");
-    /* pending[i]: still to be answered */
+    /* pending[i]: still to be answered. The cache is not read: see prom.h. */
     unsigned char *pending = malloc(n ? n : 1);
     if (!pending)
         return cs_err_set(err, CS_ENOMEM, "IOPS of %zu volumes: out of memory", n);
     size_t left = 0;
-    pthread_mutex_lock(&p->cache_lock);
-    int64_t now = cs__prom_now(p);
     for (size_t i = 0; i < n; i++) {
-        pending[i] = volumes[i] && *volumes[i] && !cs__cache_get(p, volumes[i], window_ns, now, &out[i]);
+        pending[i] = volumes[i] && *volumes[i];
         left += pending[i];
     }
-    pthread_mutex_unlock(&p->cache_lock);
 
     int first_rc = 0;
     cs_err_t first_err = {0};
+    bool start_checked = false;
     for (size_t s = 0; s < p->set_count && left > 0; s++) {
-        cs_prom_vector_t *vec = NULL;
+        cs__answer_t a;
         cs_err_t e = {0};
-        int rc = cs_prom_iops_all(p, s, window_ns, &vec, &e);
+        int rc = cs__batch_set(p, s, volumes, n, pending, window_ns, &start_checked, &a, &e);
         if (rc) {
             if (!first_rc) {
                 first_rc = rc;
@@ -275,34 +558,15 @@ int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int
                 break;
             continue;
         }
-        pthread_mutex_lock(&p->cache_lock);
-        now = cs__prom_now(p);
-        for (size_t i = 0; i < n; i++) {
-            double v;
-            if (!pending[i] || cs_prom_vector_get(vec, volumes[i], &v) != 0)
-                continue;
-            cs__classify(v, (uint8_t)s, &out[i]);
-            cs__cache_put(p, volumes[i], window_ns, now, &out[i]);
-            pending[i] = 0;
-            left--;
-        }
-        if (s == 0) {
-            /* The primary answer covers every volume: let other policies'
-             * batches in the same TTL find theirs in the cache. */
-            const char *key;
-            double v;
-            for (size_t k = 0; cs_prom_vector_at(vec, k, &key, &v); k++) {
-                cs_prom_iops_t val;
-                cs__classify(v, 0, &val);
-                cs__cache_put(p, key, window_ns, now, &val);
-            }
-        }
-        pthread_mutex_unlock(&p->cache_lock);
-        cs_prom_vector_free(vec);
+        info->asked[s] = true;
+        info->series[s] = a.series;
+        info->answered[s] = cs__take_answer(p, s, &a, volumes, n, window_ns, pending, out, &info->young);
+        left -= info->answered[s];
+        cs__answer_free(&a);
     }
     /* Whatever is still pending had no series in any set that answered. */
     pthread_mutex_lock(&p->cache_lock);
-    now = cs__prom_now(p);
+    int64_t now = cs__prom_now(p);
     for (size_t i = 0; i < n; i++) {
         if (!pending[i])
             continue;
@@ -316,10 +580,15 @@ int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int
     pthread_mutex_unlock(&p->cache_lock);
     free(pending);
     /* A failure that left no volume unanswered does not fail the call. */
-    if (first_rc && left > 0) {
-        if (err)
-            *err = first_err;
-        return first_rc;
-    }
-    return 0;
+    int rc = first_rc && left > 0 ? first_rc : 0;
+    cs__batch_outcome(p, rc, info);
+    if (rc && err)
+        *err = first_err;
+    return rc;
+}
+
+int cs_prom_volumes_iops(cs_prom_t *p, const char *const *volumes, size_t n, int64_t window_ns, cs_prom_iops_t *out,
+                         cs_err_t *err)
+{
+    return cs_prom_volumes_iops_report(p, volumes, n, window_ns, out, NULL, err);
 }

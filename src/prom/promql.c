@@ -1,6 +1,7 @@
 /* promql.c: option defaults and validation, metric-set parsing, and the
  * PromQL of the IOPS queries (names checked, label values quoted). */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,32 @@ void cs_prom_options_default(cs_prom_options_t *opts)
     opts->label = CS_PROM_DEFAULT_LABEL;
     opts->selector = NULL;
     opts->window_ns = CS_PROM_DEFAULT_WINDOW_NS;
+    opts->min_coverage = CS_PROM_DEFAULT_MIN_COVERAGE;
+    opts->volume_key = CS_PROM_KEY_PV_NAME;
     opts->cache_ttl_ns = CS_PROM_DEFAULT_CACHE_TTL_NS;
     opts->cache_max_entries = CS_PROM_DEFAULT_CACHE_MAX;
     opts->max_series = CS_PROM_DEFAULT_MAX_SERIES;
+}
+
+const char *cs_prom_volume_key_name(cs_prom_volume_key_t k)
+{
+    return k == CS_PROM_KEY_VOLUME_HANDLE ? "volume-handle" : "pv-name";
+}
+
+int cs_prom_volume_key_parse(const char *text, cs_prom_volume_key_t *out, cs_err_t *err)
+{
+    if (text && strcmp(text, "pv-name") == 0) {
+        *out = CS_PROM_KEY_PV_NAME;
+        return 0;
+    }
+    if (text && strcmp(text, "volume-handle") == 0) {
+        *out = CS_PROM_KEY_VOLUME_HANDLE;
+        return 0;
+    }
+    return cs_err_set(err, CS_EINVAL,
+                      "prometheus volume key: \"%.60s\" is neither pv-name (the label carries the PV name, "
+                      "\"pvc-<uuid>\") nor volume-handle (it carries the CSI volume handle, for Mayastor the uuid)",
+                      text ? text : "");
 }
 
 int cs__prom_metric_name_ok(const char *s, size_t len)
@@ -236,55 +260,127 @@ static void cs__window(int64_t ns, char *out, size_t len)
         snprintf(out, len, "%" PRId64 "ms", ms);
 }
 
+/* The matcher block "{selector,L="volume"}" (or "") every selector of a
+ * query shares. */
+static int cs__matchers(const char *label, const char *selector, const char *volume, char *buf, size_t len)
+{
+    size_t pos = 0;
+    int rc = 0;
+    int has_sel = selector && strspn(selector, " \t") != strlen(selector);
+    buf[0] = '\0';
+    if (!has_sel && !volume)
+        return 0;
+    rc = cs__append(buf, len, &pos, "{%s", has_sel ? selector : "");
+    if (!rc && volume) {
+        rc = cs__append(buf, len, &pos, "%s%s=", has_sel ? "," : "", label);
+        if (!rc)
+            rc = cs_prom_quote(volume, buf, len, &pos);
+    }
+    if (!rc)
+        rc = cs__append(buf, len, &pos, "}");
+    return rc;
+}
+
 int cs__prom_build_iops(const cs__prom_set_t *set, const char *label, const char *selector, const char *volume,
                         int64_t window_ns, char *buf, size_t len, cs_err_t *err)
 {
     char win[32];
     cs__window(window_ns, win, sizeof win);
-    /* The matcher block is the same for every metric: build it once. */
     char matchers[CS_PROM_MAX_QUERY];
-    size_t mpos = 0;
-    int rc = 0;
-    int has_sel = selector && strspn(selector, " \t") != strlen(selector);
-    if (has_sel || volume) {
-        rc = cs__append(matchers, sizeof matchers, &mpos, "{%s", has_sel ? selector : "");
-        if (!rc && volume) {
-            rc = cs__append(matchers, sizeof matchers, &mpos, "%s%s=", has_sel ? "," : "", label);
-            if (!rc)
-                rc = cs_prom_quote(volume, matchers, sizeof matchers, &mpos);
-        }
-        if (!rc)
-            rc = cs__append(matchers, sizeof matchers, &mpos, "}");
-    } else {
-        matchers[0] = '\0';
-    }
-    /* The larger of rate() and deriv(), each summed per volume: rate()
-     * extrapolates over the whole window, so a series younger than the
-     * window (a new volume, a fresh Prometheus) reads far too low and would
-     * be demoted; deriv() is the slope of the samples present, right for a
-     * young series but skewed by a counter reset, which rate() handles. The
-     * larger is right in both cases, and errs towards keeping a volume hot.
-     * Aggregating before the binary operators and taking the larger with
-     * `max by` over a label_replace'd union (not `>= ... or ...`) keeps
-     * vector matching to series of one label: at 10,000 volumes Prometheus
-     * answers in about 60% of the time of the per-series form. */
+    int rc = cs__matchers(label, selector, volume, matchers, sizeof matchers);
+    /* Plain rate(), each counter summed per volume before the counters are
+     * added, so `+` matches series of one label. rate() under-reads a series
+     * younger than the window (it divides by the whole window): such a
+     * volume is not classified on this value but reported YOUNG, from the
+     * coverage query (cs__prom_build_coverage). Summing per volume adds up
+     * the nodes of a target that moved inside the window: each node's
+     * series counts the IO it served, once. */
     size_t pos = 0;
-    static const char *const fns[2] = {"rate", "deriv"};
-    if (!rc)
-        rc = cs__append(buf, len, &pos, "max by (%s) (label_replace(", label);
-    for (int f = 0; f < 2 && !rc; f++) {
-        if (f == 1)
-            rc = cs__append(buf, len, &pos, ", \"cs_fn\", \"rate\", \"\", \"\") or (");
-        for (size_t i = 0; !rc && i < set->count; i++)
-            rc = cs__append(buf, len, &pos, "%ssum by (%s) (%s(%s%s[%s]))", i ? " + " : "", label, fns[f],
-                            set->names[i], matchers, win);
-    }
-    if (!rc)
-        rc = cs__append(buf, len, &pos, "))");
+    for (size_t i = 0; !rc && i < set->count; i++)
+        rc = cs__append(buf, len, &pos, "%ssum by (%s) (rate(%s%s[%s]))", i ? " + " : "", label, set->names[i],
+                        matchers, win);
     if (rc)
         return cs_err_set(err, CS_ETOOBIG, "PromQL for metrics %s...: longer than %zu bytes",
                           set->count ? set->names[0] : "?", len);
     return 0;
+}
+
+/* "{selector,L=~"v1|v2"}": the label matches one of volumes, each escaped
+ * for the regular expression (RE2: a backslash before anything but a
+ * letter or digit is literal) and then quoted for PromQL. */
+static int cs__matchers_of(const char *label, const char *selector, const char *const *volumes, size_t n, char *buf,
+                           size_t len)
+{
+    char re[CS_PROM_MAX_QUERY];
+    size_t rpos = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && rpos + 1 < sizeof re)
+            re[rpos++] = '|';
+        for (const char *c = volumes[i]; *c; c++) {
+            if (rpos + 3 >= sizeof re)
+                return CS_ETOOBIG;
+            if (strchr("\\.+*?()[]{}|^$", *c))
+                re[rpos++] = '\\';
+            re[rpos++] = *c;
+        }
+    }
+    re[rpos] = '\0';
+    size_t pos = 0;
+    int has_sel = selector && strspn(selector, " \t") != strlen(selector);
+    int rc = cs__append(buf, len, &pos, "{%s%s%s=~", has_sel ? selector : "", has_sel ? "," : "", label);
+    if (!rc)
+        rc = cs_prom_quote(re, buf, len, &pos);
+    if (!rc)
+        rc = cs__append(buf, len, &pos, "}");
+    return rc;
+}
+
+/* A series covers the share c of window w when it already had a sample at
+ * now-c*w: an instant selector with that offset (it looks back up to
+ * Prometheus' lookback delta, 5m, and honours staleness, so a series older
+ * than the window counts, one that appeared later does not). One sample per
+ * series, far less than the rate() query reads; and unlike a range over
+ * (now-w, now-c*w], never empty for an old series when (1-c)*w is shorter
+ * than the scrape interval. One counter of the set stands for the set (an
+ * exporter publishes them together). */
+static int cs__coverage(const cs__prom_set_t *set, const char *label, const char *matchers, int64_t window_ns,
+                        double coverage, char *buf, size_t len, cs_err_t *err)
+{
+    char offset[32];
+    cs__window((int64_t)((double)window_ns * coverage), offset, sizeof offset);
+    size_t pos = 0;
+    if (cs__append(buf, len, &pos, "count by (%s) (%s%s offset %s)", label, set->names[0], matchers, offset))
+        return cs_err_set(err, CS_ETOOBIG, "coverage PromQL for metric %s: longer than %zu bytes", set->names[0], len);
+    return 0;
+}
+
+int cs__prom_build_coverage(const cs__prom_set_t *set, const char *label, const char *selector, const char *volume,
+                            int64_t window_ns, double coverage, char *buf, size_t len, cs_err_t *err)
+{
+    if (len == 0)
+        return cs_err_set(err, CS_ETOOBIG, "coverage PromQL: no room");
+    buf[0] = '\0';
+    if (coverage <= 0 || set->count == 0)
+        return 0;
+    char matchers[CS_PROM_MAX_QUERY];
+    if (cs__matchers(label, selector, volume, matchers, sizeof matchers))
+        return cs_err_set(err, CS_ETOOBIG, "coverage PromQL for metric %s: longer than %zu bytes", set->names[0], len);
+    return cs__coverage(set, label, matchers, window_ns, coverage, buf, len, err);
+}
+
+int cs__prom_build_coverage_of(const cs__prom_set_t *set, const char *label, const char *selector,
+                               const char *const *volumes, size_t n, int64_t window_ns, double coverage, char *buf,
+                               size_t len, cs_err_t *err)
+{
+    if (len == 0)
+        return cs_err_set(err, CS_ETOOBIG, "coverage PromQL: no room");
+    buf[0] = '\0';
+    if (coverage <= 0 || set->count == 0 || n == 0)
+        return 0;
+    char matchers[CS_PROM_MAX_QUERY];
+    if (cs__matchers_of(label, selector, volumes, n, matchers, sizeof matchers))
+        return cs_err_set(err, CS_ETOOBIG, "coverage PromQL for %zu volumes: longer than %zu bytes", n, len);
+    return cs__coverage(set, label, matchers, window_ns, coverage, buf, len, err);
 }
 
 int cs_prom_options_validate(const cs_prom_options_t *opts, cs_err_t *err)
@@ -297,7 +393,8 @@ int cs_prom_options_validate(const cs_prom_options_t *opts, cs_err_t *err)
     if (opts->timeout_ms < 0 || opts->connect_timeout_ms < 0)
         return cs_err_set(err, CS_EINVAL, "prometheus timeout: must not be negative");
     if ((opts->basic_password && *opts->basic_password) && !opts->basic_user)
-        return cs_err_set(err, CS_EINVAL, "prometheus basic auth: a password was given without a user");
+        return cs_err_set(err, CS_EINVAL,
+                          "prometheus basic auth: a password was given without a user (set prometheus_basic_user)");
     cs__prom_set_t sets[CS_PROM_MAX_SETS];
     size_t n = 0;
     if (!opts->metrics || !*opts->metrics)
@@ -324,5 +421,13 @@ int cs_prom_options_validate(const cs_prom_options_t *opts, cs_err_t *err)
         return cs_err_set(err, CS_EINVAL, "prometheus window: must be at least 1ms (use >= 4 scrape intervals)");
     if (opts->cache_ttl_ns < 0)
         return cs_err_set(err, CS_EINVAL, "prometheus cache TTL: must not be negative");
+    if (!(opts->min_coverage >= 0 && opts->min_coverage < 1)) /* NaN fails too */
+        return cs_err_set(err, CS_EINVAL,
+                          "prometheus min coverage: %g is not in [0, 1) (the share of samplingWindow a volume's "
+                          "series must cover before its IOPS counts, e.g. 0.8; 0 turns the check off)",
+                          opts->min_coverage);
+    if (opts->volume_key != CS_PROM_KEY_PV_NAME && opts->volume_key != CS_PROM_KEY_VOLUME_HANDLE)
+        return cs_err_set(err, CS_EINVAL, "prometheus volume key: %d is neither pv-name nor volume-handle",
+                          (int)opts->volume_key);
     return 0;
 }

@@ -198,6 +198,8 @@ const char *cs_prom_iops_state_name(cs_prom_iops_state_t s)
         return "invalid";
     case CS_PROM_IOPS_UNAVAILABLE:
         return "unavailable";
+    case CS_PROM_IOPS_YOUNG:
+        return "young";
     }
     return "invalid";
 }

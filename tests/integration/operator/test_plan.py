@@ -55,8 +55,10 @@ class Plan(ow.OperatorTest):
         lines = p.stdout.splitlines()
         self.assertEqual(lines[0], "policy demo: 11 volumes (hot 5, warm 3, cold 3), 2 to move now")
         self.assertEqual(sum(" GlobalLimit: " in line for line in lines), len(moving) - 2, lines)
-        self.assertEqual(lines[2].split()[:6], ["VOLUME", "IOPS", "CURRENT", "WANTED", "ACTION", "WHY"])
-        self.assertEqual(len(lines), 3 + 11)
+        self.assertEqual(lines[1], "steering: 11 by the placement label, 0 by created-by (needs createdBySteering), "
+                                   "0 not steerable")
+        self.assertEqual(lines[3].split()[:6], ["VOLUME", "IOPS", "CURRENT", "WANTED", "ACTION", "WHY"])
+        self.assertEqual(len(lines), 4 + 11)
 
         # it changed nothing
         self.assertEqual(sum(t["changes"] for t in w.tracked()["byName"].values()), 0)

@@ -2,6 +2,7 @@
 spec.topology.labelled (where Mayastor's documentation puts it) or only in Mayastor's own pool labels
 (`kubectl mayastor label pool`). The operator reads all three (metadata.labels win, then the REST labels,
 then spec.topology.labelled) and says in the condition PoolLabelsConsistent when they disagree."""
+import json
 import subprocess
 import unittest
 
@@ -84,6 +85,13 @@ class PoolLabelSources(ow.OperatorTest):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("couchestor plan: policy 'demo': the labels of 1 pools disagree", p.stderr)
         self.assertIn("pool 'pool-hot-3': storage-tier", p.stderr)
+        # and in --json
+        p = subprocess.run([ow.binary(), "plan", "--policy", "demo", "--json"], env=env, capture_output=True,
+                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        dis = json.loads(p.stdout)["poolLabelDisagreements"]
+        self.assertEqual(dis["pools"], 1)
+        self.assertIn("pool 'pool-hot-3': storage-tier", dis["note"])
 
 
 if __name__ == "__main__":

@@ -92,6 +92,30 @@ static void wait_batch(cs_prom_t *p, const scripted_t *s, cs_prom_iops_t *out, i
     }
 }
 
+/* A window far longer than this world has lived: every series is younger
+ * than 80% of it, so every volume is YOUNG (rate() would under-read it),
+ * never a low KNOWN value; the same volumes are KNOWN over a window the
+ * world covers. Also shows that Prometheus 2.42 takes the coverage query. */
+Test(live, batch_series_younger_than_the_window_are_young)
+{
+    world_t w;
+    world_load(&w);
+    scripted_t s;
+    scripted(&w, &s);
+    cs_prom_t *p = client(&w, NULL, NULL, 0);
+    static cs_prom_iops_t out[MAX_VOLS];
+    wait_batch(p, &s, out, world_now_ms() + 45000);
+    cs_prom_batch_t info;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_prom_volumes_iops_report(p, s.ptrs, s.n, INT64_C(24) * 3600 * 1000000000, out, &info, &err), 0,
+                 "%s", err.msg);
+    for (size_t i = 0; i < s.n; i++)
+        cr_expect_eq(out[i].state, CS_PROM_IOPS_YOUNG, "%s: %s", s.names[i], cs_prom_iops_state_name(out[i].state));
+    cr_expect_eq(info.young, s.n);
+    cr_expect_eq(info.answered[0], s.n);
+    cs_prom_free(p);
+}
+
 Test(live, batch_returns_the_scripted_iops_of_every_volume)
 {
     world_t w;

@@ -184,7 +184,7 @@ Test(migrations, writes_end_by_the_renew_deadline)
     cr_assert(STANDIN_WAIT(cs_lease_elector_remaining_ns(e) > 900 * MS, 3000));
     left = cs_lease_elector_remaining_ns(e) / MS;
     t0 = standin_now_ms();
-    rc = ops->journal_write(ops->ctx, "pv-1", "{}", 0, &err);
+    rc = ops->journal_write(ops->ctx, "pv-1", "{}", 0, NULL, &err);
     took = standin_now_ms() - t0;
     cr_expect_neq(rc, 0, "the slow journal write did not end in time");
     cr_expect_geq(took, left / 2, "the journal write was sent and waited for (not refused): %lld ms", (long long)took);
@@ -224,7 +224,7 @@ Test(migrations, writes_refused_when_the_term_is_about_to_end)
     cr_expect_eq(ops->set_replica_count(ops->ctx, VOLUME, 3, &err), CS_ECANCELED);
     cr_expect_eq(ops->nexus_child_delete(ops->ctx, "85eacdff-6881-52f5-96ae-741f2ac370a0", "bdev:///x", &err),
                  CS_ECANCELED);
-    cr_expect_eq(ops->journal_write(ops->ctx, "pv-1", "{}", 0, &err), CS_ECANCELED);
+    cr_expect_eq(ops->journal_write(ops->ctx, "pv-1", "{}", 0, NULL, &err), CS_ECANCELED);
     cr_expect_eq(atomic_load(&script.writes), 0, "no write reached Mayastor");
     cr_expect_eq(standin_count_requests(&S, "PATCH", "/persistentvolumes"), 0, "no write reached Kubernetes");
     standin_raw(&S, "DELETE", "/_control/faults", NULL, NULL, NULL);

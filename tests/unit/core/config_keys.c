@@ -30,11 +30,19 @@ static const struct {
     {"log_json", "true"},
     {"mayastor_url", "http://api-rest.openebs:8081"},
     {"kubeconfig", "/etc/kube/config"},
+    {"kube_context", "staging"},
     {"prometheus_iops_metrics", "a_ops+b_ops"},
     {"prometheus_iops_fallbacks", "c_ops,d_ops"},
     {"prometheus_volume_label", "volume"},
     {"prometheus_selector", "job=\"mayastor\""},
     {"prometheus_bearer_token_file", "/var/run/token"},
+    {"prometheus_volume_key", "volume-handle"},
+    {"prometheus_min_coverage_percent", "50"},
+    {"prometheus_timeout_seconds", "30"},
+    {"prometheus_ca_file", "/etc/prom/ca.pem"},
+    {"prometheus_basic_user", "alice"},
+    {"prometheus_basic_password_file", "/var/run/password"},
+    {"prometheus_insecure_skip_verify", "true"},
     {"leader_election", "false"},
     {"lease_name", "tiering"},
     {"lease_namespace", "storage"},
@@ -54,7 +62,7 @@ static const char *other_value(const char *key)
 static json_t *fields(const cs_config_t *c)
 {
 #define S(f) json_string(c->f ? c->f : "(null)")
-    return json_pack(
+    json_t *j = json_pack(
         "{s:o, s:I, s:I, s:I, s:b, s:b, s:o, s:o, s:o, s:i, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
         "s:b, s:o, s:o}",
         "prometheus_url", S(prometheus_url), "max_concurrent_migrations", (json_int_t)c->max_concurrent_migrations,
@@ -66,6 +74,16 @@ static json_t *fields(const cs_config_t *c)
         S(prometheus_iops_fallbacks), "prometheus_volume_label", S(prometheus_volume_label), "prometheus_selector",
         S(prometheus_selector), "prometheus_bearer_token_file", S(prometheus_bearer_token_file), "leader_election",
         c->leader_election, "lease_name", S(lease_name), "lease_namespace", S(lease_namespace));
+    /* json_pack takes at most so many arguments in one call: the rest here */
+    json_t *more = json_pack(
+        "{s:o, s:I, s:I, s:o, s:o, s:o, s:b, s:o}", "prometheus_volume_key", S(prometheus_volume_key),
+        "prometheus_min_coverage_percent", (json_int_t)c->prometheus_min_coverage_percent, "prometheus_timeout_seconds",
+        (json_int_t)c->prometheus_timeout_seconds, "prometheus_ca_file", S(prometheus_ca_file), "prometheus_basic_user",
+        S(prometheus_basic_user), "prometheus_basic_password_file", S(prometheus_basic_password_file),
+        "prometheus_insecure_skip_verify", c->prometheus_insecure_skip_verify, "kube_context", S(kube_context));
+    json_object_update(j, more);
+    json_decref(more);
+    return j;
 #undef S
 }
 

@@ -39,6 +39,8 @@ typedef struct {
     int flaps_left;       /* times the in-sync new replica drops out of sync again */
     bool flap_was_synced; /* the new replica was in sync at the previous read */
     int journal_writes;
+    char list_key[64];     /* the label key of the last list_pools */
+    char last_target[128]; /* the last_target of the last completed migration */
     /* A rebuild that advances with time: slow_pct percent every slow_step_ms
      * after the new replica was added (at rebuild_start), never beyond
      * stall_at (when > 0). Off when slow_step_ms is 0. */
@@ -169,8 +171,9 @@ static int f_get_volume(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_er
     return 0;
 }
 
-static int f_list_pools(void *ctx, cs_mig_pool_t **out, size_t *count, cs_err_t *err)
+static int f_list_pools(void *ctx, const char *label_key, cs_mig_pool_t **out, size_t *count, cs_err_t *err)
 {
+    snprintf(F.list_key, sizeof F.list_key, "%s", label_key);
     *out = malloc(F.npools * sizeof **out);
     memcpy(*out, F.pools, F.npools * sizeof **out);
     *count = F.npools;
@@ -262,9 +265,11 @@ static int f_child_delete(void *ctx, const char *nexus, const char *uri, cs_err_
     return 0;
 }
 
-static int f_journal(void *ctx, const char *pv, const char *json, int64_t end, cs_err_t *err)
+static int f_journal(void *ctx, const char *pv, const char *json, int64_t end, const char *last_target, cs_err_t *err)
 {
     F.journal_writes++;
+    if (end > 0)
+        snprintf(F.last_target, sizeof F.last_target, "%s", last_target ? last_target : "");
     if (json) {
         snprintf(F.journal, sizeof F.journal, "%s", json);
         F.has_journal = true;

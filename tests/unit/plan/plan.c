@@ -220,6 +220,7 @@ Test(plan, current_tier_is_checked)
     cs_plan_replica_t r[2] = {one_replica("cold-n1", "n1"), one_replica("hot-n2", "n2")};
     v = vol("pvc-a", r, 2, 9000);
     v.last_migration_end = NOW - 60;
+    v.last_target_pool = "hot-n2";
     cs_plan_item_t it = single(&v);
     cr_expect_eq(it.action, CS_PLAN_MOVE);
     cr_expect_str_eq(pools[it.source_pool].id, "cold-n1");
@@ -618,4 +619,153 @@ Test(plan, a_refused_move_is_held_and_the_next_volume_gets_the_slot)
     cr_expect_eq(plan.items[0].action, CS_PLAN_MOVE);
     cr_expect_eq(plan.items[1].reason, CS_PLAN_REASON_POLICY_LIMIT);
     cs_plan_free(&plan);
+}
+
+Test(plan, a_volume_on_two_tiers_waits_for_cooldown_before_going_back)
+{
+    /* Moved one replica hot -> cold a minute ago; now it wants hot again:
+     * the replica still on hot is no licence to skip the cooldown. */
+    cs_plan_replica_t r[2] = {one_replica("cold-n1", "n1"), one_replica("hot-n2", "n2")};
+    cs_plan_volume_t v = vol("pvc-a", r, 2, 9000);
+    v.last_migration_end = NOW - 60;
+    v.last_target_pool = "cold-n1";
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_COOLDOWN);
+    /* Without the record of where the last move went (an older operator):
+     * the cooldown holds too. */
+    v.last_target_pool = NULL;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_COOLDOWN);
+    /* Still wanting the tier its last move went to: the move goes on. */
+    v.iops = 100;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_COOLDOWN, "no record: it waits");
+    v.last_target_pool = "cold-n1";
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_DEMOTE);
+    cr_expect_str_eq(pools[it.source_pool].id, "hot-n2");
+}
+
+Test(plan, steering_is_decided_before_a_slot_is_taken)
+{
+    /* Ten hot volumes nothing can steer, one that can, one slot: the
+     * steerable one moves, the others say why, and none takes the slot. */
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v[11];
+    char names[11][16];
+    for (int i = 0; i < 11; i++) {
+        snprintf(names[i], sizeof names[i], "pvc-%02d", i);
+        v[i] = vol(names[i], &r, 1, 90000 - i); /* the unsteerable ones are hotter */
+        v[i].steering = i < 5 ? CS_PLAN_STEER_NONE : i < 10 ? CS_PLAN_STEER_CREATED_BY : CS_PLAN_STEER_PLACEMENT;
+    }
+    spec.max_concurrent_migrations = 1;
+    cs_plan_input_t in = input(v, 11);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    for (int i = 0; i < 11; i++) {
+        const cs_plan_item_t *it = &plan.items[i];
+        cs_plan_reason_t want = i < 5    ? CS_PLAN_REASON_NOT_STEERABLE
+                                : i < 10 ? CS_PLAN_REASON_NEEDS_CREATED_BY
+                                         : CS_PLAN_REASON_PROMOTE;
+        cr_expect_eq(it->reason, want, "%s: %s", names[i], cs_plan_reason_name(it->reason));
+    }
+    cr_expect_eq(plan.moves, 1);
+    cr_expect_eq(plan.steering[CS_PLAN_STEER_NONE], 5);
+    cr_expect_eq(plan.steering[CS_PLAN_STEER_CREATED_BY], 5);
+    cr_expect_eq(plan.steering[CS_PLAN_STEER_PLACEMENT], 1);
+    cr_expect(cs_plan_reason_blocks(CS_PLAN_REASON_NOT_STEERABLE));
+    cr_expect_str_eq(item_detail(&in, &plan, 0),
+                     "IOPS 90000.0 wants hot; its pool topology requires no pool label (StorageClass mayastor): "
+                     "Mayastor may put a new replica on any pool");
+    cr_expect_str_eq(item_detail(&in, &plan, 5),
+                     "IOPS 89995.0 wants hot; StorageClass mayastor has no poolHasTopologyKey for the placement "
+                     "label: set the policy's createdBySteering to move it");
+    cs_plan_free(&plan);
+
+    /* The policy allows created-by steering: those move (hottest first). */
+    in.created_by_steering = true;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[5].reason, CS_PLAN_REASON_PROMOTE);
+    cr_expect_eq(plan.items[10].reason, CS_PLAN_REASON_POLICY_LIMIT);
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_NOT_STEERABLE);
+    cs_plan_free(&plan);
+}
+
+Test(plan, targets_are_schedulable_pools_its_placement_accepts)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    /* Equal free space: hot-n2 is first by id. Its node is cordoned. */
+    pools[3].unschedulable = true; /* hot-n2 */
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_MOVE);
+    cr_expect_str_eq(pools[it.target_pool].id, "hot-n3");
+
+    /* The volume requires the placement label; only hot-n2 carries it. */
+    cs_labels_t required = {0}, labelled = {0};
+    cs_labels_set(&required, "couchestor.io/placement", "");
+    cs_labels_set(&required, "openebs.io/created-by", "operator-diskpool");
+    cs_labels_set(&labelled, "couchestor.io/placement", "eligible");
+    cs_labels_set(&labelled, "openebs.io/created-by", "operator-diskpool");
+    v.placement = &required;
+    pools[3].placement_labels = &labelled;
+    it = single(&v);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_NO_ELIGIBLE_POOL, "the one labelled hot pool is on a cordoned node");
+    cr_expect_str_eq(detail_of(&v, &it),
+                     "IOPS 9000.0 wants hot; no hot pool is Online with 10737418240 bytes free on a schedulable "
+                     "node without a replica and the labels its pool topology requires");
+    pools[3].unschedulable = false;
+    it = single(&v);
+    cr_expect_eq(it.action, CS_PLAN_MOVE);
+    cr_expect_str_eq(pools[it.target_pool].id, "hot-n2");
+    /* A value that differs is not the same label (created-by overwritten). */
+    cs_labels_set(&labelled, "openebs.io/created-by", "couchestor-steering");
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_NO_ELIGIBLE_POOL);
+    pools[3].placement_labels = NULL;
+    cs_labels_free(&required);
+    cs_labels_free(&labelled);
+}
+
+Test(plan, one_owner_when_policies_overlap)
+{
+    cs_storage_policy_spec_t other;
+    cr_assert_eq(cs_storage_policy_spec_init(&other, NULL), 0);
+    other.volume_selector = sel("team=db");
+    cs_labels_t labels = {0};
+    cs_labels_set(&labels, "team", "db");
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    v.labels = &labels;
+    cs_plan_policy_ref_t refs[3] = {
+        {"zz-old", NOW - 7200, &spec}, {"bb-new", NOW - 60, &other}, {"aa-old", NOW - 7200, &other}};
+    cr_expect_str_eq(cs_plan_volume_owner(refs, 3, &v), "aa-old", "oldest, then first by name");
+    cr_expect_str_eq(cs_plan_volume_owner(refs, 2, &v), "zz-old");
+    cs_labels_set(&labels, "team", "web");
+    cr_expect_str_eq(cs_plan_volume_owner(refs, 3, &v), "zz-old", "the others select team=db only");
+    cr_expect_null(cs_plan_volume_owner(refs + 1, 1, &v));
+
+    /* The policy that does not own it leaves it alone and does not count it. */
+    v.owner = "aa-old";
+    cs_plan_input_t in = input(&v, 1);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_OTHER_POLICY);
+    cr_expect_eq(plan.items[0].action, CS_PLAN_STAY);
+    cr_expect_eq(plan.watched, 0);
+    cr_expect_eq(plan.other_policy, 1);
+    cr_expect_eq(plan.cold, 0);
+    cr_expect_str_eq(item_detail(&in, &plan, 0), "StoragePolicy aa-old selects it too and is older: it decides");
+    cs_plan_free(&plan);
+    cs_labels_free(&labels);
+    cs_storage_policy_spec_free(&other);
+}
+
+Test(plan, a_young_series_is_not_judged_yet)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v = vol("pvc-a", &r, 1, 9000);
+    v.iops_known = false;
+    cr_expect_eq(single(&v).reason, CS_PLAN_REASON_UNKNOWN_IOPS);
+    v.iops_young = true;
+    cs_plan_item_t it = single(&v);
+    cr_expect_eq(it.reason, CS_PLAN_REASON_WINDOW_NOT_COVERED);
+    cr_expect_eq(it.action, CS_PLAN_SKIP);
+    cr_expect_str_eq(cs_plan_reason_name(it.reason), "WindowNotCovered");
 }

@@ -7,10 +7,11 @@
 
 #include "couchestor/prom.h"
 
-/* The IOPS query: the larger of rate() and deriv(), each summed per volume.
- * R and D are the summed terms, e.g. S("rate(a[60s])") " + " S("rate(b[60s])"). */
+/* The IOPS query: rate() of each counter summed per volume, the sums added,
+ * e.g. S("rate(a[60s])") " + " S("rate(b[60s])"); and its coverage query
+ * (the series already had a sample 0.8 windows ago). */
 #define S(T) "sum by (pv_name) (" T ")"
-#define IOPS_Q(R, D) "max by (pv_name) (label_replace(" R ", \"cs_fn\", \"rate\", \"\", \"\") or (" D "))"
+#define COV_Q(SEL, OFF) "count by (pv_name) (" SEL " offset " OFF ")"
 #include "prom/fake_http.h"
 
 /* ---- scripted Prometheus ---- */
@@ -18,6 +19,8 @@
 typedef struct {
     const char *primary;  /* reply for queries of volume_num_read_ops */
     const char *fallback; /* reply for queries of fallback_ops */
+    const char *cover;    /* reply for coverage queries; NULL = as the rates (all covered) */
+    const char *start;    /* startTime of /api/v1/status/runtimeinfo; NULL = 404 */
     int status;           /* HTTP status of every reply (default 200) */
     const char *raw;      /* when set, replied to every /api/v1/query */
 } script_t;
@@ -35,6 +38,12 @@ static void handler(void *ctx, const fake_req_t *req, fake_resp_t *resp)
         fake_reply(resp, 503, "Service Unavailable");
         return;
     }
+    if (strcmp(req->path, "/api/v1/status/runtimeinfo") == 0 && s->start && !s->raw) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"status\":\"success\",\"data\":{\"startTime\":\"%s\",\"CWD\":\"/\"}}", s->start);
+        fake_reply(resp, 200, body);
+        return;
+    }
     if (strcmp(req->path, "/api/v1/query") != 0 || strcmp(req->method, "POST") != 0) {
         fake_reply(resp, 404, "404 page not found\n");
         return;
@@ -46,7 +55,9 @@ static void handler(void *ctx, const fake_req_t *req, fake_resp_t *resp)
     }
     char *q = fake_form_value(req->body, "query");
     const char *body = EMPTY;
-    if (q && strstr(q, "volume_num_read_ops") && s->primary)
+    if (q && strstr(q, "count by") && s->cover)
+        body = s->cover;
+    else if (q && strstr(q, "volume_num_read_ops") && s->primary)
         body = s->primary;
     else if (q && strstr(q, "fallback_ops") && s->fallback)
         body = s->fallback;
@@ -73,6 +84,25 @@ static cs_prom_t *client(const char *url, const char *fallbacks)
     cs_err_t err = {0};
     cr_assert_eq(cs_prom_new(&o, &p, &err), 0, "%s", err.msg);
     return p;
+}
+
+/* The queries sent (POST /api/v1/query), not the other requests. */
+static size_t query_count(fake_http_t *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_http_count(s); i++)
+        n += strcmp(s->reqs[i].path, "/api/v1/query") == 0;
+    return n;
+}
+
+/* The k-th query's PromQL (malloc'd). */
+static char *query_at(fake_http_t *s, size_t k)
+{
+    for (size_t i = 0; i < fake_http_count(s); i++)
+        if (strcmp(s->reqs[i].path, "/api/v1/query") == 0 && k-- == 0)
+            return fake_form_value(s->reqs[i].body, "query");
+    cr_assert_fail("no query %zu", k);
+    return NULL;
 }
 
 static char *last_query(fake_http_t *s)
@@ -153,18 +183,21 @@ Test(client, promql_of_the_batch_and_single_forms)
     cs_err_t err = {0};
     cr_assert_eq(cs_prom_set_count(p), 3);
     cr_assert_eq(cs_prom_iops_promql(p, 0, NULL, INT64_C(120) * 1000000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"),
-                               S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
+    cr_expect_str_eq(q, S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"),
+                     "plain rate(), no deriv() union");
     cr_assert_eq(cs_prom_iops_promql(p, 0, "pvc-1\"x", 1500000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S(
-                                   "rate(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])"),
-                               S("deriv(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S(
-                                   "deriv(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])")));
+    cr_expect_str_eq(q, S("rate(volume_num_read_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])") " + " S(
+                            "rate(volume_num_write_ops{pv_name=\"pvc-1\\\"x\"}[1500ms])"));
     cr_assert_eq(cs_prom_iops_promql(p, 1, NULL, 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(fallback_ops[300s])"), S("deriv(fallback_ops[300s])")), "default window 5m");
+    cr_expect_str_eq(q, S("rate(fallback_ops[300s])"), "default window 5m");
     cr_assert_eq(cs_prom_iops_promql(p, 2, "v", 60000000000, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(a_ops{pv_name=\"v\"}[60s])") " + " S("rate(b_ops{pv_name=\"v\"}[60s])"),
-                               S("deriv(a_ops{pv_name=\"v\"}[60s])") " + " S("deriv(b_ops{pv_name=\"v\"}[60s])")));
+    cr_expect_str_eq(q, S("rate(a_ops{pv_name=\"v\"}[60s])") " + " S("rate(b_ops{pv_name=\"v\"}[60s])"));
+    /* coverage: a sample 0.8 windows ago, of the set's first counter */
+    cr_assert_eq(cs_prom_coverage_promql(p, 0, NULL, INT64_C(3600) * 1000000000, q, sizeof q, &err), 0);
+    cr_expect_str_eq(q, COV_Q("volume_num_read_ops", "2880s"));
+    cr_assert_eq(cs_prom_coverage_promql(p, 2, "v", 1500000000, q, sizeof q, &err), 0);
+    cr_expect_str_eq(q, COV_Q("a_ops{pv_name=\"v\"}", "1200ms"));
+    cr_expect_eq(cs_prom_coverage_promql(p, 3, NULL, 0, q, sizeof q, &err), CS_EINVAL);
     cr_expect_eq(cs_prom_iops_promql(p, 3, NULL, 0, q, sizeof q, &err), CS_EINVAL);
     cr_expect_eq(cs_prom_iops_promql(p, 0, NULL, 0, q, 20, &err), CS_ETOOBIG);
     cs_prom_free(p);
@@ -177,13 +210,17 @@ Test(client, promql_of_the_batch_and_single_forms)
     o.selector = "job=\"mayastor\"";
     cr_assert_eq(cs_prom_new(&o, &p, &err), 0);
     cr_assert_eq(cs_prom_iops_promql(p, 0, "v1", 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(q, "max by (volume) (label_replace(sum by (volume) "
-                        "(rate(iops_total{job=\"mayastor\",volume=\"v1\"}[300s])), \"cs_fn\", \"rate\", \"\", \"\") or "
-                        "(sum by (volume) (deriv(iops_total{job=\"mayastor\",volume=\"v1\"}[300s]))))");
+    cr_expect_str_eq(q, "sum by (volume) (rate(iops_total{job=\"mayastor\",volume=\"v1\"}[300s]))");
     cr_assert_eq(cs_prom_iops_promql(p, 0, NULL, 0, q, sizeof q, &err), 0);
-    cr_expect_str_eq(
-        q, "max by (volume) (label_replace(sum by (volume) (rate(iops_total{job=\"mayastor\"}[300s])), \"cs_fn\", "
-           "\"rate\", \"\", \"\") or (sum by (volume) (deriv(iops_total{job=\"mayastor\"}[300s]))))");
+    cr_expect_str_eq(q, "sum by (volume) (rate(iops_total{job=\"mayastor\"}[300s]))");
+    cr_assert_eq(cs_prom_coverage_promql(p, 0, NULL, 0, q, sizeof q, &err), 0);
+    cr_expect_str_eq(q, "count by (volume) (iops_total{job=\"mayastor\"} offset 240s)");
+    cs_prom_free(p);
+    /* coverage 0: no coverage query */
+    o.min_coverage = 0;
+    cr_assert_eq(cs_prom_new(&o, &p, &err), 0);
+    cr_assert_eq(cs_prom_coverage_promql(p, 0, NULL, 0, q, sizeof q, &err), 0);
+    cr_expect_str_eq(q, "");
     cs_prom_free(p);
     cs_prom_free(NULL);
 }
@@ -314,12 +351,13 @@ Test(client, volume_iops_cache_and_fallback)
     cr_expect_float_eq(v.iops, 120.5, 1e-9);
     cr_expect_eq(v.source, 0);
     cr_expect_not(v.cached);
-    cr_expect_eq(fake_http_count(srv), 1);
-    char *q = last_query(srv);
-    cr_expect_str_eq(q, IOPS_Q(S("rate(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S(
-                                   "rate(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])"),
-                               S("deriv(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S(
-                                   "deriv(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])")));
+    cr_expect_eq(fake_http_count(srv), 2, "the rates, then their coverage");
+    char *q = fake_form_value(srv->reqs[0].body, "query");
+    cr_expect_str_eq(q, S("rate(volume_num_read_ops{pv_name=\"pvc-a\"}[300s])") " + " S(
+                            "rate(volume_num_write_ops{pv_name=\"pvc-a\"}[300s])"));
+    free(q);
+    q = last_query(srv);
+    cr_expect_str_eq(q, COV_Q("volume_num_read_ops{pv_name=\"pvc-a\"}", "240s"));
     free(q);
 
     /* within the TTL: from the cache, no request */
@@ -327,16 +365,16 @@ Test(client, volume_iops_cache_and_fallback)
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-a", 0, &v, &err), 0);
     cr_expect(v.cached);
     cr_expect_float_eq(v.iops, 120.5, 1e-9);
-    cr_expect_eq(fake_http_count(srv), 1);
+    cr_expect_eq(fake_http_count(srv), 2);
     /* another window is another question */
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-a", INT64_C(60) * 1000000000, &v, &err), 0);
     cr_expect_not(v.cached);
-    cr_expect_eq(fake_http_count(srv), 2);
+    cr_expect_eq(fake_http_count(srv), 4);
     /* after the TTL: asked again */
     fake_now += INT64_C(2) * 1000000000;
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-a", 0, &v, &err), 0);
     cr_expect_not(v.cached);
-    cr_expect_eq(fake_http_count(srv), 3);
+    cr_expect_eq(fake_http_count(srv), 6);
 
     /* zero is a value, not unknown */
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-b", 0, &v, &err), 0);
@@ -349,10 +387,9 @@ Test(client, volume_iops_cache_and_fallback)
     cr_expect_eq(v.state, CS_PROM_IOPS_KNOWN);
     cr_expect_float_eq(v.iops, 7.0, 1e-12);
     cr_expect_eq(v.source, 1);
-    cr_expect_eq(fake_http_count(srv), before + 2);
-    q = last_query(srv);
-    cr_expect_str_eq(
-        q, IOPS_Q(S("rate(fallback_ops{pv_name=\"pvc-c\"}[300s])"), S("deriv(fallback_ops{pv_name=\"pvc-c\"}[300s])")));
+    cr_expect_eq(fake_http_count(srv), before + 4);
+    q = fake_form_value(srv->reqs[before + 2].body, "query");
+    cr_expect_str_eq(q, S("rate(fallback_ops{pv_name=\"pvc-c\"}[300s])"));
     free(q);
 
     /* in no set: unknown (NO_DATA), and that answer is cached too */
@@ -360,11 +397,11 @@ Test(client, volume_iops_cache_and_fallback)
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-zzz", 0, &v, &err), 0);
     cr_expect_eq(v.state, CS_PROM_IOPS_NO_DATA);
     cr_expect(isnan(v.iops));
-    cr_expect_eq(fake_http_count(srv), before + 2);
+    cr_expect_eq(fake_http_count(srv), before + 4);
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-zzz", 0, &v, &err), 0);
     cr_expect_eq(v.state, CS_PROM_IOPS_NO_DATA);
     cr_expect(v.cached);
-    cr_expect_eq(fake_http_count(srv), before + 2);
+    cr_expect_eq(fake_http_count(srv), before + 4);
 
     /* NaN is not a rate */
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-nan", 0, &v, &err), 0);
@@ -375,12 +412,12 @@ Test(client, volume_iops_cache_and_fallback)
     before = fake_http_count(srv);
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-zzz", 0, &v, &err), 0);
     cr_expect_not(v.cached);
-    cr_expect_eq(fake_http_count(srv), before + 2);
+    cr_expect_eq(fake_http_count(srv), before + 4);
     cs_prom_free(p);
     fake_http_stop(srv);
 }
 
-Test(client, batch_is_one_query_per_set)
+Test(client, batch_is_two_queries_per_set_and_never_cached)
 {
     script_t s = {.primary = PRIMARY, .fallback = FALLBACK};
     fake_http_t *srv = fake_http_start(handler, &s);
@@ -389,15 +426,27 @@ Test(client, batch_is_one_query_per_set)
     const char *vols[] = {"pvc-a", "pvc-b", "pvc-c", "pvc-none", "pvc-nan"};
     cs_prom_iops_t out[5];
     cs_err_t err = {0};
-    cr_assert_eq(cs_prom_volumes_iops(p, vols, 5, INT64_C(120) * 1000000000, out, &err), 0, "%s", err.msg);
-    cr_expect_eq(fake_http_count(srv), 2, "primary for all, then the fallback for the rest");
-    char *q0 = fake_form_value(srv->reqs[0].body, "query");
-    char *q1 = fake_form_value(srv->reqs[1].body, "query");
-    cr_expect_str_eq(q0, IOPS_Q(S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"),
-                                S("deriv(volume_num_read_ops[120s])") " + " S("deriv(volume_num_write_ops[120s])")));
-    cr_expect_str_eq(q1, IOPS_Q(S("rate(fallback_ops[120s])"), S("deriv(fallback_ops[120s])")));
+    cs_prom_batch_t info;
+    cr_assert_eq(cs_prom_volumes_iops_report(p, vols, 5, INT64_C(120) * 1000000000, out, &info, &err), 0, "%s",
+                 err.msg);
+    cr_expect_eq(query_count(srv), 4, "primary for all, then the fallback for the rest, each with its coverage");
+    char *q0 = query_at(srv, 0), *q1 = query_at(srv, 1), *q2 = query_at(srv, 2), *q3 = query_at(srv, 3);
+    cr_expect_str_eq(q0, S("rate(volume_num_read_ops[120s])") " + " S("rate(volume_num_write_ops[120s])"));
+    cr_expect_str_eq(q1, COV_Q("volume_num_read_ops{pv_name=~\"pvc-a|pvc-b|pvc-nan\"}", "96s"),
+                     "the coverage of the few volumes asked for, by name");
+    cr_expect_str_eq(q2, S("rate(fallback_ops[120s])"));
+    cr_expect_str_eq(q3, COV_Q("fallback_ops{pv_name=~\"pvc-c\"}", "96s"));
     free(q0);
     free(q1);
+    free(q2);
+    free(q3);
+    cr_expect_eq(info.sets, 2);
+    cr_expect(info.asked[0] && info.asked[1]);
+    cr_expect_eq(info.series[0], 3);
+    cr_expect_eq(info.answered[0], 3, "a, b and nan");
+    cr_expect_eq(info.answered[1], 1, "the fallback is in use for c");
+    cr_expect_eq(info.young, 0);
+    cr_expect_not(info.failed);
     cr_expect_eq(out[0].state, CS_PROM_IOPS_KNOWN);
     cr_expect_float_eq(out[0].iops, 120.5, 1e-9, "the primary set wins over the fallback");
     cr_expect_eq(out[0].source, 0);
@@ -409,17 +458,18 @@ Test(client, batch_is_one_query_per_set)
     cr_expect_eq(out[3].state, CS_PROM_IOPS_NO_DATA);
     cr_expect_eq(out[4].state, CS_PROM_IOPS_INVALID);
 
-    /* everything is cached now: no request */
+    /* a decision rests on a query answered now: the batch asks again */
     cr_assert_eq(cs_prom_volumes_iops(p, vols, 5, INT64_C(120) * 1000000000, out, &err), 0);
-    cr_expect_eq(fake_http_count(srv), 2);
+    cr_expect_eq(query_count(srv), 8, "no start time: the coverage memo lasts one batch");
     for (int i = 0; i < 5; i++)
-        cr_expect(out[i].cached, "volume %d", i);
+        cr_expect_not(out[i].cached, "volume %d", i);
     cr_expect_float_eq(out[2].iops, 7.0, 1e-12);
-    /* a single-volume question for a volume the batch saw is cached too */
+    /* a single-volume question for a volume the batch saw is cached */
     cs_prom_iops_t v;
+    size_t before = fake_http_count(srv);
     cr_assert_eq(cs_prom_volume_iops(p, "pvc-b", INT64_C(120) * 1000000000, &v, &err), 0);
     cr_expect(v.cached);
-    cr_expect_eq(fake_http_count(srv), 2);
+    cr_expect_eq(fake_http_count(srv), before);
     cs_prom_free(p);
     fake_http_stop(srv);
 }
@@ -435,7 +485,7 @@ Test(client, batch_query_error_in_primary_tries_fallback_and_reports_unknown)
     cs_prom_iops_t out[1];
     cs_err_t err = {0};
     cr_expect_eq(cs_prom_volumes_iops(p, vols, 1, 0, out, &err), CS_EPROM_QUERY);
-    cr_expect_eq(fake_http_count(srv), 2, "a query error lets the next set be tried");
+    cr_expect_eq(fake_http_count(srv), 2, "a query error lets the next set be tried (no coverage without rates)");
     cr_expect_eq(out[0].state, CS_PROM_IOPS_UNAVAILABLE);
     cr_expect(strstr(err.msg, "many-to-many matching not allowed") != NULL, "%s", err.msg);
     cs_prom_free(p);
@@ -457,6 +507,200 @@ Test(client, stop_flag_cancels)
     cs_prom_iops_t v;
     cr_expect_eq(cs_prom_volume_iops(p, "pvc-a", 0, &v, &err), CS_ECANCELED);
     cr_expect_eq(v.state, CS_PROM_IOPS_UNAVAILABLE);
+    cs_prom_free(p);
+    fake_http_stop(srv);
+}
+
+/* ---- window coverage, outages, volume keys ---- */
+
+static const char COVER_A[] = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+                              "{\"metric\":{\"pv_name\":\"pvc-a\"},\"value\":[1,\"1\"]}]}}";
+
+Test(client, a_series_younger_than_the_window_is_young_not_known)
+{
+    script_t s = {.primary = PRIMARY, .cover = COVER_A};
+    fake_http_t *srv = fake_http_start(handler, &s);
+    cs_prom_t *p = client(srv->url, NULL);
+    const char *vols[] = {"pvc-a", "pvc-b", "pvc-none"};
+    cs_prom_iops_t out[3];
+    cs_prom_batch_t info;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_prom_volumes_iops_report(p, vols, 3, INT64_C(60) * 1000000000, out, &info, &err), 0, "%s", err.msg);
+    cr_expect_eq(out[0].state, CS_PROM_IOPS_KNOWN);
+    cr_expect_float_eq(out[0].iops, 120.5, 1e-9);
+    cr_expect_eq(out[1].state, CS_PROM_IOPS_YOUNG, "a rate, but no sample 0.8 windows ago");
+    cr_expect(isnan(out[1].iops));
+    cr_expect_not(cs_prom_iops_known(&out[1]));
+    cr_expect_str_eq(cs_prom_iops_state_name(out[1].state), "young");
+    cr_expect_eq(out[2].state, CS_PROM_IOPS_NO_DATA, "young is not the same as no series");
+    cr_expect_eq(info.young, 1);
+    cr_expect_eq(info.answered[0], 2);
+    /* the single-volume form agrees */
+    cs_prom_cache_clear(p);
+    cs_prom_iops_t v;
+    cr_assert_eq(cs_prom_volume_iops(p, "pvc-b", 0, &v, &err), 0);
+    cr_expect_eq(v.state, CS_PROM_IOPS_YOUNG);
+    cs_prom_free(p);
+    /* min_coverage 0: no coverage query, every rate counts */
+    cs_prom_options_t o;
+    cs_prom_options_default(&o);
+    o.url = srv->url;
+    o.min_coverage = 0;
+    cr_assert_eq(cs_prom_new(&o, &p, &err), 0);
+    size_t before = fake_http_count(srv);
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 3, 0, out, &err), 0);
+    cr_expect_eq(fake_http_count(srv), before + 1);
+    cr_expect_eq(out[1].state, CS_PROM_IOPS_KNOWN);
+    cs_prom_free(p);
+    fake_http_stop(srv);
+}
+
+Test(client, nothing_known_outlives_a_failure_and_an_outage_is_reported_once)
+{
+    script_t s = {.primary = PRIMARY};
+    fake_http_t *srv = fake_http_start(handler, &s);
+    cs_prom_t *p = client(srv->url, NULL);
+    fake_now = 1000;
+    const char *vols[] = {"pvc-a", "pvc-b"};
+    cs_prom_iops_t out[2];
+    cs_prom_batch_t info;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_prom_volumes_iops_report(p, vols, 2, 0, out, &info, &err), 0, "%s", err.msg);
+    cr_expect_eq(out[0].state, CS_PROM_IOPS_KNOWN);
+    cr_expect_not(info.outage_begins);
+    cr_expect_not(info.outage_ends);
+    /* Prometheus goes away (a gateway's 503) within the cache TTL */
+    s.status = 503;
+    s.raw = "Service Unavailable";
+    fake_now += 1000000000;
+    cr_expect_eq(cs_prom_volumes_iops_report(p, vols, 2, 0, out, &info, &err), CS_EPROM_CONNECTION);
+    cr_expect_eq(out[0].state, CS_PROM_IOPS_UNAVAILABLE, "not the value cached a second ago");
+    cr_expect_eq(out[1].state, CS_PROM_IOPS_UNAVAILABLE);
+    cr_expect(info.failed);
+    cr_expect(info.outage_begins, "the first failure starts the outage");
+    cr_expect_eq(cs_prom_volumes_iops_report(p, vols, 2, 0, out, &info, &err), CS_EPROM_CONNECTION);
+    cr_expect_not(info.outage_begins, "once per outage");
+    /* the failure emptied the cache of the single-volume form too */
+    cs_prom_iops_t v;
+    cr_expect_eq(cs_prom_volume_iops(p, "pvc-a", 0, &v, &err), CS_EPROM_CONNECTION);
+    cr_expect_eq(v.state, CS_PROM_IOPS_UNAVAILABLE);
+    s.status = 0;
+    s.raw = NULL;
+    cr_assert_eq(cs_prom_volumes_iops_report(p, vols, 2, 0, out, &info, &err), 0);
+    cr_expect(info.outage_ends);
+    cr_expect_eq(out[0].state, CS_PROM_IOPS_KNOWN);
+    cs_prom_free(p);
+    fake_http_stop(srv);
+}
+
+Test(client, a_metric_set_matching_nothing_is_reported)
+{
+    script_t s = {.fallback = FALLBACK}; /* the primary set matches no series */
+    fake_http_t *srv = fake_http_start(handler, &s);
+    cs_prom_t *p = client(srv->url, "fallback_ops");
+    const char *vols[] = {"pvc-c", "pvc-x"};
+    cs_prom_iops_t out[2];
+    cs_prom_batch_t info;
+    cs_err_t err = {0};
+    cr_assert_eq(cs_prom_volumes_iops_report(p, vols, 2, 0, out, &info, &err), 0, "%s", err.msg);
+    cr_expect(info.asked[0]);
+    cr_expect_eq(info.series[0], 0, "the primary set matches no series");
+    cr_expect_eq(info.answered[1], 1, "the fallback answers c");
+    cr_expect_eq(info.series[1], 2);
+    cr_expect_eq(out[0].source, 1);
+    char buf[64];
+    cr_expect_str_eq(cs_prom_set_text(p, 0, buf, sizeof buf), "volume_num_read_ops+volume_num_write_ops");
+    cr_expect_str_eq(cs_prom_set_text(p, 1, buf, sizeof buf), "fallback_ops");
+    cr_expect_str_eq(cs_prom_set_text(p, 2, buf, sizeof buf), "");
+    cs_prom_free(p);
+    fake_http_stop(srv);
+}
+
+Test(client, volume_key_and_coverage_options)
+{
+    cs_prom_volume_key_t k = CS_PROM_KEY_PV_NAME;
+    cs_err_t err = {0};
+    cr_expect_eq(cs_prom_volume_key_parse("volume-handle", &k, &err), 0);
+    cr_expect_eq(k, CS_PROM_KEY_VOLUME_HANDLE);
+    cr_expect_str_eq(cs_prom_volume_key_name(k), "volume-handle");
+    cr_expect_eq(cs_prom_volume_key_parse("pv-name", &k, &err), 0);
+    cr_expect_eq(k, CS_PROM_KEY_PV_NAME);
+    cr_expect_eq(cs_prom_volume_key_parse("uuid", &k, &err), CS_EINVAL);
+    cr_expect_str_eq(err.msg, "prometheus volume key: \"uuid\" is neither pv-name (the label carries the PV name, "
+                              "\"pvc-<uuid>\") nor volume-handle (it carries the CSI volume handle, for Mayastor the "
+                              "uuid)");
+    cs_prom_options_t o;
+    cs_prom_options_default(&o);
+    cr_expect_float_eq(o.min_coverage, 0.8, 1e-12);
+    cr_expect_eq(o.volume_key, CS_PROM_KEY_PV_NAME);
+    static const double bad[] = {1.0, -0.1, NAN};
+    for (size_t i = 0; i < 3; i++) {
+        o.min_coverage = bad[i];
+        cr_expect_eq(cs_prom_options_validate(&o, &err), CS_EINVAL, "case %zu", i);
+        cr_expect(strstr(err.msg, "prometheus min coverage: ") == err.msg, "%s", err.msg);
+        cr_expect(strstr(err.msg, "is not in [0, 1)") != NULL, "%s", err.msg);
+    }
+    o.min_coverage = 0.5;
+    o.volume_key = CS_PROM_KEY_VOLUME_HANDLE;
+    cs_prom_t *p = NULL;
+    cr_assert_eq(cs_prom_new(&o, &p, &err), 0, "%s", err.msg);
+    cr_expect_eq(cs_prom_volume_key(p), CS_PROM_KEY_VOLUME_HANDLE);
+    cr_expect_float_eq(cs_prom_min_coverage(p), 0.5, 1e-12);
+    cs_prom_free(p);
+}
+
+/* The coverage of a volume found covered holds for (1-c)*w: the batch asks
+ * only for the rates until then, unless Prometheus restarted or failed. */
+Test(client, coverage_is_remembered_while_it_must_hold)
+{
+    script_t s = {.primary = PRIMARY, .start = "2026-12-07T22:43:07.491238984Z"};
+    fake_http_t *srv = fake_http_start(handler, &s);
+    cs_prom_t *p = client(srv->url, NULL);
+    fake_now = INT64_C(1000) * 1000000000;
+    const int64_t w = INT64_C(100) * 1000000000; /* (1 - 0.8) * 100 s = 20 s */
+    const char *vols[] = {"pvc-a", "pvc-b"};
+    cs_prom_iops_t out[2];
+    cs_err_t err = {0};
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0, "%s", err.msg);
+    cr_expect_eq(query_count(srv), 2);
+    fake_now += INT64_C(19) * 1000000000;
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0, "%s", err.msg);
+    cr_expect_eq(query_count(srv), 3, "the rates only: both were covered 19 s ago");
+    cr_expect_eq(out[0].state, CS_PROM_IOPS_KNOWN);
+    cr_expect_eq(out[1].state, CS_PROM_IOPS_KNOWN);
+    fake_now += INT64_C(2) * 1000000000;
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0);
+    cr_expect_eq(query_count(srv), 5, "21 s later the coverage is asked again");
+    /* another window is another question */
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, 2 * w, out, &err), 0);
+    cr_expect_eq(query_count(srv), 7);
+    /* a restarted Prometheus may have lost its samples */
+    s.start = "2026-12-07T23:00:00Z";
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0);
+    cr_expect_eq(query_count(srv), 9, "a new start time empties the memo");
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0);
+    cr_expect_eq(query_count(srv), 10);
+    /* a failure empties it too */
+    s.status = 503;
+    s.raw = "Service Unavailable";
+    cr_expect_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), CS_EPROM_CONNECTION);
+    s.status = 0;
+    s.raw = NULL;
+    size_t before = query_count(srv);
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0);
+    cr_expect_eq(query_count(srv), before + 2);
+    /* a volume the coverage query does not name stays young, and is asked again */
+    s.cover = COVER_A;
+    fake_now += INT64_C(30) * 1000000000;
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0);
+    cr_expect_eq(out[0].state, CS_PROM_IOPS_KNOWN);
+    cr_expect_eq(out[1].state, CS_PROM_IOPS_YOUNG);
+    before = query_count(srv);
+    cr_assert_eq(cs_prom_volumes_iops(p, vols, 2, w, out, &err), 0);
+    cr_expect_eq(query_count(srv), before + 2);
+    char *q = last_query(srv);
+    cr_expect_str_eq(q, COV_Q("volume_num_read_ops{pv_name=~\"pvc-b\"}", "80s"), "only the young one");
+    free(q);
     cs_prom_free(p);
     fake_http_stop(srv);
 }
