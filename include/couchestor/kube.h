@@ -317,6 +317,45 @@ int cs_kube_delete(cs_kube_client_t *c, const cs_kube_resource_t *res, const cha
  * object each time. Returns fn's last result. */
 int cs_kube_retry_on_conflict(int attempts, int (*fn)(void *ctx, cs_err_t *err), void *ctx, cs_err_t *err);
 
+/* ---- access reviews ----------------------------------------------------------- */
+
+/* What a SelfSubjectAccessReview asks: may the client's own identity do
+ * `verb` on resource (group "" = core) [/subresource] in namespace_ (NULL
+ * or "" = all namespaces / cluster-scoped) [named name]? The
+ * spec.resourceAttributes of authorization.k8s.io/v1. Strings borrowed. */
+typedef struct cs_kube_access_s {
+    const char *verb; /* "get", "list", "watch", "create", "update", "patch", "delete" */
+    const char *group;
+    const char *resource; /* plural: "persistentvolumes" */
+    const char *subresource;
+    const char *namespace_;
+    const char *name;
+} cs_kube_access_t;
+
+#define CS_KUBE_ACCESS_TEXT_MAX 256
+
+/* status of a SubjectAccessReview. allowed and denied both false: the
+ * authorizers have no opinion, which the API server treats as denied. */
+typedef struct cs_kube_access_result_s {
+    bool allowed;
+    bool denied;                                    /* an authorizer denied explicitly */
+    char reason[CS_KUBE_ACCESS_TEXT_MAX];           /* truncated; "" when absent */
+    char evaluation_error[CS_KUBE_ACCESS_TEXT_MAX]; /* truncated; "" when absent */
+} cs_kube_access_result_t;
+
+/* POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews (every
+ * authenticated identity may; nothing is stored) and decodes the answer's
+ * status into *out (zeroed on failure). Errors as the REST verbs above. */
+int cs_kube_access_review(cs_kube_client_t *c, const cs_kube_access_t *a, cs_kube_access_result_t *out, cs_err_t *err);
+
+/* Decodes the answer of a SelfSubjectAccessReview create (untrusted bytes,
+ * bounded, fuzzed: tests/fuzz/fuzz_kube_access.c). Requires a JSON object
+ * whose "status" is an object with a boolean "allowed"; "denied" (bool),
+ * "reason" and "evaluationError" (strings) are optional; allowed and denied
+ * both true is refused (the API forbids it). CS_EPARSE with a message
+ * saying what is wrong otherwise. */
+int cs_kube_access_review_decode(const char *body, size_t len, cs_kube_access_result_t *out, cs_err_t *err);
+
 /* ---- lists ---------------------------------------------------------------- */
 
 typedef struct cs_kube_list_options_s {

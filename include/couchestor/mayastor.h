@@ -461,6 +461,47 @@ int cs_mayastor_pool_label_put(cs_mayastor_t *ms, const char *id, const char *ke
 int cs_mayastor_pool_label_delete(cs_mayastor_t *ms, const char *id, const char *key, cs_mayastor_pools_t *out,
                                   cs_mayastor_err_t *err);
 
+/* ---- capabilities --------------------------------------------------------- */
+
+/* What the control plane behind the client can do, by probing it. */
+typedef struct cs_mayastor_caps_s {
+    /* PUT/DELETE /v0/pools/{id}/label/{key} are served (Mayastor >= 2.7.1;
+     * absent in 2.7.0 and older, where pool labels come only from a
+     * DiskPool's spec.topology at pool creation). */
+    bool pool_labels;
+    long probe_status; /* HTTP status of the probe's answer */
+} cs_mayastor_caps_t;
+
+/* The pool id and label key the probe names: an id no DiskPool can have (an
+ * underscore and capitals are not allowed in a Kubernetes object name, and
+ * pool ids are DiskPool names) and a key nobody sets. */
+#define CS_MAYASTOR_PROBE_POOL "couchestor_Capability_Probe"
+#define CS_MAYASTOR_PROBE_LABEL "couchestor.io/capability-probe"
+
+/* Finds out whether the control plane has the pool-label endpoints, with one
+ * request that changes nothing:
+ *   DELETE /v0/pools/couchestor_Capability_Probe/label/couchestor.io%2Fcapability-probe
+ * A control plane that routes the path answers with a Mayastor error body
+ * ({"kind": "NotFound", ...}: no such pool; or 412 FailedPrecondition, no
+ * such key, should the pool exist): pool_labels = true. One without the
+ * route answers as actix-web does for every unrouted path, 404 with an
+ * empty (or any non-Mayastor) body: pool_labels = false.
+ *
+ * Contract:
+ * - 0: *out is filled (out->pool_labels says which). Never retried inside;
+ *   the answer only changes with a Mayastor upgrade, so a caller probes at
+ *   start and after a reconnect (Mayastor unreachable, then reachable
+ *   again), not per reconcile, and keeps the last answer.
+ * - a negative code: capability unknown (*out zeroed) and err filled as for
+ *   every call: CS_EUNAVAILABLE / CS_ETIMEOUT / CS_ECANCELED when no answer
+ *   came (Mayastor unreachable: probe again later), CS_EMAYASTOR for an
+ *   answer that says neither (5xx, 401, ...; err->http_status and kind say
+ *   which). A caller that must act on unknown should assume the endpoints
+ *   are present and let the first real label call fail, rather than refuse
+ *   to work.
+ * - one request with the client's timeout; thread-safe like every call. */
+int cs_mayastor_capabilities(cs_mayastor_t *ms, cs_mayastor_caps_t *out, cs_mayastor_err_t *err);
+
 /* GET /v0/nodes, GET /v0/nodes/{id}. */
 int cs_mayastor_nodes_list(cs_mayastor_t *ms, cs_mayastor_nodes_t *out, cs_mayastor_err_t *err);
 int cs_mayastor_node_get(cs_mayastor_t *ms, const char *id, cs_mayastor_nodes_t *out, cs_mayastor_err_t *err);

@@ -420,6 +420,45 @@ int cs_mayastor_pool_label_delete(cs_mayastor_t *ms, const char *id, const char 
     return rc;
 }
 
+/* ---- capabilities ---- */
+
+int cs_mayastor_capabilities(cs_mayastor_t *ms, cs_mayastor_caps_t *out, cs_mayastor_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    cs_mayastor_err_t local = {0};
+    if (!err)
+        err = &local;
+    /* A DELETE of a key nobody sets on a pool that cannot exist: where the
+     * route exists the control plane looks the pool up and answers NotFound
+     * (412 should such a pool exist: the key is absent), changing nothing. */
+    int rc = cs_mayastor_pool_label_delete(ms, CS_MAYASTOR_PROBE_POOL, CS_MAYASTOR_PROBE_LABEL, NULL, err);
+    if (rc == 0) {
+        /* 2xx: routed (a pool of that id held the key; nothing else answers
+         * 204 to this path) */
+        out->pool_labels = true;
+        out->probe_status = 204;
+        return 0;
+    }
+    if (rc != CS_EMAYASTOR)
+        return rc; /* no answer: unknown */
+    bool mayastor_body = err->kind_text[0] != '\0';
+    if (mayastor_body && (err->http_status == 404 || err->http_status == 412 || err->http_status == 400)) {
+        out->pool_labels = true;
+        out->probe_status = err->http_status;
+        cs__reset(err);
+        return 0;
+    }
+    if (!mayastor_body && err->http_status == 404) {
+        /* actix-web's own answer for a path no route serves: a control
+         * plane older than 2.7.1 */
+        out->probe_status = err->http_status;
+        cs__reset(err);
+        return 0;
+    }
+    cs_err_prefix(&err->err, "Mayastor capability probe (pool-label endpoints): ");
+    return rc;
+}
+
 /* ---- nodes ---- */
 
 static int cs__nodes_call(cs_mayastor_t *ms, const char *path, bool list, cs_mayastor_nodes_t *out,
