@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "couchestor/config.h"
 #include "couchestor/duration.h"
 #include "couchestor/error.h"
 #include "couchestor/hw.h"
@@ -13,7 +14,22 @@
 
 #define CS__DISCOVER_MAX_OVERRIDES 64
 
-static void cs__discover_help(FILE *f)
+/* The default of the mayastor_namespace key (src/core/config.c, the one place
+ * it is written) into buf ("" if it cannot be had); a namespace is at most 63
+ * bytes. Without --namespace the DiskPools go to MAYASTOR_NAMESPACE, as for the
+ * operator, else to this. */
+static const char *cs__discover_config_ns(char *buf, size_t len)
+{
+    cs_config_t defaults;
+    cs_err_t err = {0};
+    buf[0] = '\0';
+    if (cs_config_init(&defaults, &err) == 0)
+        snprintf(buf, len, "%s", defaults.mayastor_namespace);
+    cs_config_free(&defaults);
+    return buf;
+}
+
+static void cs__discover_help(FILE *f, const char *default_ns)
 {
     fputs("Usage: couchestor discover [--json | --diskpools --node NAME [--namespace NS]] [OPTIONS]\n"
           "\n"
@@ -26,9 +42,13 @@ static void cs__discover_help(FILE *f)
           "  --json                    one JSON document for machines\n"
           "  --diskpools               DiskPool manifests (openebs.io/v1beta2) for every\n"
           "                            healthy, unused disk; needs --node\n"
-          "  --node NAME               the Kubernetes node name the pools belong to\n"
-          "  --namespace NS            namespace of the DiskPools (default: mayastor)\n"
-          "\n"
+          "  --node NAME               the Kubernetes node name the pools belong to\n",
+          f);
+    fprintf(f,
+            "  --namespace NS            namespace of the DiskPools, Mayastor's (default:\n"
+            "                            MAYASTOR_NAMESPACE, else %s)\n",
+            default_ns);
+    fputs("\n"
           "Selection:\n"
           "  --include-in-use          show in-use devices as candidates too (their tier is\n"
           "                            shown); --diskpools still refuses them\n"
@@ -117,7 +137,10 @@ int cs_cmd_discover(int argc, char **argv)
     cs_hw_tier_override_t overrides[CS__DISCOVER_MAX_OVERRIDES];
     size_t noverrides = 0;
     bool json = false, diskpools = false;
-    const char *node = NULL, *ns = "mayastor";
+    char ns_buf[64];
+    const char *default_ns = cs__discover_config_ns(ns_buf, sizeof ns_buf);
+    const char *env_ns = getenv("MAYASTOR_NAMESPACE");
+    const char *node = NULL, *ns = env_ns && *env_ns ? env_ns : default_ns;
     cs_err_t err = {0};
 
     optind = 0; /* GNU: reinitialise, argv may differ from a previous parse */
@@ -191,7 +214,7 @@ int cs_cmd_discover(int argc, char **argv)
             break;
         }
         case 'h':
-            cs__discover_help(stdout);
+            cs__discover_help(stdout, default_ns);
             return 0;
         case ':':
             return cs__discover_usage("option '%s' needs a value", argv[optind - 1]);

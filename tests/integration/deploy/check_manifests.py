@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""deploy.manifests: validate every manifest under deploy/ against the Kubernetes schemas, then apply
-them to a Kubernetes API stand-in started for the test and check that they were stored.
+"""deploy.manifests: validate what deploy/'s install overlays resolve to against the Kubernetes schemas, then apply
+it to a Kubernetes API stand-in started for the test and check that it was stored.
 
+For each install overlay (deploy/overlays/openebs, deploy/overlays/mayastor), with the optional monitoring
+components added (resolved by kustomize.py, the resolver deploy.kustomize checks), plus deploy/examples
+(namespaced examples in the overlay's Mayastor namespace, as `kubectl apply -n NS -f` puts them):
 1. `npm ci` in tests/fixtures/node when a package the validator needs is missing;
-2. tests/fixtures/node/validate-manifests.mjs (kubernetes-models, @kubernetes-models/prometheus-operator,
-   CRD openAPIV3Schema with ajv, cross-document checks), which also hands over the parsed documents;
-3. tests/fixtures/kube-apiserver on a free port: server-side apply (as `kubectl apply --server-side`) of
-   the CRDs, then deploy/operator, then deploy/examples; read each object back and compare; a second
-   apply must change nothing.  Namespace `mayastor` is created first (Mayastor is a prerequisite).
-   The ServiceMonitor needs the Prometheus Operator's CRD, which the stand-in (like a cluster without
-   it) does not have: the server must answer 404 for it, and it is checked by schema only.
+2. validate_objects.mjs (kubernetes-models, @kubernetes-models/prometheus-operator, CRD openAPIV3Schema with
+   ajv, including Mayastor's DiskPool CRD from the test world);
+3. tests/fixtures/kube-apiserver on a free port: Mayastor's namespace and DiskPool CRD first (Mayastor is a
+   prerequisite), then server-side apply (as `kubectl apply --server-side`, fieldValidation=Strict) of
+   everything; read each object back and compare; a second apply must change nothing.
+   ServiceMonitor and PodMonitor need the Prometheus Operator's CRDs, which the stand-in (like a cluster
+   without it) does not have: the server must answer 404 for them, and they are checked by schema only.
 """
 import json
 import os
@@ -24,19 +27,24 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
 NODE_DIR = os.path.join(FIXTURES, "node")
 sys.path.insert(0, os.path.join(FIXTURES, "tests"))
+sys.path.insert(0, FIXTURES)
+sys.path.insert(0, HERE)
 
+import kustomize  # noqa: E402
+from check_kustomize import OPTIONAL, OVERLAYS, with_components  # noqa: E402
 from common import Kube  # noqa: E402
+from testworld.mayastor import Sim as MayastorSim  # noqa: E402
 
 NEEDED = ["kubernetes-models", "@kubernetes-models/prometheus-operator", "ajv", "yaml"]
-ORDER = {"deploy/crds": 0, "deploy/operator": 1, "deploy/examples": 2}
 KIND_ORDER = ["CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "Role"]
 # Kinds a cluster has only with an add-on installed; applying them must fail with 404 here.
-ADDON_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"): "the Prometheus Operator"}
+ADDON_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"): "the Prometheus Operator",
+               ("monitoring.coreos.com/v1", "PodMonitor"): "the Prometheus Operator"}
 PLURALS = {"Namespace": "namespaces", "ServiceAccount": "serviceaccounts", "Service": "services",
            "Deployment": "deployments", "ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings",
            "Role": "roles", "RoleBinding": "rolebindings", "CustomResourceDefinition": "customresourcedefinitions",
-           "ServiceMonitor": "servicemonitors"}
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
+           "ServiceMonitor": "servicemonitors", "PodMonitor": "podmonitors", "StorageClass": "storageclasses"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass"}
 
 failures = []
 
@@ -97,64 +105,72 @@ def contained(want, got, at=""):
     return None if want == got else "%s: manifest %r, stored %r" % (at, want, got)
 
 
+def resolve(tmp, overlay, maya_ns):
+    """[{where, object}]: the overlay with the optional components, then the examples."""
+    objs = kustomize.build(with_components(tmp, overlay))
+    docs = [{"where": "overlays/%s+%s" % (overlay, "+".join(os.path.basename(c) for c in OPTIONAL)),
+             "object": o} for o in objs]
+    ex = os.path.join(REPO, "deploy", "examples")
+    for fn in sorted(os.listdir(ex)):
+        if fn.endswith(".yaml"):
+            for i, o in enumerate(kustomize.load_documents(os.path.join(ex, fn))):
+                if o["kind"] not in CLUSTER_SCOPED and o["kind"] not in ("StoragePolicy", "ErasureCodingPolicy"):
+                    o["metadata"].setdefault("namespace", maya_ns)   # kubectl apply -n MAYA_NS -f ...
+                docs.append({"where": "examples/%s#%d" % (fn, i + 1), "object": o})
+    return docs
+
+
 def main():
     if not shutil.which("node"):
         sys.exit("node missing: run scripts/install-deps.sh")
     ensure_node_modules()
     tmp = tempfile.mkdtemp(prefix="deploy-manifests-")
     try:
-        docs_file = os.path.join(tmp, "docs.json")
-        print("--- schema validation (tests/fixtures/node/validate-manifests.mjs)", flush=True)
-        r = subprocess.run(["node", os.path.join(NODE_DIR, "validate-manifests.mjs"), "--repo", REPO,
-                            "--json-out", docs_file], cwd=NODE_DIR, timeout=120)
-        check(r.returncode == 0, "validate-manifests.mjs exit status 0")
-        if r.returncode != 0 or not os.path.exists(docs_file):
-            return 1
-        with open(docs_file) as f:
-            docs = json.load(f)
-        check_rbac(docs)
-        apply_all(docs)
+        for overlay, maya_ns in OVERLAYS.items():
+            print("=== deploy/overlays/%s (Mayastor in %s)" % (overlay, maya_ns), flush=True)
+            try:
+                docs = resolve(tmp, overlay, maya_ns)
+            except kustomize.KustomizeError as e:
+                check(False, "resolve overlays/%s" % overlay, e)
+                continue
+            # Mayastor is a prerequisite: its DiskPool CRD (the test world's) validates the example DiskPools.
+            prereq = [{"where": "prerequisite (Mayastor)", "object": MayastorSim.diskpool_crd(None)}]
+            in_file, out_file = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
+            with open(in_file, "w") as f:
+                json.dump(prereq + docs, f)
+            print("--- schema validation (validate_objects.mjs)", flush=True)
+            r = subprocess.run(["node", os.path.join(HERE, "validate_objects.mjs"), in_file, out_file], timeout=120)
+            check(r.returncode == 0, "validate_objects.mjs exit status 0 (overlays/%s)" % overlay)
+            if r.returncode != 0 or not os.path.exists(out_file):
+                continue
+            with open(out_file) as f:
+                validated = json.load(f)
+            apply_all(validated[len(prereq):], prereq[0]["object"], maya_ns)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("deploy.manifests: %d failure(s)" % len(failures))
     return 1 if failures else 0
 
 
-# What the operator's informers list and watch (src/controller/operator.c), by API group.
-WATCHED = [("storage.billyronks.io", "storagepolicies"), ("storage.billyronks.io", "erasurecodingpolicies"),
-           ("", "persistentvolumes"), ("openebs.io", "diskpools"), ("", "persistentvolumeclaims"), ("", "namespaces")]
-
-
-def check_rbac(docs):
-    roles = [d["object"] for d in docs if d["object"]["kind"] == "ClusterRole"
-             and d["object"]["metadata"]["name"] == "couchestor-operator"]
-    check(len(roles) == 1, "one ClusterRole couchestor-operator")
-    rules = roles[0].get("rules", []) if roles else []
-    for group, res in WATCHED:
-        verbs = set()
-        for r in rules:
-            if group in r.get("apiGroups", []) and res in r.get("resources", []):
-                verbs |= set(r.get("verbs", []))
-        check({"list", "watch"} <= verbs, "ClusterRole grants list and watch on %s%s" % (res, "." + group if group else ""),
-              "verbs: %s" % sorted(verbs))
-
-
-def apply_all(docs):
+def apply_all(docs, diskpool_crd, maya_ns):
     print("--- apply to the Kubernetes API stand-in (tests/fixtures/kube-apiserver)", flush=True)
-    docs.sort(key=lambda d: (ORDER[os.path.dirname(d["file"])],
+    docs.sort(key=lambda d: (d["where"].startswith("examples/"),
                              KIND_ORDER.index(d["object"]["kind"]) if d["object"]["kind"] in KIND_ORDER else 99))
     crds = {(d["object"]["spec"]["group"], d["object"]["spec"]["names"]["kind"]): d["object"]
             for d in docs if d["object"]["kind"] == "CustomResourceDefinition"}
+    crds[("openebs.io", "DiskPool")] = diskpool_crd
     k = Kube()
     try:
         c = k.client()
-        # Prerequisite of the operator (the Role/RoleBinding in its namespace): Mayastor is installed.
+        # Prerequisite (the RoleBinding and DiskPools in its namespace): Mayastor is installed.
         code, out = c.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                  "metadata": {"name": "mayastor"}})
-        check(code == 201, "prerequisite Namespace mayastor created", "%s %s" % (code, out))
+                                                  "metadata": {"name": maya_ns}})
+        check(code == 201, "prerequisite Namespace %s created" % maya_ns, "%s %s" % (code, out))
+        code, out = c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", diskpool_crd)
+        check(code == 201, "prerequisite CRD diskpools.openebs.io created", "%s %s" % (code, out))
         applied = []
         for d in docs:
-            obj, where = d["object"], "%s#%d" % (d["file"], d["index"])
+            obj, where = d["object"], d["where"]
             what = "%s %s/%s" % (where, obj["kind"], obj["metadata"]["name"])
             path = path_for(obj, crds)
             code, out = c.req("PATCH", path + "?fieldManager=deploy-test&fieldValidation=Strict", obj,
@@ -171,7 +187,7 @@ def apply_all(docs):
         rvs = {}
         for d, path in applied:
             obj = d["object"]
-            what = "%s %s/%s" % (d["file"], obj["kind"], obj["metadata"]["name"])
+            what = "%s %s/%s" % (d["where"], obj["kind"], obj["metadata"]["name"])
             code, got = c.get(path)
             if code != 200:
                 check(False, "stored %s" % what, "GET %s: %s %s" % (path, code, got))
