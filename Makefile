@@ -7,12 +7,15 @@
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS each
 #   make demo     the operator moving volumes between tiers on the test world
 #   make soak     the SIGKILL invariant test with SOAK_KILLS (default 200) kill points
+#   make image    the OCI image archive build/image/couchestor-VERSION.oci.tar, from Debian packages
+#                 (mmdebstrap, no container engine; downloads them: not part of make check)
+#   make image-check  builds the image twice, requires the same digest, checks it (runs it in a chroot)
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 BUILD       := build
 CMAKE       := cmake -G Ninja -Wno-dev
 
-.PHONY: all deps build check check-normal check-asan check-tsan bench fuzz demo soak clean
+.PHONY: all deps build check check-normal check-asan check-tsan bench fuzz demo soak image image-check clean
 
 all: build
 
@@ -43,6 +46,17 @@ SOAK_KILLS ?= 200
 soak: deps
 	@cmake -G Ninja -Wno-dev -S . -B $(BUILD)/normal >/dev/null && cmake --build $(BUILD)/normal
 	@cd $(BUILD)/normal && CS_SIGKILL_KILLS=$(SOAK_KILLS) ctest --output-on-failure -R '^operator\.sigkill$$'
+
+image: build
+	@bash scripts/install-deps.sh image
+	@bash scripts/image.sh $(BUILD)/image
+
+image-check: build
+	@bash scripts/install-deps.sh image
+	@bash scripts/image.sh $(BUILD)/image
+	@bash scripts/image.sh $(BUILD)/image-again
+	@python3 tests/integration/image/check_image.py $(BUILD)/image/couchestor-*.oci.tar \
+	  --digest-of $$(ls $(BUILD)/image-again/couchestor-*.oci.tar)
 
 clean:
 	rm -rf $(BUILD)

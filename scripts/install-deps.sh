@@ -14,7 +14,30 @@ packages=(
   python3
   nvme-cli smartmontools  # hardware discovery
   prometheus  # test world: real Prometheus scraping the Mayastor simulator
+  ca-certificates  # the image's CA bundle (scripts/image.py; test image.oci)
 )
+if [ "${1:-}" = image ]; then
+  packages+=(mmdebstrap skopeo)  # make image: the Debian root; reading/copying the OCI archive
+fi
+
+# npm packages of the node checks and of the API stand-in's CRD rules (CEL through @bufbuild/cel):
+# tests/fixtures/node/package.json, exact versions in its package-lock.json; `npm ci` there when one is
+# missing (needs node and npm, which are not Debian packages here).
+node_modules() {
+  local dir m
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures/node"
+  for m in @kubernetes/client-node @bufbuild/cel; do
+    if [ ! -d "$dir/node_modules/$m" ]; then
+      if ! command -v npm >/dev/null; then
+        echo "install-deps: npm missing: the node checks and the test world's CEL rules need node >= 20 and npm" >&2
+        return 1
+      fi
+      echo "install-deps: npm ci in $dir"
+      npm ci --prefix "$dir" --no-audit --no-fund >/dev/null
+      return 0
+    fi
+  done
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +47,7 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  node_modules
   exit 0
 fi
 
@@ -37,4 +61,5 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+node_modules
 echo "install-deps: done"
