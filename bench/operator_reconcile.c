@@ -250,36 +250,6 @@ static json_t *policy_object(const char *window)
         "maxConcurrentMigrations", 3, "migrationTimeout", "45m", "enabled", 1, "dryRun", 0);
 }
 
-/* ---- collecting list items --------------------------------------------------------- */
-
-typedef struct {
-    void **items;
-    size_t n, cap;
-} bag_t;
-
-static int bag_add(void *ctx, void *obj)
-{
-    bag_t *b = ctx;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        void **items = realloc(b->items, cap * sizeof *items);
-        if (!items)
-            return CS_ENOMEM;
-        b->items = items;
-        b->cap = cap;
-    }
-    b->items[b->n++] = obj;
-    return 0;
-}
-
-static void bag_free(bag_t *b, const cs_kube_decoder_t *dec)
-{
-    for (size_t i = 0; i < b->n; i++)
-        dec->destroy(dec->ctx, b->items[i]);
-    free(b->items);
-    memset(b, 0, sizeof *b);
-}
-
 /* ---- the Prometheus clock hook: phase boundary and the 60 s requeue --------------- */
 
 typedef struct {
@@ -324,7 +294,7 @@ typedef struct {
     const char *ns;
     cs_storage_policy_spec_t *spec;
     cs_kube_decoder_t pvdec, dpdec;
-    bag_t pvs, dps; /* the "informer cache" */
+    cs_kube_objects_t pvs, dps; /* the "informer cache" */
     bool patch_ok;
     /* what the last pass saw */
     size_t npv, nmine, ndp, nvol, npool, unknown;
@@ -349,17 +319,18 @@ static int reconcile(ctx_t *c, bool cold, tm_t t[PH_N], cs_err_t *err)
     if (cold) {
         /* The cache is replaced, as a relist does: free the old one first,
          * so the peak holds one cache, not two. */
-        bag_free(&c->pvs, &c->pvdec);
-        bag_free(&c->dps, &c->dpdec);
+        cs_kube_objects_free(&c->pvs, &c->pvdec);
+        cs_kube_objects_free(&c->dps, &c->dpdec);
         memtrace(cold ? "cold pass start (cache freed)" : "steady pass start");
         cs_kube_list_options_t lo = {.limit = PAGE};
-        if (cs_kube_list(c->kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, &lo, &c->pvdec, bag_add, &c->pvs, NULL, err))
+        if (cs_kube_list(c->kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, &lo, &c->pvdec, cs_kube_objects_add, &c->pvs,
+                         NULL, err))
             return -1;
         b = tm_now();
         memtrace("after PV list");
         t[PH_PVLIST] = tm_sub(b, a);
         a = b;
-        if (cs_kube_list(c->kube, CS_DISKPOOL_RESOURCE, c->ns, &lo, &c->dpdec, bag_add, &c->dps, NULL, err))
+        if (cs_kube_list(c->kube, CS_DISKPOOL_RESOURCE, c->ns, &lo, &c->dpdec, cs_kube_objects_add, &c->dps, NULL, err))
             return -1;
         b = tm_now();
         t[PH_DPLIST] = tm_sub(b, a);
@@ -1216,8 +1187,8 @@ static int bench(int count, int passes, const char *window)
 fail:
     fprintf(stderr, "operator_reconcile: %s\n", err.msg);
 done:
-    bag_free(&c.pvs, &c.pvdec);
-    bag_free(&c.dps, &c.dpdec);
+    cs_kube_objects_free(&c.pvs, &c.pvdec);
+    cs_kube_objects_free(&c.dps, &c.dpdec);
     cs_storage_policy_free(&pol);
     json_decref(polobj);
     cs_prom_free(prom);

@@ -369,6 +369,17 @@ typedef struct cs_kube_list_options_s {
  * decoder's destroy). Return 0, or a negative code to stop the list. */
 typedef int (*cs_kube_item_fn)(void *ctx, void *obj);
 
+/* The items of one or more lists, kept as decoded: cs_kube_objects_add is
+ * a cs_kube_item_fn (ctx: the cs_kube_objects_t). Start zeroed; free with
+ * cs_kube_objects_free and the decoder that made the items. */
+typedef struct cs_kube_objects_s {
+    void **items;
+    size_t n, cap;
+} cs_kube_objects_t;
+int cs_kube_objects_add(void *ctx, void *obj);
+/* Destroys every item with dec and frees the array; zeroes o. NULL is a no-op. */
+void cs_kube_objects_free(cs_kube_objects_t *o, const cs_kube_decoder_t *dec);
+
 /* Lists a collection page by page (limit/continue), decoding every page as
  * it arrives with dec, so no page is ever buffered whole. ns NULL = all
  * namespaces. opts may be NULL. On success *rv_out (if not NULL) receives

@@ -235,40 +235,12 @@ static const char *cs__str(const cs__text_t *t)
 /* ---- what the checks share ------------------------------------------------- */
 
 typedef struct {
-    void **items;
-    size_t n, cap;
-} cs__bag_t;
-
-static int cs__bag_add(void *ctx, void *obj)
-{
-    cs__bag_t *b = ctx;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        void **items = realloc(b->items, cap * sizeof *items);
-        if (!items)
-            return CS_ENOMEM;
-        b->items = items;
-        b->cap = cap;
-    }
-    b->items[b->n++] = obj;
-    return 0;
-}
-
-static void cs__bag_free(cs__bag_t *b, const cs_kube_decoder_t *dec)
-{
-    for (size_t i = 0; i < b->n; i++)
-        dec->destroy(dec->ctx, b->items[i]);
-    free(b->items);
-    memset(b, 0, sizeof *b);
-}
-
-typedef struct {
     const cs_config_t *cfg;
     cs_clients_t cl;
     cs__report_t rep;
     bool api_ok, ms_ok, prom_ok, listed;
     cs_kube_decoder_t tree, pvdec, dpdec, pvcdec, nsdec;
-    cs__bag_t policies, pvs, dps, pvcs, nss, scs;
+    cs_kube_objects_t policies, pvs, dps, pvcs, nss, scs;
     cs_storage_policy_t *pol; /* decoded policies[i]; valid[i] when it decoded and validated */
     bool *valid;
     cs_mayastor_pools_t mpools; /* when ms_ok */
@@ -276,12 +248,12 @@ typedef struct {
 
 static void cs__doctor_free(cs__doctor_t *d)
 {
-    cs__bag_free(&d->policies, &d->tree);
-    cs__bag_free(&d->pvs, &d->pvdec);
-    cs__bag_free(&d->dps, &d->dpdec);
-    cs__bag_free(&d->pvcs, &d->pvcdec);
-    cs__bag_free(&d->nss, &d->nsdec);
-    cs__bag_free(&d->scs, &d->tree);
+    cs_kube_objects_free(&d->policies, &d->tree);
+    cs_kube_objects_free(&d->pvs, &d->pvdec);
+    cs_kube_objects_free(&d->dps, &d->dpdec);
+    cs_kube_objects_free(&d->pvcs, &d->pvcdec);
+    cs_kube_objects_free(&d->nss, &d->nsdec);
+    cs_kube_objects_free(&d->scs, &d->tree);
     for (size_t i = 0; d->pol && i < d->policies.n; i++)
         cs_storage_policy_free(&d->pol[i]);
     free(d->pol);
@@ -537,18 +509,20 @@ static void cs__check_mayastor(cs__doctor_t *d)
 static int cs__list_all(cs__doctor_t *d, cs_err_t *err)
 {
     cs_kube_client_t *k = d->cl.kube;
-    int rc = cs_kube_list(k, CS_STORAGE_POLICY_RESOURCE, NULL, NULL, &d->tree, cs__bag_add, &d->policies, NULL, err);
+    int rc =
+        cs_kube_list(k, CS_STORAGE_POLICY_RESOURCE, NULL, NULL, &d->tree, cs_kube_objects_add, &d->policies, NULL, err);
     if (rc == 0)
-        rc = cs_kube_list(k, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, NULL, &d->pvdec, cs__bag_add, &d->pvs, NULL, err);
+        rc = cs_kube_list(k, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, NULL, &d->pvdec, cs_kube_objects_add, &d->pvs, NULL,
+                          err);
     if (rc == 0)
-        rc = cs_kube_list(k, CS_DISKPOOL_RESOURCE, d->cfg->mayastor_namespace, NULL, &d->dpdec, cs__bag_add, &d->dps,
-                          NULL, err);
+        rc = cs_kube_list(k, CS_DISKPOOL_RESOURCE, d->cfg->mayastor_namespace, NULL, &d->dpdec, cs_kube_objects_add,
+                          &d->dps, NULL, err);
     if (rc == 0)
-        rc = cs_kube_list(k, CS_KUBE_RES_PVCS, NULL, NULL, &d->pvcdec, cs__bag_add, &d->pvcs, NULL, err);
+        rc = cs_kube_list(k, CS_KUBE_RES_PVCS, NULL, NULL, &d->pvcdec, cs_kube_objects_add, &d->pvcs, NULL, err);
     if (rc == 0)
-        rc = cs_kube_list(k, CS_KUBE_RES_NAMESPACES, NULL, NULL, &d->nsdec, cs__bag_add, &d->nss, NULL, err);
+        rc = cs_kube_list(k, CS_KUBE_RES_NAMESPACES, NULL, NULL, &d->nsdec, cs_kube_objects_add, &d->nss, NULL, err);
     if (rc == 0)
-        rc = cs_kube_list(k, CS_KUBE_RES_STORAGECLASSES, NULL, NULL, &d->tree, cs__bag_add, &d->scs, NULL, err);
+        rc = cs_kube_list(k, CS_KUBE_RES_STORAGECLASSES, NULL, NULL, &d->tree, cs_kube_objects_add, &d->scs, NULL, err);
     if (rc != 0)
         return rc;
     d->pol = calloc(d->policies.n ? d->policies.n : 1, sizeof *d->pol);

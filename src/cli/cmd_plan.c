@@ -12,33 +12,6 @@
 
 extern char **environ;
 
-typedef struct {
-    void **items;
-    size_t n, cap;
-} cs__bag_t;
-
-static int cs__bag_add(void *ctx, void *obj)
-{
-    cs__bag_t *b = ctx;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        void **items = realloc(b->items, cap * sizeof *items);
-        if (!items)
-            return CS_ENOMEM;
-        b->items = items;
-        b->cap = cap;
-    }
-    b->items[b->n++] = obj;
-    return 0;
-}
-
-static void cs__bag_free(cs__bag_t *b, const cs_kube_decoder_t *dec)
-{
-    for (size_t i = 0; i < b->n; i++)
-        dec->destroy(dec->ctx, b->items[i]);
-    free(b->items);
-}
-
 static void cs__usage(FILE *out)
 {
     fprintf(out,
@@ -87,23 +60,25 @@ static int cs__plan_args(int argc, char **argv, cs__plan_args_t *a)
 /* What the plan reads from the API server, listed once for every policy. */
 typedef struct {
     cs_kube_decoder_t tree, pvdec, dpdec, pvcdec, nsdec;
-    cs__bag_t policies, pvs, dps, pvcs, nss;
+    cs_kube_objects_t policies, pvs, dps, pvcs, nss;
 } cs__listed_t;
 
 static int cs__list(cs_kube_client_t *kube, const cs_config_t *cfg, const char *only, cs__listed_t *l, cs_err_t *err)
 {
     /* every policy, even with --policy: an older one may own some of its volumes */
-    int rc = cs_kube_list(kube, CS_STORAGE_POLICY_RESOURCE, NULL, NULL, &l->tree, cs__bag_add, &l->policies, NULL, err);
-    if (rc == 0)
-        rc = cs_kube_list(kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, NULL, &l->pvdec, cs__bag_add, &l->pvs, NULL, err);
-    if (rc == 0)
-        rc = cs_kube_list(kube, CS_DISKPOOL_RESOURCE, cfg->mayastor_namespace, NULL, &l->dpdec, cs__bag_add, &l->dps,
+    int rc = cs_kube_list(kube, CS_STORAGE_POLICY_RESOURCE, NULL, NULL, &l->tree, cs_kube_objects_add, &l->policies,
                           NULL, err);
+    if (rc == 0)
+        rc = cs_kube_list(kube, CS_KUBE_RES_PERSISTENTVOLUMES, NULL, NULL, &l->pvdec, cs_kube_objects_add, &l->pvs,
+                          NULL, err);
+    if (rc == 0)
+        rc = cs_kube_list(kube, CS_DISKPOOL_RESOURCE, cfg->mayastor_namespace, NULL, &l->dpdec, cs_kube_objects_add,
+                          &l->dps, NULL, err);
     /* the claims and Namespaces the selection reads (volumeSelector, namespaceSelector) */
     if (rc == 0)
-        rc = cs_kube_list(kube, CS_KUBE_RES_PVCS, NULL, NULL, &l->pvcdec, cs__bag_add, &l->pvcs, NULL, err);
+        rc = cs_kube_list(kube, CS_KUBE_RES_PVCS, NULL, NULL, &l->pvcdec, cs_kube_objects_add, &l->pvcs, NULL, err);
     if (rc == 0)
-        rc = cs_kube_list(kube, CS_KUBE_RES_NAMESPACES, NULL, NULL, &l->nsdec, cs__bag_add, &l->nss, NULL, err);
+        rc = cs_kube_list(kube, CS_KUBE_RES_NAMESPACES, NULL, NULL, &l->nsdec, cs_kube_objects_add, &l->nss, NULL, err);
     bool found = false;
     for (size_t i = 0; rc == 0 && only && i < l->policies.n; i++) {
         const char *name = json_string_value(
@@ -117,11 +92,11 @@ static int cs__list(cs_kube_client_t *kube, const cs_config_t *cfg, const char *
 
 static void cs__listed_free(cs__listed_t *l)
 {
-    cs__bag_free(&l->policies, &l->tree);
-    cs__bag_free(&l->pvs, &l->pvdec);
-    cs__bag_free(&l->dps, &l->dpdec);
-    cs__bag_free(&l->pvcs, &l->pvcdec);
-    cs__bag_free(&l->nss, &l->nsdec);
+    cs_kube_objects_free(&l->policies, &l->tree);
+    cs_kube_objects_free(&l->pvs, &l->pvdec);
+    cs_kube_objects_free(&l->dps, &l->dpdec);
+    cs_kube_objects_free(&l->pvcs, &l->pvcdec);
+    cs_kube_objects_free(&l->nss, &l->nsdec);
 }
 
 /* Says what the metrics mean when it is not simply "available": a fallback

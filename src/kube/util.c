@@ -122,6 +122,33 @@ bool cs__kube_query_add(char *buf, size_t len, const char *k, const char *v)
     return n > 0 && (size_t)n < len - used;
 }
 
+/* ---- collected list items ---------------------------------------------------- */
+
+int cs_kube_objects_add(void *ctx, void *obj)
+{
+    cs_kube_objects_t *o = ctx;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        void **items = realloc(o->items, cap * sizeof *items);
+        if (!items)
+            return CS_ENOMEM;
+        o->items = items;
+        o->cap = cap;
+    }
+    o->items[o->n++] = obj;
+    return 0;
+}
+
+void cs_kube_objects_free(cs_kube_objects_t *o, const cs_kube_decoder_t *dec)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->n; i++)
+        dec->destroy(dec->ctx, o->items[i]);
+    free(o->items);
+    memset(o, 0, sizeof *o);
+}
+
 /* ---- map ------------------------------------------------------------------ */
 
 uint64_t cs__kube_hash(const char *s)

@@ -286,10 +286,10 @@ static void cs__answer_free(cs__answer_t *a)
     memset(a, 0, sizeof *a);
 }
 
-/* The rates of set, then, when any came back, their coverage. */
-static int cs__ask_set(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, cs__answer_t *a, cs_err_t *err)
+/* The rates of set (of one volume, or of all when volume is NULL) into a. */
+static int cs__ask_rates(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, cs__answer_t *a,
+                         cs_err_t *err)
 {
-    memset(a, 0, sizeof *a);
     cs_prom_result_t res;
     int rc = cs__run_set(p, set, volume, window_ns, &res, err);
     if (rc)
@@ -298,9 +298,20 @@ static int cs__ask_set(cs_prom_t *p, size_t set, const char *volume, int64_t win
     a->series = res.series;
     res.vector = NULL;
     cs_prom_result_free(&res);
+    return 0;
+}
+
+/* The rates of set, then, when any came back, their coverage. */
+static int cs__ask_set(cs_prom_t *p, size_t set, const char *volume, int64_t window_ns, cs__answer_t *a, cs_err_t *err)
+{
+    memset(a, 0, sizeof *a);
+    int rc = cs__ask_rates(p, set, volume, window_ns, a, err);
+    if (rc)
+        return rc;
     if (p->min_coverage <= 0 || cs_prom_vector_count(a->rate) == 0)
         return 0;
     char q[CS_PROM_MAX_QUERY];
+    cs_prom_result_t res;
     rc = cs_prom_coverage_promql(p, set, volume, window_ns, q, sizeof q, err);
     if (!rc)
         rc = cs__run_vector(p, q, set, "coverage", &res, err);
@@ -449,14 +460,9 @@ static int cs__batch_set(cs_prom_t *p, size_t s, const char *const *volumes, siz
     memset(a, 0, sizeof *a);
     a->window_ns = window_ns;
     a->by_memo = true;
-    cs_prom_result_t res;
-    int rc = cs__run_set(p, s, NULL, window_ns, &res, err);
+    int rc = cs__ask_rates(p, s, NULL, window_ns, a, err);
     if (rc)
         return rc;
-    a->rate = res.vector;
-    a->series = res.series;
-    res.vector = NULL;
-    cs_prom_result_free(&res);
     if (p->min_coverage > 0 && !*start_checked && cs_prom_vector_count(a->rate) > 0) {
         *start_checked = true; /* after a query that answered: an outage costs no extra wait */
         cs__memo_check_start(p);
