@@ -53,11 +53,16 @@ typedef struct cs_event_recorder_options_s {
     int64_t aggregate_window_ns;      /* 0 = 1 h */
     int64_t series_heartbeat_ns;      /* 0 = 30 min */
     size_t cache_max;                 /* aggregation entries kept; 0 = 4096 */
+    /* Asked before every write (create, series PATCH); false drops it,
+     * counted in dropped: a replica that lost its Lease writes nothing,
+     * Events queued while it led included. NULL = always. */
+    bool (*may_write)(void *ctx);
+    void *may_write_ctx;
 } cs_event_recorder_options_t;
 
 typedef struct cs_event_recorder_stats_s {
     uint64_t recorded;   /* accepted by cs_event_record */
-    uint64_t dropped;    /* queue full, or recorder stopping */
+    uint64_t dropped;    /* queue full, recorder stopping, or may_write said no */
     uint64_t created;    /* Events POSTed */
     uint64_t patched;    /* series written as PATCHes */
     uint64_t aggregated; /* repeats counted into a series without a write (yet) */

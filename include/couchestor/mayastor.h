@@ -294,6 +294,7 @@ typedef struct cs_mayastor_volume_s {
     bool self_heal : 1;                         /* spec.policy.self_heal */
     bool thin : 1;                              /* spec.thin */
     bool has_target : 1;                        /* state.target present */
+    bool affinity_group : 1;                    /* spec.affinity_group present (a StatefulSet's group) */
     uint16_t inclusion_count : 11;              /* <= 1024 */
     uint16_t replica_count : 11;                /* <= 1024 */
     cs_mayastor_spec_status_t spec_status : 4;  /* spec.status */

@@ -98,12 +98,14 @@ typedef struct cs_plan_volume_s {
     int64_t retry_after;   /* Unix seconds; a failed migration backs off until then */
     int64_t refused_until; /* Unix seconds; a refused migration is held until then */
     double iops;
-    bool iops_known; /* false: no series, or Prometheus unreachable */
-    bool iops_young; /* not known because its series covers too little of samplingWindow yet */
-    bool found;      /* the Mayastor volume exists */
-    bool published;  /* has a target (nexus) */
-    bool online;     /* Mayastor volume status Online */
-    bool migrating;  /* an unfinished migration is journaled on the PV */
+    bool iops_known;     /* false: no series, or Prometheus unreachable */
+    bool iops_young;     /* not known because its series covers too little of samplingWindow yet */
+    bool found;          /* the Mayastor volume exists */
+    bool published;      /* has a target (nexus) */
+    bool online;         /* Mayastor volume status Online */
+    bool migrating;      /* an unfinished migration is journaled on the PV */
+    bool affinity_group; /* in a storage-system affinity group (Mayastor: a StatefulSet's volumes) */
+    bool busy;           /* the storage system runs an operation of its own on it */
 } cs_plan_volume_t;
 
 typedef struct cs_plan_input_s {
@@ -161,6 +163,11 @@ typedef enum cs_plan_event {
       "its StorageClass lacks poolHasTopologyKey for the placement label: movable only with createdBySteering")     \
     X(NO_LABEL_ENDPOINTS, "NoPoolLabelEndpoints", NONE, true,                                                       \
       "Mayastor serves no pool-label endpoints (older than 2.7.1): nothing can steer a new replica")                \
+    X(AFFINITY_GROUP, "AffinityGroup", WARNING, true,                                                               \
+      "in a Mayastor affinity group: the control plane keeps at least 2 replicas and spreads the group, so a "      \
+      "replica cannot be replaced one for one")                                                                     \
+    X(OPERATION_IN_PROGRESS, "OperationInProgress", NONE, false,                                                    \
+      "Mayastor runs an operation of its own on the volume: waiting until it ends")                                 \
     X(ALREADY_MIGRATING, "AlreadyMigrating", NONE, false, "a migration of this volume is in progress")              \
     X(COOLDOWN, "Cooldown", NONE, false, "moved recently: cooldown period not over")                                \
     X(BACKOFF, "Backoff", NONE, false, "its last migration failed: waiting before the next attempt")                \

@@ -1085,6 +1085,8 @@ static void cs__facts_volume(const cs_cluster_view_t *view, size_t i, cs_plan_fa
     pvv->found = mv != NULL;
     pvv->published = mv && mv->has_target;
     pvv->online = mv && mv->status == CS_MAYASTOR_VOLUME_ONLINE;
+    pvv->affinity_group = mv && mv->affinity_group;
+    pvv->busy = mv && mv->operation != CS_MAYASTOR_OP_NONE;
     pvv->replicas = &f->replicas[*r];
     for (size_t k = 0; mv && k < mv->replica_count; k++) {
         const cs_mayastor_replica_t *rep = &mv->replicas[k];

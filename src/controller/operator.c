@@ -527,6 +527,11 @@ static int cs__open_clients(cs__op_t *op, cs_err_t *err)
     return rc;
 }
 
+static bool cs__events_may_write(void *ctx)
+{
+    return cs__op_is_leader(ctx);
+}
+
 /* The work queue, the Event recorder, the Lease elector and the migration
  * manager (no thread runs yet). */
 static int cs__new_services(cs__op_t *op, cs_err_t *err)
@@ -535,7 +540,9 @@ static int cs__new_services(cs__op_t *op, cs_err_t *err)
     cs_workqueue_options_t qo = {0};
     int rc = cs_workqueue_new(&qo, &op->queue, err);
     cs_event_recorder_options_t eo = {.reporting_controller = "storage.billyronks.io/couchestor",
-                                      .reporting_instance = op->identity};
+                                      .reporting_instance = op->identity,
+                                      .may_write = cs__events_may_write,
+                                      .may_write_ctx = op};
     if (rc == 0)
         rc = cs_event_recorder_new(op->clients.kube, &eo, &op->events, err);
     if (rc == 0 && cfg->leader_election) {

@@ -49,6 +49,8 @@ struct cs_event_recorder_s {
     size_t queue_max, cache_max;
     int64_t window_ns;    /* a repeat within this of the last occurrence joins the series */
     int64_t heartbeat_ns; /* a series is written at most this often */
+    bool (*may_write)(void *ctx);
+    void *may_write_ctx;
 
     pthread_mutex_t mu; /* queue, stats, flags */
     pthread_cond_t cond;
@@ -262,8 +264,18 @@ static void cs__count(cs_event_recorder_t *r, uint64_t *field)
     pthread_mutex_unlock(&r->mu);
 }
 
+static bool cs__may_write(cs_event_recorder_t *r)
+{
+    if (!r->may_write || r->may_write(r->may_write_ctx))
+        return true;
+    cs__count(r, &r->stats.dropped);
+    return false;
+}
+
 static void cs__write(cs_event_recorder_t *r, cs__ev_item_t *it)
 {
+    if (!cs__may_write(r))
+        return;
     cs__discover(r);
     const char *ns = it->ns && *it->ns ? it->ns : "default";
     char *key = cs__key(it);
@@ -353,7 +365,7 @@ static void cs__heartbeat(cs_event_recorder_t *r, bool force, int64_t deadline)
         next = s->lru_next;
         if (force && cs_clock_mono_ns() >= deadline)
             return;
-        if (s->count > s->written_count && (force || now - s->written_mono_ns >= r->heartbeat_ns)) {
+        if (s->count > s->written_count && (force || now - s->written_mono_ns >= r->heartbeat_ns) && cs__may_write(r)) {
             cs_err_t err = {0};
             int rc = cs__patch(r, s, &err);
             if (rc == 0) {
@@ -435,6 +447,8 @@ int cs_event_recorder_new(cs_kube_client_t *c, const cs_event_recorder_options_t
     r->cache_max = opts->cache_max ? opts->cache_max : 4096;
     r->window_ns = opts->aggregate_window_ns > 0 ? opts->aggregate_window_ns : INT64_C(3600) * 1000000000;
     r->heartbeat_ns = opts->series_heartbeat_ns > 0 ? opts->series_heartbeat_ns : INT64_C(1800) * 1000000000;
+    r->may_write = opts->may_write;
+    r->may_write_ctx = opts->may_write_ctx;
     if (!r->controller || !r->instance || cs__kube_map_init(&r->seen, 64) != 0) {
         free(r->controller);
         free(r->instance);

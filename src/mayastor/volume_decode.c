@@ -198,6 +198,7 @@ typedef enum {
     K_NUM_REPLICAS,
     K_STATUS,
     K_THIN,
+    K_AFFINITY_GROUP,
     K_POLICY,
     K_TARGET,
     K_TOPOLOGY,
@@ -269,6 +270,8 @@ static cs__key_t cs__key(const char *k, size_t len)
                                      : K_OTHER;
     case 13:
         return KEQ("pool_topology") ? K_POOL_TOPOLOGY : K_OTHER;
+    case 14:
+        return KEQ("affinity_group") ? K_AFFINITY_GROUP : K_OTHER;
     case 15:
         return KEQ("rebuildProgress") ? K_REBUILD_PROGRESS_CAMEL : K_OTHER;
     case 16:
@@ -618,6 +621,8 @@ static int cs__open(cs_mayastor_volume_decoder_t *d, const cs_jstream_event_t *e
         return cs__type(d, ev, "state.target.children[]", "an object");
     if (parent == C_REPTOPO && !is_map)
         return cs__type(d, ev, "state.replica_topology entry", "an object");
+    if (parent == C_SPEC && key == K_AFFINITY_GROUP && is_map)
+        d->v.affinity_group = true; /* its id is not needed: it is skipped below */
     cs__ctx_t ctx = cs__child_ctx(parent, key, is_map);
     if (ctx == C_CHILDREN && !d->keep_children)
         ctx = C_SKIP; /* a list without children: checked by the stream, not kept */

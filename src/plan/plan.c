@@ -429,6 +429,14 @@ int cs_plan_compute(const cs_plan_input_t *in, cs_plan_t *out, cs_err_t *err)
             it->reason = CS_PLAN_REASON_NO_LABEL_ENDPOINTS;
             continue;
         }
+        if (v->affinity_group) {
+            it->reason = CS_PLAN_REASON_AFFINITY_GROUP;
+            continue;
+        }
+        if (v->busy) {
+            it->reason = CS_PLAN_REASON_OPERATION_IN_PROGRESS;
+            continue;
+        }
         if (!v->published) {
             it->reason = CS_PLAN_REASON_UNPUBLISHED;
             continue;

@@ -4,6 +4,7 @@
  * fallback, and a bounded queue that never blocks the caller. */
 #include <criterion/criterion.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,40 @@ Test(events, repeats_are_written_once_per_heartbeat)
         e = json_array_get(json_object_get(l, "items"), 1);
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(e, "series"), "count")), 6);
     json_decref(l);
+}
+
+static atomic_int leading;
+
+static bool may_write(void *ctx)
+{
+    return atomic_load((atomic_int *)ctx) != 0;
+}
+
+Test(events, nothing_is_written_without_the_lease)
+{
+    /* Recorded while leading, written after the Lease was lost: dropped. */
+    C = standin_client(&S, NULL, NULL);
+    cs_event_recorder_options_t o = {.reporting_controller = "storage.billyronks.io/couchestor",
+                                     .reporting_instance = "couchestor-0",
+                                     .may_write = may_write,
+                                     .may_write_ctx = &leading};
+    cs_event_recorder_t *r = NULL;
+    cs_err_t err = {0};
+    atomic_store(&leading, 0);
+    cr_assert_eq(cs_event_recorder_new(C, &o, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(cs_event_record(r, &PV, CS_EVENT_NORMAL, "MigrationStarted", "Migrate", "x"), 0);
+    cr_assert_eq(cs_event_recorder_flush(r, 5000000000LL), 0);
+    cs_event_recorder_stats_t st;
+    cs_event_recorder_stats(r, &st);
+    cr_expect_eq(st.created, 0);
+    cr_expect_eq(st.dropped, 1);
+    cr_expect_eq(standin_count_requests(&S, "POST", "/events"), 0, "no request reached the API server");
+    atomic_store(&leading, 1);
+    cr_assert_eq(cs_event_record(r, &PV, CS_EVENT_NORMAL, "MigrationStarted", "Migrate", "x"), 0);
+    cr_assert_eq(cs_event_recorder_flush(r, 5000000000LL), 0);
+    cs_event_recorder_stats(r, &st);
+    cr_expect_eq(st.created, 1);
+    done(r);
 }
 
 Test(events, a_deleted_event_is_created_again)

@@ -159,7 +159,7 @@ Test(decode, every_volume_field_hand_made)
         "\"rebuildProgress\":55}],\"state\":\"ShuttingDown\",\"protocol\":\"none\",\"rebuilds\":3}},"
         "\"spec\":{\"operation\":{\"operation\":\"SetReplica\",\"result\":null},\"thin\":true,\"num_replicas\":255,"
         "\"size\":0,\"status\":\"Deleting\",\"target\":{\"protocol\":\"iscsi\"},\"policy\":{\"self_heal\":false},"
-        "\"unknown\":{\"deep\":[[[{\"x\":1}]]]}}}";
+        "\"affinity_group\":{\"id\":\"default/db\"},\"unknown\":{\"deep\":[[[{\"x\":1}]]]}}}";
     cs_mayastor_volumes_t vols;
     cs_err_t err = {0};
     cr_assert_eq(cs_mayastor_decode_volumes(body, strlen(body), false, true, &vols, NULL, &err), 0, "%s", err.msg);
@@ -171,6 +171,7 @@ Test(decode, every_volume_field_hand_made)
     cr_expect_str_eq(cs_mayastor_operation_name(v->operation), "SetReplica");
     cr_expect(v->thin);
     cr_expect_not(v->self_heal);
+    cr_expect(v->affinity_group);
     cr_expect_eq(v->num_replicas, 255);
     cr_expect_eq(v->spec_status, CS_MAYASTOR_SPEC_DELETING);
     cr_expect_eq(v->target_protocol, CS_MAYASTOR_PROTOCOL_ISCSI);

@@ -769,3 +769,24 @@ Test(plan, a_young_series_is_not_judged_yet)
     cr_expect_eq(it.action, CS_PLAN_SKIP);
     cr_expect_str_eq(cs_plan_reason_name(it.reason), "WindowNotCovered");
 }
+
+Test(plan, affinity_groups_and_operations_in_progress_are_refused_before_a_slot)
+{
+    cs_plan_replica_t r = one_replica("cold-n1", "n1");
+    cs_plan_volume_t v[2] = {vol("pvc-a", &r, 1, 9500), vol("pvc-b", &r, 1, 9000)};
+    v[0].affinity_group = true;
+    spec.max_concurrent_migrations = 1;
+    cs_plan_input_t in = input(v, 2);
+    cs_plan_t plan;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_AFFINITY_GROUP);
+    cr_expect(cs_plan_reason_blocks(CS_PLAN_REASON_AFFINITY_GROUP));
+    cr_expect_eq(plan.items[1].reason, CS_PLAN_REASON_PROMOTE, "the slot goes to the next volume");
+    cs_plan_free(&plan);
+    v[0].affinity_group = false;
+    v[0].busy = true;
+    cr_assert_eq(cs_plan_compute(&in, &plan, NULL), 0);
+    cr_expect_eq(plan.items[0].reason, CS_PLAN_REASON_OPERATION_IN_PROGRESS);
+    cr_expect_eq(plan.items[1].reason, CS_PLAN_REASON_PROMOTE);
+    cs_plan_free(&plan);
+}
