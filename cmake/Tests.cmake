@@ -47,3 +47,25 @@ file(GLOB cs_test_areas ${PROJECT_SOURCE_DIR}/tests/*/tests.cmake ${PROJECT_SOUR
 foreach(area ${cs_test_areas})
   include(${area})
 endforeach()
+
+# How `make check` shares the cores (scripts/check.sh runs ctest with a resource spec file: "cpus", one
+# slot per core, and "worlds"): every test takes one of the cpus, except those labelled "waits" (a test
+# world, an operator and polls: mostly idle, a few percent of a core), which take one of the worlds
+# instead, so that several of them wait side by side while the CPU-bound tests keep the cores. A test
+# that sets RESOURCE_GROUPS itself keeps them. A plain `ctest -jN` (no resource spec file) ignores all this.
+function(cs_test_resources)
+  get_property(tests DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY TESTS)
+  foreach(t ${tests})
+    get_test_property(${t} RESOURCE_GROUPS groups)
+    if(groups)
+      continue()
+    endif()
+    get_test_property(${t} LABELS labels)
+    if("waits" IN_LIST labels)
+      set_tests_properties(${t} PROPERTIES RESOURCE_GROUPS "worlds:1")
+    else()
+      set_tests_properties(${t} PROPERTIES RESOURCE_GROUPS "cpus:1")
+    endif()
+  endforeach()
+endfunction()
+cmake_language(DEFER CALL cs_test_resources)

@@ -15,6 +15,9 @@ cd "$(dirname "$0")/.."
 variants=("$@")
 [ ${#variants[@]} -eq 0 ] && variants=(rules normal asan tsan)
 jobs=$(nproc)
+# CTest runs CPU-bound tests one per core ("cpus") and, beside them, up to $worlds tests labelled "waits"
+# (the operator suites: a test world and an operator that mostly sleep between polls; see cmake/Tests.cmake).
+worlds=${CS_CHECK_WORLDS:-$((2 * jobs))}
 status=0
 summary=()
 total_pass=0
@@ -43,7 +46,7 @@ fi
 
 for v in "${variants[@]}"; do
   [ "$v" = rules ] && continue
-  dir=build/$v
+  dir=build/${CS_CHECK_PREFIX:-}$v   # CS_CHECK_PREFIX: build trees of your own (e.g. h-)
   case $v in
     normal) opts=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo); filter=() ;;
     asan)   opts=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCS_SANITIZE=ON -DCS_BENCH=OFF); filter=() ;;
@@ -74,7 +77,10 @@ for v in "${variants[@]}"; do
   fi
   echo "=== $v tests ==="
   log=$dir/ctest.log
-  (cd "$dir" && ctest --output-on-failure -j "$jobs" "${filter[@]}") 2>&1 | tee "$log"
+  printf '{"version": {"major": 1, "minor": 0}, "local": [{"cpus": [{"id": "0", "slots": %d}], "worlds": [{"id": "0", "slots": %d}]}]}\n' \
+    "$jobs" "$worlds" >"$dir/resources.json"
+  (cd "$dir" && ctest --output-on-failure -j "$((jobs + worlds))" --resource-spec-file resources.json "${filter[@]}") 2>&1 |
+    tee "$log"
   rc=${PIPESTATUS[0]}
   [ "$rc" -ne 0 ] && status=1
   line=$(grep -E 'tests passed, [0-9]+ tests failed out of' "$log" | tail -1)
@@ -88,7 +94,7 @@ done
 
 if $rules && ! $tidied; then
   echo "=== clang-tidy ==="  # no normal build in this run: on a configured tree of its own
-  rule clang-tidy bash scripts/tidy.sh build/normal
+  rule clang-tidy bash scripts/tidy.sh "build/${CS_CHECK_PREFIX:-}normal"
 fi
 
 echo

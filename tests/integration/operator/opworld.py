@@ -365,13 +365,13 @@ class World:
         return self.k("PATCH", SP + "/" + name, body)
 
     def kick(self, name="demo"):
-        """Makes the operator reconcile its policies soon rather than at its 60 s requeue: an update of a
-        PersistentVolume (PV churn enqueues every policy; an update of the policy object that does not
-        change its generation does not)."""
+        """Makes the operator reconcile its policies soon rather than at its 60 s requeue: a change of a
+        PersistentVolume's labels (a change of what the plan reads of a PV enqueues every policy; other
+        PV changes, and an update of the policy object that does not change its generation, do not)."""
         self._kicks = getattr(self, "_kicks", 0) + 1
         pv = "pvc-" + sorted(self.names)[0]
         return self.k("PATCH", PVS + "/" + pv,
-                      {"metadata": {"annotations": {"test.couchestor.io/kick": str(self._kicks)}}})
+                      {"metadata": {"labels": {"test.couchestor.io/kick": str(self._kicks)}}})
 
     def condition(self, name, ctype):
         for c in self.sp_status(name).get("conditions") or []:
