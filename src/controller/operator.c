@@ -327,7 +327,8 @@ static void *cs__worker(void *arg)
             continue;
         }
         bool sp = strncmp(key, "sp/", 3) == 0;
-        rc = sp ? cs__reconcile_sp(op, name) : cs__reconcile_ec(op, name);
+        int64_t requeue_ns = 0;
+        rc = sp ? cs__reconcile_sp(op, name, &requeue_ns) : cs__reconcile_ec(op, name);
         const char *l[] = {sp ? "storagepolicy" : "erasurecodingpolicy", rc >= 0 ? "success" : "error"};
         cs_metric_inc(op->m_reconcile, l, 1);
         if (rc < 0) {
@@ -335,7 +336,8 @@ static void *cs__worker(void *arg)
         } else {
             cs_workqueue_forget(op->queue, key);
             if (sp && rc == 0)
-                cs_workqueue_add_after(op->queue, key, CS__REQUEUE_NS);
+                cs_workqueue_add_after(op->queue, key,
+                                       requeue_ns > 0 && requeue_ns < CS__REQUEUE_NS ? requeue_ns : CS__REQUEUE_NS);
         }
         cs_workqueue_done(op->queue, key);
         free(key);

@@ -94,8 +94,12 @@ int cs__op_hold(void *ctx, const cs_kube_object_t *obj);
 void cs__op_held_free(cs__op_held_t *h);
 
 /* Reconcile one object by name. 0 (requeue after the resync period), 1
- * (gone: no requeue), or a negative code (retry with backoff). */
-int cs__reconcile_sp(cs__op_t *op, const char *name);
+ * (gone: no requeue), or a negative code (retry with backoff). A
+ * StoragePolicy reconcile may ask for its next one sooner than the resync
+ * period (*requeue_ns, when it returns 0; 0 = the period): when Mayastor or
+ * Prometheus did not answer, or some volumes' series do not cover the
+ * window yet. */
+int cs__reconcile_sp(cs__op_t *op, const char *name, int64_t *requeue_ns);
 int cs__reconcile_ec(cs__op_t *op, const char *name);
 /* Forgets every status this process wrote (a new term: another leader may
  * have written since), and frees them. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "couchestor/clock.h"
+#include "couchestor/duration.h"
 #include "couchestor/labels.h"
 #include "couchestor/log.h"
 #include "operator.h"
@@ -563,7 +564,24 @@ static void cs__run_free(cs__sp_run_t *r)
     cs_kube_object_unref(r->obj);
 }
 
-int cs__reconcile_sp(cs__op_t *op, const char *name)
+/* When the next reconcile should come sooner than the 60 s period: 10 s
+ * after Mayastor or Prometheus did not answer (no faster: a control plane
+ * that is down gets no storm), and every fifth of samplingWindow (at least
+ * 5 s) while some volumes' series are too young to judge, which is how fast
+ * their coverage can grow. 0: the period. */
+static int64_t cs__requeue_ns(const cs__sp_run_t *r)
+{
+    const cs_observation_t *obs = &r->in.obs;
+    if (!obs->mayastor_ok || (obs->metrics_asked && !obs->metrics_ok))
+        return INT64_C(10) * CS_NSEC_PER_SEC;
+    if (obs->young > 0) {
+        int64_t fifth = r->pol.spec.sampling_window_ns / 5;
+        return fifth > INT64_C(5) * CS_NSEC_PER_SEC ? fifth : INT64_C(5) * CS_NSEC_PER_SEC;
+    }
+    return 0;
+}
+
+int cs__reconcile_sp(cs__op_t *op, const char *name, int64_t *requeue_ns)
 {
     cs__sp_run_t r = {.op = op, .name = name, .t0 = cs_clock_mono_s()};
     int rc;
@@ -582,6 +600,8 @@ int cs__reconcile_sp(cs__op_t *op, const char *name)
         rc = cs__decide_apply_report(&r);
         if (rc != 0)
             CS_WARN("reconcile failed", "policy", name, "error", r.err.msg);
+        else
+            *requeue_ns = cs__requeue_ns(&r);
         break;
     }
     cs__run_free(&r);
