@@ -248,14 +248,14 @@ typedef struct {
 
 static void cs__doctor_free(cs__doctor_t *d)
 {
+    for (size_t i = 0; d->pol && i < d->policies.n; i++) /* before the list that counts them */
+        cs_storage_policy_free(&d->pol[i]);
     cs_kube_objects_free(&d->policies, &d->tree);
     cs_kube_objects_free(&d->pvs, &d->pvdec);
     cs_kube_objects_free(&d->dps, &d->dpdec);
     cs_kube_objects_free(&d->pvcs, &d->pvcdec);
     cs_kube_objects_free(&d->nss, &d->nsdec);
     cs_kube_objects_free(&d->scs, &d->tree);
-    for (size_t i = 0; d->pol && i < d->policies.n; i++)
-        cs_storage_policy_free(&d->pol[i]);
     free(d->pol);
     free(d->valid);
     cs_mayastor_pools_free(&d->mpools);

@@ -210,7 +210,7 @@ static int cs__policies(const cs_config_t *cfg, const char *only, json_t **items
         if (!name || (only && strcmp(name, only) != 0))
             continue;
         json_t *st = json_object_get(p, "status");
-        json_t *one = json_pack("{s:s, s:O}", "name", name, "status", st ? st : json_object());
+        json_t *one = json_pack("{s:s, s:o}", "name", name, "status", st ? json_incref(st) : json_object());
         size_t at = 0;
         while (at < json_array_size(*items) &&
                strcmp(json_string_value(json_object_get(json_array_get(*items, at), "name")), name) < 0)
