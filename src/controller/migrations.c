@@ -147,10 +147,10 @@ static int cs__get_volume(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_
     int rc = cs_mayastor_volume_get(m->o.mayastor, &id, &vols, &me);
     if (rc == 0 && vols.count == 1)
         cs__fill_volume(&vols.items[0], out);
-    else if (rc == 0)
+    else if (rc == 0 || me.kind == CS_MAYASTOR_KIND_NOT_FOUND)
         rc = cs_err_set(err, CS_ENOTFOUND, "volume %s not found", uuid);
     else
-        cs__ms_err(&me, err);
+        rc = cs__ms_err(&me, err);
     cs_mayastor_volumes_free(&vols);
     return rc;
 }
@@ -288,7 +288,8 @@ static int cs__journal_write(void *ctx, const char *pv, const char *json, int64_
               : cs_err_set(err, CS_ENOMEM, "out of memory");
     cs__write_end(gate);
     json_decref(patch);
-    return rc;
+    /* Clearing the journal of a PV that was deleted: nothing is left to clear. */
+    return rc == CS_ENOTFOUND && !json ? 0 : rc;
 }
 
 /* An Event about a PV, with its uid when the operator can tell it. */

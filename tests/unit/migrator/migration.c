@@ -39,7 +39,9 @@ typedef struct {
     int flaps_left;       /* times the in-sync new replica drops out of sync again */
     bool flap_was_synced; /* the new replica was in sync at the previous read */
     int journal_writes;
-    char list_key[64];     /* the label key of the last list_pools */
+    char list_key[64];       /* the label key of the last list_pools */
+    int deleted_after_reads; /* the volume is deleted at this get_volume (0 = never) */
+    bool deleted;
     char last_target[128]; /* the last_target of the last completed migration */
     /* A rebuild that advances with time: slow_pct percent every slow_step_ms
      * after the new replica was added (at rebuild_start), never beyond
@@ -160,6 +162,10 @@ static void flap(void)
 
 static int f_get_volume(void *ctx, const char *uuid, cs_mig_volume_t *out, cs_err_t *err)
 {
+    if (F.deleted_after_reads > 0 && --F.deleted_after_reads == 0)
+        F.deleted = true;
+    if (F.deleted)
+        return cs_err_set(err, CS_ENOTFOUND, "volume %s not found", uuid);
     if (F.fail_reads > 0) {
         F.fail_reads--;
         return cs_err_set(err, CS_EUNAVAILABLE, "api-rest is away");
@@ -889,4 +895,24 @@ Test(migration, old_journal_without_progress_resumes_and_completes)
     cr_assert_eq(cs_migration_resume(&ops, &j, 1000, false, NULL, &res, &err), 0, "%s", err.msg);
     cr_expect_eq(res.outcome, CS_MIGRATION_SUCCEEDED, "%s", res.message);
     expect_moved();
+}
+
+Test(migration, a_volume_deleted_while_rebuilding_ends_the_migration_at_once)
+{
+    /* The rebuild stalls, then the volume is deleted: the migration ends
+     * with that reason at once (its slot is free), not at the timeout. */
+    F.rebuild_polls = -1;
+    F.deleted_after_reads = 5;
+    cs_mig_request_t req = request();
+    cs_mig_result_t res;
+    cs_err_t err = {0};
+    int64_t t0 = F.now;
+    cr_assert_eq(cs_migration_run(&ops, &req, NULL, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.outcome, CS_MIGRATION_ABORTED);
+    cr_expect_str_eq(res.message, "the volume was deleted during the migration");
+    cr_expect_lt(F.now - t0, 60000, "before the 60 s timeout");
+    cr_expect_not(F.has_journal, "the journal is cleared");
+    cr_expect_eq(F.last_end, 0, "no cooldown stamp");
+    for (size_t i = 0; i < F.npools; i++)
+        cr_expect(F.pools[i].has_placement_label, "placement label restored on %s", F.pools[i].id);
 }
