@@ -568,8 +568,7 @@ static cs__go_t cs__wait_sync(cs__mig_t *m, cs_err_t *err)
              * is left to move or to roll back, and its slot is freed now,
              * not when the timeout would come. */
             cs__event(m, true, "MigrationAborted", "the volume was deleted while its new replica was rebuilding");
-            return cs__end(m, cs__finish(m, CS_MIGRATION_ABORTED, "the volume was deleted during the migration",
-                                         err));
+            return cs__end(m, cs__finish(m, CS_MIGRATION_ABORTED, "the volume was deleted during the migration", err));
         }
         if (rc != 0) {
             /* A flaky API is not a failed rebuild: retry until the deadline. */
