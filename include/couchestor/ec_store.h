@@ -128,6 +128,14 @@ int cs_ec_store_put_stream(cs_ec_store_t *store, const void *name, size_t name_l
  * CS_EINSUFFICIENT_SHARDS, or CS_ETOOBIG for objects larger than max_len. */
 int cs_ec_store_get(cs_ec_store_t *store, const void *name, size_t name_len, size_t max_len, uint8_t **data,
                     size_t *len, cs_ec_report_t *report, cs_err_t *err);
+/* Same, into the caller's buffer of cap bytes (*len = the object's
+ * length): the data chunks of each full stripe are read straight to their
+ * place in buf and their CRC32C checked there, so an intact object is read
+ * with no copy. A buffer aligned to CS_BUF_ALIGN (buf.h) keeps O_DIRECT
+ * reads in place. CS_ETOOBIG (nothing read) when the object is larger than
+ * cap. On failure buf's contents are unspecified (never returned as data). */
+int cs_ec_store_get_into(cs_ec_store_t *store, const void *name, size_t name_len, void *buf, size_t cap, size_t *len,
+                         cs_ec_report_t *report, cs_err_t *err);
 /* Same, streaming the bytes in order to a sink. On failure the sink may
  * have received a prefix of the object (never wrong bytes). */
 int cs_ec_store_get_stream(cs_ec_store_t *store, const void *name, size_t name_len, cs_ec_write_fn write, void *ctx,

@@ -683,6 +683,10 @@ typedef struct cs__get {
     cs__obj_t *o;
     cs_ec_codec_t *codec;
     const char *pn;
+    /* get into a buffer: the object's bytes go to dst. Data chunks of full
+     * stripes are read straight to their place there and checked as they
+     * land (no copy); only the short last stripe goes through a slot. */
+    uint8_t *dst;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     uint64_t next;      /* next stripe to claim */
@@ -691,6 +695,14 @@ typedef struct cs__get {
     unsigned nslots;
     cs__slot_t slot[CS__GET_MAX_SLOTS];
 } cs__get_t;
+
+/* Whether stripe j's data goes straight to g->dst: a full stripe of a get
+ * into a buffer. */
+static bool cs__get_in_place(const cs__get_t *g, uint64_t j)
+{
+    const cs_ec_shard_header_t *r = &g->o->ref;
+    return g->dst && cs_ec_shard_stripe_data_len(r, j) == (uint64_t)r->k * cs_ec_shard_chunk_len(r, j);
+}
 
 /* Reads stripe j's data chunks into slot->data and checks them; a chunk
  * that fails (I/O error, short, CRC) is treated as missing and rebuilt from
@@ -706,9 +718,14 @@ static void cs__get_stripe(cs__get_t *g, cs_io_t *io, uint64_t j, cs__slot_t *sl
     slot->rc = 0;
     slot->reconstructed = false;
     memset(slot->bad, 0, n * sizeof slot->bad[0]);
-    /* Data chunks land contiguously: the stripe's bytes in order. */
+    /* Data chunks land contiguously: the stripe's bytes in order, in the
+     * slot, or in place in dst for a full stripe (k chunks of cl bytes are
+     * exactly its data, so nothing is written past the object). */
     for (unsigned i = 0; i < n; i++)
         ptr[i] = slot->data + (size_t)i * cl;
+    if (cs__get_in_place(g, j))
+        for (unsigned i = 0; i < k; i++)
+            ptr[i] = g->dst + j * o->ref.stripe_size + (size_t)i * cl;
     for (unsigned i = 0; i < k; i++)
         if (o->shard[i].valid)
             rows[nrows++] = i;
@@ -805,18 +822,12 @@ static unsigned cs__get_workers(const cs_ec_store_t *st, uint64_t stripes)
     return w;
 }
 
-int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_write_fn write, void *ctx,
-                           cs_ec_report_t *rep, cs_err_t *err)
+/* The get of an opened object (freed here): to the sink write(ctx), or
+ * into dst (write NULL; dst holds the object's length). */
+static int cs__get_run(cs_ec_store_t *st, cs__obj_t *o, const char *pn, cs_ec_write_fn write, void *ctx, uint8_t *dst,
+                       cs_ec_report_t *rep, cs_err_t *err)
 {
-    cs__report_init(rep);
-    if (!write)
-        return cs_err_set(err, CS_EINVAL, "cs_ec_store_get_stream: no sink");
-    cs__obj_t *o;
-    int rc = cs__open_object(st, name, name_len, &o, err);
-    if (!o) /* set exactly when rc is 0 */
-        return rc;
-    char pn[96];
-    cs__pname(name, name_len, pn, sizeof pn);
+    int rc = 0;
     unsigned k = o->ref.k, m = o->ref.m, n = k + m;
     uint64_t count = o->ref.stripe_count;
     cs__get_t *g = calloc(1, sizeof *g);
@@ -830,6 +841,7 @@ int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len,
     }
     g->o = o;
     g->pn = pn;
+    g->dst = write ? NULL : dst;
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->cond, NULL);
     unsigned workers = cs__get_workers(st, count);
@@ -877,7 +889,10 @@ int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len,
                 if (s->reconstructed && rep)
                     rep->stripes_reconstructed++;
                 uint64_t dl = cs_ec_shard_stripe_data_len(&o->ref, j);
-                rc = write(ctx, s->data, (size_t)dl, err);
+                if (write)
+                    rc = write(ctx, s->data, (size_t)dl, err);
+                else if (!cs__get_in_place(g, j))
+                    memcpy(dst + j * o->ref.stripe_size, s->data, (size_t)dl);
                 cs__progress(st, j * o->ref.stripe_size + dl, o->ref.object_length);
             }
             pthread_mutex_lock(&g->lock);
@@ -908,53 +923,87 @@ int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len,
     return rc;
 }
 
-typedef struct cs__membuf {
-    uint8_t *data;
-    size_t len, cap;
-} cs__membuf_t;
-
-static int cs__mem_write(void *ctx, const void *buf, size_t len, cs_err_t *err)
+int cs_ec_store_get_stream(cs_ec_store_t *st, const void *name, size_t name_len, cs_ec_write_fn write, void *ctx,
+                           cs_ec_report_t *rep, cs_err_t *err)
 {
-    cs__membuf_t *mb = ctx;
-    if (len > mb->cap - mb->len)
-        return cs_err_set(err, CS_EINTERNAL, "object grew while reading");
-    memcpy(mb->data + mb->len, buf, len);
-    mb->len += len;
+    cs__report_init(rep);
+    if (!write)
+        return cs_err_set(err, CS_EINVAL, "cs_ec_store_get_stream: no sink");
+    cs__obj_t *o;
+    int rc = cs__open_object(st, name, name_len, &o, err);
+    if (!o) /* set exactly when rc is 0 */
+        return rc;
+    char pn[96];
+    cs__pname(name, name_len, pn, sizeof pn);
+    return cs__get_run(st, o, pn, write, ctx, NULL, rep, err);
+}
+
+/* Opens the object once and checks its length against the room there is;
+ * *olen is its length. */
+static int cs__get_open_sized(cs_ec_store_t *st, const void *name, size_t name_len, size_t room, cs__obj_t **out,
+                              uint64_t *olen, cs_err_t *err)
+{
+    int rc = cs__open_object(st, name, name_len, out, err);
+    if (!*out) /* set exactly when rc is 0 */
+        return rc;
+    *olen = (*out)->ref.object_length;
+    if (*olen > room || *olen > SIZE_MAX - 1) {
+        cs__obj_free(*out);
+        *out = NULL;
+        return cs_err_set(err, CS_ETOOBIG, "object is %" PRIu64 " bytes, above the limit of %zu", *olen, room);
+    }
     return 0;
+}
+
+int cs_ec_store_get_into(cs_ec_store_t *st, const void *name, size_t name_len, void *buf, size_t cap, size_t *len,
+                         cs_ec_report_t *rep, cs_err_t *err)
+{
+    cs__report_init(rep);
+    if (!len || (!buf && cap > 0))
+        return cs_err_set(err, CS_EINVAL, "cs_ec_store_get_into: NULL argument");
+    *len = 0;
+    cs__obj_t *o;
+    uint64_t olen = 0;
+    int rc = cs__get_open_sized(st, name, name_len, cap, &o, &olen, err);
+    if (!o)
+        return rc;
+    char pn[96];
+    cs__pname(name, name_len, pn, sizeof pn);
+    rc = cs__get_run(st, o, pn, NULL, NULL, buf, rep, err);
+    if (rc == 0)
+        *len = (size_t)olen;
+    return rc;
 }
 
 int cs_ec_store_get(cs_ec_store_t *st, const void *name, size_t name_len, size_t max_len, uint8_t **data, size_t *len,
                     cs_ec_report_t *rep, cs_err_t *err)
 {
+    cs__report_init(rep);
     if (!data || !len)
         return cs_err_set(err, CS_EINVAL, "cs_ec_store_get: NULL argument");
     *data = NULL;
     *len = 0;
-    /* Learn the length first so that the buffer is allocated once. */
+    /* One open: the length read is the generation's that is then read. */
     cs__obj_t *o;
-    int rc = cs__open_object(st, name, name_len, &o, err);
-    if (!o) { /* set exactly when rc is 0 */
-        cs__report_init(rep);
+    uint64_t olen = 0;
+    int rc = cs__get_open_sized(st, name, name_len, max_len, &o, &olen, err);
+    if (!o)
         return rc;
-    }
-    uint64_t olen = o->ref.object_length;
-    cs__obj_free(o);
-    if (olen > max_len || olen > SIZE_MAX - 1) {
-        cs__report_init(rep);
-        return cs_err_set(err, CS_ETOOBIG, "object is %" PRIu64 " bytes, above the limit of %zu", olen, max_len);
-    }
-    cs__membuf_t mb = {.data = malloc(olen ? (size_t)olen : 1), .len = 0, .cap = (size_t)olen};
-    if (!mb.data)
+    /* Page aligned, so that O_DIRECT reads can land in it in place. */
+    void *mem = NULL;
+    if (posix_memalign(&mem, CS_BUF_ALIGN, olen ? (size_t)olen : 1) != 0) {
+        cs__obj_free(o);
         return cs_err_set(err, CS_ENOMEM, "out of memory for an object of %" PRIu64 " bytes", olen);
-    rc = cs_ec_store_get_stream(st, name, name_len, cs__mem_write, &mb, rep, err);
-    if (rc == 0 && mb.len != olen)
-        rc = cs_err_set(err, CS_ECONFLICT, "object changed while reading; retry");
+    }
+    char pn[96];
+    cs__pname(name, name_len, pn, sizeof pn);
+    rc = cs__get_run(st, o, pn, NULL, NULL, mem, rep, err);
     if (rc != 0) {
-        free(mb.data);
+        free(mem);
         return rc;
     }
-    *data = mb.data;
-    *len = mb.len;
+    *data = mem;
+    *len = (size_t)olen;
     return 0;
 }
 
