@@ -173,14 +173,14 @@ static void *hammer(void *arg)
 
 Test(l1, capacity_holds_under_concurrent_puts)
 {
-    uint64_t cap = 64 * 1024;
+    uint64_t cap = (uint64_t)64 * 1024;
     cs_l1_t *l1 = make(cap, 16);
     atomic_int over = 0;
     pthread_t t[4];
     worker_t w[4];
     for (int i = 0; i < 4; i++) {
         w[i] = (worker_t){l1, i + 1, cap, &over};
-        pthread_create(&t[i], NULL, hammer, &w[i]);
+        cr_assert_eq(pthread_create(&t[i], NULL, hammer, &w[i]), 0);
     }
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
