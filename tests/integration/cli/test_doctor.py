@@ -8,7 +8,6 @@ run in the order of their names (unittest sorts them) and the healthy world come
 aged past the sampling window's coverage. Every wait polls with a deadline."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,14 +23,6 @@ from testworld.manifests import load_manifests  # noqa: E402
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 ECP_CRD = "erasurecodingpolicies.storage.billyronks.io"
 DISKPOOLS = "/apis/openebs.io/v1beta2/namespaces/mayastor/diskpools"
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Doctor(unittest.TestCase):
@@ -97,7 +88,7 @@ class Doctor(unittest.TestCase):
         with open(self.world.env["KUBECONFIG"]) as f:
             cfg = json.load(f)
         for c in cfg["clusters"]:
-            c["cluster"]["server"] = "http://127.0.0.1:%d" % closed_port()
+            c["cluster"]["server"] = "http://127.0.0.1:%d" % opworld.closed_port()
         with open(kc, "w") as f:
             json.dump(cfg, f)
         rc, checks = self.doctor(env={"KUBECONFIG": kc})
@@ -141,7 +132,7 @@ class Doctor(unittest.TestCase):
         self.expect(checks, "crds", "fail", "erasurecodingpolicies.storage.billyronks.io", "deploy/crds")
 
     def test_e_mayastor_down(self):
-        rc, checks = self.doctor(env={"MAYASTOR_URL": "http://127.0.0.1:%d" % closed_port()})
+        rc, checks = self.doctor(env={"MAYASTOR_URL": "http://127.0.0.1:%d" % opworld.closed_port()})
         self.assertEqual(rc, 1)
         self.expect(checks, "mayastor", "fail", "unreachable", "mayastor_url")
         self.assertEqual(checks["mayastor-labels"]["status"], "skip")
@@ -176,7 +167,7 @@ class Doctor(unittest.TestCase):
         self.expect(checks, "pool-tiers", "warn", "1 of 9 pools", pool, "storage-tier=")
 
     def test_h_prometheus_down(self):
-        rc, checks = self.doctor(env={"PROMETHEUS_URL": "http://127.0.0.1:%d" % closed_port()})
+        rc, checks = self.doctor(env={"PROMETHEUS_URL": "http://127.0.0.1:%d" % opworld.closed_port()})
         self.assertEqual(rc, 1)
         self.expect(checks, "prometheus", "fail", "unreachable", "--prometheus-url")
         self.assertEqual(checks["metrics"]["status"], "skip")

@@ -6,7 +6,6 @@ says so (exit 2). The policy's status is written through the status subresource,
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,14 +28,6 @@ STATUS = {
         {"type": "Steerable", "status": "False", "reason": "VolumesNotSteerable", "message": "2 of 7",
          "lastTransitionTime": "2025-01-02T03:04:05Z"}],
 }
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Plugin(unittest.TestCase):
@@ -138,7 +129,7 @@ class Plugin(unittest.TestCase):
             with open(kc, "w") as f:
                 json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "down",
                            "clusters": [{"name": "world", "cluster": {"server": self.world.env["KUBE_URL"]}},
-                                        {"name": "down", "cluster": {"server": "http://127.0.0.1:%d" % closed_port()}}],
+                                        {"name": "down", "cluster": {"server": "http://127.0.0.1:%d" % opworld.closed_port()}}],
                            "users": [user],
                            "contexts": [{"name": "world", "context": {"cluster": "world", "user": "u"}},
                                         {"name": "down", "context": {"cluster": "down", "user": "u"}}]}, f)

@@ -12,6 +12,7 @@ import ctypes
 import datetime
 import json
 import os
+import socket
 import re
 import shutil
 import signal
@@ -74,6 +75,15 @@ def _pdeathsig():
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL, 0, 0, 0)
     except OSError:
         pass
+
+
+def closed_port():
+    """A loopback port nothing listens on (bound, then released): an endpoint that refuses connections."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def poll(pred, timeout, what, interval=0.1, fail=None):

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "couchestor/controller.h"
+#include "policy_fixture.h"
 
 static cs_labels_t set_of(const char *k1, const char *v1, const char *k2, const char *v2)
 {
@@ -138,14 +139,7 @@ static cs_storage_policy_t policy(bool warm)
                             : "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"warmWatermarkIOPS\":0,"
                               "\"hotPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"hot\"}},"
                               "\"coldPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"cold\"}}}}";
-    json_error_t je;
-    json_t *obj = json_loads(text, 0, &je);
-    cr_assert_not_null(obj, "%s", je.text);
-    cs_storage_policy_t p;
-    cs_err_t err = {0};
-    cr_assert_eq(cs_storage_policy_decode(obj, &p, NULL, &err), 0, "%s", err.msg);
-    json_decref(obj);
-    return p;
+    return policy_from_text(text);
 }
 
 Test(pool_labels, facts_use_the_merge_and_note_selector_keys_only)

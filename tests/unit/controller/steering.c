@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "couchestor/controller.h"
+#include "policy_fixture.h"
 
 #define PLACEMENT "couchestor.io/placement"
 
@@ -74,14 +75,7 @@ static cs_storage_policy_t policy(void)
     const char *text = "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"warmWatermarkIOPS\":0,\"createdBySteering\":true,"
                        "\"hotPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"hot\"}},"
                        "\"coldPoolSelector\":{\"matchLabels\":{\"storage-tier\":\"cold\"}}}}";
-    json_error_t je;
-    json_t *obj = json_loads(text, 0, &je);
-    cr_assert_not_null(obj, "%s", je.text);
-    cs_storage_policy_t p;
-    cs_err_t err = {0};
-    cr_assert_eq(cs_storage_policy_decode(obj, &p, NULL, &err), 0, "%s", err.msg);
-    json_decref(obj);
-    return p;
+    return policy_from_text(text);
 }
 
 /* Nodes and pools as Mayastor lists them, and three volumes: two of one
