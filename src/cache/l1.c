@@ -634,6 +634,25 @@ static inline void cs__touch(cs_l1_entry_t *e)
         atomic_store_explicit(&e->clock, 1, memory_order_relaxed);
 }
 
+/* The lookup every read starts with, inside a read section of shard s:
+ * false on a miss that a consistent section saw; true with the entry (*e)
+ * and the section's sequence number (*q), which the caller validates again
+ * once it has what it wanted from the entry (and calls this again when
+ * the section turned out stale). */
+static inline bool cs__read_find(cs__shard_t *s, uint64_t h, const void *key, size_t klen, uint32_t *q,
+                                 cs_l1_entry_t **e)
+{
+    for (;;) {
+        *q = cs__rbegin(s);
+        cs__tv_t t = cs__tv(s);
+        *e = NULL;
+        if (cs__find(t, h, key, klen, e) >= 0)
+            return true;
+        if (cs__rvalid(s, *q))
+            return false;
+    }
+}
+
 int cs_l1_get(cs_l1_t *l1, const void *key, size_t klen, cs_l1_entry_t **out)
 {
     *out = NULL;
@@ -642,13 +661,9 @@ int cs_l1_get(cs_l1_t *l1, const void *key, size_t klen, cs_l1_entry_t **out)
     uint64_t h = cs__hash(l1, key, klen);
     cs__shard_t *s = &l1->shards[h & l1->shard_mask];
     for (;;) {
-        uint32_t q = cs__rbegin(s);
-        cs__tv_t t = cs__tv(s);
-        cs_l1_entry_t *e = NULL;
-        int64_t i = cs__find(t, h, key, klen, &e);
-        if (i < 0) {
-            if (!cs__rvalid(s, q))
-                continue;
+        uint32_t q;
+        cs_l1_entry_t *e;
+        if (!cs__read_find(s, h, key, klen, &q, &e)) {
             cs__count(l1, false);
             return CS_ENOTFOUND;
         }
@@ -672,13 +687,9 @@ int cs_l1_get_copy(cs_l1_t *l1, const void *key, size_t klen, void *buf, size_t 
     uint64_t h = cs__hash(l1, key, klen);
     cs__shard_t *s = &l1->shards[h & l1->shard_mask];
     for (;;) {
-        uint32_t q = cs__rbegin(s);
-        cs__tv_t t = cs__tv(s);
-        cs_l1_entry_t *e = NULL;
-        int64_t i = cs__find(t, h, key, klen, &e);
-        if (i < 0) {
-            if (!cs__rvalid(s, q))
-                continue;
+        uint32_t q;
+        cs_l1_entry_t *e;
+        if (!cs__read_find(s, h, key, klen, &q, &e)) {
             cs__count(l1, false);
             return CS_ENOTFOUND;
         }
